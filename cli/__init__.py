@@ -1,0 +1,1 @@
+"""The `textsel` command line: a thin Typer skin over the textsel library."""

@@ -1,0 +1,3 @@
+from textsel.cli.app import main
+
+main()

@@ -1,0 +1,40 @@
+"""Shared fixtures: offline Hugging Face, paths to the real data in ../shared/data, a fake embedder."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+FIXTURES = REPO / "data" / "fixtures"
+
+
+def shared_dataset(name: str) -> Path:
+    """Path of ../shared/data/<name>, or skip the test when it is absent."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"real data set {name!r} not present at {path}")
+    return path
+
+
+def fake_embeddings(texts: list[str], dim: int = 16) -> np.ndarray:
+    """Deterministic unit vectors from text hashes: tests of later stages need no model."""
+    rows = []
+    for text in texts:
+        seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+        rows.append(np.random.default_rng(seed).normal(size=dim))
+    vectors = np.asarray(rows, dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return FIXTURES

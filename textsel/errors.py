@@ -1,0 +1,59 @@
+"""Exceptions raised by textsel.
+
+Every error derives from :class:`TextselError`, so the CLI catches one class and prints one line.
+Messages follow one template: what was wrong, what is allowed, what was received, and the fix.
+"""
+
+from __future__ import annotations
+
+
+class TextselError(Exception):
+    """Base class of every error textsel raises on purpose."""
+
+
+class DataError(TextselError, ValueError):
+    """Input data is missing, malformed or inconsistent.
+
+    ``file``, ``row`` and ``column`` locate the problem when known; ``row`` counts data rows from 1.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, row: int | None = None,
+                 column: str | None = None) -> None:
+        self.file, self.row, self.column = file, row, column
+        where = ", ".join(
+            part for part in (
+                f"file {file}" if file is not None else "",
+                f"row {row}" if row is not None else "",
+                f"column {column!r}" if column is not None else "",
+            ) if part
+        )
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class ConfigError(TextselError, ValueError):
+    """A parameter or configuration value is outside what is allowed."""
+
+
+class NotFittedError(TextselError, ValueError, AttributeError):
+    """A model was used before ``fit`` was called."""
+
+
+class PoolExhaustedError(TextselError):
+    """Fewer unlabeled candidates are left than a selection asked for."""
+
+
+class StoreError(TextselError):
+    """The project store is missing, locked or inconsistent."""
+
+
+class MissingDependencyError(TextselError, ImportError):
+    """An optional package needed for this feature is not installed."""
+
+
+def check_param(owner: str, name: str, value: object, ok: bool, allowed: str) -> None:
+    """Raise ConfigError with the shared template unless ``ok``.
+
+    Example message: "The 'k' parameter of SEALSCandidates must be an int >= 1. Got 0."
+    """
+    if not ok:
+        raise ConfigError(f"The {name!r} parameter of {owner} must be {allowed}. Got {value!r}.")

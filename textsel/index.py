@@ -1,0 +1,297 @@
+"""Vector indexes over document ids: HNSW (hnswlib) for large pools, exact numpy search for small ones.
+
+Both answer ``search(queries, k, exclude)`` with document ids and similarities (higher is closer), so
+the candidate pool and the strategies never see positions or backend details.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from textsel._progress import progress_bar
+from textsel.errors import ConfigError, DataError, check_param
+
+METRICS = ("cosine", "ip")
+_CHUNK = 10_000
+
+
+class VectorIndex(Protocol):
+    """The tiny interface every index offers."""
+
+    metric: str
+
+    def __len__(self) -> int: ...
+
+    @property
+    def ids(self) -> np.ndarray: ...
+
+    def add(self, vectors: np.ndarray, ids: np.ndarray) -> None: ...
+
+    def search(self, queries: np.ndarray, k: int, exclude: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def get_vectors(self, ids: np.ndarray) -> np.ndarray: ...
+
+    def save(self, path: str | Path) -> None: ...
+
+
+def _check_add(vectors: np.ndarray, ids: np.ndarray, dim: int | None) -> tuple[np.ndarray, np.ndarray]:
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    ids = np.asarray(ids, dtype=np.int64)
+    if vectors.ndim != 2 or len(vectors) != len(ids):
+        raise DataError(f"expected vectors of shape (n, dim) with n == len(ids) == {len(ids)}; "
+                        f"got shape {vectors.shape}")
+    if dim is not None and vectors.shape[1] != dim:
+        raise DataError(f"vectors have dimension {vectors.shape[1]}, the index holds dimension {dim}")
+    if not np.isfinite(vectors).all():
+        row = int(np.flatnonzero(~np.isfinite(vectors).all(axis=1))[0])
+        raise DataError(f"vector for id {int(ids[row])} contains NaN or inf", row=row + 1)
+    return vectors, ids
+
+
+def _normalize(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class ExactIndex:
+    """Brute-force search with numpy: exact answers, for small pools and for measuring HNSW recall.
+
+    Parameters
+    ----------
+    metric : {"cosine", "ip"}, default="cosine"
+    """
+
+    def __init__(self, metric: str = "cosine") -> None:
+        self.metric = metric
+        self._vectors = np.zeros((0, 0), dtype=np.float32)
+        self._ids = np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self._ids
+
+    def add(self, vectors: np.ndarray, ids: np.ndarray) -> None:
+        check_param("ExactIndex", "metric", self.metric, self.metric in METRICS, f"one of {METRICS}")
+        vectors, ids = _check_add(vectors, ids, self._vectors.shape[1] if len(self) else None)
+        if self.metric == "cosine":
+            vectors = _normalize(vectors)
+        clash = np.intersect1d(self._ids, ids)
+        if len(clash) or len(np.unique(ids)) != len(ids):
+            raise DataError(f"id {int(clash[0]) if len(clash) else ids[0]} is already in the index")
+        self._vectors = vectors if not len(self) else np.vstack([self._vectors, vectors])
+        self._ids = np.concatenate([self._ids, ids])
+
+    def search(self, queries: np.ndarray, k: int, exclude: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Return (ids, similarities), each of shape (n_queries, k), best first; padded with -1 / -inf."""
+        check_param("ExactIndex.search", "k", k, isinstance(k, int | np.integer) and k >= 1, "an int >= 1")
+        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        if self.metric == "cosine":
+            queries = _normalize(queries)
+        out_ids = np.full((len(queries), k), -1, dtype=np.int64)
+        out_sims = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        if not len(self):
+            return out_ids, out_sims
+        blocked = np.isin(self._ids, exclude) if exclude is not None and len(exclude) else None
+        take = min(k, len(self))
+        for start in range(0, len(queries), 1024):
+            sims = queries[start:start + 1024] @ self._vectors.T
+            if blocked is not None:
+                sims[:, blocked] = -np.inf
+            top = np.argpartition(-sims, take - 1, axis=1)[:, :take]
+            top_sims = np.take_along_axis(sims, top, axis=1)
+            order = np.argsort(-top_sims, axis=1, kind="stable")
+            top, top_sims = np.take_along_axis(top, order, axis=1), np.take_along_axis(top_sims, order, axis=1)
+            ids = np.where(np.isfinite(top_sims), self._ids[top], -1)
+            out_ids[start:start + 1024, :take] = ids
+            out_sims[start:start + 1024, :take] = top_sims
+        return out_ids, out_sims
+
+    def get_vectors(self, ids: np.ndarray) -> np.ndarray:
+        order = np.argsort(self._ids)
+        positions = order[np.searchsorted(self._ids, np.asarray(ids), sorter=order)]
+        return self._vectors[positions]
+
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
+        np.savez(path.with_suffix(".npz"), vectors=self._vectors, ids=self._ids)
+        _write_sidecar(path, {"backend": "exact", "metric": self.metric, "count": len(self)})
+
+    @classmethod
+    def load(cls, path: str | Path) -> ExactIndex:
+        path = Path(path)
+        meta = _read_sidecar(path)
+        index = cls(metric=meta["metric"])
+        with np.load(path.with_suffix(".npz")) as arrays:
+            index._vectors, index._ids = arrays["vectors"], arrays["ids"]
+        return index
+
+
+class HNSWIndex:
+    """Approximate kNN with hnswlib, keyed by document id; saves and loads next to its embeddings.
+
+    Parameters
+    ----------
+    metric : {"cosine", "ip"}, default="cosine"
+    M : int, default=16
+        Graph degree: more is better recall, more memory.
+    ef_construction : int, default=200
+        Build-time beam width.
+    ef : int, default=200
+        Query-time beam width; raised to k when a query asks for more neighbours.
+    num_threads : int, default=-1
+        Threads for add and search (-1: all cores).
+    show_progress : bool, default=False
+    """
+
+    def __init__(self, metric: str = "cosine", *, M: int = 16, ef_construction: int = 200, ef: int = 200,
+                 num_threads: int = -1, show_progress: bool = False) -> None:
+        self.metric = metric
+        self.M = M
+        self.ef_construction = ef_construction
+        self.ef = ef
+        self.num_threads = num_threads
+        self.show_progress = show_progress
+        self._index = None
+        self._ids = np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self._ids
+
+    def _create(self, dim: int, capacity: int) -> None:
+        import hnswlib
+
+        check_param("HNSWIndex", "metric", self.metric, self.metric in METRICS, f"one of {METRICS}")
+        check_param("HNSWIndex", "M", self.M, self.M >= 2, "an int >= 2")
+        self._index = hnswlib.Index(space=self.metric, dim=dim)
+        self._index.init_index(max_elements=capacity, ef_construction=self.ef_construction, M=self.M)
+        self._index.set_ef(self.ef)
+        self._index.set_num_threads(self.num_threads)
+
+    def add(self, vectors: np.ndarray, ids: np.ndarray) -> None:
+        """Insert vectors under the given ids, growing the index as needed."""
+        vectors, ids = _check_add(vectors, ids, self._index.dim if self._index is not None else None)
+        clash = np.intersect1d(self._ids, ids)
+        if len(clash) or len(np.unique(ids)) != len(ids):
+            raise DataError(f"id {int(clash[0]) if len(clash) else int(ids[0])} is already in the index")
+        if self._index is None:
+            self._create(vectors.shape[1], len(ids))
+        elif len(self) + len(ids) > self._index.get_max_elements():
+            self._index.resize_index(max(len(self) + len(ids), 2 * self._index.get_max_elements()))
+        with progress_bar("Building HNSW index", len(ids), show=self.show_progress) as advance:
+            for start in range(0, len(ids), _CHUNK):
+                self._index.add_items(vectors[start:start + _CHUNK], ids[start:start + _CHUNK],
+                                      num_threads=self.num_threads)
+                advance(len(ids[start:start + _CHUNK]))
+        self._ids = np.concatenate([self._ids, ids])
+
+    def search(self, queries: np.ndarray, k: int, exclude: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Return (ids, similarities), each of shape (n_queries, k), best first; padded with -1 / -inf.
+
+        ``exclude`` ids are filtered inside the graph search, so each row still gets k results.
+        """
+        check_param("HNSWIndex.search", "k", k, isinstance(k, int | np.integer) and k >= 1, "an int >= 1")
+        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        out_ids = np.full((len(queries), k), -1, dtype=np.int64)
+        out_sims = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        if self._index is None or not len(queries):
+            return out_ids, out_sims
+        excluded = set(np.asarray(exclude, dtype=np.int64).tolist()) if exclude is not None else set()
+        take = min(k, len(self))
+        try:
+            labels, distances = self._query(queries, take, excluded)
+        except RuntimeError:  # fewer than `take` items survive the filter
+            take = min(k, len(self) - len(excluded))
+            if take <= 0:
+                return out_ids, out_sims
+            labels, distances = self._query(queries, take, excluded)
+        out_ids[:, :take] = labels
+        out_sims[:, :take] = 1.0 - distances
+        return out_ids, out_sims
+
+    def _query(self, queries: np.ndarray, take: int, excluded: set[int]) -> tuple[np.ndarray, np.ndarray]:
+        self._index.set_ef(max(self.ef, take))
+        if not excluded:
+            return self._index.knn_query(queries, k=take, num_threads=self.num_threads)
+        # A Python filter holds the GIL, so one thread is as fast as many.
+        return self._index.knn_query(queries, k=take, num_threads=1, filter=lambda label: label not in excluded)
+
+    def get_vectors(self, ids: np.ndarray) -> np.ndarray:
+        """Stored vectors (unit length for cosine) of the given ids."""
+        return np.asarray(self._index.get_items(np.asarray(ids, dtype=np.int64), return_type="numpy"),
+                          dtype=np.float32)
+
+    def save(self, path: str | Path) -> None:
+        """Write ``path`` (the graph) and ``path.json`` (settings and ids); writes are atomic."""
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        self._index.save_index(str(tmp))
+        tmp.replace(path)
+        np.save(path.with_name(path.name + ".ids.npy"), self._ids)
+        _write_sidecar(path, {"backend": "hnsw", "metric": self.metric, "dim": self._index.dim,
+                              "M": self.M, "ef_construction": self.ef_construction, "ef": self.ef,
+                              "count": len(self)})
+
+    @classmethod
+    def load(cls, path: str | Path, *, num_threads: int = -1) -> HNSWIndex:
+        import hnswlib
+
+        path = Path(path)
+        meta = _read_sidecar(path)
+        index = cls(metric=meta["metric"], M=meta["M"], ef_construction=meta["ef_construction"],
+                    ef=meta["ef"], num_threads=num_threads)
+        index._index = hnswlib.Index(space=meta["metric"], dim=meta["dim"])
+        index._index.load_index(str(path), max_elements=meta["count"])
+        index._index.set_ef(index.ef)
+        index._index.set_num_threads(num_threads)
+        index._ids = np.load(path.with_name(path.name + ".ids.npy"))
+        if len(index._ids) != meta["count"]:
+            raise DataError(f"index holds {meta['count']} items but its id file {len(index._ids)}", file=str(path))
+        return index
+
+
+def build_index(vectors: np.ndarray, ids: np.ndarray, *, backend: str = "hnsw", metric: str = "cosine",
+                show_progress: bool = False, **params: int) -> VectorIndex:
+    """Build an index of ``backend`` ("hnsw" or "exact") over vectors keyed by ids."""
+    if backend == "hnsw":
+        index: VectorIndex = HNSWIndex(metric, show_progress=show_progress, **params)
+    elif backend == "exact":
+        index = ExactIndex(metric)
+    else:
+        raise ConfigError(f"The 'backend' parameter of build_index must be 'hnsw' or 'exact'. Got {backend!r}.")
+    index.add(vectors, ids)
+    return index
+
+
+def load_index(path: str | Path) -> VectorIndex:
+    """Load an index saved by either backend."""
+    backend = _read_sidecar(Path(path))["backend"]
+    return HNSWIndex.load(path) if backend == "hnsw" else ExactIndex.load(path)
+
+
+def _write_sidecar(path: Path, meta: dict) -> None:
+    sidecar = path.with_name(path.name + ".json")
+    tmp = sidecar.with_name(sidecar.name + ".tmp")
+    tmp.write_text(json.dumps(meta, indent=2))
+    tmp.replace(sidecar)
+
+
+def _read_sidecar(path: Path) -> dict:
+    sidecar = path.with_name(path.name + ".json")
+    if not sidecar.exists():
+        raise DataError("no index here (its .json settings file is missing); build it with `textsel index`",
+                        file=str(sidecar))
+    return json.loads(sidecar.read_text())
