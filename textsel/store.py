@@ -1,0 +1,262 @@
+"""The project store: labels, rounds and selections in one SQLite file.
+
+Durability comes first: WAL journal, ``synchronous=FULL`` and one transaction per label, so ``kill -9`` at any
+moment loses no committed label. Labels are append-only rows (a relabel adds a row, the latest wins; a NULL label
+retracts), rounds record their strategy, parameters and seed. The schema grows by numbered migrations
+(``m001_...``), applied in order and tracked in ``PRAGMA user_version``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from textsel.errors import StoreError
+
+BUSY_TIMEOUT_MS = 5_000
+
+
+def m001_initial(connection: sqlite3.Connection) -> None:
+    """Labels, rounds, selections, skips and a key/value table for project facts."""
+    _execute_all(connection, """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE labels (
+            row INTEGER PRIMARY KEY AUTOINCREMENT,
+            doc_id INTEGER NOT NULL,
+            label TEXT,
+            source TEXT NOT NULL,
+            round_id INTEGER REFERENCES rounds(round_id),
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX labels_doc ON labels(doc_id, row);
+        CREATE TABLE rounds (
+            round_id INTEGER PRIMARY KEY AUTOINCREMENT,
+            strategy TEXT NOT NULL,
+            params TEXT NOT NULL,
+            seed INTEGER,
+            pool_size INTEGER NOT NULL,
+            candidate_pool_size INTEGER NOT NULL,
+            select_seconds REAL NOT NULL,
+            train_seconds REAL NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE selections (
+            round_id INTEGER NOT NULL REFERENCES rounds(round_id),
+            position INTEGER NOT NULL,
+            doc_id INTEGER NOT NULL,
+            score REAL,
+            PRIMARY KEY (round_id, position)
+        );
+        CREATE TABLE skips (
+            round_id INTEGER NOT NULL REFERENCES rounds(round_id),
+            doc_id INTEGER NOT NULL,
+            PRIMARY KEY (round_id, doc_id)
+        );
+    """)
+
+
+def _execute_all(connection: sqlite3.Connection, script: str) -> None:
+    # executescript() would COMMIT first and break the migration's transaction, so run statement by statement.
+    for statement in script.split(";"):
+        if statement.strip():
+            connection.execute(statement)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial]
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    """One selection round as stored: what was asked (strategy, params, seed) and what it cost."""
+
+    round_id: int
+    strategy: str
+    params: dict
+    seed: int | None
+    pool_size: int
+    candidate_pool_size: int
+    select_seconds: float
+    train_seconds: float
+    created_at: float
+    doc_ids: list[int]
+
+
+class Store:
+    """An open project database.
+
+    Parameters
+    ----------
+    path : str or Path
+        The SQLite file; created with the current schema when ``create`` is true.
+    create : bool, default=False
+        Create the file if it does not exist; otherwise a missing file raises StoreError.
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = False) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise StoreError(f"no project database at {self.path}; create the project with `textsel init`")
+        try:
+            self._connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            self._connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._connection.execute("PRAGMA journal_mode = WAL")
+            self._connection.execute("PRAGMA synchronous = FULL")
+            self._connection.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as error:
+            raise _store_error(error, self.path) from error
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return self._connection.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        if version > len(MIGRATIONS):
+            raise StoreError(f"{self.path} has schema version {version}, newer than this textsel "
+                             f"({len(MIGRATIONS)}); upgrade textsel")
+        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction() as connection:
+                migration(connection)
+                connection.execute(f"PRAGMA user_version = {number}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One immediate (write-locking) transaction: all of it commits, or none of it."""
+        connection = self._connection
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise _store_error(error, self.path) from error
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        try:
+            connection.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            raise _store_error(error, self.path) from error
+
+    # -- facts -----------------------------------------------------------------------------------------------
+
+    def set_meta(self, key: str, value: object) -> None:
+        """Store a JSON-serialisable value under ``key``."""
+        with self.transaction() as connection:
+            connection.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
+    def get_meta(self, key: str, default: object = None) -> object:
+        row = self._connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    # -- labels ----------------------------------------------------------------------------------------------
+
+    def add_labels(self, doc_ids: Sequence[int], labels: Sequence[str | None], *, source: str,
+                   round_id: int | None = None) -> None:
+        """Append label rows for many documents in one transaction (``None`` retracts a label)."""
+        if len(doc_ids) != len(labels):
+            raise StoreError(f"{len(doc_ids)} ids but {len(labels)} labels")
+        now = time.time()
+        rows = [(int(doc_id), label, source, round_id, now) for doc_id, label in zip(doc_ids, labels, strict=True)]
+        with self.transaction() as connection:
+            connection.executemany(
+                "INSERT INTO labels(doc_id, label, source, round_id, created_at) VALUES (?, ?, ?, ?, ?)", rows)
+
+    def add_label(self, doc_id: int, label: str | None, *, source: str, round_id: int | None = None) -> None:
+        """Append one label row and commit it before returning."""
+        self.add_labels([doc_id], [label], source=source, round_id=round_id)
+
+    def current_labels(self) -> dict[int, str]:
+        """Latest label of every labeled document (retracted ones left out), in first-labeled order."""
+        rows = self._connection.execute("""
+            SELECT doc_id, label FROM labels
+            WHERE row IN (SELECT MAX(row) FROM labels GROUP BY doc_id)
+            ORDER BY (SELECT MIN(row) FROM labels AS first WHERE first.doc_id = labels.doc_id)
+        """).fetchall()
+        return {doc_id: label for doc_id, label in rows if label is not None}
+
+    def label_history(self, doc_id: int) -> list[tuple[str | None, str, float]]:
+        """Every (label, source, created_at) row of one document, oldest first."""
+        return self._connection.execute(
+            "SELECT label, source, created_at FROM labels WHERE doc_id = ? ORDER BY row", (int(doc_id),)).fetchall()
+
+    def label_count(self) -> int:
+        """Number of label rows ever written (relabels and retractions included)."""
+        return self._connection.execute("SELECT COUNT(*) FROM labels").fetchone()[0]
+
+    # -- rounds ----------------------------------------------------------------------------------------------
+
+    def add_round(self, *, strategy: str, params: dict, seed: int | None, doc_ids: Sequence[int],
+                  scores: Sequence[float] | None, pool_size: int, candidate_pool_size: int,
+                  select_seconds: float, train_seconds: float) -> int:
+        """Record a round and its selection in one transaction; return the new round id."""
+        scores = list(scores) if scores is not None else [None] * len(doc_ids)
+        with self.transaction() as connection:
+            cursor = connection.execute(
+                "INSERT INTO rounds(strategy, params, seed, pool_size, candidate_pool_size, select_seconds, "
+                "train_seconds, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (strategy, json.dumps(params, sort_keys=True), seed, int(pool_size), int(candidate_pool_size),
+                 float(select_seconds), float(train_seconds), time.time()))
+            round_id = cursor.lastrowid
+            connection.executemany(
+                "INSERT INTO selections(round_id, position, doc_id, score) VALUES (?, ?, ?, ?)",
+                [(round_id, position, int(doc_id), None if score is None else float(score))
+                 for position, (doc_id, score) in enumerate(zip(doc_ids, scores, strict=True))])
+        return round_id
+
+    def rounds(self) -> list[RoundRecord]:
+        """Every round, oldest first, with its selected document ids in selection order."""
+        selected: dict[int, list[int]] = {}
+        for round_id, doc_id in self._connection.execute(
+                "SELECT round_id, doc_id FROM selections ORDER BY round_id, position"):
+            selected.setdefault(round_id, []).append(doc_id)
+        rows = self._connection.execute(
+            "SELECT round_id, strategy, params, seed, pool_size, candidate_pool_size, select_seconds, "
+            "train_seconds, created_at FROM rounds ORDER BY round_id").fetchall()
+        return [RoundRecord(row[0], row[1], json.loads(row[2]), *row[3:], doc_ids=selected.get(row[0], []))
+                for row in rows]
+
+    def pending(self) -> tuple[int | None, list[int]]:
+        """The latest round and its selected documents that are neither labeled nor skipped yet."""
+        row = self._connection.execute("SELECT MAX(round_id) FROM rounds").fetchone()
+        round_id = row[0]
+        if round_id is None:
+            return None, []
+        labeled = self.current_labels()
+        skipped = {doc_id for (doc_id,) in self._connection.execute(
+            "SELECT doc_id FROM skips WHERE round_id = ?", (round_id,))}
+        selected = [doc_id for (doc_id,) in self._connection.execute(
+            "SELECT doc_id FROM selections WHERE round_id = ? ORDER BY position", (round_id,))]
+        return round_id, [doc_id for doc_id in selected if doc_id not in labeled and doc_id not in skipped]
+
+    def skip(self, round_id: int, doc_id: int) -> None:
+        """Mark a selected document as skipped in its round, so the labeling session moves past it."""
+        with self.transaction() as connection:
+            connection.execute("INSERT OR IGNORE INTO skips(round_id, doc_id) VALUES (?, ?)",
+                               (round_id, int(doc_id)))
+
+    def unskip(self, round_id: int, doc_id: int) -> None:
+        with self.transaction() as connection:
+            connection.execute("DELETE FROM skips WHERE round_id = ? AND doc_id = ?", (round_id, int(doc_id)))
+
+
+def _store_error(error: sqlite3.DatabaseError, path: Path) -> StoreError:
+    message = str(error)
+    if "locked" in message or "busy" in message:
+        return StoreError(f"the project database {path} is locked by another textsel process "
+                          f"(waited {BUSY_TIMEOUT_MS / 1000:g} s); try again when it has finished")
+    return StoreError(f"cannot use the project database {path}: {message}")
