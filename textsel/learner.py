@@ -1,0 +1,106 @@
+"""Learners that score candidates: logistic regression on embeddings, and the protocol other learners follow.
+
+A learner says which input it reads through its ``input`` attribute: "embeddings" (rows of the embedding
+matrix) or "texts" (raw strings, e.g. the fastText proxy in :mod:`textsel.proxy`). The round engine passes
+whichever it asks for, so any learner can drive SEALS.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from textsel.errors import DataError, NotFittedError, check_param
+
+INPUTS = ("embeddings", "texts")
+
+
+class Learner(Protocol):
+    """fit / predict_proba / classes_, plus the kind of input it reads."""
+
+    input: str
+
+    def fit(self, features, labels) -> Learner: ...
+
+    def predict_proba(self, features) -> np.ndarray: ...
+
+    @property
+    def classes_(self) -> np.ndarray: ...
+
+
+def check_labels(labels) -> np.ndarray:
+    """Labels as an array with at least two classes, or a DataError that says how to fix it."""
+    labels = np.asarray(labels)
+    classes = np.unique(labels)
+    if len(classes) < 2:
+        found = repr(classes[0].item()) if len(classes) else "none"
+        raise DataError(f"training needs labels of at least two classes; got {len(labels)} labels, all of class "
+                        f"{found}. Label at least one example of another class (e.g. a negative).")
+    return labels
+
+
+class LogisticLearner:
+    """L2-regularised logistic regression (lbfgs) on embeddings: the SEALS paper's classifier.
+
+    Parameters
+    ----------
+    C : float, default=1.0
+        Inverse regularisation strength.
+    class_weight : "balanced" or None, default="balanced"
+        Reweights classes inversely to their frequency, so 5 positives are not drowned by 95 negatives.
+    max_iter : int, default=1000
+    """
+
+    input = "embeddings"
+
+    def __init__(self, C: float = 1.0, class_weight: str | None = "balanced", max_iter: int = 1000) -> None:
+        self.C = C
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+
+    def fit(self, features: np.ndarray, labels) -> LogisticLearner:
+        """Train on embedding rows and their labels (binary or multi-class)."""
+        from sklearn.linear_model import LogisticRegression
+
+        check_param("LogisticLearner", "C", self.C, isinstance(self.C, int | float) and self.C > 0, "a float > 0")
+        check_param("LogisticLearner", "class_weight", self.class_weight,
+                    self.class_weight in ("balanced", None), "'balanced' or None")
+        features = np.asarray(features, dtype=np.float32)
+        labels = check_labels(labels)
+        if features.ndim != 2 or len(features) != len(labels):
+            raise DataError(f"expected features of shape (n, dim) with n == {len(labels)} labels; "
+                            f"got shape {features.shape}")
+        self.model_ = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
+        self.model_.fit(features, labels)
+        return self
+
+    @property
+    def classes_(self) -> np.ndarray:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("This LogisticLearner is not fitted yet; call fit(features, labels) first.")
+        return self.model_.classes_
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        """Class probabilities of shape (n, n_classes), columns in the order of ``classes_``."""
+        classes = self.classes_
+        features = np.asarray(features, dtype=np.float32)
+        if features.ndim != 2 or features.shape[1] != self.model_.coef_.shape[1]:
+            raise DataError(f"expected features of shape (n, {self.model_.coef_.shape[1]}); got {features.shape}")
+        logits = features @ self.model_.coef_.T.astype(np.float32) + self.model_.intercept_.astype(np.float32)
+        if len(classes) == 2:
+            positive = 1.0 / (1.0 + np.exp(-np.clip(logits[:, 0], -50, 50)))
+            return np.column_stack([1.0 - positive, positive])
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+
+def make_learner(name: str = "logistic", *, C: float = 1.0):
+    """Build a learner by name: "logistic" (embeddings) or "fasttext" (the texts proxy in textsel.proxy)."""
+    check_param("make_learner", "name", name, name in ("logistic", "fasttext"), "'logistic' or 'fasttext'")
+    if name == "logistic":
+        return LogisticLearner(C=C)
+    from textsel.proxy import FastTextProxy  # written alongside; imported lazily (it needs fasttext)
+
+    return FastTextProxy()

@@ -1,0 +1,272 @@
+"""The round engine: train on the labels so far, score a candidate pool, pick the next batch.
+
+The same engine serves real labeling (one ``select_batch`` per labeling session, labels from people) and
+simulation (labels from an oracle column, see :mod:`textsel.simulate`). Everything is keyed by document id;
+positions into the feature matrix stay inside this module. A selection is a deterministic function of the
+labels, the candidate pool state and ``seed``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from textsel.errors import ConfigError, DataError, PoolExhaustedError, check_param
+from textsel.learner import LogisticLearner, check_labels
+from textsel.strategies import NEEDS_PROBABILITIES, get_strategy, neighbour_density
+
+_CHUNK = 65_536
+
+
+@dataclass(frozen=True)
+class SelectionResult:
+    """One round's selection and its costs.
+
+    Attributes
+    ----------
+    ids : ndarray of int64
+        Selected document ids, best first.
+    scores : ndarray or None
+        Their strategy scores (None for random and kcenter).
+    candidate_pool_size : int
+        How many unlabeled documents were scored.
+    unlabeled_size : int
+        How many unlabeled documents the pool holds in all.
+    select_seconds : float
+        Candidate pool + scoring + ranking (includes ``density_seconds``).
+    train_seconds : float
+        Fitting the learner on the labels.
+    density_seconds : float
+        Part of ``select_seconds`` spent on information density of documents seen for the first time.
+    """
+
+    ids: np.ndarray
+    scores: np.ndarray | None
+    candidate_pool_size: int
+    unlabeled_size: int
+    select_seconds: float
+    train_seconds: float
+    density_seconds: float = 0.0
+
+    @property
+    def pool_fraction(self) -> float:
+        """Fraction of the unlabeled pool that was scored."""
+        return self.candidate_pool_size / max(self.unlabeled_size, 1)
+
+
+class NeighbourDensity:
+    """Per-document information density, computed through the index once and cached by pool position.
+
+    Density is a property of the data, not of the round, so SEALS pays only for newly seen candidates and
+    the -All baseline pays once for the whole pool. One object can be shared by several engines on one pool.
+
+    Parameters
+    ----------
+    index : ExactIndex or HNSWIndex
+    n_neighbors : int, default=10
+    """
+
+    def __init__(self, index, n_neighbors: int = 10) -> None:
+        self.index = index
+        self.n_neighbors = n_neighbors
+        self.values_ = np.zeros(0)
+
+    def lookup(self, positions: np.ndarray, ids: np.ndarray, features: np.ndarray) -> np.ndarray:
+        """Densities of the documents at ``positions`` (ids and features are the whole pool's)."""
+        if len(self.values_) != len(ids):
+            self.values_ = np.full(len(ids), np.nan)
+        missing = positions[np.isnan(self.values_[positions])]
+        for start in range(0, len(missing), _CHUNK):
+            part = missing[start:start + _CHUNK]
+            self.values_[part] = neighbour_density(self.index, features[part], ids[part], self.n_neighbors)
+        return self.values_[positions]
+
+
+class RoundEngine:
+    """Selects batches for labeling from a pool of documents.
+
+    Parameters
+    ----------
+    pool_ids : array of int64, shape (n,)
+        Document ids of the unlabeled pool (test documents excluded).
+    candidate_pool : AllCandidates, SEALSCandidates or RandomCandidates
+    features : array, shape (n, dim), optional
+        Embeddings row-aligned with ``pool_ids`` (needed by embedding learners, kcenter and id).
+    texts : list of str, optional
+        Texts row-aligned with ``pool_ids`` (needed by text learners such as the fastText proxy).
+    strategy : str, default="maxent"
+        A name in :data:`textsel.strategies.STRATEGIES`.
+    learner : Learner, optional
+        Defaults to ``LogisticLearner()``.
+    batch_size : int, default=100
+    positive_label : optional
+        The rare class (for "mlp" and for binary metrics); defaults to 1/True when the labels are binary 0/1.
+    classes : sequence, optional
+        The allowed labels; any other label raises DataError.
+    index : optional
+        Needed by "id" (information density through the index) unless ``density`` is given.
+    density : NeighbourDensity, optional
+        Shared density cache for "id".
+    seed : int, default=0
+    """
+
+    def __init__(self, pool_ids, candidate_pool, *, features=None, texts: Sequence[str] | None = None,
+                 strategy: str = "maxent", learner=None, batch_size: int = 100, positive_label=None,
+                 classes: Sequence | None = None, index=None, density: NeighbourDensity | None = None,
+                 seed: int = 0) -> None:
+        self.pool_ids = pool_ids
+        self.candidate_pool = candidate_pool
+        self.features = features
+        self.texts = texts
+        self.strategy = strategy
+        self.learner = learner
+        self.batch_size = batch_size
+        self.positive_label = positive_label
+        self.classes = classes
+        self.index = index
+        self.density = density
+        self.seed = seed
+
+    # --- setup ------------------------------------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        if hasattr(self, "ids_"):
+            return
+        get_strategy(self.strategy)
+        check_param("RoundEngine", "batch_size", self.batch_size,
+                    isinstance(self.batch_size, int | np.integer) and self.batch_size >= 1, "an int >= 1")
+        ids = np.asarray(self.pool_ids, dtype=np.int64)
+        if len(np.unique(ids)) != len(ids):
+            raise DataError("pool ids must be unique", column="id")
+        self.learner_ = self.learner if self.learner is not None else LogisticLearner()
+        needs = getattr(self.learner_, "input", "embeddings")
+        if needs == "embeddings" or self.strategy in ("kcenter", "id"):
+            self._check_aligned(self.features, "features", len(ids))
+        if needs == "texts":
+            self._check_aligned(self.texts, "texts", len(ids))
+        if self.strategy == "id" and self.density is None:
+            if self.index is None:
+                raise ConfigError("The 'id' strategy needs an index (or a NeighbourDensity) to compute density.")
+            self.density = NeighbourDensity(self.index)
+        self._sorted = bool(len(ids) < 2 or (ids[1:] > ids[:-1]).all())
+        self._order = None if self._sorted else np.argsort(ids, kind="stable")
+        self.ids_ = ids
+
+    @staticmethod
+    def _check_aligned(values, name: str, n: int) -> None:
+        if values is None:
+            raise ConfigError(f"RoundEngine needs '{name}' row-aligned with pool_ids for this learner/strategy.")
+        if len(values) != n:
+            raise DataError(f"'{name}' has {len(values)} rows but the pool has {n} ids")
+
+    def positions(self, ids: np.ndarray) -> np.ndarray:
+        """Row positions of document ids in the pool; unknown ids raise DataError."""
+        self._prepare()
+        ids = np.asarray(ids, dtype=np.int64)
+        if not len(self.ids_):
+            found = np.zeros(len(ids), dtype=np.int64)
+        elif self._sorted:
+            found = np.minimum(np.searchsorted(self.ids_, ids), len(self.ids_) - 1)
+        else:
+            sorted_at = np.minimum(np.searchsorted(self.ids_, ids, sorter=self._order), len(self.ids_) - 1)
+            found = self._order[sorted_at]
+        bad = self.ids_[found] != ids if len(self.ids_) else np.ones(len(ids), dtype=bool)
+        if bad.any():
+            raise DataError(f"id {int(ids[bad][0])} is not in the pool ({int(bad.sum())} unknown ids)", column="id")
+        return found
+
+    # --- one round --------------------------------------------------------------------------------------
+
+    def _inputs(self, positions: np.ndarray):
+        if getattr(self.learner_, "input", "embeddings") == "texts":
+            return [self.texts[i] for i in positions]
+        return np.asarray(self.features[positions], dtype=np.float32)
+
+    def predict_proba(self, positions: np.ndarray) -> np.ndarray:
+        """The fitted learner's probabilities for pool rows, in chunks (features may be a float16 memmap)."""
+        parts = [self.learner_.predict_proba(self._inputs(positions[start:start + _CHUNK]))
+                 for start in range(0, len(positions), _CHUNK)]
+        return np.vstack(parts) if parts else np.zeros((0, len(self.learner_.classes_)))
+
+    def _positive_column(self) -> int | None:
+        classes = list(np.asarray(self.learner_.classes_).tolist())
+        positive = self.positive_label
+        if positive is None and len(classes) == 2 and set(classes) <= {0, 1}:
+            positive = 1
+        if positive is None:
+            if self.strategy == "mlp":
+                raise ConfigError("The 'mlp' strategy needs 'positive_label' (which class to search for).")
+            return None
+        if positive not in classes:
+            raise DataError(f"positive label {positive!r} is not among the labeled classes {classes}")
+        return classes.index(positive)
+
+    def _check_labels(self, labels: Mapping) -> tuple[np.ndarray, np.ndarray]:
+        labeled_ids = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
+        values = np.asarray(list(labels.values()))
+        if self.classes is not None and len(values):
+            allowed = np.asarray(list(self.classes))
+            bad = ~np.isin(values, allowed)
+            if bad.any():
+                raise DataError(f"label {values[bad][0]!r} of id {int(labeled_ids[bad][0])} is not one of the "
+                                f"allowed labels {allowed.tolist()}", column="label")
+        return labeled_ids, values
+
+    def fit(self, labels: Mapping) -> float:
+        """Train the learner on ``{id: label}``; return the seconds it took."""
+        self._prepare()
+        labeled_ids, values = self._check_labels(labels)
+        start = time.perf_counter()
+        self.learner_.fit(self._inputs(self.positions(labeled_ids)), check_labels(values))
+        return time.perf_counter() - start
+
+    def select_batch(self, labels: Mapping) -> SelectionResult:
+        """Train on ``labels`` ({id: label}), score the candidate pool, return the next batch."""
+        self._prepare()
+        labeled_ids, values = self._check_labels(labels)
+        labeled_positions = self.positions(labeled_ids)
+        train_seconds = 0.0
+        trained = self.strategy in NEEDS_PROBABILITIES or len(np.unique(values)) >= 2
+        if trained:
+            train_seconds = self.fit(labels)
+        start = time.perf_counter()
+        candidates = np.asarray(self.candidate_pool.candidates(self.ids_, labeled_ids), dtype=np.int64)
+        unlabeled = len(self.ids_) - len(np.unique(labeled_positions))
+        if not len(candidates):
+            raise PoolExhaustedError(
+                f"no unlabeled candidates are left ({unlabeled} unlabeled documents in the pool, "
+                f"{len(labeled_ids)} labeled); use a larger k or the 'all' candidate pool.")
+        positions = self.positions(candidates)
+        inputs, density_seconds = {"rng": np.random.default_rng([int(self.seed), len(labels)])}, 0.0
+        if self.strategy in NEEDS_PROBABILITIES:
+            inputs["probabilities"] = self.predict_proba(positions)
+            inputs["positive_column"] = self._positive_column()
+        if self.strategy == "id":
+            density_start = time.perf_counter()
+            inputs["density"] = self.density.lookup(positions, self.ids_, self.features)
+            density_seconds = time.perf_counter() - density_start
+        if self.strategy == "kcenter":
+            inputs["features"] = np.asarray(self.features[positions], dtype=np.float32)
+            inputs["labeled_features"] = np.asarray(self.features[labeled_positions], dtype=np.float32)
+        selected, scores = get_strategy(self.strategy)(candidates, int(self.batch_size), **inputs)
+        return SelectionResult(ids=np.asarray(selected, dtype=np.int64), scores=scores,
+                               candidate_pool_size=len(candidates), unlabeled_size=unlabeled,
+                               select_seconds=time.perf_counter() - start, train_seconds=train_seconds,
+                               density_seconds=density_seconds)
+
+
+def select_batch(pool_ids, features, labels: Mapping, candidate_pool, strategy: str = "maxent", learner=None,
+                 batch_size: int = 100, seed: int = 0, *, texts: Sequence[str] | None = None,
+                 positive_label=None, classes: Sequence | None = None, index=None) -> SelectionResult:
+    """One round, as a function: train on ``labels`` and return the next batch of ``batch_size`` ids.
+
+    For a labeling session that runs one round per process: replaying every label into a fresh
+    ``SEALSCandidates`` rebuilds the same pool, so results match a long-running engine.
+    """
+    engine = RoundEngine(pool_ids, candidate_pool, features=features, texts=texts, strategy=strategy,
+                         learner=learner, batch_size=batch_size, positive_label=positive_label, classes=classes,
+                         index=index, seed=seed)
+    return engine.select_batch(labels)
