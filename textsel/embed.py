@@ -127,8 +127,7 @@ def _load_sentence_transformer(source: str, device: str | None) -> Any:
         return SentenceTransformer(source, device=device)
     except (OSError, ValueError) as error:
         raise ConfigError(f"Could not load the sentence-transformers model {source!r}: {str(error).rstrip('.')}. "
-                          "Pass a local "
-                          "model folder, or a hub name that is cached when offline.") from error
+                          "Pass a local model folder, or a hub name that is cached when offline.") from error
     finally:
         if bars_were_on:
             transformers_logging.enable_progress_bar()
