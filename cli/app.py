@@ -36,7 +36,7 @@ app = typer.Typer(
 )
 
 # Modules under textsel.cli that define commands; importing one registers its commands on `app`.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["simulate"]
 
 
 def _version(value: bool) -> None:
