@@ -23,7 +23,9 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except TextselError as error:
-            raise click.ClickException(str(error)) from error
+            # typer >= 0.22 vendors its own click, so a click.ClickException would escape as a traceback.
+            typer.echo(f"Error: {error}", err=True)
+            raise typer.Exit(1) from error
 
 
 app = typer.Typer(
