@@ -178,7 +178,7 @@ def read_json_lines(path: Path) -> dict[str, list]:
 
 
 def records_to_columns(records: Iterator[dict | None]) -> dict[str, list]:
-    """Turn records (dicts, None for an empty one) into aligned column lists."""
+    """Turn records (dicts, None for an empty one) into aligned column lists; only blank records give ``{}``."""
     columns: dict[str, list] = {}
     count = 0
     for record in records:
@@ -189,8 +189,6 @@ def records_to_columns(records: Iterator[dict | None]) -> dict[str, list]:
         for name, values in columns.items():
             values.append(record.get(name))
         count += 1
-    if count and not columns:
-        columns["text"] = [None] * count
     return columns
 
 
