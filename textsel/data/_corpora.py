@@ -88,7 +88,7 @@ def load_amazon_polarity_hf(name: str | Path = "amazon_polarity", split: str = "
     labels = np.asarray(columns["label"])
     bad = np.flatnonzero(~np.isin(labels, (0, 1)))
     if len(bad):
-        raise DataError(f"label must be 0 or 1, got {labels[bad[0]]!r}", file=source, row=int(bad[0]) + 1,
+        raise DataError(f"label must be 0 or 1, got {labels[bad[:1]].tolist()[0]!r}", file=source, row=int(bad[0]) + 1,
                         column="label")
     texts = [join_title_body(title, body) for title, body in zip(columns["title"], columns["content"], strict=True)]
     return build_pool({"text": texts, "label": labels.astype(np.int64) + 1, "title": columns["title"]},
