@@ -211,7 +211,7 @@ class RoundEngine:
             allowed = np.asarray(list(self.classes))
             bad = ~np.isin(values, allowed)
             if bad.any():
-                raise DataError(f"label {values[bad][0]!r} of id {int(labeled_ids[bad][0])} is not one of the "
+                raise DataError(f"label {values[bad][0].item()!r} of id {int(labeled_ids[bad][0])} is not one of the "
                                 f"allowed labels {allowed.tolist()}", column="label")
         return labeled_ids, values
 

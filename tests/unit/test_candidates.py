@@ -1,0 +1,85 @@
+"""Candidate pools: the SEALS pool is exactly the union of kNN of labeled ids minus the labeled ids."""
+
+import numpy as np
+import pytest
+
+from textsel.candidates import AllCandidates, RandomCandidates, SEALSCandidates, make_candidate_pool
+from textsel.errors import ConfigError
+from textsel.index import ExactIndex
+
+
+@pytest.fixture
+def pool():
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(400, 8)).astype(np.float32)
+    ids = np.arange(400, dtype=np.int64) * 5 + 3  # ids are not positions
+    index = ExactIndex()
+    index.add(vectors, ids)
+    return vectors, ids, index
+
+
+def brute_force_neighbours(vectors, ids, labeled, k):
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    positions = np.searchsorted(ids, labeled)
+    sims = unit[positions] @ unit.T
+    nearest = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+    return set(ids[nearest].ravel().tolist())
+
+
+def test_seals_pool_equals_exact_union_minus_labeled_over_rounds(pool):
+    vectors, ids, index = pool
+    rng = np.random.default_rng(1)
+    candidate_pool = SEALSCandidates(index, k=6)
+    labeled = list(rng.choice(ids, 5, replace=False).tolist())
+    for _ in range(12):
+        result = candidate_pool.candidates(ids, np.array(labeled))
+        expected = brute_force_neighbours(vectors, ids, np.array(labeled), 6) - set(labeled)
+        assert set(result.tolist()) == expected
+        assert not set(result.tolist()) & set(labeled)
+        assert candidate_pool.size == len(result)
+        assert (np.diff(result) > 0).all()
+        # Next batch: label some candidates (as a strategy would) and one document from outside the pool.
+        outside = rng.choice(np.setdiff1d(ids, np.concatenate([result, labeled])), 1)
+        labeled += rng.choice(result, 3, replace=False).tolist() + outside.tolist()
+
+
+def test_fresh_pool_replaying_all_labels_equals_incremental(pool):
+    _, ids, index = pool
+    incremental = SEALSCandidates(index, k=5)
+    labeled = []
+    for batch in np.array_split(ids[::37], 4):
+        labeled += batch.tolist()
+        incremental.update(batch)
+    replayed = SEALSCandidates(index, k=5)
+    assert replayed.candidates(ids, labeled).tolist() == incremental.candidates(ids, labeled).tolist()
+
+
+def test_all_candidates_is_every_unlabeled_id_sorted():
+    pool_ids = np.array([30, 10, 20, 50, 40])
+    candidates = AllCandidates().candidates(pool_ids, np.array([20, 99]))
+    assert candidates.tolist() == [10, 30, 40, 50]
+    assert AllCandidates().candidates(np.array([1, 2, 3]), []).tolist() == [1, 2, 3]
+
+
+def test_random_candidates_are_fresh_deterministic_and_unlabeled():
+    pool_ids = np.arange(1000)
+    labeled = np.arange(0, 1000, 2)
+    first = RandomCandidates(50, seed=3).candidates(pool_ids, labeled)
+    assert len(first) == 50 and not np.isin(first, labeled).any()
+    assert first.tolist() == RandomCandidates(50, seed=3).candidates(pool_ids, labeled).tolist()
+    other_round = RandomCandidates(50, seed=3).candidates(pool_ids, labeled[:-1])
+    assert first.tolist() != other_round.tolist()
+    assert len(RandomCandidates(5000).candidates(pool_ids, labeled)) == 500
+
+
+def test_bad_parameters_raise_config_errors(pool):
+    _, ids, index = pool
+    with pytest.raises(ConfigError, match="'k' parameter of SEALSCandidates must be an int >= 1. Got 0"):
+        SEALSCandidates(index, k=0).update(ids[:2])
+    with pytest.raises(ConfigError, match="'m' parameter of RandomCandidates"):
+        RandomCandidates(0).candidates(ids, [])
+    with pytest.raises(ConfigError, match="index"):
+        make_candidate_pool("seals")
+    with pytest.raises(ConfigError, match="one of"):
+        make_candidate_pool("everything")
+    assert isinstance(make_candidate_pool("seals", index=index, k=3), SEALSCandidates)

@@ -1,0 +1,153 @@
+"""Round engine and simulation loop: determinism, ids not positions, multi-class, text learners, bad input."""
+
+import numpy as np
+import pytest
+
+from textsel.candidates import AllCandidates, RandomCandidates, SEALSCandidates
+from textsel.errors import ConfigError, DataError, PoolExhaustedError
+from textsel.index import ExactIndex
+from textsel.learner import LogisticLearner
+from textsel.rounds import RoundEngine, select_batch
+from textsel.simulate import HeldOut, run_simulation
+from textsel.strategies import STRATEGIES
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    n = 600
+    labels = (np.arange(n) % 20 == 0).astype(int)  # 5% positives, clustered around one direction
+    features = rng.normal(size=(n, 8)) + 2.5 * labels[:, None] * np.eye(8)[0]
+    ids = np.arange(n, dtype=np.int64)[::-1] * 7 + 11  # unsorted, not positions
+    index = ExactIndex()
+    index.add(features.astype(np.float32), ids)
+    return ids, features.astype(np.float32), labels, index
+
+
+def seed_labels(ids, labels):
+    chosen = np.r_[np.flatnonzero(labels)[:3], np.flatnonzero(labels == 0)[:17]]
+    return {int(ids[i]): int(labels[i]) for i in chosen}
+
+
+@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
+def test_every_strategy_is_deterministic_and_returns_unlabeled_pool_ids(data, strategy):
+    ids, features, labels, index = data
+    seed = seed_labels(ids, labels)
+    results = [RoundEngine(ids, SEALSCandidates(index, k=10), features=features, strategy=strategy, batch_size=7,
+                           index=index, seed=4).select_batch(seed) for _ in range(2)]
+    assert results[0].ids.tolist() == results[1].ids.tolist()
+    assert len(results[0].ids) == 7 and len(set(results[0].ids.tolist())) == 7
+    assert not set(results[0].ids.tolist()) & set(seed) and set(results[0].ids.tolist()) <= set(ids.tolist())
+    assert 0 < results[0].pool_fraction < 1 and results[0].unlabeled_size == len(ids) - len(seed)
+
+
+def test_select_batch_function_matches_engine(data):
+    ids, features, labels, index = data
+    seed = seed_labels(ids, labels)
+    engine = RoundEngine(ids, AllCandidates(), features=features, strategy="mlp", batch_size=5)
+    one_shot = select_batch(ids, features, seed, AllCandidates(), "mlp", LogisticLearner(), 5, 0)
+    assert one_shot.ids.tolist() == engine.select_batch(seed).ids.tolist()
+    assert one_shot.candidate_pool_size == len(ids) - len(seed) and one_shot.pool_fraction == 1.0
+    assert one_shot.select_seconds > 0 and one_shot.train_seconds > 0
+
+
+def test_mlp_finds_positives(data):
+    ids, features, labels, index = data
+    result = RoundEngine(ids, AllCandidates(), features=features, strategy="mlp", batch_size=10).select_batch(
+        seed_labels(ids, labels))
+    truth = dict(zip(ids.tolist(), labels.tolist(), strict=True))
+    assert sum(truth[i] for i in result.ids.tolist()) >= 5
+
+
+def test_multiclass_rounds(data):
+    ids, features, _, index = data
+    classes = np.asarray(["a", "b", "c"])[np.argmax(features[:, :3], axis=1)]
+    labeled = {int(i): str(c) for i, c in zip(ids[:30], classes[:30], strict=True)}
+    for strategy in ("maxent", "margin", "least-confidence", "random"):
+        result = RoundEngine(ids, RandomCandidates(100, seed=1), features=features, strategy=strategy,
+                             batch_size=4).select_batch(labeled)
+        assert len(result.ids) == 4 and result.candidate_pool_size == 100
+    with pytest.raises(ConfigError, match="positive_label"):
+        RoundEngine(ids, AllCandidates(), features=features, strategy="mlp").select_batch(labeled)
+    result = RoundEngine(ids, AllCandidates(), features=features, strategy="mlp", positive_label="b",
+                         batch_size=3).select_batch(labeled)
+    assert len(result.ids) == 3
+
+
+class TextLengthLearner:
+    """A learner on texts: probability of class 1 grows with text length."""
+
+    input = "texts"
+
+    def fit(self, texts, labels):
+        self.classes_ = np.unique(labels)
+        self.seen_ = list(texts)
+        return self
+
+    def predict_proba(self, texts):
+        p = np.array([min(len(t) / 10, 1.0) for t in texts])
+        return np.column_stack([1 - p, p])
+
+
+def test_text_learners_get_texts(data):
+    ids, _, labels, _ = data
+    texts = ["x" * (i % 10) for i in range(len(ids))]
+    learner = TextLengthLearner()
+    engine = RoundEngine(ids, AllCandidates(), texts=texts, strategy="mlp", learner=learner, batch_size=3)
+    seed = seed_labels(ids, labels)
+    result = engine.select_batch(seed)
+    assert all(isinstance(t, str) for t in learner.seen_) and len(learner.seen_) == len(seed)
+    position = {int(i): p for p, i in enumerate(ids)}
+    assert all(len(texts[position[i]]) == 9 for i in result.ids.tolist())
+
+
+def test_bad_input_gives_clear_errors(data):
+    ids, features, labels, index = data
+    seed = seed_labels(ids, labels)
+    engine = RoundEngine(ids, AllCandidates(), features=features, classes=[0, 1])
+    with pytest.raises(DataError, match="label 7 of id .* not one of the allowed labels"):
+        engine.select_batch({**seed, int(ids[100]): 7})
+    with pytest.raises(DataError, match="id 5 is not in the pool"):
+        engine.select_batch({**seed, 5: 0})
+    with pytest.raises(DataError, match="at least two classes"):
+        engine.select_batch({int(ids[1]): 0, int(ids[2]): 0})
+    with pytest.raises(ConfigError, match="'strategy' parameter"):
+        RoundEngine(ids, AllCandidates(), features=features, strategy="best").select_batch(seed)
+    with pytest.raises(ConfigError, match="'batch_size' parameter of RoundEngine"):
+        RoundEngine(ids, AllCandidates(), features=features, batch_size=0).select_batch(seed)
+    with pytest.raises(ConfigError, match="needs an index"):
+        RoundEngine(ids, AllCandidates(), features=features, strategy="id").select_batch(seed)
+    with pytest.raises(DataError, match="'features' has 5 rows"):
+        RoundEngine(ids, AllCandidates(), features=features[:5]).select_batch(seed)
+    small = ids[:4]
+    everything = {int(i): int(n % 2) for n, i in enumerate(small)}
+    with pytest.raises(PoolExhaustedError, match="no unlabeled candidates"):
+        RoundEngine(small, AllCandidates(), features=features[:4]).select_batch(everything)
+
+
+def test_run_simulation_records_and_determinism(data):
+    ids, features, labels, index = data
+    heldout = HeldOut(labels[::3], features[::3])
+
+    def run(seed):
+        return run_simulation(ids, labels, features=features, heldout=heldout, strategy="maxent",
+                              candidate_pool=SEALSCandidates(index, k=20), batch_size=10, budget=55,
+                              seed_positives=2, seed_negatives=8, seed=seed, index=index)
+
+    records = run(3)
+    assert [r["labels"] for r in records] == [10, 20, 30, 40, 50, 55]
+    assert records[-1]["candidate_pool_size"] is None and records[0]["pool_fraction"] < 1
+    assert records[0]["positives_found"] == 2 and 0 <= records[-1]["recall"] <= 1
+    assert all(0 <= r["average_precision"] <= 1 for r in records)
+    strip = [{k: v for k, v in r.items() if "seconds" not in k} for r in records]
+    assert strip == [{k: v for k, v in r.items() if "seconds" not in k} for r in run(3)]
+
+
+def test_run_simulation_bad_budget_and_empty_pool(data):
+    ids, features, labels, _ = data
+    with pytest.raises(ConfigError, match="at least the seed size"):
+        run_simulation(ids, labels, features=features, budget=50)
+    with pytest.raises(DataError, match="pool is empty"):
+        run_simulation(ids[:0], labels[:0], features=features[:0])
+    with pytest.raises(DataError, match="positives"):
+        run_simulation(ids, labels, features=features, seed_positives=100)
