@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bz2
 import csv
 import gzip
 import json
@@ -70,6 +71,16 @@ def test_fasttext_and_zhang_layouts_give_the_same_pool():
     assert from_fasttext.texts == from_csv.texts
     assert from_fasttext.column("label").tolist() == from_csv.column("label").tolist()
     assert from_fasttext.ids.tolist() == from_csv.ids.tolist()
+
+
+def test_fasttext_release_compressed_with_bz2(tmp_path):
+    path = tmp_path / "test.ft.txt.bz2"
+    path.write_bytes(bz2.compress((FIXTURES / "amazon_polarity.ft.txt").read_bytes()))
+    pool = load_amazon_fasttext(path)
+    assert pool.fingerprint() == load_amazon_fasttext(FIXTURES / "amazon_polarity.ft.txt").fingerprint()
+    path.write_bytes(b"truncated")
+    with pytest.raises(DataError, match="could not read"):
+        load_amazon_fasttext(path)
 
 
 def test_fasttext_needs_exactly_one_known_label(tmp_path):

@@ -8,6 +8,7 @@ Errors are :class:`DataError` naming the file, the row (data rows count from 1) 
 
 from __future__ import annotations
 
+import bz2
 import csv
 import gzip
 import json
@@ -23,6 +24,7 @@ FORMATS = ("csv", "tsv", "jsonl", "parquet", "fasttext", "hf")
 _SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".json": "jsonl",
                    ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet", ".txt": "fasttext",
                    ".ft": "fasttext"}
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open}
 _HUB_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _LABEL_PREFIX = "__label__"
 
@@ -35,8 +37,9 @@ def load_pool(source: str | Path, *, text_col: str = "text", id_col: str | None 
     Parameters
     ----------
     source : str or Path
-        A ``.csv``/``.tsv``/``.jsonl``/``.json``/``.parquet``/``.txt``/``.ft`` file (``.gz`` allowed for the text
-        formats), a directory written by ``datasets.Dataset.save_to_disk``, or a Hugging Face hub name.
+        A ``.csv``/``.tsv``/``.jsonl``/``.json``/``.parquet``/``.txt``/``.ft`` file (the text formats may be
+        ``.gz`` or ``.bz2`` compressed), a directory written by ``datasets.Dataset.save_to_disk``, or a
+        Hugging Face hub name.
     text_col : str, default="text"
         Column holding the texts. fastText files always have ``text`` and ``label``.
     id_col : str, optional
@@ -69,12 +72,12 @@ def load_pool(source: str | Path, *, text_col: str = "text", id_col: str | None 
 
 
 def infer_format(source: str | Path) -> str:
-    """The format named by the suffix (``.gz`` skipped); a directory or an unknown suffix means ``hf``."""
+    """The format named by the suffix (``.gz``/``.bz2`` skipped); a directory or a hub-like name means ``hf``."""
     path = Path(source)
     if path.is_dir():
         return "hf"
     suffixes = [suffix.lower() for suffix in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
+    if suffixes and suffixes[-1] in _OPENERS:
         suffixes.pop()
     if suffixes and suffixes[-1] in _SUFFIX_FORMATS:
         return _SUFFIX_FORMATS[suffixes[-1]]
@@ -95,8 +98,8 @@ def existing_file(source: str | Path) -> Path:
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Stream ``(line_number, text)`` from a UTF-8 file (gzipped when it ends in ``.gz``), numbered from 1."""
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    """Stream ``(line_number, text)`` from a UTF-8 file (``.gz``/``.bz2`` decompressed), numbered from 1."""
+    opener = _OPENERS.get(path.suffix.lower(), open)
     try:
         with opener(path, "rb") as handle:
             for number, raw in enumerate(handle, start=1):
