@@ -53,6 +53,35 @@ def _check_add(vectors: np.ndarray, ids: np.ndarray, dim: int | None) -> tuple[n
     return vectors, ids
 
 
+def _check_new_ids(held: np.ndarray, ids: np.ndarray) -> None:
+    """Refuse ids that repeat within the batch or are already held, naming one of them."""
+    unique, counts = np.unique(ids, return_counts=True)
+    if (counts > 1).any():
+        raise DataError(f"id {int(unique[counts > 1][0])} appears twice in the ids being added")
+    clash = np.intersect1d(held, ids)
+    if len(clash):
+        raise DataError(f"id {int(clash[0])} is already in the index")
+
+
+def _check_known_ids(held: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Positions of ``ids`` in ``held``; unknown ids raise DataError instead of returning wrong rows."""
+    ids = np.asarray(ids, dtype=np.int64)
+    order = np.argsort(held, kind="stable")
+    found = np.minimum(np.searchsorted(held, ids, sorter=order), max(len(held) - 1, 0))
+    positions = order[found] if len(held) else np.zeros(len(ids), dtype=np.int64)
+    unknown = ids[held[positions] != ids] if len(held) else ids
+    if len(unknown):
+        raise DataError(f"id {int(unknown[0])} is not in the index ({len(unknown)} unknown ids)")
+    return positions
+
+
+def _check_queries(queries: np.ndarray, dim: int | None) -> np.ndarray:
+    queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+    if dim is not None and (queries.ndim != 2 or queries.shape[1] != dim):
+        raise DataError(f"queries have shape {queries.shape}, the index holds dimension {dim}")
+    return queries
+
+
 def _normalize(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
@@ -83,9 +112,7 @@ class ExactIndex:
         vectors, ids = _check_add(vectors, ids, self._vectors.shape[1] if len(self) else None)
         if self.metric == "cosine":
             vectors = _normalize(vectors)
-        clash = np.intersect1d(self._ids, ids)
-        if len(clash) or len(np.unique(ids)) != len(ids):
-            raise DataError(f"id {int(clash[0]) if len(clash) else ids[0]} is already in the index")
+        _check_new_ids(self._ids, ids)
         self._vectors = vectors if not len(self) else np.vstack([self._vectors, vectors])
         self._ids = np.concatenate([self._ids, ids])
 
@@ -93,7 +120,7 @@ class ExactIndex:
                ) -> tuple[np.ndarray, np.ndarray]:
         """Return (ids, similarities), each of shape (n_queries, k), best first; padded with -1 / -inf."""
         check_param("ExactIndex.search", "k", k, isinstance(k, int | np.integer) and k >= 1, "an int >= 1")
-        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        queries = _check_queries(queries, self._vectors.shape[1] if len(self) else None)
         if self.metric == "cosine":
             queries = _normalize(queries)
         out_ids = np.full((len(queries), k), -1, dtype=np.int64)
@@ -116,13 +143,15 @@ class ExactIndex:
         return out_ids, out_sims
 
     def get_vectors(self, ids: np.ndarray) -> np.ndarray:
-        order = np.argsort(self._ids)
-        positions = order[np.searchsorted(self._ids, np.asarray(ids), sorter=order)]
-        return self._vectors[positions]
+        """Stored vectors (unit length for cosine) of the given ids."""
+        return self._vectors[_check_known_ids(self._ids, ids)]
 
     def save(self, path: str | Path) -> None:
         path = Path(path)
-        np.savez(path.with_suffix(".npz"), vectors=self._vectors, ids=self._ids)
+        arrays = path.with_suffix(".npz")
+        tmp = arrays.with_name(arrays.stem + ".tmp.npz")
+        np.savez(tmp, vectors=self._vectors, ids=self._ids)
+        tmp.replace(arrays)
         _write_sidecar(path, {"backend": "exact", "metric": self.metric, "count": len(self)})
 
     @classmethod
@@ -183,9 +212,7 @@ class HNSWIndex:
     def add(self, vectors: np.ndarray, ids: np.ndarray) -> None:
         """Insert vectors under the given ids, growing the index as needed."""
         vectors, ids = _check_add(vectors, ids, self._index.dim if self._index is not None else None)
-        clash = np.intersect1d(self._ids, ids)
-        if len(clash) or len(np.unique(ids)) != len(ids):
-            raise DataError(f"id {int(clash[0]) if len(clash) else int(ids[0])} is already in the index")
+        _check_new_ids(self._ids, ids)
         if self._index is None:
             self._create(vectors.shape[1], len(ids))
         elif len(self) + len(ids) > self._index.get_max_elements():
@@ -204,20 +231,16 @@ class HNSWIndex:
         ``exclude`` ids are filtered inside the graph search, so each row still gets k results.
         """
         check_param("HNSWIndex.search", "k", k, isinstance(k, int | np.integer) and k >= 1, "an int >= 1")
-        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        queries = _check_queries(queries, self._index.dim if self._index is not None else None)
         out_ids = np.full((len(queries), k), -1, dtype=np.int64)
         out_sims = np.full((len(queries), k), -np.inf, dtype=np.float32)
-        if self._index is None or not len(queries):
+        # Only excluded ids the index holds shrink what is left; hnswlib fails when asked for more than that.
+        excluded = np.intersect1d(self._ids, np.asarray(exclude, dtype=np.int64)) if exclude is not None \
+            else np.zeros(0, dtype=np.int64)
+        take = min(k, len(self) - len(excluded))
+        if self._index is None or not len(queries) or take <= 0:
             return out_ids, out_sims
-        excluded = set(np.asarray(exclude, dtype=np.int64).tolist()) if exclude is not None else set()
-        take = min(k, len(self))
-        try:
-            labels, distances = self._query(queries, take, excluded)
-        except RuntimeError:  # fewer than `take` items survive the filter
-            take = min(k, len(self) - len(excluded))
-            if take <= 0:
-                return out_ids, out_sims
-            labels, distances = self._query(queries, take, excluded)
+        labels, distances = self._query(queries, take, set(excluded.tolist()))
         out_ids[:, :take] = labels
         out_sims[:, :take] = 1.0 - distances
         return out_ids, out_sims
@@ -231,16 +254,21 @@ class HNSWIndex:
 
     def get_vectors(self, ids: np.ndarray) -> np.ndarray:
         """Stored vectors (unit length for cosine) of the given ids."""
+        _check_known_ids(self._ids, ids)
         return np.asarray(self._index.get_items(np.asarray(ids, dtype=np.int64), return_type="numpy"),
                           dtype=np.float32)
 
     def save(self, path: str | Path) -> None:
         """Write ``path`` (the graph) and ``path.json`` (settings and ids); writes are atomic."""
+        if self._index is None:
+            raise DataError("cannot save an empty HNSW index; add vectors first", file=str(path))
         path = Path(path)
         tmp = path.with_name(path.name + ".tmp")
         self._index.save_index(str(tmp))
         tmp.replace(path)
-        np.save(path.with_name(path.name + ".ids.npy"), self._ids)
+        ids_tmp = path.with_name(path.name + ".ids.tmp.npy")
+        np.save(ids_tmp, self._ids)
+        ids_tmp.replace(path.with_name(path.name + ".ids.npy"))
         _write_sidecar(path, {"backend": "hnsw", "metric": self.metric, "dim": self._index.dim,
                               "M": self.M, "ef_construction": self.ef_construction, "ef": self.ef,
                               "count": len(self)})
