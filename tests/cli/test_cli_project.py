@@ -1,0 +1,208 @@
+"""The project commands through Typer's CliRunner: init, embed, index, search, import, next, train, predict,
+status, export, and their clear errors on bad input (nothing half-written)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+import tomllib
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from conftest import fake_embeddings
+from typer.testing import CliRunner
+
+from textsel.cli.app import app
+from textsel.project import Project
+from textsel.status import RoundYield, stopping_hint
+
+runner = CliRunner()
+TOPICS = ["the zipper broke and the seams split after one wash, a refund please",
+          "lovely soft dress that fits perfectly and looks great",
+          "arrived quickly, the colour is exactly as pictured online",
+          "runs small in the shoulders so order a size up"]
+
+
+def make_pool(folder, n=120, with_embeddings=True):
+    """A CSV pool with ids 500.. and, optionally, row-aligned fake embeddings; returns (csv path, npy path)."""
+    texts = [f"{TOPICS[i % len(TOPICS)]} (review {i})" for i in range(n)]
+    data = folder / "pool.csv"
+    with open(data, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["doc_id", "body"])
+        writer.writerows([500 + i, text] for i, text in enumerate(texts))
+    vectors = folder / "emb.npy"
+    if with_embeddings:
+        np.save(vectors, fake_embeddings(texts, 16))
+    return data, vectors
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(arg) for arg in args])
+
+
+@pytest.fixture
+def project(tmp_path):
+    data, vectors = make_pool(tmp_path)
+    result = invoke("init", tmp_path / "proj", "--data", data, "--text-col", "body", "--id-col", "doc_id",
+                    "--labels", "broken,fine", "--embeddings", vectors, "--backend", "exact")
+    assert result.exit_code == 0, result.output
+    return tmp_path / "proj"
+
+
+def write_labels(path, rows, header=("id", "label")):
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def seed_labels(project, tmp_path):
+    """Four positives (topic 0) and eight negatives, imported."""
+    rows = [(500 + i, "broken") for i in (0, 4, 8, 12)] + [(500 + i, "fine") for i in (1, 2, 3, 5, 6, 7, 9, 10)]
+    assert invoke("import", write_labels(tmp_path / "seed.csv", rows), "-p", project).exit_code == 0
+
+
+def test_init_writes_a_readable_config_and_refuses_to_overwrite(project, tmp_path):
+    config = tomllib.loads((project / "textsel.toml").read_text())
+    assert config["data"]["text_col"] == "body" and config["data"]["id_col"] == "doc_id"
+    assert config["labels"] == {"classes": ["broken", "fine"], "positive": "broken"}
+    assert config["index"]["backend"] == "exact"
+    assert (project / "textsel.db").exists()
+    again = invoke("init", project, "--data", tmp_path / "pool.csv", "--text-col", "body")
+    assert again.exit_code == 1 and "already a textsel project" in again.output
+
+
+def test_commands_outside_a_project_fail_clearly(tmp_path):
+    result = invoke("status", "-p", tmp_path)
+    assert result.exit_code == 1 and "is not a textsel project" in result.output
+    assert not (tmp_path / "textsel.db").exists()
+
+
+def test_init_with_misaligned_embeddings_creates_nothing(tmp_path):
+    data, _ = make_pool(tmp_path)
+    np.save(tmp_path / "short.npy", np.ones((7, 16), dtype=np.float32))
+    result = invoke("init", tmp_path / "proj", "--data", data, "--text-col", "body", "--embeddings",
+                    tmp_path / "short.npy")
+    assert result.exit_code == 1 and "short.npy" in result.output and "120 texts" in result.output
+    assert not (tmp_path / "proj").exists()
+    missing = invoke("init", tmp_path / "proj", "--data", data, "--text-col", "nope")
+    assert missing.exit_code == 1 and "nope" in missing.output and not (tmp_path / "proj").exists()
+
+
+@pytest.mark.parametrize("rows, header, expected", [
+    ([(500, "broken"), (501, "meh")], ("id", "label"), "row 2, column 'label': unknown label 'meh'"),
+    ([(500, "broken"), ("x7", "fine")], ("id", "label"), "row 2, column 'id': id 'x7' is not an integer"),
+    ([(500, "broken"), (9999, "fine")], ("id", "label"), "row 2, column 'id': id 9999 is not in the pool"),
+    ([(500, "broken")], ("doc", "label"), "column 'id'"),
+    ([(500, "broken"), (501,)], ("id", "label"), "row 2: has fewer fields"),
+])
+def test_import_validates_the_whole_file_before_writing(project, tmp_path, rows, header, expected):
+    path = write_labels(tmp_path / "labels.csv", rows, header)
+    result = invoke("import", path, "-p", project)
+    assert result.exit_code == 1
+    assert f"file {path}" in result.output and expected in result.output
+    with Project(project) as opened:
+        assert opened.store.label_count() == 0
+
+
+def test_import_records_labels_and_relabels_append(project, tmp_path):
+    seed_labels(project, tmp_path)
+    result = invoke("import", write_labels(tmp_path / "fix.csv", [(500, "fine")]), "-p", project)
+    assert result.exit_code == 0 and "Imported 1 labels" in result.output
+    with Project(project) as opened:
+        assert opened.store.current_labels()[500] == "fine"
+        assert [row[0] for row in opened.store.label_history(500)] == ["broken", "fine"]
+
+
+def test_next_records_the_round_and_writes_batches_for_external_tools(project, tmp_path):
+    seed_labels(project, tmp_path)
+    result = invoke("next", "--n", 5, "--strategy", "mlp", "--seed", 3, "--out", tmp_path / "batch.csv", "-p", project)
+    assert result.exit_code == 0, result.output
+    assert "Round 1: mlp over the seals pool" in result.output
+    with open(tmp_path / "batch.csv") as handle:
+        batch = list(csv.DictReader(handle))
+    assert len(batch) == 5 and {row["round"] for row in batch} == {"1"}
+    with Project(project) as opened:
+        (record,) = opened.store.rounds()
+        labeled = set(opened.store.current_labels())
+    assert (record.strategy, record.seed, record.params["candidate_pool"]) == ("mlp", 3, "seals")
+    assert record.doc_ids == [int(row["id"]) for row in batch] and not labeled & set(record.doc_ids)
+    assert invoke("next", "-n", 4, "-s", "random", "--pool", "all", "-o", tmp_path / "b.jsonl",
+                  "-p", project).exit_code == 0
+    assert len((tmp_path / "b.jsonl").read_text().splitlines()) == 4
+    assert invoke("next", "-n", 3, "-o", tmp_path / "tasks.json", "-p", project).exit_code == 0
+    tasks = json.loads((tmp_path / "tasks.json").read_text())
+    assert len(tasks) == 3 and "text" in tasks[0]["data"] and "annotations" not in tasks[0]
+    bad = invoke("next", "-n", 3, "-o", tmp_path / "b.xlsx", "-p", project)
+    assert bad.exit_code == 1 and ".xlsx" in bad.output
+
+
+def test_next_without_two_classes_says_what_to_label(project, tmp_path):
+    invoke("import", write_labels(tmp_path / "one.csv", [(500, "broken")]), "-p", project)
+    result = invoke("next", "-p", project)
+    assert result.exit_code == 1 and "at least two classes" in result.output
+
+
+def test_train_predict_status_and_export(project, tmp_path):
+    seed_labels(project, tmp_path)
+    assert invoke("train", "-p", project).exit_code == 0
+    result = invoke("predict", "--out", tmp_path / "preds.parquet", "-p", project)
+    assert result.exit_code == 0, result.output
+    table = pq.read_table(tmp_path / "preds.parquet").to_pydict()
+    assert len(table["id"]) == 120 and set(table["predicted"]) <= {"broken", "fine"}
+    assert np.allclose(np.add(table["p_broken"], table["p_fine"]), 1.0)
+    status = invoke("status", "-p", project)
+    assert "broken: 4, fine: 8" in status.output and "Estimated prevalence" in status.output
+    for export_format, name in (("csv", "out.csv"), ("jsonl", "out.jsonl"), ("label-studio", "ls.json"),
+                                ("hf", "hf_dir")):
+        result = invoke("export", tmp_path / name, "--format", export_format, "-p", project)
+        assert result.exit_code == 0 and "Wrote 12 labeled texts" in result.output
+    from datasets import load_from_disk
+
+    assert sorted(load_from_disk(str(tmp_path / "hf_dir"))["label"]).count("broken") == 4
+    tasks = json.loads((tmp_path / "ls.json").read_text())
+    assert tasks[0]["annotations"][0]["result"][0]["value"]["choices"] == ["broken"]
+    assert invoke("export", tmp_path / "x", "--format", "xml", "-p", project).exit_code == 1
+
+
+def test_stopping_hint_after_three_rounds_with_few_positives():
+    rounds = [RoundYield(1, "maxent", 50, 50, 20), RoundYield(2, "maxent", 50, 50, 0),
+              RoundYield(3, "maxent", 50, 50, 0)]
+    assert "keep going" in stopping_hint(rounds)
+    assert "under 2% positives (0 of 150)" in stopping_hint([*rounds[1:], RoundYield(4, "mlp", 50, 50, 0)])
+    assert "too early" in stopping_hint(rounds[:2])
+
+
+def test_a_second_process_is_refused_while_the_project_is_held(project, tmp_path):
+    seed_labels(project, tmp_path)
+    with Project(project) as holder, holder.lock():
+        result = invoke("next", "-p", project)
+    assert result.exit_code == 1 and "another textsel process" in result.output
+    with sqlite3.connect(project / "textsel.db") as connection:
+        assert connection.execute("SELECT COUNT(*) FROM rounds").fetchone()[0] == 0
+
+
+def test_embed_index_search_with_the_packaged_model(tmp_path):
+    data, _ = make_pool(tmp_path, n=40, with_embeddings=False)
+    assert invoke("init", tmp_path / "p", "--data", data, "--text-col", "body", "--id-col", "doc_id").exit_code == 0
+    assert invoke("embed", "-p", tmp_path / "p", "-q").exit_code == 0
+    assert invoke("index", "-p", tmp_path / "p", "-q").exit_code == 0
+    assert (tmp_path / "p" / "cache" / "index.hnsw").exists()
+    result = invoke("search", "zipper broke, I want my money back", "--n", 5, "-p", tmp_path / "p")
+    assert result.exit_code == 0, result.output
+    hits = Project(tmp_path / "p").search("zipper broke, I want my money back", 5)
+    assert all("zipper broke" in hit.text for hit in hits)
+    assert all(f"{hit.doc_id}" in result.output for hit in hits)
+    config = (tmp_path / "p" / "textsel.toml").read_text()
+    (tmp_path / "p" / "textsel.toml").write_text(config.replace('"all-MiniLM-L6-v2"', '"other-model"'))
+    mismatch = invoke("search", "zipper", "-p", tmp_path / "p")
+    assert mismatch.exit_code == 1 and "does not match the cached embeddings" in mismatch.output
+
+
+def test_search_with_a_model_of_another_dimension_is_refused(project):
+    result = invoke("search", "refund", "-p", project)
+    assert result.exit_code == 1 and "16 dimensions" in result.output
