@@ -6,15 +6,15 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
-import tomllib
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+import tomllib
 from conftest import fake_embeddings
+from textsel.cli.app import app
 from typer.testing import CliRunner
 
-from textsel.cli.app import app
 from textsel.project import Project
 from textsel.status import RoundYield, stopping_hint
 
