@@ -158,7 +158,8 @@ def plot_runs(records: list[dict], path: str | Path, group_by: Sequence[str] = (
         axis.set_title(title)
         axis.set_xlabel(xlabel)
         axis.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+    if axes[0].get_legend_handles_labels()[0]:
+        axes[0].legend(fontsize=8)
     figure.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

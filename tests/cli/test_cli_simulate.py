@@ -1,0 +1,75 @@
+"""`textsel simulate` end to end on a tiny generated data set with precomputed fake embeddings."""
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import fake_embeddings
+from textsel.cli.app import app
+from typer.testing import CliRunner
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    n = 240
+    topics = np.where(np.arange(n) % 7 == 0, "rare", np.where(np.arange(n) % 2 == 0, "common", "other"))
+    texts = [f"{topic} review number {i}" for i, topic in enumerate(topics)]
+    split = np.where(np.arange(n) % 4 == 3, "test", "train")
+    pq.write_table(pa.table({"id": np.arange(n), "text": texts, "topic": topics, "split": split}),
+                   tmp_path / "data.parquet")
+    vectors = fake_embeddings(texts, dim=8)
+    vectors[topics == "rare", 0] += 2.0  # make the rare topic findable
+    np.save(tmp_path / "vectors.npy", vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+    return tmp_path
+
+
+def test_simulate_writes_results_summary_and_plot(tiny):
+    out = tiny / "out"
+    result = CliRunner().invoke(app, [
+        "simulate", str(tiny / "data.parquet"), "--out", str(out), "--embeddings", str(tiny / "vectors.npy"),
+        "--label-col", "topic", "--positive", "rare", "--strategy", "mlp", "--strategy", "maxent",
+        "--pool", "seals", "--pool", "all", "--k", "10", "--seed-positives", "2", "--seed-negatives", "8",
+        "--batch", "10", "--budget", "40", "--repeats", "2", "--test-split", "split=test",
+        "--index-backend", "exact"])
+    assert result.exit_code == 0, result.output
+    assert "mlp / seals" in result.output and "plot.png" in result.output
+    records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert len(records) == 2 * 2 * 2 * 4  # strategies x pools x repeats x (3 selection rounds + final)
+    assert {r["pool"] for r in records} == {"seals", "all"}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["pool_size"] == 180 and summary["test_size"] == 60 and summary["concept"] == "rare"
+    assert len(summary["runs"]) == 4 and all(run["repeats"] == 2 for run in summary["runs"])
+    assert all(0 <= run["final_average_precision"]["mean"] <= 1 for run in summary["runs"])
+    assert (out / "plot.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_simulate_multiclass_with_a_test_fraction(tiny):
+    out = tiny / "multi"
+    result = CliRunner().invoke(app, [
+        "simulate", str(tiny / "data.parquet"), "--out", str(out), "--embeddings", str(tiny / "vectors.npy"),
+        "--label-col", "topic", "--pool", "random", "--random-pool-size", "50", "--seed-positives", "3",
+        "--seed-negatives", "0", "--batch", "5", "--budget", "19", "--test-split", "0.25", "--index-backend",
+        "exact"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["concept"] == "multiclass" and summary["test_size"] == 60
+    assert summary["runs"][0]["final_labels"]["mean"] == 19
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--positive", "missing"], "positive value 'missing' does not occur"),
+    (["--positive", "rare", "--budget", "50"], "'budget' parameter of simulate"),
+    (["--positive", "rare", "--strategy", "best"], "'strategy' parameter of simulate"),
+    (["--positive", "rare", "--test-split", "split=nothing"], "no row has split == 'nothing'"),
+    (["--positive", "rare", "--label-col", "nope"], "no column 'nope'"),
+])
+def test_simulate_bad_input_exits_with_a_clear_error(tiny, extra, message):
+    out = tiny / "bad"
+    result = CliRunner().invoke(app, ["simulate", str(tiny / "data.parquet"), "--out", str(out), "--embeddings",
+                                      str(tiny / "vectors.npy"), "--index-backend", "exact", "--label-col",
+                                      "topic", *extra])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert not out.exists()
