@@ -261,3 +261,18 @@ def test_failed_loads_write_nothing(tmp_path):
     with pytest.raises(DataError):
         load_pool(path, id_col="id")
     assert sorted(tmp_path.iterdir()) == before
+
+
+def test_byte_order_mark_and_windows_line_endings(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufeffid,text\r\n1,\"two\r\nlines\"\r\n2,plain\r\n".encode())
+    pool = load_pool(path, id_col="id")
+    assert pool.ids.tolist() == [1, 2]
+    assert pool.texts == ["two\r\nlines", "plain"]
+
+
+def test_undecodable_bytes_in_a_gzipped_file(tmp_path):
+    path = tmp_path / "pool.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"text": "ok"}\n{"text": "ok"}\n{"text": "\xff"}\n'))
+    with pytest.raises(DataError, match="undecodable bytes at line 3"):
+        load_pool(path)

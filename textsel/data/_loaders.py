@@ -14,7 +14,9 @@ import gzip
 import json
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from textsel.data._columns import build_pool
 from textsel.data._pool import Pool
@@ -97,31 +99,50 @@ def existing_file(source: str | Path) -> Path:
     return path
 
 
-def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Stream ``(line_number, text)`` from a UTF-8 file (``.gz``/``.bz2`` decompressed), numbered from 1."""
+@contextmanager
+def open_text(path: Path) -> Iterator[TextIO]:
+    """Open a UTF-8 file (``.gz``/``.bz2`` decompressed) for reading; lines end at ``\\n`` only.
+
+    Decoding runs in C; only when it fails is the file scanned again, line by line, to name the bad line.
+    """
     opener = _OPENERS.get(path.suffix.lower(), open)
     try:
-        with opener(path, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as error:
-                    bad = raw[error.start:error.start + 4]
-                    raise DataError(f"undecodable bytes at line {number}, byte {error.start + 1} of the line: "
-                                    f"{bad!r} is not UTF-8", file=str(path)) from None
-                yield number, line.removeprefix("\ufeff") if number == 1 else line
+        with opener(path, "rt", encoding="utf-8-sig", newline="\n") as handle:
+            yield handle
+    except UnicodeDecodeError:
+        raise _undecodable(path, opener) from None
     except (OSError, EOFError) as error:
         raise DataError(f"could not read: {error}", file=str(path)) from error
 
 
+def _undecodable(path: Path, opener) -> DataError:
+    """A DataError naming the first line of ``path`` that is not UTF-8."""
+    with opener(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                bad = raw[error.start:error.start + 4]
+                return DataError(f"undecodable bytes at line {number}, byte {error.start + 1} of the line: "
+                                 f"{bad!r} is not UTF-8", file=str(path))
+    return DataError("undecodable bytes: the file is not UTF-8", file=str(path))
+
+
+def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Stream ``(line_number, text)`` from a UTF-8 text file, numbered from 1."""
+    with open_text(path) as handle:
+        yield from enumerate(handle, start=1)
+
+
 def iter_csv_rows(path: Path, delimiter: str = ",") -> Iterator[list[str]]:
     """Stream the records of a CSV/TSV file (quoted fields may span lines)."""
-    reader = csv.reader((line for _, line in iter_lines(path)), delimiter=delimiter)
-    try:
-        yield from reader
-    except csv.Error as error:
-        raise DataError(f"malformed {'TSV' if delimiter == chr(9) else 'CSV'} near line {reader.line_num}: "
-                        f"{error}", file=str(path)) from error
+    with open_text(path) as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        try:
+            yield from reader
+        except csv.Error as error:
+            raise DataError(f"malformed {'TSV' if delimiter == chr(9) else 'CSV'} near line {reader.line_num}: "
+                            f"{error}", file=str(path)) from error
 
 
 def iter_json_lines(path: Path) -> Iterator[tuple[int, dict | None]]:
