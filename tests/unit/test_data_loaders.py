@@ -276,3 +276,11 @@ def test_undecodable_bytes_in_a_gzipped_file(tmp_path):
     path.write_bytes(gzip.compress(b'{"text": "ok"}\n{"text": "ok"}\n{"text": "\xff"}\n'))
     with pytest.raises(DataError, match="undecodable bytes at line 3"):
         load_pool(path)
+
+
+def test_a_directory_that_is_not_a_saved_dataset(tmp_path):
+    pytest.importorskip("datasets")
+    (tmp_path / "notes.txt").write_text("not a dataset", encoding="utf-8")
+    with pytest.raises(DataError, match="could not load as a saved Hugging Face dataset") as caught:
+        load_pool(tmp_path)
+    assert caught.value.file == str(tmp_path)
