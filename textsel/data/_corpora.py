@@ -103,19 +103,19 @@ def load_mcauley_jsonl(path: str | Path, *, strict: bool = False) -> Pool:
     is kept as a column; ids are 0-based line numbers.
     """
     path = existing_file(path)
+    file = str(path)
     columns = read_json_lines(path)
-    layout = next((names for names in _MCAULEY_LAYOUTS if names[1] in columns and names[2] in columns),
-                  _MCAULEY_LAYOUTS[0])
-    if columns:
-        require_columns(columns, layout[1:], str(path))
-    title, body, rating = layout
-    titles = columns.get(title, [None] * len(columns.get(body, ())))
-    texts = [join_title_body(head, text) for head, text in zip(titles, columns.get(body, ()), strict=True)]
-    labels = [_star_rating(value, text, str(path), row, rating)
-              for row, (value, text) in enumerate(zip(columns.get(rating, ()), texts, strict=True), start=1)]
+    if not columns:
+        raise DataError("empty file: no data rows", file=file, row=1)
+    title, body, rating = next((names for names in _MCAULEY_LAYOUTS if set(names[1:]) <= columns.keys()),
+                               _MCAULEY_LAYOUTS[0])
+    require_columns(columns, [body, rating], file)
+    titles = columns.get(title, [None] * len(columns[body]))
+    texts = [join_title_body(head, text) for head, text in zip(titles, columns[body], strict=True)]
+    labels = [_star_rating(value, text, file, row, rating)
+              for row, (value, text) in enumerate(zip(columns[rating], texts, strict=True), start=1)]
     kept = {name: values for name, values in columns.items() if name != body}
-    return build_pool({"text": texts, "label": labels, **kept}, label_col="label", source=str(path),
-                      strict=strict)
+    return build_pool({"text": texts, "label": labels, **kept}, label_col="label", source=file, strict=strict)
 
 
 def load_goodreads_spoilers(path: str | Path, *, level: str = "sentence", strict: bool = False) -> Pool:
@@ -125,7 +125,8 @@ def load_goodreads_spoilers(path: str | Path, *, level: str = "sentence", strict
     sentences in file order (empty sentences keep their number), with ``review_row`` (0-based line of the
     review) and ``sentence_index``. ``level="review"``: one row per review, text = sentences joined by spaces,
     ``label`` = has_spoiler (0/1), ids = 0-based line numbers. Both keep ``review_id``, ``book_id``,
-    ``user_id``, ``rating`` and ``has_spoiler``.
+    ``user_id``, ``rating`` and ``has_spoiler``. At sentence level, rows in messages about empty texts count
+    sentences; malformed reviews are reported by line.
     """
     check_param("load_goodreads_spoilers", "level", level, level in ("sentence", "review"),
                 "'sentence' or 'review'")
