@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -12,20 +14,31 @@ from textsel.cli.app import app
 from textsel.cli.project import ProjectDir, console, open_project, split_list
 
 
-def read_key() -> str | None:
-    """One key from a terminal (no Enter needed), or one line from a pipe; None at end of input."""
-    if sys.stdin.isatty():
-        import termios
-        import tty
+@contextmanager
+def key_mode() -> Iterator[None]:
+    """Put a terminal on stdin into cbreak mode (one key, no Enter) for a whole session; a pipe is left alone.
 
-        descriptor = sys.stdin.fileno()
-        saved = termios.tcgetattr(descriptor)
-        try:
-            tty.setcbreak(descriptor)
-            key = os.read(descriptor, 1).decode(errors="replace")
-        finally:
-            termios.tcsetattr(descriptor, termios.TCSADRAIN, saved)
-        return key or None
+    Set once and without flushing, so keys typed ahead while a text is saved are not lost.
+    """
+    if not sys.stdin.isatty():
+        yield
+        return
+    import termios
+    import tty
+
+    descriptor = sys.stdin.fileno()
+    saved = termios.tcgetattr(descriptor)
+    tty.setcbreak(descriptor, termios.TCSANOW)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(descriptor, termios.TCSADRAIN, saved)
+
+
+def read_key() -> str | None:
+    """One key from a terminal in cbreak mode, or the first character of one line from a pipe; None at EOF."""
+    if sys.stdin.isatty():
+        return os.read(sys.stdin.fileno(), 1).decode(errors="replace") or None
     line = sys.stdin.readline()
     return line.strip()[:1] if line else None
 
@@ -45,7 +58,7 @@ def _label_ids(project_dir: Path, ids: str, label_value: str | None) -> None:
 def _interactive(project_dir: Path) -> None:
     from textsel.labeling import QUIT, LabelSession
 
-    with open_project(project_dir) as project, project.lock():
+    with open_project(project_dir) as project, project.lock(), key_mode():
         session = LabelSession(project)
         total = len(session.queue)
         if not total:
