@@ -186,7 +186,16 @@ class RoundEngine:
         return np.asarray(self.features[positions], dtype=np.float32)
 
     def predict_proba(self, positions: np.ndarray) -> np.ndarray:
-        """The fitted learner's probabilities for pool rows, in chunks (features may be a float16 memmap)."""
+        """The fitted learner's probabilities for pool rows, in chunks (features may be a float16 memmap).
+
+        When most of the pool is asked for (the -All baselines), contiguous slices are scored and the rows
+        picked afterwards: no gathered copy of the feature matrix.
+        """
+        texts = getattr(self.learner_, "input", "embeddings") == "texts"
+        if not texts and len(positions) > len(self.ids_) // 2:
+            parts = [self.learner_.predict_proba(np.asarray(self.features[start:start + _CHUNK], dtype=np.float32))
+                     for start in range(0, len(self.ids_), _CHUNK)]
+            return np.vstack(parts)[positions]
         parts = [self.learner_.predict_proba(self._inputs(positions[start:start + _CHUNK]))
                  for start in range(0, len(positions), _CHUNK)]
         return np.vstack(parts) if parts else np.zeros((0, len(self.learner_.classes_)))

@@ -51,23 +51,33 @@ def most_likely_positive_scores(probabilities: np.ndarray, positive_column: int 
     return probabilities[:, positive_column].copy()
 
 
-def neighbour_density(index, vectors: np.ndarray, ids: np.ndarray, n_neighbors: int = 10) -> np.ndarray:
+def neighbour_density(index, vectors: np.ndarray, ids: np.ndarray, n_neighbors: int = 10,
+                      ef: int | None = None) -> np.ndarray:
     """Mean similarity of each id to its ``n_neighbors`` nearest other documents, through the index.
 
-    Queries go in chunks, so memory stays O(chunk x n_neighbors), never O(N^2).
+    Queries go in chunks, so memory stays O(chunk x n_neighbors), never O(N^2). ``ef`` is the HNSW beam
+    width for these queries (default max(40, 4 x (n_neighbors + 1))): an average over ten neighbours
+    needs a far narrower search than the candidate pool's k=100, and this makes density ~4x cheaper.
     """
     check_param("neighbour_density", "n_neighbors", n_neighbors,
                 isinstance(n_neighbors, int | np.integer) and n_neighbors >= 1, "an int >= 1")
     ids = np.asarray(ids, dtype=np.int64)
     density = np.zeros(len(ids), dtype=np.float64)
-    for start in range(0, len(ids), _CHUNK):
-        chunk = slice(start, start + _CHUNK)
-        found, sims = index.search(np.asarray(vectors[chunk], dtype=np.float32), n_neighbors + 1)
-        keep = (found != ids[chunk, None]) & (found >= 0)
-        # Drop the query itself; keep the first n_neighbors others.
-        keep &= np.cumsum(keep, axis=1) <= n_neighbors
-        counts = np.maximum(keep.sum(axis=1), 1)
-        density[chunk] = np.where(keep, sims, 0.0).sum(axis=1) / counts
+    saved_ef = getattr(index, "ef", None)
+    if saved_ef is not None:
+        index.ef = ef if ef is not None else max(40, 4 * (n_neighbors + 1))
+    try:
+        for start in range(0, len(ids), _CHUNK):
+            chunk = slice(start, start + _CHUNK)
+            found, sims = index.search(np.asarray(vectors[chunk], dtype=np.float32), n_neighbors + 1)
+            keep = (found != ids[chunk, None]) & (found >= 0)
+            # Drop the query itself; keep the first n_neighbors others.
+            keep &= np.cumsum(keep, axis=1) <= n_neighbors
+            counts = np.maximum(keep.sum(axis=1), 1)
+            density[chunk] = np.where(keep, sims, 0.0).sum(axis=1) / counts
+    finally:
+        if saved_ef is not None:
+            index.ef = saved_ef
     return density
 
 
