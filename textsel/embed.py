@@ -166,6 +166,10 @@ def embed_pool(pool: Pool, embedder: TextEncoder | None = None, *, cache_dir: st
                 isinstance(chunk_size, int | np.integer) and chunk_size >= 1, "an int >= 1")
     if not len(pool):
         raise DataError("the pool is empty; there is nothing to embed", file=pool.source or None)
+    bad = next((row for row, text in enumerate(pool.texts) if not isinstance(text, str)), None)
+    if bad is not None:
+        raise DataError(f"text must be a string; got {type(pool.texts[bad]).__name__}", file=pool.source or None,
+                        row=bad + 1, column="text")
     embedder = embedder if embedder is not None else Embedder()
     fields = _cache_fields(pool, embedder, dtype)
     folder = Path(cache_dir) / f"embeddings-{embedding_cache_key(**fields)}"

@@ -190,6 +190,12 @@ def test_nan_from_the_embedder_names_the_row(tmp_path):
         embed_pool(make_pool(), BrokenEmbedder("nan"), cache_dir=tmp_path, chunk_size=5)
 
 
+def test_text_that_is_not_a_string_names_file_row_and_column(tmp_path):
+    pool = Pool(ids=np.arange(4), texts=["a", "b", None, "d"], source="reviews.csv")
+    with pytest.raises(DataError, match="file reviews.csv, row 3, column 'text': text must be a string; got NoneType"):
+        embed_pool(pool, CountingEmbedder(), cache_dir=tmp_path, chunk_size=2)
+
+
 def test_wrong_number_of_vectors_from_the_embedder_is_an_error(tmp_path):
     with pytest.raises(DataError, match=r"shape \(4, 8\) for 5 texts"):
         embed_pool(make_pool(), BrokenEmbedder("shape"), cache_dir=tmp_path, chunk_size=5)
