@@ -81,9 +81,8 @@ def run_simulation(pool_ids, labels, *, features=None, texts=None, heldout: Held
                          learner=learner if learner is not None else make_learner(), batch_size=batch_size,
                          positive_label=positive_label, classes=np.unique(labels), index=index, density=density,
                          seed=seed)
-    position_of = dict(zip(pool_ids.tolist(), range(len(pool_ids)), strict=True))
     order = list(seed_ids.tolist())
-    labeled = {i: labels[position_of[i]].item() for i in order}
+    labeled = dict(zip(order, labels[engine.positions(seed_ids)].tolist(), strict=True))
     total_positives = int((labels == positive_label).sum()) if positive_label is not None else None
     records = []
     while True:
@@ -95,9 +94,8 @@ def run_simulation(pool_ids, labels, *, features=None, texts=None, heldout: Held
                                      heldout, result, train_seconds))
         if result is None:
             return records
-        for i in result.ids.tolist():
-            order.append(i)
-            labeled[i] = labels[position_of[i]].item()
+        order.extend(result.ids.tolist())
+        labeled.update(zip(result.ids.tolist(), labels[engine.positions(result.ids)].tolist(), strict=True))
 
 
 def _round_record(round_number, order, labeled, positive_label, total_positives, engine, heldout, result,
