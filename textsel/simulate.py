@@ -58,12 +58,15 @@ def draw_seed(labels: np.ndarray, pool_ids: np.ndarray, positive_label, n_positi
 def run_simulation(pool_ids, labels, *, features=None, texts=None, heldout: HeldOut | None = None,
                    strategy: str = "maxent", candidate_pool=None, learner=None, batch_size: int = 100,
                    budget: int = 2000, seed_positives: int = 5, seed_negatives: int = 95, positive_label=1,
-                   seed: int = 0, index=None, density: NeighbourDensity | None = None) -> list[dict]:
+                   seed: int = 0, index=None, density: NeighbourDensity | None = None,
+                   keep_labeled_ids: bool = False) -> list[dict]:
     """One simulated labeling session; returns one metrics record per round (the last has the final model).
 
     ``labels`` are the oracle labels row-aligned with ``pool_ids``; ``positive_label=None`` means multi-class.
     Round records hold: labels used, positives found and recall, held-out AP and ROC-AUC, candidate-pool size
     and fraction of the unlabeled pool scored, selection/training/density seconds, labels to 10/50/100 positives.
+    With ``keep_labeled_ids=True`` the last record also holds ``labeled_ids``, every labeled id in labeling order
+    (seed first), e.g. to run :func:`textsel.diagnose.diagnose` on the labels the session collected.
     """
     pool_ids = np.asarray(pool_ids, dtype=np.int64)
     labels = np.asarray(labels)
@@ -93,6 +96,8 @@ def run_simulation(pool_ids, labels, *, features=None, texts=None, heldout: Held
         records.append(_round_record(len(records), order, labeled, positive_label, total_positives, engine,
                                      heldout, result, train_seconds))
         if result is None:
+            if keep_labeled_ids:
+                records[-1]["labeled_ids"] = list(order)
             return records
         order.extend(result.ids.tolist())
         labeled.update(zip(result.ids.tolist(), labels[engine.positions(result.ids)].tolist(), strict=True))
