@@ -1,0 +1,80 @@
+"""The transformer target on a tiny BERT built offline (2 layers, hidden 32): trains a step, predicts, features."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from textsel.errors import ConfigError, NotFittedError
+from textsel.models.transformer import TransformerClassifier, default_model_path
+
+WORDS = ["good", "great", "love", "bad", "awful", "hate", "it", "the", "product", "is"]
+TEXTS = ["good great product", "awful bad product", "love it", "hate it", "the product is great", "it is awful"]
+LABELS = [1, 0, 1, 0, 1, 0]
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory) -> Path:
+    """A randomly initialised 2-layer BERT and its word-piece tokenizer, saved like a hub checkpoint."""
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    path = tmp_path_factory.mktemp("tiny_bert")
+    vocab = {token: index for index, token in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS])}
+    tokenizer = BertTokenizerFast(vocab=vocab)
+    assert tokenizer("good bad")["input_ids"] == [2, 5, 8, 3]
+    tokenizer.save_pretrained(path)
+    config = BertConfig(vocab_size=len(WORDS) + 5, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=64)
+    BertForSequenceClassification(config).save_pretrained(path)
+    return path
+
+
+def tiny_classifier(path: Path, **overrides) -> TransformerClassifier:
+    params = {"max_length": 16, "epochs": 1, "batch_size": 4, "device": "cpu", "learning_rate": 1e-3} | overrides
+    return TransformerClassifier(str(path), **params)
+
+
+def test_defaults_and_packaged_model() -> None:
+    model = TransformerClassifier()
+    assert (model.model_name_or_path, model.max_length, model.epochs, model.learning_rate, model.batch_size) == (
+        None, 128, 3, 5e-5, 32)
+    assert (Path(default_model_path()) / "config.json").exists()
+
+
+def test_trains_and_predicts_probabilities(tiny_bert: Path) -> None:
+    model = tiny_classifier(tiny_bert).fit(TEXTS, ["pos" if label else "neg" for label in LABELS])
+    probabilities = model.predict_proba(TEXTS[:3] + ["unseen words here"])
+    assert list(model.classes_) == ["neg", "pos"] and probabilities.shape == (4, 2)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-6)
+    assert set(model.predict(TEXTS)) <= {"neg", "pos"}
+    assert model.features(TEXTS).shape == (len(TEXTS), 32)
+    assert model.predict_proba([]).shape == (0, 2)
+
+
+def test_rows_come_back_in_input_order_despite_length_batching(tiny_bert: Path) -> None:
+    model = tiny_classifier(tiny_bert, batch_size=1).fit(TEXTS, LABELS)
+    together = model.predict_proba(TEXTS)
+    one_by_one = np.vstack([model.predict_proba([text]) for text in TEXTS])
+    np.testing.assert_allclose(together, one_by_one, atol=1e-5)
+
+
+def test_fine_tuning_fits_a_separable_toy_set(tiny_bert: Path) -> None:
+    model = tiny_classifier(tiny_bert, epochs=20, learning_rate=3e-3, seed=1).fit(TEXTS, LABELS)
+    assert list(model.predict(TEXTS)) == LABELS
+
+
+def test_same_seed_same_model(tiny_bert: Path) -> None:
+    first = tiny_classifier(tiny_bert, seed=5).fit(TEXTS, LABELS).predict_proba(TEXTS)
+    second = tiny_classifier(tiny_bert, seed=5).fit(TEXTS, LABELS).predict_proba(TEXTS)
+    np.testing.assert_allclose(first, second, atol=1e-6)
+
+
+def test_errors_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(NotFittedError):
+        TransformerClassifier().predict_proba(["a"])
+    with pytest.raises(ConfigError, match="'epochs' parameter of TransformerClassifier must be an int >= 1"):
+        TransformerClassifier(epochs=0).fit(["a"], [1])
+    with pytest.raises(ConfigError, match="must name a loadable model"):
+        TransformerClassifier(str(tmp_path / "missing"), device="cpu").fit(["a", "b"], [1, 0])
