@@ -244,6 +244,9 @@ class RoundEngine:
         start = time.perf_counter()
         candidates = np.asarray(self.candidate_pool.candidates(self.ids_, labeled_ids), dtype=np.int64)
         unlabeled = len(self.ids_) - len(np.unique(labeled_positions))
+        if not len(candidates) and not len(labeled_ids):
+            raise PoolExhaustedError("the candidate pool is empty because nothing is labeled yet; label a seed "
+                                     "(e.g. 5 positives + 95 negatives) or use the 'all' or 'random' pool.")
         if not len(candidates):
             raise PoolExhaustedError(
                 f"no unlabeled candidates are left ({unlabeled} unlabeled documents in the pool, "

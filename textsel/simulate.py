@@ -146,30 +146,26 @@ def resolve_data(data: str | Path) -> Path:
 
 def _load_rows(path: Path, text_col: str, label_col: str):
     """(texts, columns, row numbers) of the data file; row numbers index the row-aligned embeddings."""
-    try:
-        from textsel.data import load_pool
-    except ImportError:
-        from textsel.data._loaders import load_pool
-    pool = load_pool(path, text_col=text_col, label_col=label_col)
-    return pool.texts, pool.columns, pool.ids
+    from textsel.data import load_pool
+
+    pool = load_pool(path, text_col=text_col, label_col=label_col)  # no id_col: ids are file row numbers
+    return pool, pool.texts, pool.columns, pool.ids
 
 
-def _load_embeddings(data_path: Path, embeddings: str | Path | None, rows: np.ndarray, texts) -> np.ndarray:
+def _load_embeddings(data_path: Path, embeddings: str | Path | None, pool, cache_dir: Path) -> np.ndarray:
+    """Precomputed vectors (given, or minilm.f16.npy next to the data) for the pool's rows, else embed_pool."""
+    from textsel.embed import embed_pool, load_embeddings
+
     default = data_path.parent / "minilm.f16.npy"
     if embeddings is None and default.exists():
         embeddings = default
     if embeddings is None:
-        try:
-            from textsel.embed import embed_texts
-        except ImportError as error:
-            raise ConfigError("no embeddings given and textsel.embed is not available; pass embeddings=<.npy "
-                              "file row-aligned with the data>") from error
-        return np.asarray(embed_texts(list(texts)), dtype=np.float32)
-    matrix = np.load(embeddings, mmap_mode="r")
-    if matrix.ndim != 2 or len(matrix) <= int(rows.max()):
-        raise DataError(f"embeddings have shape {matrix.shape}; expected one row per data row "
-                        f"({int(rows.max()) + 1} rows)", file=str(embeddings))
-    return np.asarray(matrix[rows], dtype=np.float32)
+        return embed_pool(pool, cache_dir=cache_dir)
+    matrix = load_embeddings(embeddings)
+    if len(matrix) <= int(pool.ids.max()):
+        raise DataError(f"has {len(matrix)} embedding rows but the data has {int(pool.ids.max()) + 1} rows; "
+                        "embeddings must be row-aligned with the data file", file=str(embeddings))
+    return matrix[pool.ids]
 
 
 def split_test(columns: dict, n: int, test_split: str | float | None, seed: int) -> tuple[np.ndarray, str]:
@@ -232,10 +228,11 @@ def simulate(data: str | Path, *, out: str | Path, embeddings: str | Path | None
     check_param("simulate", "budget", budget, isinstance(budget, int) and budget >= seed_positives + seed_negatives,
                 f"an int >= the seed size ({seed_positives} + {seed_negatives})")
     path = resolve_data(data)
-    texts, columns, rows = _load_rows(path, text_col, label_col)
+    out = Path(out)
+    data_pool, texts, columns, rows = _load_rows(path, text_col, label_col)
     oracle, positive_label, concept = _oracle(columns, label_col, positive)
     test_mask, test_rule = split_test(columns, len(rows), test_split, seed)
-    features = _load_embeddings(path, embeddings, rows, texts)
+    features = _load_embeddings(path, embeddings, data_pool, out / "embedding-cache")
     pool_at, test_at = np.flatnonzero(~test_mask), np.flatnonzero(test_mask)
     if not len(pool_at):
         raise DataError("the pool is empty: every row is in the test split", file=str(path))
@@ -262,7 +259,6 @@ def simulate(data: str | Path, *, out: str | Path, embeddings: str | Path | None
                 records.extend({**meta, **r} for r in rows_of_run)
                 logger.info("%s %s repeat %d: final AP %s", strategy, pool, repeat,
                             rows_of_run[-1]["average_precision"])
-    out = Path(out)
     summary = {"data": str(path), "concept": concept, "label_col": label_col, "test_split": test_rule,
                "pool_size": int(len(pool_ids)), "test_size": int(len(test_at)), "k": k, "batch_size": batch_size,
                "budget": budget, "seed": [seed_positives, seed_negatives], "repeats": repeats, "learner": learner,

@@ -58,6 +58,25 @@ def test_simulate_multiclass_with_a_test_fraction(tiny):
     assert summary["runs"][0]["final_labels"]["mean"] == 19
 
 
+def test_simulate_embeds_with_textsel_embed_when_no_vectors_are_given(tiny, monkeypatch):
+    import textsel.embed
+
+    calls = []
+
+    def fake_embed_pool(pool, *, cache_dir):
+        calls.append(cache_dir)
+        return fake_embeddings(pool.texts, dim=8)
+
+    monkeypatch.setattr(textsel.embed, "embed_pool", fake_embed_pool)
+    out = tiny / "embedded"
+    result = CliRunner().invoke(app, ["simulate", str(tiny / "data.parquet"), "--out", str(out), "--label-col",
+                                      "topic", "--positive", "rare", "--seed-positives", "2", "--seed-negatives",
+                                      "8", "--batch", "10", "--budget", "20", "--index-backend", "exact"])
+    assert result.exit_code == 0, result.output
+    assert calls == [out / "embedding-cache"]
+    assert json.loads((out / "summary.json").read_text())["runs"][0]["final_labels"]["mean"] == 20
+
+
 @pytest.mark.parametrize(("extra", "message"), [
     (["--positive", "missing"], "positive value 'missing' does not occur"),
     (["--positive", "rare", "--budget", "50"], "'budget' parameter of simulate"),

@@ -123,6 +123,14 @@ def test_bad_input_gives_clear_errors(data):
     everything = {int(i): int(n % 2) for n, i in enumerate(small)}
     with pytest.raises(PoolExhaustedError, match="no unlabeled candidates"):
         RoundEngine(small, AllCandidates(), features=features[:4]).select_batch(everything)
+    with pytest.raises(PoolExhaustedError, match="nothing is labeled yet"):
+        RoundEngine(ids, SEALSCandidates(index), features=features, strategy="random").select_batch({})
+
+
+def test_random_strategy_needs_no_labels_to_start(data):
+    ids, features, _, _ = data
+    result = RoundEngine(ids, AllCandidates(), features=features, strategy="random", batch_size=5).select_batch({})
+    assert len(result.ids) == 5 and result.train_seconds == 0.0 and result.scores is None
 
 
 def test_run_simulation_records_and_determinism(data):
