@@ -159,3 +159,15 @@ def test_run_simulation_bad_budget_and_empty_pool(data):
         run_simulation(ids[:0], labels[:0], features=features[:0])
     with pytest.raises(DataError, match="positives"):
         run_simulation(ids, labels, features=features, seed_positives=100)
+
+
+def test_fasttext_proxy_drives_a_seals_round(data):
+    from textsel.proxy import FastTextProxy
+
+    ids, features, labels, index = data
+    texts = [f"rare gadget widget {i}" if y else f"plain common item {i % 50}" for i, y in enumerate(labels)]
+    engine = RoundEngine(ids, SEALSCandidates(index, k=20), features=features, texts=texts, strategy="mlp",
+                         learner=FastTextProxy(bucket=10_000, threads=1, epoch=20), batch_size=10, seed=0)
+    result = engine.select_batch(seed_labels(ids, labels))
+    truth = dict(zip(ids.tolist(), labels.tolist(), strict=True))
+    assert len(result.ids) == 10 and sum(truth[i] for i in result.ids.tolist()) >= 5
