@@ -206,3 +206,21 @@ def test_embed_index_search_with_the_packaged_model(tmp_path):
 def test_search_with_a_model_of_another_dimension_is_refused(project):
     result = invoke("search", "refund", "-p", project)
     assert result.exit_code == 1 and "16 dimensions" in result.output
+
+
+def test_config_survives_a_round_trip_through_the_hand_written_toml(tmp_path):
+    from textsel.errors import ConfigError
+    from textsel.project_config import ProjectConfig
+
+    config = ProjectConfig(source='C:\\data\\"odd" näme.csv', text_col="tëxt", labels=["spoiler", "clean", "x y"],
+                           positive="clean", precomputed="/tmp/e.npy", k=50)
+    path = tmp_path / "textsel.toml"
+    path.write_text(config.to_toml(), encoding="utf-8")
+    assert ProjectConfig.from_toml(path) == config
+    with pytest.raises(ConfigError, match="positive class 'maybe'"):
+        ProjectConfig(source="a.csv", labels=["a", "b"], positive="maybe")
+    with pytest.raises(ConfigError, match="at least two distinct"):
+        ProjectConfig(source="a.csv", labels=["a", "a"])
+    path.write_text("[data\nsource = 1", encoding="utf-8")
+    with pytest.raises(ConfigError, match="cannot read"):
+        ProjectConfig.from_toml(path)

@@ -1,0 +1,100 @@
+"""The project config file ``textsel.toml``: read with tomllib, written by hand (the standard library has no
+TOML writer), always through a temporary file and a rename."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from textsel.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+CONFIG_NAME = "textsel.toml"
+DB_NAME = "textsel.db"
+LOCK_NAME = ".textsel.lock"
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_LABELS = ("positive", "negative")
+
+
+@dataclass
+class ProjectConfig:
+    """Everything ``textsel.toml`` holds; the first class in ``labels`` is the rare positive class by default."""
+
+    source: str
+    text_col: str = "text"
+    id_col: str | None = None
+    label_col: str | None = None
+    format: str | None = None
+    labels: list[str] = field(default_factory=lambda: list(DEFAULT_LABELS))
+    positive: str | None = None
+    model: str = DEFAULT_MODEL
+    max_seq_length: int = 256
+    precomputed: str | None = None
+    backend: str = "hnsw"
+    k: int = 100
+
+    def __post_init__(self) -> None:
+        self.labels = [str(label) for label in self.labels]
+        self.positive = self.positive or (self.labels[0] if self.labels else None)
+        if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
+            raise ConfigError(f"labels must be at least two distinct class names; got {self.labels}")
+        if self.positive not in self.labels:
+            raise ConfigError(f"the positive class {self.positive!r} is not one of the labels {self.labels}")
+        if self.backend not in ("hnsw", "exact"):
+            raise ConfigError(f"index backend must be 'hnsw' or 'exact'; got {self.backend!r}")
+
+    _SECTIONS = {"data": ("source", "text_col", "id_col", "label_col", "format"),
+                 "labels": ("labels", "positive"),
+                 "embeddings": ("model", "max_seq_length", "precomputed"),
+                 "index": ("backend", "k")}
+
+    def to_toml(self) -> str:
+        """Render by hand (the standard library reads TOML but does not write it)."""
+        lines = ["# textsel project configuration. Labels live in textsel.db; caches in cache/."]
+        for section, keys in self._SECTIONS.items():
+            lines.append(f"\n[{section}]")
+            for key in keys:
+                value = getattr(self, key)
+                if value is not None:
+                    lines.append(f"{'classes' if key == 'labels' else key} = {_toml_value(value)}")
+        return "\n".join(lines) + "\n"
+
+    @classmethod
+    def from_toml(cls, path: Path) -> ProjectConfig:
+        try:
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise ConfigError(f"cannot read {path}: {error}") from error
+        values = {}
+        for section, keys in cls._SECTIONS.items():
+            table = document.get(section, {})
+            for key in keys:
+                name = "classes" if key == "labels" else key
+                if name in table:
+                    values[key] = table[name]
+        if "source" not in values:
+            raise ConfigError(f"{path} has no [data] source; recreate the project with `textsel init`")
+        return cls(**values)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
