@@ -1,0 +1,168 @@
+"""SVP experiments on labeled pools: build the models by name, run a loop, train the target, write JSON and a PNG.
+
+This is what ``textsel svp active`` and ``textsel svp coreset`` call; each returns a JSON-ready report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from textsel.data import Pool, load_pool
+from textsel.errors import DataError, check_param
+from textsel.svp import resolve_size, select_active, select_coreset, target_error, train_on_selection
+
+MODELS = ("fasttext", "transformer", "vdcnn9", "vdcnn17", "vdcnn29")
+
+
+def make_model(name: str, *, seed: int = 0, epochs: int | None = None, max_length: int | None = None,
+               device: str | None = None, model_path: str | None = None):  # noqa: ANN201 - a learner
+    """A selector or target by name, with the paper's defaults unless overridden."""
+    check_param("make_model", "name", name, name in MODELS, f"one of {MODELS}")
+    if name == "fasttext":
+        from textsel.proxy import FastTextProxy
+
+        return FastTextProxy(epoch=epochs or 5, seed=seed)
+    if name == "transformer":
+        from textsel.models.transformer import TransformerClassifier
+
+        return TransformerClassifier(model_path, max_length=max_length or 128, epochs=epochs or 3, seed=seed,
+                                     device=device)
+    from textsel.models.vdcnn import VDCNNClassifier
+
+    return VDCNNClassifier(int(name[len("vdcnn"):]), max_length=max_length or 1014, epochs=epochs or 15, seed=seed,
+                           device=device)
+
+
+def load_labeled_pools(data: str | Path, *, text_col: str = "text", label_col: str = "label",
+                       test_split: str | float | None = None, seed: int = 0) -> tuple[Pool, Pool]:
+    """(train, test) pools of the rows that have a label; ``test_split`` as in ``textsel simulate``:
+    "column=value", a fraction, or None (split=test when present, else 20% at random)."""
+    from textsel.simulate import resolve_data, split_test
+
+    path = resolve_data(data)
+    pool = load_pool(path, text_col=text_col, label_col=label_col)
+    values = pool.column(label_col)
+    labeled = np.asarray([value is not None and value == value and str(value) != "" for value in values])
+    if not labeled.any():
+        raise DataError("no row has a label", file=str(path), column=label_col)
+    pool = pool.subset(np.flatnonzero(labeled))
+    test, _ = split_test(pool.columns, len(pool), test_split, seed)
+    if test.all():
+        raise DataError("the test split takes every labeled row; nothing is left to select from", file=str(path))
+    return pool.subset(np.flatnonzero(~test)), pool.subset(np.flatnonzero(test))
+
+
+def _texts_labels(pool: Pool, label_col: str) -> tuple[list[str], np.ndarray]:
+    return pool.texts, pool.column(label_col)
+
+
+def run_active_experiment(train: Pool, test: Pool | None, *, label_col: str, selector, target=None,
+                          strategy: str = "least-confidence", initial_size: int | float = 0.1,
+                          round_sizes: Sequence[int | float] = (0.1,), target_sizes: Sequence[int] = (),
+                          seed: int = 0, show_progress: bool = False) -> dict:
+    """SVP active learning on ``train``; the target trains only at ``target_sizes`` (default: the final size)
+    on the proxy's selection and on a random subset of the same size, and is scored on ``test``."""
+    texts, labels = _texts_labels(train, label_col)
+    result = select_active(selector, texts, labels, initial_size=initial_size, round_sizes=round_sizes,
+                           strategy=strategy, seed=seed, show_progress=show_progress)
+    report = {
+        "kind": "active", "strategy": strategy, "selector": type(selector).__name__, "seed": seed,
+        "pool_size": len(train), "round_ends": result.round_ends, "round_seconds": result.round_seconds,
+        "selection_seconds": result.selection_seconds, "selected_ids": train.ids[result.order].tolist(),
+    }
+    if target is not None and test is not None:
+        sizes = [int(size) for size in target_sizes] or [result.round_ends[-1]]
+        test_texts, test_labels = _texts_labels(test, label_col)
+        random_order = np.random.default_rng(seed + 1).permutation(len(train))
+        report["target"] = type(target).__name__
+        report["target_selected"] = _by_size(train_on_selection(target, texts, labels, result.order, sizes,
+                                                                test_texts, test_labels))
+        report["target_random"] = _by_size(train_on_selection(target, texts, labels, random_order, sizes,
+                                                              test_texts, test_labels))
+    return report
+
+
+def run_coreset_experiment(train: Pool, test: Pool | None, *, label_col: str, selector, target=None,
+                           strategy: str = "entropy", keep: int | float = 0.5, compare_all: bool = True,
+                           seed: int = 0) -> dict:
+    """SVP core-set selection on ``train``; the target trains on the kept subset (and on all data)."""
+    texts, labels = _texts_labels(train, label_col)
+    result = select_coreset(selector, texts, labels, keep=keep, strategy=strategy, seed=seed)
+    report = {
+        "kind": "coreset", "strategy": strategy, "selector": type(selector).__name__, "seed": seed,
+        "pool_size": len(train), "kept_size": len(result.kept), "selection_seconds": result.selection_seconds,
+        "kept_ids": train.ids[result.kept].tolist(),
+    }
+    if target is not None and test is not None:
+        test_texts, test_labels = _texts_labels(test, label_col)
+        report["target"] = type(target).__name__
+        report["target_kept"] = target_error(target, [texts[i] for i in result.kept], labels[result.kept],
+                                             test_texts, test_labels)
+        if compare_all:
+            report["target_all"] = target_error(target, texts, labels, test_texts, test_labels)
+    return report
+
+
+def _by_size(results: dict[int, dict]) -> dict[str, dict]:
+    return {str(size): values for size, values in results.items()}
+
+
+def parse_sizes(values: Sequence[str], pool_size: int | None = None) -> list[int | float]:
+    """Sizes from text: "200" is a count, "0.1" a fraction of the pool (resolved when ``pool_size`` is given)."""
+    sizes: list[int | float] = [float(value) if "." in value else int(value) for value in values]
+    return [resolve_size(size, pool_size) for size in sizes] if pool_size is not None else sizes
+
+
+def write_results(report: dict, output_dir: str | Path) -> tuple[Path, Path]:
+    """Write ``<kind>.json`` and ``<kind>.png`` into ``output_dir`` atomically (temp file, then rename)."""
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    json_path, png_path = output_dir / f"{report['kind']}.json", output_dir / f"{report['kind']}.png"
+    _atomic_write(json_path, lambda path: path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8"))
+    _atomic_write(png_path, lambda path: _plot(report, path))
+    return json_path, png_path
+
+
+def _atomic_write(path: Path, write) -> None:  # noqa: ANN001 - write(temp_path)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(handle)
+    try:
+        write(Path(temp))
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _plot(report: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    if report["kind"] == "active":
+        left.bar([str(end) for end in report["round_ends"][:-1]], report["round_seconds"])
+        left.set(xlabel="labeled texts when the round starts", ylabel="selection seconds",
+                 title=f"{report['selector']} selection runtime per round")
+        for name in ("target_selected", "target_random"):
+            sizes = sorted(report.get(name, {}), key=int)
+            right.plot([int(size) for size in sizes], [100 * report[name][size]["error"] for size in sizes],
+                       marker="o", label=name.replace("target_", ""))
+    else:
+        bars = {name: report[name]["error"] * 100 for name in ("target_kept", "target_all") if name in report}
+        right.bar(list(bars), list(bars.values()))
+        left.bar(["selection"], [report["selection_seconds"]])
+        left.set(ylabel="seconds", title=f"{report['selector']} core-set selection ({report['strategy']})")
+    right.set(ylabel="target test error (%)", title=report.get("target", "no target trained"))
+    if right.get_legend_handles_labels()[0]:
+        right.legend()
+    figure.tight_layout()
+    figure.savefig(path, format="png", dpi=100)
+    plt.close(figure)
