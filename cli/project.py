@@ -125,9 +125,8 @@ def status(project_dir: ProjectDir = Path(".")) -> None:
     if report.candidate_pool_size is not None:
         console.print(f"Candidate pool (last round): {report.candidate_pool_size:,} texts "
                       f"({report.candidate_fraction:.1%} of the pool).")
-    if report.estimated_prevalence is not None:
-        console.print(f"Estimated prevalence of {report.positive} (last `textsel train`): "
-                      f"{report.estimated_prevalence:.2%}.")
+    estimate = "unknown" if report.estimated_prevalence is None else f"{report.estimated_prevalence:.2%}"
+    console.print(f"Estimated prevalence of {report.positive}: {estimate} ({report.prevalence_method}).")
     if report.rounds:
         table = Table("round", "strategy", "selected", "labeled", "positives")
         for row in report.rounds:
@@ -156,9 +155,9 @@ def train(project_dir: ProjectDir = Path("."), quiet: Quiet = False) -> None:
     with open_project(project_dir, quiet=quiet) as project, project.lock():
         model = project.train()
     prevalence = ("n/a" if model.estimated_prevalence is None
-                  else f"{model.estimated_prevalence:.2%} (mean predicted probability)")
+                  else f"{model.estimated_prevalence:.2%} of the pool predicted {project.config.positive}")
     console.print(f"Trained on {model.n_labels} labels ({', '.join(model.classes)}) in {model.train_seconds:.2f} s. "
-                  f"Estimated prevalence of {project.config.positive}: {prevalence}.")
+                  f"Estimated prevalence: {prevalence}.")
 
 
 @app.command()

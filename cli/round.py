@@ -28,6 +28,7 @@ def next_batch(
     from textsel.export import write_batch
 
     with open_project(project_dir, quiet=quiet) as project, project.lock():
+        previous_round, left_over = project.store.pending()
         round_id, result = project.next_batch(n, strategy=strategy, candidate_pool=pool, seed=seed)
         texts = project.texts(result.ids)
     scores = [None] * len(result.ids) if result.scores is None else [float(score) for score in result.scores]
@@ -41,5 +42,8 @@ def next_batch(
         table.add_row(str(rank), str(record["id"]), "" if record["score"] is None else f"{record['score']:.3f}",
                       short(record["text"]))
     console.print(table)
+    if left_over:
+        console.print(f"Note: {len(left_over)} texts of round {previous_round} stay unlabeled; `textsel label` now "
+                      f"works on round {round_id} (label the others with `textsel label --ids`).")
     console.print(f"Selected in {result.select_seconds:.2f} s (training {result.train_seconds:.2f} s). "
                   f"{'Wrote ' + str(out) + '. ' if out else ''}Label them with `textsel label`.")

@@ -280,13 +280,15 @@ class Project:
                            positive_label=self.config.positive, classes=self.config.labels)
 
     def train(self) -> TrainedModel:
-        """Fit the learner on every label, score the whole pool, save both; estimate prevalence from the scores."""
+        """Fit the learner on every label, save it, and estimate prevalence as the share predicted positive."""
         labels = self.store.current_labels()
         engine = self._engine()
         seconds = engine.fit(labels)
         probabilities = engine.predict_proba(np.arange(len(self.pool)))
         classes = [str(name) for name in engine.learner_.classes_]
-        prevalence = (float(probabilities[:, classes.index(self.config.positive)].mean())
+        # Share of the pool the model predicts positive: a rough estimate (balanced class weights and actively
+        # chosen labels both bias it); status prefers random rounds when there are any.
+        prevalence = (float(np.mean(probabilities.argmax(axis=1) == classes.index(self.config.positive)))
                       if self.config.positive in classes else None)
         model = TrainedModel(engine.learner_, classes, len(labels), self.store.label_count(), seconds, prevalence)
         self.cache_dir.mkdir(parents=True, exist_ok=True)

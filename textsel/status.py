@@ -29,6 +29,7 @@ class ProjectStatus:
     pending: int
     candidate_pool_size: int | None
     estimated_prevalence: float | None
+    prevalence_method: str
     stopping_hint: str
 
     @property
@@ -66,9 +67,22 @@ def project_status(project) -> ProjectStatus:  # noqa: ANN001 - textsel.project.
               for record in rounds]
     pool_size = project.store.get_meta("pool_size") or len(project.pool)
     last = rounds[-1] if rounds else None
+    prevalence, method = estimate_prevalence(yields, project.store.get_meta("estimated_prevalence"))
     return ProjectStatus(
         pool_size=pool_size, labels_per_class=per_class, positive=positive,
         positives_found=per_class.get(positive, 0), rounds=yields, pending=len(project.store.pending()[1]),
         candidate_pool_size=last.candidate_pool_size if last else None,
-        estimated_prevalence=project.store.get_meta("estimated_prevalence"),
-        stopping_hint=stopping_hint(yields))
+        estimated_prevalence=prevalence, prevalence_method=method, stopping_hint=stopping_hint(yields))
+
+
+def estimate_prevalence(rounds: Sequence[RoundYield], model_estimate: float | None) -> tuple[float | None, str]:
+    """Positive rate among labeled texts of random rounds (unbiased) if any, else the last trained model's share
+    of the pool predicted positive (rough)."""
+    random_rounds = [record for record in rounds if record.strategy == "random" and record.labeled]
+    if random_rounds:
+        labeled = sum(record.labeled for record in random_rounds)
+        positives = sum(record.positives for record in random_rounds)
+        return positives / labeled, f"{positives} of {labeled} labeled texts from random rounds"
+    if model_estimate is not None:
+        return model_estimate, "share predicted positive by the last `textsel train`; rough"
+    return None, "run a random round (`textsel next --strategy random --pool all`) or `textsel train`"

@@ -134,7 +134,8 @@ def test_next_records_the_round_and_writes_batches_for_external_tools(project, t
     assert invoke("next", "-n", 4, "-s", "random", "--pool", "all", "-o", tmp_path / "b.jsonl",
                   "-p", project).exit_code == 0
     assert len((tmp_path / "b.jsonl").read_text().splitlines()) == 4
-    assert invoke("next", "-n", 3, "-o", tmp_path / "tasks.json", "-p", project).exit_code == 0
+    again = invoke("next", "-n", 3, "-o", tmp_path / "tasks.json", "-p", project)
+    assert again.exit_code == 0 and "Note: 4 texts of round 2 stay unlabeled" in again.output
     tasks = json.loads((tmp_path / "tasks.json").read_text())
     assert len(tasks) == 3 and "text" in tasks[0]["data"] and "annotations" not in tasks[0]
     bad = invoke("next", "-n", 3, "-o", tmp_path / "b.xlsx", "-p", project)
@@ -175,6 +176,15 @@ def test_stopping_hint_after_three_rounds_with_few_positives():
     assert "keep going" in stopping_hint(rounds)
     assert "under 2% positives (0 of 150)" in stopping_hint([*rounds[1:], RoundYield(4, "mlp", 50, 50, 0)])
     assert "too early" in stopping_hint(rounds[:2])
+
+
+def test_prevalence_comes_from_random_rounds_before_the_model():
+    from textsel.status import estimate_prevalence
+
+    rounds = [RoundYield(1, "maxent", 50, 50, 20), RoundYield(2, "random", 40, 40, 2)]
+    assert estimate_prevalence(rounds, 0.3) == (0.05, "2 of 40 labeled texts from random rounds")
+    assert estimate_prevalence(rounds[:1], 0.3)[0] == 0.3
+    assert estimate_prevalence(rounds[:1], None)[0] is None
 
 
 def test_a_second_process_is_refused_while_the_project_is_held(project, tmp_path):
