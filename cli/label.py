@@ -84,7 +84,7 @@ def _next_key(quit_key: str) -> str:
         key = read_key()
     except KeyboardInterrupt:
         key = None
-    if key is None or key == quit_key:
+    if key is None or key in (quit_key, "\x04"):  # Ctrl-D arrives as a character in cbreak mode
         raise _Quit
     return key
 
