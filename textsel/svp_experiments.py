@@ -40,13 +40,15 @@ def make_model(name: str, *, seed: int = 0, epochs: int | None = None, max_lengt
 
 
 def load_labeled_pools(data: str | Path, *, text_col: str = "text", label_col: str = "label",
-                       test_split: str | float | None = None, seed: int = 0) -> tuple[Pool, Pool]:
+                       id_col: str | None = None, test_split: str | float | None = None,
+                       seed: int = 0) -> tuple[Pool, Pool]:
     """(train, test) pools of the rows that have a label; ``test_split`` as in ``textsel simulate``:
-    "column=value", a fraction, or None (split=test when present, else 20% at random)."""
+    "column=value", a fraction, or None (split=test when present, else 20% at random). Without ``id_col``
+    ids are row numbers."""
     from textsel.simulate import resolve_data, split_test
 
     path = resolve_data(data)
-    pool = load_pool(path, text_col=text_col, label_col=label_col)
+    pool = load_pool(path, text_col=text_col, id_col=id_col, label_col=label_col)
     values = pool.column(label_col)
     labeled = np.asarray([value is not None and value == value and str(value) != "" for value in values])
     if not labeled.any():

@@ -1,0 +1,108 @@
+"""`textsel svp active` and `textsel svp coreset`: Selection via Proxy on a labeled data set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from textsel.cli.app import app
+
+svp_app = typer.Typer(help="Selection via Proxy: a fastText proxy selects the data an expensive target trains on.",
+                      no_args_is_help=True)
+app.add_typer(svp_app, name="svp")
+
+Data = Annotated[str, typer.Argument(help="Data file (.parquet/.csv/.jsonl ...), a folder with data.parquet, or a "
+                                          "data set name in ../shared/data.")]
+Out = Annotated[Path, typer.Option("--out", "-o", help="Output folder for <command>.json and <command>.png.")]
+TextCol = Annotated[str, typer.Option(help="Column holding the texts.")]
+IdCol = Annotated[str | None, typer.Option(help="Column of unique integer ids (default: row numbers).")]
+LabelCol = Annotated[str, typer.Option(help="Column holding the labels (rows without one are skipped).")]
+TestSplit = Annotated[str | None, typer.Option(help="Held-out rows: 'column=value' (split=test) or a fraction "
+                                                    "(0.2). Default: split=test if present, else 0.2.")]
+Selector = Annotated[str, typer.Option(help="Selector: fasttext (the proxy), or transformer / vdcnn9 / vdcnn17 / "
+                                            "vdcnn29 (the target as its own selector, the baseline).")]
+Target = Annotated[str, typer.Option(help="Target trained on the selection: transformer, vdcnn9, vdcnn17, vdcnn29, "
+                                          "fasttext, or none.")]
+Epochs = Annotated[int | None, typer.Option(help="Target epochs (default: 3 transformer, 15 VDCNN).")]
+MaxLength = Annotated[int | None, typer.Option(help="Target max length (default: 128 tokens, 1014 characters).")]
+ModelPath = Annotated[str | None, typer.Option("--model", help="Transformer name or path (default: offline "
+                                                               "MiniLM).")]
+Device = Annotated[str | None, typer.Option(help="Target device: cpu, cuda ... (default: cuda when available).")]
+Seed = Annotated[int, typer.Option(help="Random seed.")]
+
+
+def _setup(data: str, text_col: str, label_col: str, id_col: str | None, test_split: str | None, selector: str,
+           target: str, epochs: int | None, max_length: int | None, device: str | None, model_path: str | None,
+           seed: int) -> tuple:
+    """(train pool, test pool, selector, target or None) from the shared options."""
+    from textsel.svp_experiments import load_labeled_pools, make_model
+
+    train, test = load_labeled_pools(data, text_col=text_col, label_col=label_col, id_col=id_col,
+                                     test_split=test_split, seed=seed)
+    target_model = None if target == "none" else make_model(target, seed=seed, epochs=epochs, max_length=max_length,
+                                                            device=device, model_path=model_path)
+    return train, test, make_model(selector, seed=seed, model_path=model_path, device=device), target_model
+
+
+@svp_app.command()
+def active(
+    data: Data, out: Out, text_col: TextCol = "text", label_col: LabelCol = "label", id_col: IdCol = None,
+    test_split: TestSplit = None,
+    initial: Annotated[str, typer.Option(help="Random initial subset: a count (200) or a pool fraction (0.1).")]
+    = "0.1",
+    round_size: Annotated[list[str] | None, typer.Option(help="Labels added in one round, count or fraction; repeat "
+                                                              "for several rounds. Default: 0.1 twice.")] = None,
+    strategy: Annotated[str, typer.Option(help="least-confidence, entropy, random or kcenter.")] = "least-confidence",
+    selector: Selector = "fasttext", target: Target = "transformer",
+    target_size: Annotated[list[int] | None, typer.Option(help="Labeled sizes at which the target is trained; "
+                                                               "repeat. Default: the final size.")] = None,
+    epochs: Epochs = None, max_length: MaxLength = None, model_path: ModelPath = None, device: Device = None,
+    seed: Seed = 0,
+) -> None:
+    """SVP active learning: the selector is retrained each round; the target trains only on the final selection."""
+    from textsel.svp_experiments import parse_sizes, run_active_experiment, write_results
+
+    train, test, selector_model, target_model = _setup(data, text_col, label_col, id_col, test_split, selector,
+                                                       target, epochs, max_length, device, model_path, seed)
+    report = run_active_experiment(
+        train, test, label_col=label_col, selector=selector_model, target=target_model, strategy=strategy,
+        initial_size=parse_sizes([initial])[0], round_sizes=parse_sizes(round_size or ["0.1", "0.1"]),
+        target_sizes=target_size or (), seed=seed, show_progress=True)
+    json_path, png_path = write_results(report, out)
+    typer.echo(f"{report['selector']} selected {report['round_ends'][-1]} of {report['pool_size']} texts in "
+               f"{report['selection_seconds']:.2f} s of selection")
+    for name in ("target_selected", "target_random"):
+        for size, values in report.get(name, {}).items():
+            typer.echo(f"  {report['target']} on {size} {name.split('_')[1]} texts: test error {values['error']:.2%}")
+    typer.echo(f"Wrote {json_path} and {png_path}")
+
+
+@svp_app.command()
+def coreset(
+    data: Data, out: Out, text_col: TextCol = "text", label_col: LabelCol = "label", id_col: IdCol = None,
+    test_split: TestSplit = None,
+    keep: Annotated[str, typer.Option(help="Texts kept: a count or a fraction of the pool.")] = "0.5",
+    strategy: Annotated[str, typer.Option(help="entropy, least-confidence, forgetting, kcenter or random.")]
+    = "entropy",
+    selector: Selector = "fasttext", target: Target = "transformer",
+    compare_all: Annotated[bool, typer.Option(help="Also train the target on every labeled text.")] = True,
+    epochs: Epochs = None, max_length: MaxLength = None, model_path: ModelPath = None, device: Device = None,
+    seed: Seed = 0,
+) -> None:
+    """SVP core-set selection: the selector trains once on all labels; the target trains on the kept subset."""
+    from textsel.svp_experiments import parse_sizes, run_coreset_experiment, write_results
+
+    train, test, selector_model, target_model = _setup(data, text_col, label_col, id_col, test_split, selector,
+                                                       target, epochs, max_length, device, model_path, seed)
+    report = run_coreset_experiment(train, test, label_col=label_col, selector=selector_model, target=target_model,
+                                    strategy=strategy, keep=parse_sizes([keep])[0], compare_all=compare_all,
+                                    seed=seed)
+    json_path, png_path = write_results(report, out)
+    typer.echo(f"{report['selector']} kept {report['kept_size']} of {report['pool_size']} texts ({strategy}) in "
+               f"{report['selection_seconds']:.2f} s")
+    for name in ("target_kept", "target_all"):
+        if name in report:
+            typer.echo(f"  {report['target']} trained on {name.split('_')[1]}: test error "
+                       f"{report[name]['error']:.2%}")
+    typer.echo(f"Wrote {json_path} and {png_path}")

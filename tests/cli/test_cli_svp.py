@@ -1,0 +1,62 @@
+"""`textsel svp active` / `textsel svp coreset` end to end on a tiny CSV, fastText as selector and target."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from textsel.cli.app import app
+from typer.testing import CliRunner
+
+POSITIVE = ["great battery, love it", "works fine and looks good", "excellent value (really)", "good sound"]
+NEGATIVE = ["broke after a day", "awful: stopped working", "poor quality, returned it", "bad fit and noisy"]
+
+
+@pytest.fixture
+def reviews(tmp_path):
+    path = tmp_path / "reviews.csv"
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["id", "text", "label"])
+        for row in range(40):
+            source = POSITIVE if row % 2 == 0 else NEGATIVE
+            writer.writerow([1000 + row, f"{source[row // 2 % 4]} #{row}", "pos" if row % 2 == 0 else "neg"])
+    return path
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, ["svp", *args])
+
+
+def test_active_writes_selection_json_and_png(reviews, tmp_path) -> None:
+    out = tmp_path / "out"
+    result = invoke("active", str(reviews), "--out", str(out), "--id-col", "id", "--test-split", "0.25",
+                    "--initial", "6", "--round-size", "4", "--round-size", "0.1", "--target", "fasttext",
+                    "--epochs", "20")
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "active.json").read_text())
+    assert report["round_ends"] == [6, 10, 13] and len(report["selected_ids"]) == 13
+    assert set(report["selected_ids"]) <= set(range(1000, 1040))
+    assert set(report["target_selected"]) == {"13"} and 0 <= report["target_random"]["13"]["error"] <= 1
+    assert (out / "active.png").read_bytes()[:4] == b"\x89PNG"
+    assert "test error" in result.output and "FastTextProxy selected 13 of 30" in result.output
+
+
+def test_coreset_with_forgetting_events(reviews, tmp_path) -> None:
+    out = tmp_path / "out"
+    result = invoke("coreset", str(reviews), "--out", str(out), "--keep", "0.5", "--strategy", "forgetting",
+                    "--target", "none")
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "coreset.json").read_text())
+    assert report["kept_size"] == 16 and report["strategy"] == "forgetting" and "target_kept" not in report
+    assert (out / "coreset.png").exists()
+
+
+def test_bad_options_fail_cleanly_and_write_nothing(reviews, tmp_path) -> None:
+    out = tmp_path / "out"
+    result = invoke("active", str(reviews), "--out", str(out), "--strategy", "margin", "--target", "none")
+    assert result.exit_code == 1 and "Error" in result.output and "least-confidence" in result.output
+    result = invoke("coreset", str(reviews), "--out", str(out), "--label-col", "stars")
+    assert result.exit_code == 1 and "stars" in result.output
+    assert not out.exists()
