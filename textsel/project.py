@@ -81,6 +81,8 @@ class Project:
         self.config = ProjectConfig.from_toml(config_path)
         self.cache_dir = self.directory / "cache"
         self.store = Store(self.directory / DB_NAME)
+        self._embeddings: np.ndarray | None = None
+        self._index = None
 
     def close(self) -> None:
         self.store.close()
@@ -131,8 +133,8 @@ class Project:
 
     def embeddings(self) -> np.ndarray:
         """Row-aligned float32 embeddings of the pool: precomputed, cached, or computed now (resumable)."""
-        if "_embeddings" in self.__dict__:
-            return self.__dict__["_embeddings"]
+        if self._embeddings is not None:
+            return self._embeddings
         pool, config = self.pool, self.config
         recorded = self.store.get_meta("embeddings")
         if recorded and recorded["model"] != config.model:
@@ -153,7 +155,7 @@ class Project:
                "dim": int(vectors.shape[1])}
         if recorded != key:
             self.store.set_meta("embeddings", key)
-        self.__dict__["_embeddings"] = vectors
+        self._embeddings = vectors
         return vectors
 
     def forget_embeddings(self) -> None:
@@ -163,7 +165,7 @@ class Project:
         self.store.set_meta("embeddings", None)
         self.store.set_meta("index", None)
         shutil.rmtree(self.cache_dir / "embeddings", ignore_errors=True)
-        self.__dict__.pop("_embeddings", None)
+        self._embeddings = self._index = None
 
     @property
     def index_path(self) -> Path:
@@ -173,8 +175,8 @@ class Project:
         """The kNN index over the embeddings, loaded from the cache or built now when missing or stale."""
         from textsel.index import build_index, load_index
 
-        if "_index" in self.__dict__:
-            return self.__dict__["_index"]
+        if self._index is not None:
+            return self._index
         vectors = self.embeddings()
         key = {**self.store.get_meta("embeddings"), "backend": self.config.backend}
         if self.store.get_meta("index") == key and Path(str(self.index_path) + ".json").exists():
@@ -185,17 +187,16 @@ class Project:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             index.save(self.index_path)
             self.store.set_meta("index", key)
-        self.__dict__["_index"] = index
+        self._index = index
         return index
 
     # -- labels ----------------------------------------------------------------------------------------------
 
-    def check_labels(self, labels: Sequence[str], *, file: str | None = None, first_row: int = 1) -> None:
-        for row, label in enumerate(labels, start=first_row):
+    def check_labels(self, labels: Sequence[str]) -> None:
+        """Raise DataError naming the first label that is not one of the project's classes."""
+        for label in labels:
             if label not in self.config.labels:
-                raise DataError(f"unknown label {label!r}; this project's labels are "
-                                f"{', '.join(self.config.labels)}", file=file,
-                                row=row if file else None, column="label" if file else None)
+                raise DataError(f"unknown label {label!r}; this project's labels are {', '.join(self.config.labels)}")
 
     def add_labels(self, doc_ids: Sequence[int], labels: Sequence[str], *, source: str,
                    round_id: int | None = None) -> None:
