@@ -46,7 +46,10 @@ class LabelSession:
 
     @property
     def current(self) -> int | None:
-        """The document to label now, or None when the batch is done."""
+        """The document to label now, or None when the batch is done (texts labeled meanwhile by another
+        process, e.g. ``textsel label --ids``, are passed over)."""
+        while self.queue and self.project.store.latest_label(self.queue[0]) is not None:
+            self.queue.pop(0)
         return self.queue[0] if self.queue else None
 
     def text(self, doc_id: int) -> str:

@@ -189,6 +189,12 @@ class Store:
         """).fetchall()
         return {doc_id: label for doc_id, label in rows if label is not None}
 
+    def latest_label(self, doc_id: int) -> str | None:
+        """The current label of one document (None when unlabeled or retracted)."""
+        row = self._connection.execute("SELECT label FROM labels WHERE doc_id = ? ORDER BY row DESC LIMIT 1",
+                                       (int(doc_id),)).fetchone()
+        return row[0] if row else None
+
     def label_history(self, doc_id: int) -> list[tuple[str | None, str, float]]:
         """Every (label, source, created_at) row of one document, oldest first."""
         return self._connection.execute(

@@ -79,12 +79,30 @@ def test_interactive_session_labels_skips_undoes_and_resumes(project):
     assert "Nothing to label" in invoke("label", "-p", project, stdin="").output
 
 
-def test_label_without_a_round_says_what_to_do(tmp_path, project):
-    (project / "textsel.db").unlink()
+def test_session_passes_over_texts_labeled_meanwhile_by_another_process(project):
+    from textsel.labeling import LabelSession
+
+    batch = pending(project)
+    with Project(project) as first, Project(project) as second:
+        session = LabelSession(first)
+        session.press("1")
+        second.add_labels([batch[1]], ["ok"], source="cli")  # e.g. `textsel label --ids` from another terminal
+        assert session.current == batch[2]
+        session.press("u")  # undo still reverses this session's own last label
+        assert session.current == batch[0]
+    assert label_rows(project) == [(batch[0], "torn"), (batch[1], "ok"), (batch[0], None)]
+
+
+def test_label_without_a_round_or_a_database_says_what_to_do(tmp_path, project):
+    fresh = tmp_path / "fresh"
+    assert invoke("init", fresh, "--data", tmp_path / "pool.csv", "--id-col", "id").exit_code == 0
+    result = invoke("label", "-p", fresh)
+    assert result.exit_code == 1 and "no batch to label yet" in result.output and "textsel next" in result.output
+    (fresh / "textsel.db").unlink()
     for suffix in ("-wal", "-shm"):
-        (project / f"textsel.db{suffix}").unlink(missing_ok=True)
-    result = invoke("label", "-p", project)
-    assert result.exit_code == 1 and "textsel init" in result.output
+        (fresh / f"textsel.db{suffix}").unlink(missing_ok=True)
+    result = invoke("label", "-p", fresh)
+    assert result.exit_code == 1 and "no project database" in result.output
 
 
 def _spawn_in_pty(folder):

@@ -37,6 +37,7 @@ def test_labels_are_append_only_and_latest_wins(tmp_path):
         store.add_label(3, "neg", source="cli")
         store.add_label(1, None, source="undo")
         assert store.current_labels() == {3: "neg"}
+        assert (store.latest_label(3), store.latest_label(1), store.latest_label(99)) == ("neg", None, None)
         assert [row[0] for row in store.label_history(3)] == ["pos", "neg"]
         assert store.label_count() == 4
 
