@@ -1,0 +1,72 @@
+"""Smoke test of the recipes: each runs end to end in --quick mode on the real data and writes sane outputs."""
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO, shared_dataset
+
+pytestmark = pytest.mark.real_data
+
+
+def run_recipe(name: str, out_dir) -> dict:
+    """Run ``recipes/<name>.py --quick --out out_dir`` in a fresh process; return its JSON results."""
+    completed = subprocess.run([sys.executable, str(REPO / "recipes" / f"{name}.py"), "--quick", "--out",
+                                str(out_dir)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    for suffix in ("md", "json", "png"):
+        path = out_dir / f"{name}_quick.{suffix}"
+        assert path.exists() and path.stat().st_size > 0, path
+    assert (out_dir / f"{name}_quick.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    payload = json.loads((out_dir / f"{name}_quick.json").read_text())
+    markdown = (out_dir / f"{name}_quick.md").read_text()
+    assert "--quick" in payload["command"] and payload["command"] in markdown
+    assert payload["runtime_seconds"] > 0 and payload["seeds"] == [0]
+    assert "|---|" in completed.stdout  # the table is printed too
+    return payload
+
+
+def between(value, low, high) -> bool:
+    return value is not None and not math.isnan(value) and low <= value <= high
+
+
+def test_amazon_reviews_quick(tmp_path):
+    for name in ("amazon_multidomain", "amazon_polarity_sample"):
+        shared_dataset(name)
+    payload = run_recipe("amazon_reviews", tmp_path)
+    assert payload["svp"] and payload["seals"]
+    for task in payload["svp"]:
+        active, core = task["active"], task["coreset"]
+        assert active["proxy_selection_seconds"] > 0 and active["target_selection_seconds"] > 0
+        assert active["speedup"] == pytest.approx(active["target_selection_seconds"]
+                                                  / active["proxy_selection_seconds"])
+        assert active["final_size"] == active["round_ends"][-1] <= task["pool_size"]
+        errors = [*active["errors"].values(), *core["errors"].values()]
+        assert len(errors) == 5 and all(between(e, 0.0, 1.0) for e in errors)
+        assert core["kept"] == task["pool_size"] // 2
+    for row in payload["seals"]:
+        assert between(row["seals_pool_fraction"], 0.0, 1.0) and row["seals_pool_fraction"] < 0.9
+        assert row["all_pool_fraction"] == pytest.approx(1.0)
+        assert between(row["seals_average_precision"], 0.0, 1.0) and between(row["all_average_precision"], 0.0, 1.0)
+        # both searches find far more positives than the 5 they were seeded with
+        assert row["seals_positives_found"] > 5 and row["all_positives_found"] > 5
+    assert "41.9x" in (tmp_path / "amazon_reviews_quick.md").read_text()
+
+
+def test_goodreads_spoilers_quick(tmp_path):
+    for name in ("tv_spoilers", "amazon_multidomain"):
+        shared_dataset(name)
+    payload = run_recipe("goodreads_spoilers", tmp_path)
+    rows = {row["concept"]: row for row in payload["per_concept"]}
+    assert set(rows) >= {"tv_spoilers@3%", "amazon baby"}
+    assert rows["tv_spoilers@3%"]["positive_rate"] == pytest.approx(0.03, abs=0.002)
+    for row in rows.values():
+        assert between(row["seals_recall"], 0.0, 1.0) and between(row["all_recall"], 0.0, 1.0)
+        assert row["random_labels_ran"] == 1
+        assert between(row["random_labels_knn_lift"], 0.0, 1.0 / row["random_labels_positive_rate"])
+    assert len(payload["verdicts"]) == len(rows)
+    assert all(line.split(":")[0] in rows for line in payload["verdicts"])
+    markdown = (tmp_path / "goodreads_spoilers_quick.md").read_text()
+    assert "kNN lift" in markdown and "SEALS recall" in markdown
