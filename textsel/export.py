@@ -26,7 +26,7 @@ def read_label_file(path: Path, allowed: Sequence[str]) -> tuple[list[int], list
     doc_ids: list[int] = []
     labels: list[str] = []
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # a BOM (Excel) is not part of "id"
             reader = csv.DictReader(handle)
             missing = [name for name in ("id", "label") if name not in (reader.fieldnames or [])]
             if missing:

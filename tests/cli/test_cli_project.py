@@ -111,6 +111,8 @@ def test_import_validates_the_whole_file_before_writing(project, tmp_path, rows,
 
 def test_import_records_labels_and_relabels_append(project, tmp_path):
     seed_labels(project, tmp_path)
+    (tmp_path / "excel.csv").write_bytes("id,label\r\n511,fine\r\n".encode("utf-8-sig"))
+    assert invoke("import", tmp_path / "excel.csv", "-p", project).exit_code == 0
     result = invoke("import", write_labels(tmp_path / "fix.csv", [(500, "fine")]), "-p", project)
     assert result.exit_code == 0 and "Imported 1 labels" in result.output
     with Project(project) as opened:
