@@ -85,8 +85,9 @@ def generate(n: int, rare_fraction: float, seed: int) -> tuple[np.ndarray, np.nd
 def cached_pool(n: int, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, HNSWIndex, dict]:
     """Vectors, labels and HNSW index for size n: loaded from the cache, or built once and saved there."""
     stem = args.cache_dir / f"clustered_{n}_rare{args.rare_fraction:g}_seed{args.seed}"
-    vectors_path, labels_path, index_path = (stem.with_suffix(".vectors.npy"), stem.with_suffix(".labels.npy"),
-                                             stem.with_suffix(".hnsw"))
+    vectors_path, labels_path, index_path = (stem.with_name(stem.name + ".vectors.npy"),
+                                             stem.with_name(stem.name + ".labels.npy"),
+                                             stem.with_name(stem.name + ".hnsw"))
     costs = {"generate_s": 0.0, "index_build_s": 0.0}
     args.cache_dir.mkdir(parents=True, exist_ok=True)
     if vectors_path.exists() and labels_path.exists():
