@@ -1,4 +1,4 @@
-"""Project commands: init, embed, index, search, import, status, train, predict, export."""
+"""Project commands: init, embed, index, search, import, status, diagnose, train, predict, export."""
 
 from __future__ import annotations
 
@@ -133,6 +133,28 @@ def status(project_dir: ProjectDir = Path(".")) -> None:
             table.add_row(str(row.round_id), row.strategy, str(row.selected), str(row.labeled), str(row.positives))
         console.print(table)
     console.print(f"Hint: {report.stopping_hint}.")
+    if report.diagnosis is not None:
+        console.print(f"Embedding check: {report.diagnosis.report()}", highlight=False)
+
+
+@app.command()
+def diagnose(
+    project_dir: ProjectDir = Path("."),
+    proxy: Annotated[bool, typer.Option("--proxy/--no-proxy", help="Also cross-validate the fastText proxy.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the measurements as JSON.")] = False,
+) -> None:
+    """Check whether the embedding separates the rare class, from the labels so far (embedding-task mismatch).
+
+    Example: textsel diagnose --project spoilers/
+    """
+    import json
+
+    with open_project(project_dir) as project:
+        result = project.diagnose(with_proxy=proxy)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict()))
+    else:
+        console.print(result.report(), highlight=False)
 
 
 @app.command()

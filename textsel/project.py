@@ -223,6 +223,14 @@ class Project:
         return np.fromiter(current.keys(), dtype=np.int64, count=len(current)), np.asarray(
             list(current.values()), dtype=object)
 
+    def diagnose(self, *, with_proxy: bool = True):  # noqa: ANN201 - textsel.diagnose.Diagnosis
+        """Does the embedding capture the positive class? Measured on the labels so far (textsel.diagnose)."""
+        from textsel.diagnose import diagnose
+
+        doc_ids, labels = self.labeled()
+        texts = self.texts(doc_ids) if with_proxy else None
+        return diagnose(self.index(), doc_ids, labels == self.config.positive, texts=texts)
+
     def status(self) -> ProjectStatus:
         """Labels per class, rounds and their yield of positives, candidate pool, prevalence, a stopping hint."""
         from textsel.status import project_status

@@ -31,6 +31,7 @@ class ProjectStatus:
     estimated_prevalence: float | None
     prevalence_method: str
     stopping_hint: str
+    diagnosis: object | None = None  # textsel.diagnose.Diagnosis once enough labels exist
 
     @property
     def candidate_fraction(self) -> float | None:
@@ -72,7 +73,18 @@ def project_status(project) -> ProjectStatus:  # noqa: ANN001 - textsel.project.
         pool_size=pool_size, labels_per_class=per_class, positive=positive,
         positives_found=per_class.get(positive, 0), rounds=yields, pending=len(project.store.pending()[1]),
         candidate_pool_size=last.candidate_pool_size if last else None,
-        estimated_prevalence=prevalence, prevalence_method=method, stopping_hint=stopping_hint(yields))
+        estimated_prevalence=prevalence, prevalence_method=method, stopping_hint=stopping_hint(yields),
+        diagnosis=_diagnosis_if_enough_labels(project, per_class, positive))
+
+
+def _diagnosis_if_enough_labels(project, per_class: dict[str, int], positive: str):  # noqa: ANN001, ANN202
+    """The mismatch diagnostic (without the slower proxy comparison) once it has enough labels to measure."""
+    from textsel.diagnose import MIN_NEGATIVES, MIN_POSITIVES
+
+    n_positive = per_class.get(positive, 0)
+    if n_positive < MIN_POSITIVES or sum(per_class.values()) - n_positive < MIN_NEGATIVES:
+        return None
+    return project.diagnose(with_proxy=False)
 
 
 def estimate_prevalence(rounds: Sequence[RoundYield], model_estimate: float | None) -> tuple[float | None, str]:
