@@ -77,11 +77,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--budget", type=int)
     parser.add_argument("--k", type=int, default=100)
     parser.add_argument("--strategy", default="mlp")
+    parser.add_argument("--amazon", help="comma-separated amazon_multidomain categories to compare with ('' for none)")
     parser.add_argument("--proxy", action="store_true",
                         help="also cross-validate the fastText proxy inside each diagnostic (slower)")
     args = parser.parse_args(argv)
     config = dict(QUICK if args.quick else FULL)
     config["proxy"] = config["proxy"] or args.proxy
+    if args.amazon is not None:
+        config["amazon"] = [name for name in args.amazon.split(",") if name]
     for name in ("repeats", "budget"):
         if getattr(args, name) is not None:
             config[name] = getattr(args, name)

