@@ -49,13 +49,15 @@ def test_simulate_multiclass_with_a_test_fraction(tiny):
     out = tiny / "multi"
     result = CliRunner().invoke(app, [
         "simulate", str(tiny / "data.parquet"), "--out", str(out), "--embeddings", str(tiny / "vectors.npy"),
-        "--label-col", "topic", "--pool", "random", "--random-pool-size", "50", "--seed-positives", "3",
+        "--label-col", "topic", "--pool", "random", "--pool", "seals", "--strategy", "id", "--strategy", "kcenter",
+        "--random-pool-size", "50", "--seed-positives", "3",
         "--seed-negatives", "0", "--batch", "5", "--budget", "19", "--test-split", "0.25", "--index-backend",
         "exact"])
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["concept"] == "multiclass" and summary["test_size"] == 60
-    assert summary["runs"][0]["final_labels"]["mean"] == 19
+    assert len(summary["runs"]) == 4 and all(run["final_labels"]["mean"] == 19 for run in summary["runs"])
+    assert all(run["final_average_precision"]["mean"] is not None for run in summary["runs"])
 
 
 def test_simulate_embeds_with_textsel_embed_when_no_vectors_are_given(tiny, monkeypatch):
