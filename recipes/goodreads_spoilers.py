@@ -186,9 +186,23 @@ def summarize(repeats: list[dict]) -> dict:
         for figure in ("knn_lift", "neighbourhood_recall_lift", "probe_ap_embeddings", "positive_rate", "n_positive"):
             out[f"{source}_{figure}"] = mean([d[figure] for d in ran])
         out[f"{source}_probe_over_rate"] = mean([d["probe_ap_embeddings"] / d["positive_rate"] for d in ran])
+        out[f"{source}_knn_kappa"] = mean([chance_corrected(d["knn_lift"] * d["positive_rate"], d["positive_rate"])
+                                           for d in ran])
+        out[f"{source}_probe_kappa"] = mean([chance_corrected(d["probe_ap_embeddings"], d["positive_rate"])
+                                            for d in ran])
         out[f"{source}_proxy_ap"] = mean([d["probe_ap_proxy"] for d in ran])
     out["recall_ratio"] = out["seals_recall"] / max(out["all_recall"], 1e-12)
     return out
+
+
+def chance_corrected(value: float, rate: float) -> float:
+    """(value - rate) / (1 - rate): 0 at chance, 1 at perfect, whatever the labeled set's positive rate.
+
+    The diagnostic divides by the rate instead, which caps kNN lift and probe AP / rate at 1 / rate: on labels
+    a search collected (mostly positives) both fall below their thresholds even for a concept the embedding
+    captures. This column is reported beside them to show that.
+    """
+    return (value - rate) / max(1.0 - rate, 1e-12)
 
 
 def verdict(row: dict, spoiler: bool) -> str:
@@ -197,7 +211,9 @@ def verdict(row: dict, spoiler: bool) -> str:
     if ran == 0:
         said = "diagnostic could not run on the SEALS labels (fewer than 10 positives found)"
     else:
-        said = f"diagnostic {'FIRES' if fired else 'silent'} on SEALS labels in {fired}/{ran} runs"
+        said = (f"diagnostic {'FIRES' if fired else 'silent'} on SEALS labels in {fired}/{ran} runs (labeled "
+                f"positive rate {fmt(row['seals_labels_positive_rate'], '.2f')}, chance-corrected kNN share "
+                f"{fmt(row['seals_labels_knn_kappa'], '.2f')})")
     recall = (f"SEALS recall {fmt(row['seals_recall'])} vs All {fmt(row['all_recall'])} "
               f"(ratio {fmt(row['recall_ratio'], '.2f')})")
     expected = fired > ran / 2 if spoiler else fired == 0
@@ -221,11 +237,13 @@ def tables(rows: list[dict]) -> tuple[str, str]:
             diagnostics.append([r["concept"], source.replace("_", " "), fmt(r[f"{source}_n_positive"], ".0f"),
                                 fmt(r[f"{source}_positive_rate"]), fmt(r[f"{source}_knn_lift"], ".2f"),
                                 fmt(r[f"{source}_neighbourhood_recall_lift"], ".2f"),
-                                fmt(r[f"{source}_probe_over_rate"], ".1f"), fmt(r[f"{source}_proxy_ap"]),
+                                fmt(r[f"{source}_probe_over_rate"], ".1f"), fmt(r[f"{source}_knn_kappa"], ".2f"),
+                                fmt(r[f"{source}_probe_kappa"], ".2f"), fmt(r[f"{source}_proxy_ap"]),
                                 f"{r[f'{source}_fired']}/{r[f'{source}_ran']}"])
     diagnostic_table = markdown_table(
         ["concept", "labels from", "positives", "rate", "kNN lift (<2 fires)", "nbhd recall lift (<1.5)",
-         "probe AP / rate (<3)", "fastText AP", "fired"], diagnostics)
+         "probe AP / rate (<3)", "kNN share, chance-corrected", "probe AP, chance-corrected", "fastText AP",
+         "fired"], diagnostics)
     return seals_all, diagnostic_table
 
 
