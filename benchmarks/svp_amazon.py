@@ -94,7 +94,7 @@ def run(config: dict, dataset: str, seed: int, save) -> dict:  # noqa: ANN001 - 
                "test_negative_rate": float(np.mean(task["test_labels"] == -1)), "stages_done": []}
 
     logger.info("SVP active learning with the fastText proxy")
-    by_proxy = select_active(FastTextProxy(seed=seed), texts, labels, **loop)
+    by_proxy = select_active(FastTextProxy(seed=seed, **config["proxy"]), texts, labels, **loop)
     logger.info("  %.2f s; same loop with the MiniLM target as selector", by_proxy.selection_seconds)
     by_target = select_active(minilm, texts, labels, **loop)
     logger.info("  %.2f s", by_target.selection_seconds)
@@ -112,18 +112,21 @@ def run(config: dict, dataset: str, seed: int, save) -> dict:  # noqa: ANN001 - 
     }
     save(results, "selection")
 
-    results["active"]["vdcnn9"] = errors_on(vdcnn, task, {name: subsets[name] for name in ("proxy_selected",
-                                                                                           "random")})
-    save(results, "active_vdcnn9")
+    if config["vdcnn"]:
+        results["active"]["vdcnn9"] = errors_on(vdcnn, task, {name: subsets[name] for name in ("proxy_selected",
+                                                                                               "random")})
+        save(results, "active_vdcnn9")
 
     logger.info("SVP core-set selection: fastText entropy, keep 50%%")
-    coreset = select_coreset(FastTextProxy(seed=seed), texts, labels, keep=0.5, strategy="entropy", seed=seed)
+    coreset = select_coreset(FastTextProxy(seed=seed, **config["proxy"]), texts, labels, keep=0.5,
+                             strategy="entropy", seed=seed)
     halves = {"coreset": coreset.kept, "all": np.arange(len(texts))}
     results["coreset"] = {"strategy": "entropy", "kept": len(coreset.kept),
                           "selection_seconds": coreset.selection_seconds,
-                          "negative_rate_kept": float(np.mean(labels[coreset.kept] == -1)),
-                          "vdcnn9": errors_on(vdcnn, task, halves)}
-    save(results, "coreset_vdcnn9")
+                          "negative_rate_kept": float(np.mean(labels[coreset.kept] == -1))}
+    if config["vdcnn"]:
+        results["coreset"]["vdcnn9"] = errors_on(vdcnn, task, halves)
+    save(results, "coreset_vdcnn9" if config["vdcnn"] else "coreset_selection")
 
     results["active"]["minilm"] = errors_on(minilm, task, subsets)
     save(results, "active_minilm")
@@ -192,6 +195,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="reduced sizes (~15-20 min on 2 cores)")
     parser.add_argument("--dataset", default="amazon_multidomain", choices=["amazon_multidomain", "amazon_blitzer"])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--proxy-epoch", type=int, default=5, help="fastText epochs (paper: 5)")
+    parser.add_argument("--proxy-lr", type=float, default=0.05, help="fastText learning rate (paper: 0.05)")
+    parser.add_argument("--no-vdcnn", action="store_true", help="skip the VDCNN9 target")
     parser.add_argument("--output", default=str(REPO / "recipes" / "results" / "svp_amazon"),
                         help="output path without suffix (.json and .png are written)")
     args = parser.parse_args()
@@ -211,7 +217,9 @@ def main() -> None:
         plot(results, output.with_suffix(".png"))
         logger.info("saved after stage %s: %s", stage, json.dumps(results["summary"]))
 
-    results = run(CONFIGS["quick" if args.quick else "full"], args.dataset, args.seed, save)
+    config = CONFIGS["quick" if args.quick else "full"] | {"proxy": {"epoch": args.proxy_epoch, "lr": args.proxy_lr},
+                                                           "vdcnn": not args.no_vdcnn}
+    results = run(config, args.dataset, args.seed, save)
     print(json.dumps(results["summary"]))
 
 
