@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from textsel.diagnose import diagnose, knn_lift, neighbourhood_recall
+from textsel.diagnose import above_chance, diagnose, knn_positive_share, neighbourhood_recall
 from textsel.errors import DataError
 from textsel.index import ExactIndex
 
@@ -32,6 +32,8 @@ def test_concept_that_is_a_topic_is_captured():
     result = diagnose(_index(vectors), labeled + 1000, is_positive_all[labeled])
     assert not result.mismatch
     assert result.knn_lift > 10
+    assert result.knn_share_above_chance > 0.9
+    assert result.probe_ap_above_chance > 0.9
     assert result.neighbourhood_recall_lift > 5
     assert "captures" in result.report()
 
@@ -43,17 +45,36 @@ def test_concept_that_cuts_across_topics_is_flagged():
     labeled = rng.choice(len(vectors), 1200, replace=False)
     result = diagnose(_index(vectors), labeled + 1000, is_positive_all[labeled])
     assert result.mismatch
-    assert result.knn_lift < 2
+    assert result.knn_share_above_chance < 0.1
     assert len(result.reasons) >= 2
     assert "--pool all" in result.report()
 
 
-def test_knn_lift_is_one_over_rate_when_neighbours_are_all_positive():
-    # Two far-apart groups: 3 positives together, 9 negatives together; each positive's 2 neighbours are positive.
+def test_knn_share_counts_positive_neighbours():
+    # Two far-apart groups: 3 positives together, 9 negatives together; each positive's 2 neighbours are positive,
+    # its 3rd a negative.
     vectors = np.array([[1, 0]] * 3 + [[0, 1]] * 9, dtype=np.float32)
     vectors += np.random.default_rng(0).normal(scale=1e-3, size=vectors.shape).astype(np.float32)
     is_positive = np.array([True] * 3 + [False] * 9)
-    assert knn_lift(vectors, is_positive, k=2) == pytest.approx(1 / 0.25)
+    assert knn_positive_share(vectors, is_positive, k=2) == pytest.approx(1.0)
+    assert knn_positive_share(vectors, is_positive, k=4) == pytest.approx(0.5)
+
+
+def test_above_chance_is_zero_at_the_rate_and_one_at_perfect():
+    assert above_chance(0.25, 0.25) == pytest.approx(0.0)
+    assert above_chance(1.0, 0.25) == pytest.approx(1.0)
+    assert above_chance(0.625, 0.25) == pytest.approx(0.5)
+
+
+def test_search_collected_labels_do_not_fake_a_mismatch():
+    """Labels from active search are mostly positive; a captured concept must still pass (share/rate would not)."""
+    vectors, topics = _topic_clusters()
+    positives = np.flatnonzero(topics == 3)
+    negatives = np.flatnonzero(topics != 3)[:40]
+    labeled = np.concatenate([positives, negatives])  # 150 positives, 40 negatives: rate 0.79
+    result = diagnose(_index(vectors), labeled + 1000, np.isin(labeled, positives))
+    assert result.knn_lift < 1.3  # the raw lift is capped near 1 / rate
+    assert not result.mismatch
 
 
 def test_neighbourhood_recall_counts_held_out_positives_in_the_pool():
