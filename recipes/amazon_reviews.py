@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> dict:
            f"{seals_setup['index']} index ({seals_setup['index_seconds']:.0f} s to build); means over "
            f"{config['seals_repeats']} seeds.", seals_table(seals)] if seals else []),
     ])
-    stem = "amazon_reviews_quick" if args.quick else "amazon_reviews"
+    stem = "amazon_reviews" + ("_quick" if args.quick else "") + (f"_k{args.k}" if args.k != 100 else "")
     payload = {"recipe": "amazon_reviews", **info, "config": config, "claims": CLAIMS, "svp": svp,
                "seals": seals, "seals_setup": seals_setup}
     write_results(args.out, stem, markdown + "\n", payload, draw(svp, seals))
