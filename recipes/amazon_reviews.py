@@ -79,7 +79,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--svp-test", type=int, help="texts sampled as the SVP test set")
     parser.add_argument("--target", choices=["vdcnn9", "vdcnn17", "vdcnn29", "transformer"],
                         help="the expensive model (default vdcnn9 on CPU)")
+    parser.add_argument("--target-epochs", type=int)
+    parser.add_argument("--target-max-length", type=int, help="characters (VDCNN) or tokens (transformer)")
+    parser.add_argument("--svp-tasks", help="comma-separated: polarity_sample, multidomain_t2, blitzer")
+    parser.add_argument("--svp-initial", type=int, help="random initial labels of SVP active learning")
+    parser.add_argument("--svp-rounds", help="comma-separated labels per SVP round, e.g. 60,60,60")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--name", help="stem of the result files (default amazon_reviews[_quick][_k<k>])")
     parser.add_argument("--skip-svp", action="store_true")
     parser.add_argument("--skip-seals", action="store_true")
     parser.add_argument("--data-dir", type=Path, default=SHARED_DATA)
@@ -88,9 +94,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--k", type=int, default=100)
     args = parser.parse_args(argv)
     config = dict(QUICK if args.quick else FULL)
-    for option, key in (("svp_pool", "svp_pool"), ("svp_test", "svp_test"), ("target", "target")):
+    for option in ("svp_pool", "svp_test", "target", "target_epochs", "target_max_length", "svp_initial"):
         if getattr(args, option) is not None:
-            config[key] = getattr(args, option)
+            config[option] = getattr(args, option)
+    if args.svp_tasks is not None:
+        config["svp_tasks"] = args.svp_tasks.split(",")
+    if args.svp_rounds is not None:
+        config["svp_rounds"] = [int(size) for size in args.svp_rounds.split(",")]
     if args.zhang_dir is not None or args.hf is not None:
         config["svp_tasks"] = ["zhang" if args.zhang_dir is not None else "hf"]
     args.config = config
@@ -357,7 +367,7 @@ def main(argv: list[str] | None = None) -> dict:
            f"{seals_setup['index']} index ({seals_setup['index_seconds']:.0f} s to build); means over "
            f"{config['seals_repeats']} seeds.", seals_table(seals)] if seals else []),
     ])
-    stem = "amazon_reviews" + ("_quick" if args.quick else "") + (f"_k{args.k}" if args.k != 100 else "")
+    stem = args.name or "amazon_reviews" + ("_quick" if args.quick else "") + (f"_k{args.k}" if args.k != 100 else "")
     payload = {"recipe": "amazon_reviews", **info, "config": config, "claims": CLAIMS, "svp": svp,
                "seals": seals, "seals_setup": seals_setup}
     write_results(args.out, stem, markdown + "\n", payload, draw(svp, seals))
