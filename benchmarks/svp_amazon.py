@@ -128,8 +128,10 @@ def run(config: dict, dataset: str, seed: int, save) -> dict:  # noqa: ANN001 - 
         results["coreset"]["vdcnn9"] = errors_on(vdcnn, task, halves)
     save(results, "coreset_vdcnn9" if config["vdcnn"] else "coreset_selection")
 
-    results["active"]["minilm"] = errors_on(minilm, task, subsets)
-    save(results, "active_minilm")
+    results["active"]["minilm"] = {}
+    for name, positions in subsets.items():  # the slowest stage: keep each result as soon as it exists
+        results["active"]["minilm"] |= errors_on(minilm, task, {name: positions})
+        save(results, f"active_minilm_{name}")
     if config["coreset_minilm"]:
         results["coreset"]["minilm"] = errors_on(minilm, task, halves)
         save(results, "coreset_minilm")
