@@ -52,6 +52,9 @@ from _common import (  # noqa: E402
     write_results,
 )
 
+from textsel.diagnose import KNN_SHARE_ABOVE_CHANCE_THRESHOLD as KNN_THRESHOLD  # noqa: E402
+from textsel.diagnose import NEIGHBOURHOOD_RECALL_LIFT_THRESHOLD as RECALL_THRESHOLD  # noqa: E402
+from textsel.diagnose import PROBE_AP_ABOVE_CHANCE_THRESHOLD as PROBE_THRESHOLD  # noqa: E402
 from textsel.diagnose import diagnose  # noqa: E402
 from textsel.errors import DataError  # noqa: E402
 
@@ -183,26 +186,13 @@ def summarize(repeats: list[dict]) -> dict:
         ran = [d for d in diagnoses if "error" not in d]
         out[f"{source}_fired"] = sum(bool(d["mismatch"]) for d in ran)
         out[f"{source}_ran"] = len(ran)
-        for figure in ("knn_lift", "neighbourhood_recall_lift", "probe_ap_embeddings", "positive_rate", "n_positive"):
+        for figure in ("knn_lift", "knn_share_above_chance", "neighbourhood_recall_lift", "probe_ap_embeddings",
+                       "probe_ap_above_chance", "positive_rate", "n_positive"):
             out[f"{source}_{figure}"] = mean([d[figure] for d in ran])
         out[f"{source}_probe_over_rate"] = mean([d["probe_ap_embeddings"] / d["positive_rate"] for d in ran])
-        out[f"{source}_knn_kappa"] = mean([chance_corrected(d["knn_lift"] * d["positive_rate"], d["positive_rate"])
-                                           for d in ran])
-        out[f"{source}_probe_kappa"] = mean([chance_corrected(d["probe_ap_embeddings"], d["positive_rate"])
-                                            for d in ran])
         out[f"{source}_proxy_ap"] = mean([d["probe_ap_proxy"] for d in ran])
     out["recall_ratio"] = out["seals_recall"] / max(out["all_recall"], 1e-12)
     return out
-
-
-def chance_corrected(value: float, rate: float) -> float:
-    """(value - rate) / (1 - rate): 0 at chance, 1 at perfect, whatever the labeled set's positive rate.
-
-    The diagnostic divides by the rate instead, which caps kNN lift and probe AP / rate at 1 / rate: on labels
-    a search collected (mostly positives) both fall below their thresholds even for a concept the embedding
-    captures. This column is reported beside them to show that.
-    """
-    return (value - rate) / max(1.0 - rate, 1e-12)
 
 
 def verdict(row: dict, spoiler: bool) -> str:
@@ -212,8 +202,8 @@ def verdict(row: dict, spoiler: bool) -> str:
         said = "diagnostic could not run on the SEALS labels (fewer than 10 positives found)"
     else:
         said = (f"diagnostic {'FIRES' if fired else 'silent'} on SEALS labels in {fired}/{ran} runs (labeled "
-                f"positive rate {fmt(row['seals_labels_positive_rate'], '.2f')}, chance-corrected kNN share "
-                f"{fmt(row['seals_labels_knn_kappa'], '.2f')})")
+                f"positive rate {fmt(row['seals_labels_positive_rate'], '.2f')}, kNN share above chance "
+                f"{fmt(row['seals_labels_knn_share_above_chance'], '.2f')})")
     recall = (f"SEALS recall {fmt(row['seals_recall'])} vs All {fmt(row['all_recall'])} "
               f"(ratio {fmt(row['recall_ratio'], '.2f')})")
     expected = fired > ran / 2 if spoiler else fired == 0
@@ -236,19 +226,20 @@ def tables(rows: list[dict]) -> tuple[str, str]:
         for source in ("seals_labels", "all_labels", "random_labels"):
             diagnostics.append([r["concept"], source.replace("_", " "), fmt(r[f"{source}_n_positive"], ".0f"),
                                 fmt(r[f"{source}_positive_rate"]), fmt(r[f"{source}_knn_lift"], ".2f"),
+                                fmt(r[f"{source}_knn_share_above_chance"], ".2f"),
                                 fmt(r[f"{source}_neighbourhood_recall_lift"], ".2f"),
-                                fmt(r[f"{source}_probe_over_rate"], ".1f"), fmt(r[f"{source}_knn_kappa"], ".2f"),
-                                fmt(r[f"{source}_probe_kappa"], ".2f"), fmt(r[f"{source}_proxy_ap"]),
+                                fmt(r[f"{source}_probe_over_rate"], ".1f"),
+                                fmt(r[f"{source}_probe_ap_above_chance"], ".2f"), fmt(r[f"{source}_proxy_ap"]),
                                 f"{r[f'{source}_fired']}/{r[f'{source}_ran']}"])
     diagnostic_table = markdown_table(
-        ["concept", "labels from", "positives", "rate", "kNN lift (<2 fires)", "nbhd recall lift (<1.5)",
-         "probe AP / rate (<3)", "kNN share, chance-corrected", "probe AP, chance-corrected", "fastText AP",
-         "fired"], diagnostics)
+        ["concept", "labels from", "positives", "rate", "kNN lift", f"kNN share above chance (<{KNN_THRESHOLD})",
+         f"nbhd recall lift (<{RECALL_THRESHOLD})", "probe AP / rate", f"probe AP above chance (<{PROBE_THRESHOLD})",
+         "fastText AP", "fired"], diagnostics)
     return seals_all, diagnostic_table
 
 
 def draw(rows: list[dict]):
-    """Recall of SEALS vs All, and the kNN lift on each kind of labeled set."""
+    """Recall of SEALS vs All, and the kNN share above chance on each kind of labeled set."""
     figure, (recall, lift) = new_figure(2, (11, 4))
     names, x = [r["concept"] for r in rows], np.arange(len(rows))
     recall.bar(x - 0.2, [r["seals_recall"] for r in rows], 0.4, label="SEALS (kNN pool)")
@@ -257,9 +248,10 @@ def draw(rows: list[dict]):
                title="SEALS vs full scan")
     recall.legend()
     for offset, source in ((-0.27, "seals_labels"), (0.0, "all_labels"), (0.27, "random_labels")):
-        lift.bar(x + offset, [r[f"{source}_knn_lift"] or 0 for r in rows], 0.27, label=source.replace("_", " "))
-    lift.axhline(2.0, color="k", linestyle="--", linewidth=1, label="mismatch below 2")
-    lift.set(xticks=x, xticklabels=names, yscale="log", ylabel="kNN lift", title="diagnostic: kNN lift")
+        lift.bar(x + offset, [r[f"{source}_knn_share_above_chance"] or 0 for r in rows], 0.27,
+                 label=source.replace("_", " "))
+    lift.axhline(KNN_THRESHOLD, color="k", linestyle="--", linewidth=1, label=f"mismatch below {KNN_THRESHOLD}")
+    lift.set(xticks=x, xticklabels=names, ylabel="kNN share above chance", title="diagnostic: kNN share above chance")
     lift.legend(fontsize=8)
     return figure
 
