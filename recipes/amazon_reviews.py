@@ -325,6 +325,8 @@ def draw(svp: list[dict], seals: list[dict]):
         axes[1].bar(x + 0.3, [100 * r["coreset"]["errors"]["all"] for r in svp], 0.2, label="all data")
         axes[1].set(xticks=x, xticklabels=names, ylabel="target test error (%)", title="SVP final error")
         axes[1].legend(fontsize=8)
+    for axis in (axes[:2] if not svp else []) + ([axes[2]] if not seals else []):
+        axis.set_axis_off()
     if seals:
         labels = [f"{r['concept']}\n{r['strategy']}" for r in seals]
         y = np.arange(len(seals))
@@ -343,8 +345,8 @@ def main(argv: list[str] | None = None) -> dict:
     config, started = args.config, time.perf_counter()
     seals, seals_setup = run_seals(args) if not args.skip_seals else ([], {})
     svp = [run_svp_task(task, args, args.seed) for task in config["svp_tasks"]] if not args.skip_svp else []
-    info = run_info(range(args.seed, args.seed + max(config["seals_repeats"], 1)), started,
-                    None if argv is None else [sys.argv[0], *argv])
+    seeds = range(args.seed, args.seed + (1 if args.skip_seals else config["seals_repeats"]))  # SVP uses seed
+    info = run_info(seeds, started, None if argv is None else [sys.argv[0], *argv])
     claims = claims_table(svp, seals)
     sections = [claims]
     if svp:
