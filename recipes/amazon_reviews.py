@@ -325,7 +325,7 @@ def draw(svp: list[dict], seals: list[dict]):
         axes[1].bar(x + 0.3, [100 * r["coreset"]["errors"]["all"] for r in svp], 0.2, label="all data")
         axes[1].set(xticks=x, xticklabels=names, ylabel="target test error (%)", title="SVP final error")
         axes[1].legend(fontsize=8)
-    for axis in (axes[:2] if not svp else []) + ([axes[2]] if not seals else []):
+    for axis in (list(axes[:2]) if not svp else []) + ([axes[2]] if not seals else []):
         axis.set_axis_off()
     if seals:
         labels = [f"{r['concept']}\n{r['strategy']}" for r in seals]
