@@ -12,6 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
+from textsel._atomic import atomic_path, write_text_atomic
 from textsel._progress import progress_bar
 from textsel.errors import ConfigError, DataError, check_param
 
@@ -148,10 +149,8 @@ class ExactIndex:
 
     def save(self, path: str | Path) -> None:
         path = Path(path)
-        arrays = path.with_suffix(".npz")
-        tmp = arrays.with_name(arrays.stem + ".tmp.npz")
-        np.savez(tmp, vectors=self._vectors, ids=self._ids)
-        tmp.replace(arrays)
+        with atomic_path(path.with_suffix(".npz")) as tmp:
+            np.savez(tmp, vectors=self._vectors, ids=self._ids)
         _write_sidecar(path, {"backend": "exact", "metric": self.metric, "count": len(self)})
 
     @classmethod
@@ -263,12 +262,10 @@ class HNSWIndex:
         if self._index is None:
             raise DataError("cannot save an empty HNSW index; add vectors first", file=str(path))
         path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        self._index.save_index(str(tmp))
-        tmp.replace(path)
-        ids_tmp = path.with_name(path.name + ".ids.tmp.npy")
-        np.save(ids_tmp, self._ids)
-        ids_tmp.replace(path.with_name(path.name + ".ids.npy"))
+        with atomic_path(path) as tmp:
+            self._index.save_index(str(tmp))
+        with atomic_path(path.with_name(path.name + ".ids.npy")) as tmp:
+            np.save(tmp, self._ids)
         _write_sidecar(path, {"backend": "hnsw", "metric": self.metric, "dim": self._index.dim,
                               "M": self.M, "ef_construction": self.ef_construction, "ef": self.ef,
                               "count": len(self)})
@@ -311,10 +308,7 @@ def load_index(path: str | Path) -> VectorIndex:
 
 
 def _write_sidecar(path: Path, meta: dict) -> None:
-    sidecar = path.with_name(path.name + ".json")
-    tmp = sidecar.with_name(sidecar.name + ".tmp")
-    tmp.write_text(json.dumps(meta, indent=2))
-    tmp.replace(sidecar)
+    write_text_atomic(path.with_name(path.name + ".json"), json.dumps(meta, indent=2))
 
 
 def _read_sidecar(path: Path) -> dict:

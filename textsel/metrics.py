@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from textsel._atomic import atomic_path, write_text_atomic
 from textsel.errors import DataError
 
 POSITIVE_TARGETS = (10, 50, 100)
@@ -89,18 +88,6 @@ def summarize(records: list[dict], group_by: Sequence[str] = ("concept", "strate
     return summary
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _jsonable(value):
     if isinstance(value, np.generic):
         return value.item()
@@ -111,12 +98,12 @@ def _jsonable(value):
 
 def write_jsonl(path: str | Path, records: Iterable[dict]) -> None:
     """Write one JSON object per line, atomically (temp file + rename)."""
-    _atomic_write(Path(path), "".join(json.dumps(r, default=_jsonable) + "\n" for r in records))
+    write_text_atomic(path, "".join(json.dumps(r, default=_jsonable) + "\n" for r in records))
 
 
 def write_json(path: str | Path, value) -> None:
     """Write one JSON document, atomically."""
-    _atomic_write(Path(path), json.dumps(value, indent=2, default=_jsonable) + "\n")
+    write_text_atomic(path, json.dumps(value, indent=2, default=_jsonable) + "\n")
 
 
 def read_jsonl(path: str | Path) -> list[dict]:
@@ -161,9 +148,6 @@ def plot_runs(records: list[dict], path: str | Path, group_by: Sequence[str] = (
     if axes[0].get_legend_handles_labels()[0]:
         axes[0].legend(fontsize=8)
     figure.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    figure.savefig(tmp, dpi=100)
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=100)
     plt.close(figure)
-    os.replace(tmp, path)

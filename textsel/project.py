@@ -12,7 +12,6 @@ it holds no selection logic of its own.
 
 from __future__ import annotations
 
-import os
 import pickle
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from textsel._atomic import atomic_path, write_text_atomic
 from textsel.errors import ConfigError, DataError, StoreError, check_param
 from textsel.project_config import (
     CONFIG_NAME,
@@ -31,7 +31,6 @@ from textsel.project_config import (
     DEFAULT_MODEL,
     LOCK_NAME,
     ProjectConfig,
-    write_atomic,
 )
 from textsel.store import Store
 
@@ -301,10 +300,8 @@ class Project:
                       if self.config.positive in classes else None)
         model = TrainedModel(engine.learner_, classes, len(labels), self.store.label_count(), seconds, prevalence)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.model_path.with_name(self.model_path.name + ".tmp")
-        with open(tmp, "wb") as handle:
+        with atomic_path(self.model_path) as tmp, open(tmp, "wb") as handle:
             pickle.dump(model, handle)
-        os.replace(tmp, self.model_path)
         self.store.set_meta("estimated_prevalence", prevalence)
         return model
 
@@ -332,10 +329,8 @@ class Project:
         columns = {"id": self.pool.ids,
                    "predicted": np.asarray(model.classes, dtype=object)[probabilities.argmax(axis=1)].astype(str)}
         columns.update({f"p_{name}": probabilities[:, column] for column, name in enumerate(model.classes)})
-        out = Path(out)
-        tmp = out.with_name(out.name + ".tmp")
-        pq.write_table(pa.table(columns), tmp)
-        os.replace(tmp, out)
+        with atomic_path(out) as tmp:
+            pq.write_table(pa.table(columns), tmp)
         return len(self.pool)
 
 def init_project(directory: str | Path, *, data: str, text_col: str = "text", id_col: str | None = None,
@@ -360,7 +355,7 @@ def init_project(directory: str | Path, *, data: str, text_col: str = "text", id
     directory.mkdir(parents=True, exist_ok=True)
     with Store(directory / DB_NAME, create=True) as store:
         store.set_meta("pool_size", len(pool))
-    write_atomic(directory / CONFIG_NAME, config.to_toml())
+    write_text_atomic(directory / CONFIG_NAME, config.to_toml())
     project = Project(directory)
     project.__dict__["pool"] = pool
     return project

@@ -6,13 +6,12 @@ This is what ``textsel svp active`` and ``textsel svp coreset`` call; each retur
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from textsel._atomic import atomic_path, write_text_atomic
 from textsel.data import Pool, load_pool
 from textsel.errors import DataError, check_param
 from textsel.svp import resolve_size, select_active, select_coreset, target_error, train_on_selection
@@ -126,20 +125,10 @@ def write_results(report: dict, output_dir: str | Path) -> tuple[Path, Path]:
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     json_path, png_path = output_dir / f"{report['kind']}.json", output_dir / f"{report['kind']}.png"
-    _atomic_write(json_path, lambda path: path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8"))
-    _atomic_write(png_path, lambda path: _plot(report, path))
+    write_text_atomic(json_path, json.dumps(report, indent=2) + "\n")
+    with atomic_path(png_path) as tmp:
+        _plot(report, tmp)
     return json_path, png_path
-
-
-def _atomic_write(path: Path, write) -> None:  # noqa: ANN001 - write(temp_path)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(handle)
-    try:
-        write(Path(temp))
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def _plot(report: dict, path: Path) -> None:
