@@ -49,9 +49,9 @@ CONFIGS = {
 logger = logging.getLogger("svp_amazon")
 
 
-def load_task(dataset: str, pool_size: int, test_size: int, seed: int) -> dict:
+def load_task(dataset: str, pool_size: int, test_size: int, seed: int, data_dir: Path = DATA) -> dict:
     """Random train pool and test set of one binary Amazon task, read straight from parquet."""
-    table = pq.read_table(DATA / dataset / "data.parquet").to_pandas()
+    table = pq.read_table(data_dir / dataset / "data.parquet").to_pandas()
     if dataset == "amazon_multidomain":
         table = table[table["label_t2"].notna()]
         labels, train_rows, test_rows = table["label_t2"].astype(int).to_numpy(), table["split"] == "train", \
@@ -80,16 +80,18 @@ def errors_on(model, task: dict, subsets: dict[str, np.ndarray]) -> dict[str, di
     return results
 
 
-def run(config: dict, dataset: str, seed: int, save) -> dict:  # noqa: ANN001 - save(results)
+def run(config: dict, dataset: str, seed: int, save, *, data_dir: Path = DATA, device: str = "cpu",  # noqa: ANN001
+        model: str | None = None) -> dict:
     """All stages, cheapest and most important first; ``save`` is called after each so a cut-short run keeps data."""
-    task = load_task(dataset, config["pool"], config["test"], seed)
+    task = load_task(dataset, config["pool"], config["test"], seed, data_dir)
     texts, labels = task["train_texts"], task["train_labels"]
-    minilm = TransformerClassifier(max_length=128, epochs=config["transformer_epochs"], seed=seed, device="cpu")
-    vdcnn = VDCNNClassifier(depth=9, epochs=config["vdcnn_epochs"], seed=seed, device="cpu")
+    minilm = TransformerClassifier(model, max_length=128, epochs=config["transformer_epochs"], seed=seed, device=device)
+    vdcnn = VDCNNClassifier(depth=9, epochs=config["vdcnn_epochs"], seed=seed, device=device)
     loop = {"initial_size": config["initial"], "round_sizes": config["rounds"], "strategy": "least-confidence",
             "seed": seed}
     results = {"dataset": dataset, "task": "label_t2" if dataset == "amazon_multidomain" else "rating>=4 vs <=2",
-               "config": config, "seed": seed, "pool_size": len(texts), "test_size": len(task["test_texts"]),
+               "config": config, "device": device, "seed": seed, "pool_size": len(texts),
+               "test_size": len(task["test_texts"]),
                "pool_negative_rate": float(np.mean(labels == -1)),
                "test_negative_rate": float(np.mean(task["test_labels"] == -1)), "stages_done": []}
 
@@ -200,6 +202,9 @@ def main() -> None:
     parser.add_argument("--proxy-epoch", type=int, default=5, help="fastText epochs (paper: 5)")
     parser.add_argument("--proxy-lr", type=float, default=0.05, help="fastText learning rate (paper: 0.05)")
     parser.add_argument("--no-vdcnn", action="store_true", help="skip the VDCNN9 target")
+    parser.add_argument("--data-dir", type=Path, default=DATA, help="folder holding <dataset>/data.parquet")
+    parser.add_argument("--device", default="cpu", help="device of the targets (cpu, cuda); the proxy uses CPUs")
+    parser.add_argument("--model", default=None, help="transformer name or path (default: the packaged MiniLM)")
     parser.add_argument("--output", default=str(REPO / "recipes" / "results" / "svp_amazon"),
                         help="output path without suffix (.json and .png are written)")
     args = parser.parse_args()
@@ -221,7 +226,8 @@ def main() -> None:
 
     config = CONFIGS["quick" if args.quick else "full"] | {"proxy": {"epoch": args.proxy_epoch, "lr": args.proxy_lr},
                                                            "vdcnn": not args.no_vdcnn}
-    results = run(config, args.dataset, args.seed, save)
+    results = run(config, args.dataset, args.seed, save, data_dir=args.data_dir, device=args.device,
+                  model=args.model)
     print(json.dumps(results["summary"]))
 
 

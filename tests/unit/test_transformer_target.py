@@ -88,3 +88,14 @@ def test_errors_are_clear(tmp_path: Path) -> None:
         TransformerClassifier(epochs=0).fit(["a"], [1])
     with pytest.raises(ConfigError, match="must name a loadable model"):
         TransformerClassifier(str(tmp_path / "missing"), device="cpu").fit(["a", "b"], [1, 0])
+
+
+def test_a_float16_checkpoint_fine_tunes_in_float32(tiny_bert: Path, tmp_path: Path) -> None:
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    half = tmp_path / "half"
+    AutoModelForSequenceClassification.from_pretrained(tiny_bert).half().save_pretrained(half)
+    AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(half)
+    model = tiny_classifier(half).fit(TEXTS, LABELS)
+    assert str(next(model.model_.parameters()).dtype) == "torch.float32"
+    assert np.isfinite(model.predict_proba(TEXTS)).all()

@@ -93,7 +93,8 @@ class TransformerClassifier:
         hf_logging.set_verbosity_error()  # "some weights are newly initialized" is expected for a new head
         try:
             tokenizer = AutoTokenizer.from_pretrained(path)
-            model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=num_labels)
+            # Fine-tune in float32 whatever the checkpoint stores: AdamW on float16 weights turns to NaN.
+            model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=num_labels).float()
         except OSError as error:
             raise ConfigError(f"The 'model_name_or_path' parameter of {type(self).__name__} must name a loadable "
                               f"model. Got {path!r}: {error}") from error
