@@ -32,7 +32,7 @@ class VectorIndex(Protocol):
 
     def add(self, vectors: np.ndarray, ids: np.ndarray) -> None: ...
 
-    def search(self, queries: np.ndarray, k: int, exclude: np.ndarray | None = None
+    def search(self, queries: np.ndarray, k: int, exclude: np.ndarray | None = None, *, ef: int | None = None
                ) -> tuple[np.ndarray, np.ndarray]: ...
 
     def get_vectors(self, ids: np.ndarray) -> np.ndarray: ...
@@ -117,9 +117,12 @@ class ExactIndex:
         self._vectors = vectors if not len(self) else np.vstack([self._vectors, vectors])
         self._ids = np.concatenate([self._ids, ids])
 
-    def search(self, queries: np.ndarray, k: int, exclude: np.ndarray | None = None
+    def search(self, queries: np.ndarray, k: int, exclude: np.ndarray | None = None, *, ef: int | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
-        """Return (ids, similarities), each of shape (n_queries, k), best first; padded with -1 / -inf."""
+        """Return (ids, similarities), each of shape (n_queries, k), best first; padded with -1 / -inf.
+
+        ``ef`` (a search width for approximate indexes) is accepted and ignored: this search is exact.
+        """
         check_param("ExactIndex.search", "k", k, isinstance(k, int | np.integer) and k >= 1, "an int >= 1")
         queries = _check_queries(queries, self._vectors.shape[1] if len(self) else None)
         if self.metric == "cosine":
@@ -223,11 +226,12 @@ class HNSWIndex:
                 advance(len(ids[start:start + _CHUNK]))
         self._ids = np.concatenate([self._ids, ids])
 
-    def search(self, queries: np.ndarray, k: int, exclude: np.ndarray | None = None
+    def search(self, queries: np.ndarray, k: int, exclude: np.ndarray | None = None, *, ef: int | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
         """Return (ids, similarities), each of shape (n_queries, k), best first; padded with -1 / -inf.
 
-        ``exclude`` ids are filtered inside the graph search, so each row still gets k results.
+        ``exclude`` ids are filtered inside the graph search, so each row still gets k results. ``ef`` overrides
+        the index's search width for this call (raised to k when smaller): narrower is faster, less exact.
         """
         check_param("HNSWIndex.search", "k", k, isinstance(k, int | np.integer) and k >= 1, "an int >= 1")
         queries = _check_queries(queries, self._index.dim if self._index is not None else None)
@@ -239,13 +243,13 @@ class HNSWIndex:
         take = min(k, len(self) - len(excluded))
         if self._index is None or not len(queries) or take <= 0:
             return out_ids, out_sims
-        labels, distances = self._query(queries, take, set(excluded.tolist()))
+        labels, distances = self._query(queries, take, set(excluded.tolist()), ef if ef is not None else self.ef)
         out_ids[:, :take] = labels
         out_sims[:, :take] = 1.0 - distances
         return out_ids, out_sims
 
-    def _query(self, queries: np.ndarray, take: int, excluded: set[int]) -> tuple[np.ndarray, np.ndarray]:
-        self._index.set_ef(max(self.ef, take))
+    def _query(self, queries: np.ndarray, take: int, excluded: set[int], ef: int) -> tuple[np.ndarray, np.ndarray]:
+        self._index.set_ef(max(ef, take))
         if not excluded:
             return self._index.knn_query(queries, k=take, num_threads=self.num_threads)
         # A Python filter holds the GIL, so one thread is as fast as many.

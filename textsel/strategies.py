@@ -63,21 +63,15 @@ def neighbour_density(index, vectors: np.ndarray, ids: np.ndarray, n_neighbors: 
                 isinstance(n_neighbors, int | np.integer) and n_neighbors >= 1, "an int >= 1")
     ids = np.asarray(ids, dtype=np.int64)
     density = np.zeros(len(ids), dtype=np.float64)
-    saved_ef = getattr(index, "ef", None)
-    if saved_ef is not None:
-        index.ef = ef if ef is not None else max(40, 4 * (n_neighbors + 1))
-    try:
-        for start in range(0, len(ids), _CHUNK):
-            chunk = slice(start, start + _CHUNK)
-            found, sims = index.search(np.asarray(vectors[chunk], dtype=np.float32), n_neighbors + 1)
-            keep = (found != ids[chunk, None]) & (found >= 0)
-            # Drop the query itself; keep the first n_neighbors others.
-            keep &= np.cumsum(keep, axis=1) <= n_neighbors
-            counts = np.maximum(keep.sum(axis=1), 1)
-            density[chunk] = np.where(keep, sims, 0.0).sum(axis=1) / counts
-    finally:
-        if saved_ef is not None:
-            index.ef = saved_ef
+    ef = ef if ef is not None else max(40, 4 * (n_neighbors + 1))
+    for start in range(0, len(ids), _CHUNK):
+        chunk = slice(start, start + _CHUNK)
+        found, sims = index.search(np.asarray(vectors[chunk], dtype=np.float32), n_neighbors + 1, ef=ef)
+        keep = (found != ids[chunk, None]) & (found >= 0)
+        # Drop the query itself; keep the first n_neighbors others.
+        keep &= np.cumsum(keep, axis=1) <= n_neighbors
+        counts = np.maximum(keep.sum(axis=1), 1)
+        density[chunk] = np.where(keep, sims, 0.0).sum(axis=1) / counts
     return density
 
 

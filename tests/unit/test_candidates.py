@@ -83,3 +83,17 @@ def test_bad_parameters_raise_config_errors(pool):
     with pytest.raises(ConfigError, match="one of"):
         make_candidate_pool("everything")
     assert isinstance(make_candidate_pool("seals", index=index, k=3), SEALSCandidates)
+
+
+def test_seals_queries_use_a_search_width_of_k_unless_told():
+    class RecordingIndex(ExactIndex):
+        def search(self, queries, k, exclude=None, *, ef=None):
+            self.widths.append(ef)
+            return super().search(queries, k, exclude, ef=ef)
+
+    index = RecordingIndex()
+    index.widths = []
+    index.add(np.eye(4, dtype=np.float32), np.array([10, 11, 12, 13]))
+    SEALSCandidates(index, k=2).candidates(index.ids, [10])
+    SEALSCandidates(index, k=2, ef=64).candidates(index.ids, [11])
+    assert index.widths == [2, 64]
