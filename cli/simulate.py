@@ -16,7 +16,7 @@ def _fmt(value: float | None, spec: str) -> str:
 @app.command()
 def simulate(
     data: Annotated[str, typer.Argument(help="Data file (.parquet/.csv/.jsonl ...), a folder with data.parquet, "
-                                             "or a data set name in ../shared/data.")],
+                                             "or a data set name in $TEXTSEL_DATA (default ../shared/data).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: results.jsonl, summary.json, plot.png.")],
     embeddings: Annotated[Path | None, typer.Option(help="Row-aligned .npy embeddings (default: minilm.f16.npy "
                                                          "next to the data, else textsel.embed).")] = None,

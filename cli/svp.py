@@ -13,7 +13,7 @@ svp_app = typer.Typer(help="Selection via Proxy: a fastText proxy selects the da
 app.add_typer(svp_app, name="svp")
 
 Data = Annotated[str, typer.Argument(help="Data file (.parquet/.csv/.jsonl ...), a folder with data.parquet, or a "
-                                          "data set name in ../shared/data.")]
+                                          "data set name in $TEXTSEL_DATA (default ../shared/data).")]
 Out = Annotated[Path, typer.Option("--out", "-o", help="Output folder for <command>.json and <command>.png.")]
 TextCol = Annotated[str, typer.Option(help="Column holding the texts.")]
 IdCol = Annotated[str | None, typer.Option(help="Column of unique integer ids (default: row numbers).")]

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,9 @@ from textsel.rounds import NeighbourDensity, RoundEngine
 from textsel.strategies import STRATEGIES
 
 logger = logging.getLogger("textsel.simulate")
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# Where a bare data set name (``amazon_multidomain``) is looked up: $TEXTSEL_DATA, else ../shared/data beside the
+# current folder (the layout of a textsel checkout next to its benchmark data).
+DATA_DIR_VARIABLE = "TEXTSEL_DATA"
 
 
 @dataclass
@@ -133,10 +136,11 @@ def _round_record(round_number, order, labeled, positive_label, total_positives,
 # --- loading a data set --------------------------------------------------------------------------------------
 
 def resolve_data(data: str | Path) -> Path:
-    """A data file, a folder holding data.parquet, or the name of a folder in ../shared/data."""
+    """A data file, a folder holding data.parquet, or the name of a folder in $TEXTSEL_DATA (../shared/data)."""
     path = Path(data)
-    if not path.exists() and (SHARED_DATA / str(data)).exists():
-        path = SHARED_DATA / str(data)
+    named = Path(os.environ.get(DATA_DIR_VARIABLE, Path("..") / "shared" / "data")) / str(data)
+    if not path.exists() and named.exists():
+        path = named
     if path.is_dir():
         path = path / "data.parquet"
     if not path.exists():
