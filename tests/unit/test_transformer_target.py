@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from textsel.errors import ConfigError, NotFittedError
 from textsel.models.transformer import TransformerClassifier, default_model_path
@@ -16,13 +15,7 @@ TEXTS = ["good great product", "awful bad product", "love it", "hate it", "the p
 LABELS = [1, 0, 1, 0, 1, 0]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models run fastest on one thread; on a busy machine extra threads mostly wait on each other."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
