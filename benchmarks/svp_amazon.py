@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from textsel.metrics import write_json  # noqa: E402
 from textsel.models.transformer import TransformerClassifier  # noqa: E402
 from textsel.models.vdcnn import VDCNNClassifier  # noqa: E402
 from textsel.proxy import FastTextProxy  # noqa: E402
@@ -218,9 +219,7 @@ def main() -> None:
         results["stages_done"].append(stage)
         results["command"], results["wall_seconds"] = command, time.perf_counter() - started
         results["summary"] = summary(results)
-        temp = output.with_name(output.name + ".json.tmp")
-        temp.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-        temp.replace(output.with_suffix(".json"))
+        write_json(output.with_suffix(".json"), results)
         plot(results, output.with_suffix(".png"))
         logger.info("saved after stage %s: %s", stage, json.dumps(results["summary"]))
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from textsel._atomic import atomic_path
 from textsel._progress import progress_bar
 from textsel.errors import ConfigError, DataError, MissingDependencyError, check_param
 
@@ -244,12 +245,8 @@ def _encode_chunk(embedder: TextEncoder, texts: list[str], start: int, dim: int 
 
 def _write_progress(folder: Path, progress: dict) -> None:
     """Atomically replace ``progress.json`` (temp file, fsync, rename) so a kill never leaves half of it."""
-    path, tmp = folder / "progress.json", folder / "progress.json.tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(progress, handle, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    with atomic_path(folder / "progress.json", fsync=True) as tmp:
+        tmp.write_text(json.dumps(progress, indent=2), encoding="utf-8")
     _fsync_folder(folder)
 
 
