@@ -7,11 +7,15 @@ whichever it asks for, so any learner can drive SEALS.
 
 from __future__ import annotations
 
+import json
+import zipfile
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from textsel._atomic import atomic_path
 from textsel.errors import DataError, NotFittedError, check_param
 
 INPUTS = ("embeddings", "texts")
@@ -102,6 +106,70 @@ class LogisticLearner:
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
+
+    # -- persistence: plain arrays, never pickle ---------------------------------------------------------------
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The fitted model as plain numeric/string arrays (coef, intercept, classes, params as JSON text).
+
+        Nothing in them can run code when loaded; :meth:`from_arrays` rebuilds the same predictor.
+        """
+        classes = np.asarray(self.classes_)
+        if classes.dtype == object:
+            if not all(isinstance(name, str) for name in classes):
+                raise DataError(f"cannot save classes of mixed types {classes.tolist()}; use strings or integers")
+            classes = classes.astype(str)
+        params = {"C": self.C, "class_weight": self.class_weight, "max_iter": self.max_iter}
+        return {"coef": np.asarray(self.model_.coef_, dtype=np.float64),
+                "intercept": np.asarray(self.model_.intercept_, dtype=np.float64),
+                "classes": classes, "params": np.asarray(json.dumps(params))}
+
+    @classmethod
+    def from_arrays(cls, arrays) -> LogisticLearner:  # noqa: ANN001 - a mapping of name -> array (or NpzFile)
+        """Rebuild a fitted learner from :meth:`to_arrays`; inconsistent arrays raise DataError."""
+        from sklearn.linear_model import LogisticRegression
+
+        missing = [name for name in ("coef", "intercept", "classes", "params") if name not in arrays]
+        if missing:
+            raise DataError(f"the saved model lacks the array {missing[0]!r}")
+        coef, intercept, classes = (np.asarray(arrays[name]) for name in ("coef", "intercept", "classes"))
+        try:
+            params = json.loads(str(arrays["params"]))
+            learner = cls(C=float(params["C"]), class_weight=params["class_weight"], max_iter=int(params["max_iter"]))
+        except (ValueError, TypeError, KeyError) as error:
+            raise DataError(f"the saved model's parameters are unreadable: {error}") from error
+        rows = 1 if len(classes) == 2 else len(classes)
+        if (classes.ndim != 1 or len(classes) < 2 or coef.ndim != 2 or coef.shape[0] != rows
+                or intercept.shape != (rows,) or not coef.dtype.kind == intercept.dtype.kind == "f"):
+            raise DataError(f"the saved model's arrays do not fit together: coef {coef.shape}, intercept "
+                            f"{intercept.shape}, {len(classes)} classes")
+        if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
+            raise DataError("the saved model holds non-finite weights")
+        model = LogisticRegression(C=learner.C, class_weight=learner.class_weight, max_iter=learner.max_iter)
+        model.coef_, model.intercept_, model.classes_ = coef, intercept, classes
+        model.n_features_in_ = coef.shape[1]
+        model.n_iter_ = np.zeros(1, dtype=np.int32)
+        learner.model_ = model
+        return learner
+
+    def save(self, path: str | Path) -> None:
+        """Write the fitted model to ``path`` (.npz of plain arrays, atomically)."""
+        arrays = self.to_arrays()
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> LogisticLearner:
+        """Read a model written by :meth:`save`; object arrays (pickle) are refused, a garbled file is a DataError."""
+        try:
+            with np.load(path, allow_pickle=False) as arrays:
+                loaded = {name: arrays[name] for name in arrays.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+            raise DataError(f"cannot read the saved model: {error}", file=str(path)) from error
+        try:
+            return cls.from_arrays(loaded)
+        except DataError as error:
+            raise DataError(str(error), file=str(path)) from error
 
 
 def make_learner(name: str = "logistic", *, C: float = 1.0):

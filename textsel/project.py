@@ -12,7 +12,8 @@ it holds no selection logic of its own.
 
 from __future__ import annotations
 
-import pickle
+import hashlib
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -290,6 +291,7 @@ class Project:
     def train(self) -> TrainedModel:
         """Fit the learner on every label, save it, and estimate prevalence as the share predicted positive."""
         labels = self.store.current_labels()
+        label_rows = self.store.label_count()
         engine = self._engine()
         seconds = engine.fit(labels)
         probabilities = engine.predict_proba(np.arange(len(self.pool)))
@@ -298,24 +300,77 @@ class Project:
         # chosen labels both bias it); status prefers random rounds when there are any.
         prevalence = (float(np.mean(probabilities.argmax(axis=1) == classes.index(self.config.positive)))
                       if self.config.positive in classes else None)
-        model = TrainedModel(engine.learner_, classes, len(labels), self.store.label_count(), seconds, prevalence)
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        with atomic_path(self.model_path) as tmp, open(tmp, "wb") as handle:
-            pickle.dump(model, handle)
+        model = TrainedModel(engine.learner_, classes, len(labels), label_rows, seconds, prevalence)
+        self._save_model(model)
         self.store.set_meta("estimated_prevalence", prevalence)
         return model
 
+    MODEL_FORMAT = 1
+
     @property
     def model_path(self) -> Path:
-        return self.cache_dir / "model.pkl"
+        """The saved model's weights: plain arrays (.npz, read without pickle); ``model_info_path`` describes them."""
+        return self.cache_dir / "model.npz"
+
+    @property
+    def model_info_path(self) -> Path:
+        return self.cache_dir / "model.json"
+
+    def _model_source(self) -> dict:
+        """What a saved model must have been trained on to be used now: the embedding model and its vectors."""
+        recorded = self.store.get_meta("embeddings") or {}
+        return {"model": self.config.model, "fingerprint": recorded.get("fingerprint"), "dim": recorded.get("dim")}
+
+    def _save_model(self, model: TrainedModel) -> None:
+        """Weights to model.npz, then what they are and were trained on (with the weights' SHA-256) to model.json."""
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        model.learner.save(self.model_path)
+        info = {"format": self.MODEL_FORMAT, "learner": "logistic", "classes": model.classes,
+                "parameters": json.loads(str(model.learner.to_arrays()["params"])),
+                "embeddings": self._model_source(), "n_labels": model.n_labels, "label_rows": model.label_rows,
+                "train_seconds": model.train_seconds, "estimated_prevalence": model.estimated_prevalence,
+                "sha256": _sha256(self.model_path)}
+        write_text_atomic(self.model_info_path, json.dumps(info, indent=2) + "\n")
+
+    def saved_model(self) -> TrainedModel | None:
+        """The model saved by the last ``train``, verified against its checksum; None when there is none.
+
+        A leftover ``model.pkl`` from older versions is never read (unpickling can run code). A garbled or
+        tampered file raises DataError that says to retrain.
+        """
+        if not self.model_info_path.exists():  # never trained, or a save cut short before its description
+            return None
+        from textsel.learner import LogisticLearner
+
+        try:
+            try:
+                info = json.loads(self.model_info_path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+                raise DataError(f"cannot read {self.model_info_path.name}: {error}") from error
+            if not isinstance(info, dict) or info.get("format") != self.MODEL_FORMAT:
+                raise DataError(f"{self.model_info_path.name} is not a textsel model description")
+            if not self.model_path.exists() or _sha256(self.model_path) != info.get("sha256"):
+                raise DataError(f"{self.model_path.name} does not match the checksum in {self.model_info_path.name}")
+            learner = LogisticLearner.load(self.model_path)
+            classes = [str(name) for name in learner.classes_]
+            if classes != info.get("classes"):
+                raise DataError(f"the classes in {self.model_path.name} differ from {self.model_info_path.name}")
+            return TrainedModel(learner, classes, int(info["n_labels"]), int(info["label_rows"]),
+                                float(info["train_seconds"]), info.get("estimated_prevalence"))
+        except (DataError, KeyError, TypeError, ValueError) as error:
+            raise DataError(f"the saved model in {self.cache_dir} is corrupt ({error}); retrain the model to "
+                            f"replace it") from error
+
+    def _saved_model_is_current(self, model: TrainedModel) -> bool:
+        info = json.loads(self.model_info_path.read_text(encoding="utf-8"))
+        return model.label_rows == self.store.label_count() and info.get("embeddings") == self._model_source()
 
     def trained_model(self) -> TrainedModel:
-        """The saved model, retrained first when labels were added since it was trained."""
-        if self.model_path.exists():
-            with open(self.model_path, "rb") as handle:
-                model = pickle.load(handle)
-            if model.label_rows == self.store.label_count():
-                return model
+        """The saved model, retrained first when labels or embeddings changed since it was trained."""
+        self.embeddings()  # records which vectors the model is checked against
+        model = self.saved_model()
+        if model is not None and self._saved_model_is_current(model):
+            return model
         return self.train()
 
     def predict(self, out: str | Path) -> int:
@@ -332,6 +387,14 @@ class Project:
         with atomic_path(out) as tmp:
             pq.write_table(pa.table(columns), tmp)
         return len(self.pool)
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
 
 def init_project(directory: str | Path, *, data: str, text_col: str = "text", id_col: str | None = None,
                  label_col: str | None = None, format: str | None = None, labels: Sequence[str] | None = None,

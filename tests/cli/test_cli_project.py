@@ -236,3 +236,64 @@ def test_config_survives_a_round_trip_through_the_hand_written_toml(tmp_path):
     path.write_text("[data\nsource = 1", encoding="utf-8")
     with pytest.raises(ConfigError, match="cannot read"):
         ProjectConfig.from_toml(path)
+
+
+class _RunsCodeWhenUnpickled:
+    """A pickle payload that creates a marker file when loaded: what a hostile received project could hold."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_predict_never_unpickles_a_model_file_and_saves_plain_arrays(project, tmp_path):
+    import pickle
+
+    seed_labels(project, tmp_path)
+    marker = tmp_path / "pwned"
+    (project / "cache").mkdir(exist_ok=True)
+    (project / "cache" / "model.pkl").write_bytes(pickle.dumps(_RunsCodeWhenUnpickled(marker)))
+    result = invoke("predict", "--out", tmp_path / "preds.parquet", "-p", project)
+    assert result.exit_code == 0, result.output
+    assert not marker.exists()
+    info = json.loads((project / "cache" / "model.json").read_text())
+    assert info["classes"] == ["broken", "fine"] and info["embeddings"]["model"] == "all-MiniLM-L6-v2"
+    assert info["label_rows"] == 12 and info["parameters"]["class_weight"] == "balanced"
+    with np.load(project / "cache" / "model.npz", allow_pickle=False) as arrays:
+        assert set(arrays.files) == {"coef", "intercept", "classes", "params"}
+
+
+def test_saved_model_predicts_as_the_trained_one_and_is_retrained_after_new_labels(project, tmp_path):
+    seed_labels(project, tmp_path)
+    with Project(project) as opened:
+        trained = opened.train()
+        saved = opened.trained_model()
+        vectors = opened.embeddings()
+        np.testing.assert_array_equal(saved.learner.predict_proba(vectors), trained.learner.predict_proba(vectors))
+        assert (saved.classes, saved.label_rows, saved.estimated_prevalence) == (
+            trained.classes, trained.label_rows, trained.estimated_prevalence)
+        opened.add_labels([511], ["broken"], source="test")
+        assert opened.trained_model().label_rows == 13
+
+
+@pytest.mark.parametrize("damage", ["garble weights", "truncate weights", "garble description"])
+def test_a_corrupt_saved_model_is_one_clear_line_naming_the_fix(project, tmp_path, damage):
+    seed_labels(project, tmp_path)
+    assert invoke("train", "-p", project).exit_code == 0
+    weights, description = project / "cache" / "model.npz", project / "cache" / "model.json"
+    if damage == "garble weights":
+        data = bytearray(weights.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        weights.write_bytes(bytes(data))
+    elif damage == "truncate weights":
+        weights.write_bytes(b"")
+    else:
+        description.write_text("{not json")
+    result = invoke("predict", "--out", tmp_path / "preds.parquet", "-p", project)
+    assert result.exit_code == 1 and result.exception.__class__ is SystemExit
+    assert "saved model" in result.output and "corrupt" in result.output and "retrain" in result.output
+    assert not (tmp_path / "preds.parquet").exists()
+    assert invoke("train", "-p", project).exit_code == 0
+    assert invoke("predict", "--out", tmp_path / "preds.parquet", "-p", project).exit_code == 0

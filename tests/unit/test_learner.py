@@ -49,3 +49,34 @@ def test_errors():
         fitted.predict_proba(features[:, :3])
     with pytest.raises(ConfigError, match="'name' parameter of make_learner"):
         make_learner("svm")
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_saved_model_round_trips_without_pickle(tmp_path, n_classes):
+    features, labels = blobs(n_classes)
+    names = np.asarray(["cat", "dog", "eel"])[labels]
+    learner = LogisticLearner(C=0.5).fit(features, names)
+    learner.save(tmp_path / "model.npz")
+    with np.load(tmp_path / "model.npz", allow_pickle=False) as arrays:  # plain arrays only
+        assert all(arrays[name].dtype != object for name in arrays.files)
+    loaded = LogisticLearner.load(tmp_path / "model.npz")
+    np.testing.assert_array_equal(loaded.predict_proba(features), learner.predict_proba(features))
+    np.testing.assert_array_equal(loaded.model_.predict(features), learner.model_.predict(features))
+    assert loaded.classes_.tolist() == learner.classes_.tolist() and loaded.C == 0.5
+
+
+def test_a_garbled_or_pickled_model_file_is_a_clear_error(tmp_path):
+    garbled = tmp_path / "garbled.npz"
+    garbled.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(DataError, match="cannot read the saved model"):
+        LogisticLearner.load(garbled)
+    objects = tmp_path / "objects.npz"
+    np.savez(objects, coef=np.zeros((1, 3)), intercept=np.zeros(1), classes=np.array([{"a": 1}, 2], dtype=object),
+             params=np.asarray("{}"))
+    with pytest.raises(DataError, match="cannot read the saved model"):
+        LogisticLearner.load(objects)
+    mismatched = tmp_path / "mismatched.npz"
+    np.savez(mismatched, coef=np.zeros((2, 3)), intercept=np.zeros(1), classes=np.array(["a", "b"]),
+             params=np.asarray('{"C": 1.0, "class_weight": null, "max_iter": 10}'))
+    with pytest.raises(DataError, match="do not fit together"):
+        LogisticLearner.load(mismatched)
