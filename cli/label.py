@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from textsel.cli._display import head, safe
 from textsel.cli.app import app
-from textsel.cli.project import ProjectDir, console, open_project, split_list
+from textsel.cli.project import ProjectDir, console, open_project
+
+SHOWN_CHARACTERS = 2_000  # a text longer than this shows its start and how much is hidden
 
 
 @contextmanager
@@ -44,15 +47,14 @@ def read_key() -> str | None:
 
 
 def _label_ids(project_dir: Path, ids: str, label_value: str | None) -> None:
+    from textsel.ids import parse_doc_ids
+
     if not label_value:
         raise typer.BadParameter("--ids needs --label (the class to record for those ids)")
-    try:
-        doc_ids = [int(value) for value in split_list(ids) or []]
-    except ValueError as error:
-        raise typer.BadParameter(f"--ids must be comma-separated integers: {error}") from error
+    doc_ids = parse_doc_ids(ids)
     with open_project(project_dir) as project:
         project.add_labels(doc_ids, [label_value] * len(doc_ids), source="cli")
-    console.print(f"Labeled {len(doc_ids)} texts as {label_value}.")
+    console.print(f"Labeled {len(doc_ids)} texts as {safe(label_value)}.")
 
 
 def _interactive(project_dir: Path) -> None:
@@ -65,14 +67,22 @@ def _interactive(project_dir: Path) -> None:
             console.print(f"Nothing to label: every text of round {session.round_id} is labeled or skipped. "
                           "Select more with `textsel next`.")
             return
-        legend = "  ".join(f"{key}={label}" for key, label in session.keys.items()) + "  s=skip  u=undo  q=quit"
+        legend = "  ".join(f"{key}={safe(label)}" for key, label in session.keys.items()) + "  s=skip  u=undo  q=quit"
         while session.current is not None:
             doc_id = session.current
             console.rule(f"round {session.round_id} · {len(session.queue)} left · id {doc_id}")
-            console.print(session.text(doc_id), markup=False, highlight=False)
+            _show(session.text(doc_id))
             console.print(legend)
-            _dispatch(session, _next_key(QUIT))
+            _dispatch(session, _next_key(QUIT), doc_id)
         console.print(f"Batch of round {session.round_id} done. Select the next with `textsel next`.")
+
+
+def _show(text: str) -> None:
+    """Print a text from the pool: control characters made visible, at most SHOWN_CHARACTERS of it."""
+    shown, hidden = head(text, SHOWN_CHARACTERS)
+    console.print(shown, markup=False, highlight=False)
+    if hidden:
+        console.print(f"[dim]… {hidden:,} more characters not shown ({len(text):,} in all).[/dim]")
 
 
 class _Quit(Exception):
@@ -89,20 +99,23 @@ def _next_key(quit_key: str) -> str:
     return key
 
 
-def _dispatch(session, key: str) -> None:  # noqa: ANN001 - LabelSession
+def _dispatch(session, key: str, shown_id: int) -> None:  # noqa: ANN001 - LabelSession
+    """Apply a key to the text on screen; a refused key (unknown, or the text changed meanwhile) is explained and
+    the caller's loop shows the current text again."""
     from textsel.errors import DataError
+    from textsel.labeling import ShownTextChanged
 
     try:
-        action = session.press(key)
-    except DataError as error:
-        console.print(f"[yellow]{error}[/yellow]")
+        action = session.press(key, shown_id)
+    except (DataError, ShownTextChanged) as error:
+        console.print(f"[yellow]{safe(error)}[/yellow]")
         return
     if action is None:
         console.print("Nothing to undo in this session.")
     elif session.current == action.doc_id:
-        console.print(f"Undone: id {action.doc_id} ({action.label or 'skip'}).")
+        console.print(f"Undone: id {action.doc_id} ({safe(action.label or 'skip')}).")
     else:
-        console.print(f"Saved: id {action.doc_id} = {action.label}." if action.kind == "label"
+        console.print(f"Saved: id {action.doc_id} = {safe(action.label)}." if action.kind == "label"
                       else f"Skipped: id {action.doc_id}.")
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from textsel.cli._display import one_line, safe
 from textsel.cli.app import app
 
 console = Console()
@@ -26,12 +27,6 @@ def open_project(directory: Path, *, quiet: bool = True):  # noqa: ANN201 - text
 def split_list(value: str | None) -> list[str] | None:
     """'a,b, c' -> ['a', 'b', 'c']; None stays None."""
     return [item.strip() for item in value.split(",") if item.strip()] if value else None
-
-
-def short(text: str, width: int = 100) -> str:
-    """One line of at most ``width`` characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 @app.command()
@@ -96,9 +91,9 @@ def search(
     """List the texts nearest to a query, to find the first positives."""
     with open_project(project_dir, quiet=quiet) as project:
         hits = project.search(query, n)
-    table = Table("rank", "id", "similarity", "label", "text", title=f"Nearest to {query!r}")
+    table = Table("rank", "id", "similarity", "label", "text", title=f"Nearest to {safe(repr(query))}")
     for rank, hit in enumerate(hits, start=1):
-        table.add_row(str(rank), str(hit.doc_id), f"{hit.score:.3f}", hit.label or "", short(hit.text))
+        table.add_row(str(rank), str(hit.doc_id), f"{hit.score:.3f}", safe(hit.label or ""), one_line(hit.text))
     console.print(table)
 
 
@@ -110,7 +105,7 @@ def import_labels(
     """Record labels from an id,label CSV; the whole file is checked before anything is written."""
     with open_project(project_dir) as project:
         count = project.import_labels(path)
-    console.print(f"Imported {count} labels from {path}.")
+    console.print(f"Imported {count} labels from {safe(path)}.")
 
 
 @app.command()
@@ -177,9 +172,9 @@ def train(project_dir: ProjectDir = Path("."), quiet: Quiet = False) -> None:
     with open_project(project_dir, quiet=quiet) as project, project.lock():
         model = project.train()
     prevalence = ("n/a" if model.estimated_prevalence is None
-                  else f"{model.estimated_prevalence:.2%} of the pool predicted {project.config.positive}")
-    console.print(f"Trained on {model.n_labels} labels ({', '.join(model.classes)}) in {model.train_seconds:.2f} s. "
-                  f"Estimated prevalence: {prevalence}.")
+                  else f"{model.estimated_prevalence:.2%} of the pool predicted {safe(project.config.positive)}")
+    console.print(f"Trained on {model.n_labels} labels ({safe(', '.join(model.classes))}) in "
+                  f"{model.train_seconds:.2f} s. Estimated prevalence: {prevalence}.")
 
 
 @app.command()
@@ -191,4 +186,4 @@ def predict(
     """Write id, predicted label and class probabilities for every text (training first if labels changed)."""
     with open_project(project_dir, quiet=quiet) as project, project.lock():
         count = project.predict(out)
-    console.print(f"Wrote predictions for {count:,} texts to {out}.")
+    console.print(f"Wrote predictions for {count:,} texts to {safe(out)}.")

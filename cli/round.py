@@ -1,4 +1,4 @@
-"""`textsel next`: select the next batch to label and record it as a round."""
+"""`textsel next`: select the next batch to label and record it as a round, or show the batch still pending."""
 
 from __future__ import annotations
 
@@ -7,8 +7,25 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from textsel.cli._display import one_line, safe
 from textsel.cli.app import app
-from textsel.cli.project import ProjectDir, Quiet, console, open_project, short
+from textsel.cli.project import ProjectDir, Quiet, console, open_project
+
+
+def _batch_format(out: Path) -> str:
+    """The batch file format ``out``'s suffix names, or DataError before anything is selected or written.
+
+    Stands in for ``textsel.export.batch_format`` (which also refuses existing files and paths inside the
+    project) until that lands.
+    """
+    from textsel.errors import DataError
+    from textsel.export import BATCH_SUFFIXES
+
+    format = BATCH_SUFFIXES.get(out.suffix.lower())
+    if format is None:
+        raise DataError(f"cannot tell the format from the suffix {out.suffix!r}; use one of "
+                        f"{', '.join(BATCH_SUFFIXES)} (.json is Label Studio tasks)", file=str(out))
+    return format
 
 
 @app.command("next")
@@ -21,29 +38,53 @@ def next_batch(
     seed: Annotated[int, typer.Option("--seed", help="Seed for random choices (recorded with the round).")] = 0,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Also write the batch for an external tool: "
                                                                  ".csv, .jsonl or .json (Label Studio).")] = None,
+    discard_pending: Annotated[bool, typer.Option(
+        "--discard-pending", help="Drop the texts of the last round still unlabeled (recorded; they are not "
+                                  "selected again) and select a new batch.")] = False,
     project_dir: ProjectDir = Path("."),
     quiet: Quiet = False,
 ) -> None:
-    """Select the next batch with a strategy over a candidate pool, record the round, and print it."""
-    from textsel.export import write_batch
+    """Select the next batch with a strategy over a candidate pool, record the round, and print it.
 
+    While the last round still has texts to label, show those again instead (no new round).
+    """
+    from textsel.export import write_batch
+    from textsel.project import Project
+
+    if out is not None:
+        _batch_format(out)
+    Project.check_round_params(n, strategy, pool)  # every argument is checked before anything is written
     with open_project(project_dir, quiet=quiet) as project, project.lock():
-        previous_round, left_over = project.store.pending()
-        round_id, result = project.next_batch(n, strategy=strategy, candidate_pool=pool, seed=seed)
-        texts = project.texts(result.ids)
-    scores = [None] * len(result.ids) if result.scores is None else [float(score) for score in result.scores]
+        round_id, pending = project.store.pending()
+        if pending and not discard_pending:
+            scores = dict(project.store.selection(round_id))
+            ids, result = pending, None
+            round_scores = [scores[doc_id] for doc_id in ids]
+        else:
+            round_id, result = project.next_batch(n, strategy=strategy, candidate_pool=pool, seed=seed,
+                                                  discard_pending=discard_pending)
+            ids = result.ids.tolist()
+            round_scores = [None] * len(ids) if result.scores is None else [float(score) for score in result.scores]
+        texts = project.texts(ids)
     records = [{"id": int(doc_id), "text": text, "score": score, "round": round_id}
-               for doc_id, text, score in zip(result.ids, texts, scores, strict=True)]
+               for doc_id, text, score in zip(ids, texts, round_scores, strict=True)]
     if out is not None:
         write_batch(records, out)
-    table = Table("#", "id", "score", "text", title=f"Round {round_id}: {strategy} over the {pool} pool "
-                  f"({result.candidate_pool_size:,} candidates, {result.pool_fraction:.1%} of the unlabeled pool)")
+    if result is None:
+        title = (f"Round {round_id} is not finished: {len(ids)} texts still to label (no new round selected; "
+                 f"--discard-pending drops them)")
+    else:
+        title = (f"Round {round_id}: {strategy} over the {pool} pool ({result.candidate_pool_size:,} candidates, "
+                 f"{result.pool_fraction:.1%} of the unlabeled pool)")
+    table = Table("#", "id", "score", "text", title=title)
     for rank, record in enumerate(records, start=1):
         table.add_row(str(rank), str(record["id"]), "" if record["score"] is None else f"{record['score']:.3f}",
-                      short(record["text"]))
+                      one_line(record["text"]))
     console.print(table)
-    if left_over:
-        console.print(f"Note: {len(left_over)} texts of round {previous_round} stay unlabeled; `textsel label` now "
-                      f"works on round {round_id} (label the others with `textsel label --ids`).")
-    console.print(f"Selected in {result.select_seconds:.2f} s (training {result.train_seconds:.2f} s). "
-                  f"{'Wrote ' + str(out) + '. ' if out else ''}Label them with `textsel label`.")
+    written = f"Wrote {safe(out)}. " if out else ""
+    if result is None:
+        console.print(f"{written}Label them with `textsel label`, or run `textsel next --discard-pending` to drop "
+                      f"them and select a new batch.")
+    else:
+        console.print(f"Selected in {result.select_seconds:.2f} s (training {result.train_seconds:.2f} s). "
+                      f"{written}Label them with `textsel label`.")

@@ -3,6 +3,9 @@
 Every action is committed to the store before the next text is shown, so a session killed at any moment
 resumes where it stopped: the next session starts with the first selected text that is neither labeled nor
 skipped. The session is plain library code; ``textsel label`` only reads keys and prints.
+
+A key press names the text it was meant for (the one on screen): if another process labeled that text in the
+meantime, the press is refused with :class:`ShownTextChanged`, never applied to the next text in the queue.
 """
 
 from __future__ import annotations
@@ -12,6 +15,10 @@ from dataclasses import dataclass
 from textsel.errors import DataError, StoreError
 
 SKIP, UNDO, QUIT = "s", "u", "q"
+
+
+class ShownTextChanged(StoreError):
+    """The text on screen was labeled by another process before the key press; nothing was recorded."""
 
 
 @dataclass(frozen=True)
@@ -55,31 +62,43 @@ class LabelSession:
     def text(self, doc_id: int) -> str:
         return self.project.texts([doc_id])[0]
 
-    def press(self, key: str) -> Action | None:
-        """Apply one key: a label key, ``s`` (skip) or ``u`` (undo); return the action done or undone."""
+    def press(self, key: str, shown_id: int | None) -> Action | None:
+        """Apply one key to the text ``shown_id`` (the one on screen): a label key, ``s`` (skip) or ``u`` (undo).
+
+        Returns the action done or undone (None: nothing to undo, or the batch is done). Raises DataError for an
+        unknown key and ShownTextChanged when ``shown_id`` is no longer the current text (labeled meanwhile by
+        another process): the caller shows the current text again.
+        """
         if key == UNDO:
             return self.undo()
-        if self.current is None:
+        if key != SKIP and key not in self.keys:
+            raise DataError(f"unknown key {key!r}; use {', '.join(f'{k}={v}' for k, v in self.keys.items())}, "
+                            f"{SKIP}=skip, {UNDO}=undo, {QUIT}=quit")
+        current = self.current
+        if current is None and shown_id is None:
             return None
-        if key == SKIP:
-            return self.skip()
-        if key in self.keys:
-            return self.label(self.keys[key])
-        raise DataError(f"unknown key {key!r}; use {', '.join(f'{k}={v}' for k, v in self.keys.items())}, "
-                        f"{SKIP}=skip, {UNDO}=undo, {QUIT}=quit")
+        if shown_id != current:
+            raise self._changed(shown_id)
+        return self.skip(shown_id) if key == SKIP else self.label(self.keys[key], shown_id)
 
-    def label(self, label: str) -> Action:
-        doc_id = self.queue[0]
-        self.project.add_labels([doc_id], [label], source="label", round_id=self.round_id)
+    def label(self, label: str, doc_id: int) -> Action:
+        """Record ``label`` for ``doc_id`` unless another process labeled it first (then ShownTextChanged)."""
+        if not self.project.store.label_if_unlabeled(doc_id, label, source="label", round_id=self.round_id):
+            raise self._changed(doc_id)
         return self._done(Action("label", doc_id, label))
 
-    def skip(self) -> Action:
-        doc_id = self.queue[0]
-        self.project.store.skip(self.round_id, doc_id)
+    def skip(self, doc_id: int) -> Action:
+        if not self.project.store.skip_if_unlabeled(self.round_id, doc_id):
+            raise self._changed(doc_id)
         return self._done(Action("skip", doc_id))
 
+    def _changed(self, shown_id: int | None) -> ShownTextChanged:
+        label = None if shown_id is None else self.project.store.latest_label(shown_id)
+        what = f"id {shown_id} was labeled {label!r} by another process" if label else f"id {shown_id} is done"
+        return ShownTextChanged(f"{what} while it was on screen; nothing was recorded for that key press")
+
     def _done(self, action: Action) -> Action:
-        self.queue.pop(0)
+        self.queue.remove(action.doc_id)
         self.history.append(action)
         return action
 

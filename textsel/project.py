@@ -61,6 +61,24 @@ class TrainedModel:
     estimated_prevalence: float | None
 
 
+class _ExcludingCandidates:
+    """A candidate pool minus documents an earlier round already selected, so no text is selected twice."""
+
+    def __init__(self, inner, excluded: np.ndarray) -> None:  # noqa: ANN001 - a textsel.candidates pool
+        self.inner = inner
+        self.excluded = np.asarray(excluded, dtype=np.int64)
+        self.size = 0
+
+    def update(self, labeled_ids: np.ndarray) -> None:
+        self.inner.update(labeled_ids)
+
+    def candidates(self, pool_ids: np.ndarray, labeled_ids: np.ndarray) -> np.ndarray:
+        found = np.asarray(self.inner.candidates(pool_ids, labeled_ids), dtype=np.int64)
+        kept = found[~np.isin(found, self.excluded)] if len(self.excluded) else found
+        self.size = len(kept)
+        return kept
+
+
 class Project:
     """An initialised project folder. Open one with ``Project(directory)``, create one with ``init_project``.
 
@@ -259,21 +277,49 @@ class Project:
 
     # -- rounds and the model --------------------------------------------------------------------------------
 
+    @staticmethod
+    def check_round_params(n: int, strategy: str, candidate_pool: str) -> None:
+        """Raise ConfigError for a batch size, strategy or candidate pool a round cannot use (before any work)."""
+        from textsel.candidates import POOLS
+        from textsel.strategies import get_strategy
+
+        check_param("Project.next_batch", "n", n, isinstance(n, int) and not isinstance(n, bool) and n >= 1,
+                    "an int >= 1")
+        get_strategy(strategy)
+        check_param("Project.next_batch", "candidate_pool", candidate_pool, candidate_pool in POOLS,
+                    f"one of {POOLS}")
+
     def next_batch(self, n: int = 20, *, strategy: str = "maxent", candidate_pool: str = "seals",
-                   seed: int = 0) -> tuple[int, SelectionResult]:
-        """Select the next ``n`` texts with the round engine and record the round; return (round id, result)."""
+                   seed: int = 0, discard_pending: bool = False) -> tuple[int, SelectionResult]:
+        """Select the next ``n`` texts with the round engine and record the round; return (round id, result).
+
+        While the latest round still has texts to label this raises StoreError, unless ``discard_pending``: then
+        those texts are recorded as discarded (after the new batch is selected, so a failed selection changes
+        nothing). A new round never selects a text an earlier round selected (labeled, skipped, discarded or
+        pending), so each text appears in at most one round.
+        """
         from textsel.candidates import make_candidate_pool
         from textsel.rounds import select_batch
 
+        self.check_round_params(n, strategy, candidate_pool)
+        pending_round, pending = self.store.pending()
+        if pending and not discard_pending:
+            raise StoreError(f"round {pending_round} still has {len(pending)} texts to label; label them first, "
+                             f"or discard them to select a new batch")
         features = self.embeddings()
         needs_index = candidate_pool == "seals" or strategy == "id"
         index = self.index() if needs_index else None
         labels = self.store.current_labels()
-        pool = make_candidate_pool(candidate_pool, index=index, k=self.config.k, seed=seed)
+        selected_before = np.fromiter(self.store.selected_ids(), dtype=np.int64)
+        pool = _ExcludingCandidates(make_candidate_pool(candidate_pool, index=index, k=self.config.k, seed=seed),
+                                    selected_before)
         result = select_batch(self.pool.ids, features, labels, pool, strategy=strategy, batch_size=n, seed=seed,
                               positive_label=self.config.positive, classes=self.config.labels, index=index)
         params = {"n": n, "candidate_pool": candidate_pool, "k": self.config.k, "learner": "logistic",
-                  "model": self.config.model, "labels_used": len(labels)}
+                  "model": self.config.model, "labels_used": len(labels),
+                  "excluded_selected_before": len(selected_before)}
+        if pending:
+            self.store.discard_pending()
         round_id = self.store.add_round(
             strategy=strategy, params=params, seed=seed, doc_ids=result.ids.tolist(),
             scores=None if result.scores is None else np.asarray(result.scores, dtype=float).tolist(),

@@ -67,7 +67,19 @@ def _execute_all(connection: sqlite3.Connection, script: str) -> None:
             connection.execute(statement)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial]
+def m002_discards(connection: sqlite3.Connection) -> None:
+    """Selected texts the user dropped unlabeled (``next --discard-pending``): no longer pending, never reselected."""
+    _execute_all(connection, """
+        CREATE TABLE discards (
+            round_id INTEGER NOT NULL REFERENCES rounds(round_id),
+            doc_id INTEGER NOT NULL,
+            discarded_at REAL NOT NULL,
+            PRIMARY KEY (round_id, doc_id)
+        );
+    """)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial, m002_discards]
 
 
 @dataclass(frozen=True)
@@ -191,9 +203,7 @@ class Store:
 
     def latest_label(self, doc_id: int) -> str | None:
         """The current label of one document (None when unlabeled or retracted)."""
-        row = self._connection.execute("SELECT label FROM labels WHERE doc_id = ? ORDER BY row DESC LIMIT 1",
-                                       (int(doc_id),)).fetchone()
-        return row[0] if row else None
+        return _latest_label(self._connection, doc_id)
 
     def label_history(self, doc_id: int) -> list[tuple[str | None, str, float]]:
         """Every (label, source, created_at) row of one document, oldest first."""
@@ -237,17 +247,68 @@ class Store:
                 for row in rows]
 
     def pending(self) -> tuple[int | None, list[int]]:
-        """The latest round and its selected documents that are neither labeled nor skipped yet."""
+        """The latest round and its selected documents that are neither labeled, skipped nor discarded yet."""
         row = self._connection.execute("SELECT MAX(round_id) FROM rounds").fetchone()
         round_id = row[0]
         if round_id is None:
             return None, []
-        labeled = self.current_labels()
-        skipped = {doc_id for (doc_id,) in self._connection.execute(
-            "SELECT doc_id FROM skips WHERE round_id = ?", (round_id,))}
-        selected = [doc_id for (doc_id,) in self._connection.execute(
+        return round_id, self._pending_in(self._connection, round_id)
+
+    def _pending_in(self, connection: sqlite3.Connection, round_id: int) -> list[int]:
+        labeled = {doc_id for (doc_id,) in connection.execute(
+            "SELECT doc_id FROM labels WHERE row IN (SELECT MAX(row) FROM labels GROUP BY doc_id) "
+            "AND label IS NOT NULL")}
+        done = {doc_id for (doc_id,) in connection.execute(
+            "SELECT doc_id FROM skips WHERE round_id = ? UNION SELECT doc_id FROM discards WHERE round_id = ?",
+            (round_id, round_id))}
+        selected = [doc_id for (doc_id,) in connection.execute(
             "SELECT doc_id FROM selections WHERE round_id = ? ORDER BY position", (round_id,))]
-        return round_id, [doc_id for doc_id in selected if doc_id not in labeled and doc_id not in skipped]
+        return [doc_id for doc_id in selected if doc_id not in labeled and doc_id not in done]
+
+    def selection(self, round_id: int) -> list[tuple[int, float | None]]:
+        """(doc id, score) of every text a round selected, in selection order."""
+        return self._connection.execute(
+            "SELECT doc_id, score FROM selections WHERE round_id = ? ORDER BY position", (round_id,)).fetchall()
+
+    def selected_ids(self) -> set[int]:
+        """Every document any round has selected (labeled, skipped, discarded or still pending)."""
+        return {doc_id for (doc_id,) in self._connection.execute("SELECT DISTINCT doc_id FROM selections")}
+
+    def discard_pending(self) -> tuple[int | None, list[int]]:
+        """Drop the latest round's pending texts unlabeled, in one transaction; return (round id, discarded ids).
+
+        Recorded, not deleted: the round keeps its selection, the texts stop being pending, and later rounds do
+        not select them again.
+        """
+        with self.transaction() as connection:
+            row = connection.execute("SELECT MAX(round_id) FROM rounds").fetchone()
+            if row[0] is None:
+                return None, []
+            doc_ids = self._pending_in(connection, row[0])
+            now = time.time()
+            connection.executemany("INSERT INTO discards(round_id, doc_id, discarded_at) VALUES (?, ?, ?)",
+                                   [(row[0], doc_id, now) for doc_id in doc_ids])
+        return row[0], doc_ids
+
+    def label_if_unlabeled(self, doc_id: int, label: str, *, source: str, round_id: int | None = None) -> bool:
+        """Record ``label`` only if the document has no label now, checked and written in one transaction.
+
+        Returns False (nothing written) when another process labeled it first.
+        """
+        with self.transaction() as connection:
+            if _latest_label(connection, doc_id) is not None:
+                return False
+            connection.execute("INSERT INTO labels(doc_id, label, source, round_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                               (int(doc_id), label, source, round_id, time.time()))
+        return True
+
+    def skip_if_unlabeled(self, round_id: int, doc_id: int) -> bool:
+        """Like :meth:`skip`, but only while the document has no label (checked in the same transaction)."""
+        with self.transaction() as connection:
+            if _latest_label(connection, doc_id) is not None:
+                return False
+            connection.execute("INSERT OR IGNORE INTO skips(round_id, doc_id) VALUES (?, ?)", (round_id, int(doc_id)))
+        return True
 
     def skip(self, round_id: int, doc_id: int) -> None:
         """Mark a selected document as skipped in its round, so the labeling session moves past it."""
@@ -258,6 +319,12 @@ class Store:
     def unskip(self, round_id: int, doc_id: int) -> None:
         with self.transaction() as connection:
             connection.execute("DELETE FROM skips WHERE round_id = ? AND doc_id = ?", (round_id, int(doc_id)))
+
+
+def _latest_label(connection: sqlite3.Connection, doc_id: int) -> str | None:
+    row = connection.execute("SELECT label FROM labels WHERE doc_id = ? ORDER BY row DESC LIMIT 1",
+                             (int(doc_id),)).fetchone()
+    return row[0] if row else None
 
 
 def _store_error(error: sqlite3.DatabaseError, path: Path) -> StoreError:

@@ -85,12 +85,51 @@ def test_session_passes_over_texts_labeled_meanwhile_by_another_process(project)
     batch = pending(project)
     with Project(project) as first, Project(project) as second:
         session = LabelSession(first)
-        session.press("1")
+        session.press("1", batch[0])
         second.add_labels([batch[1]], ["ok"], source="cli")  # e.g. `textsel label --ids` from another terminal
         assert session.current == batch[2]
-        session.press("u")  # undo still reverses this session's own last label
+        session.press("u", batch[2])  # undo still reverses this session's own last label
         assert session.current == batch[0]
     assert label_rows(project) == [(batch[0], "torn"), (batch[1], "ok"), (batch[0], None)]
+
+
+@pytest.mark.parametrize("key", ["1", "s"])
+def test_a_key_press_never_lands_on_a_text_that_was_not_on_screen(project, key):
+    from textsel.labeling import LabelSession, ShownTextChanged
+
+    batch = pending(project)
+    with Project(project) as first, Project(project) as second:
+        session = LabelSession(first)
+        shown = session.current
+        assert shown == batch[0]
+        second.add_labels([shown], ["ok"], source="cli")  # labeled elsewhere while it is on screen
+        with pytest.raises(ShownTextChanged, match=f"id {shown} was labeled 'ok' by another process"):
+            session.press(key, shown)
+        assert session.current == batch[1]  # the redraw shows the next text; the key was not applied to it
+        with first.store.transaction() as connection:
+            assert connection.execute("SELECT COUNT(*) FROM skips").fetchone()[0] == 0
+    assert label_rows(project) == [(batch[0], "ok")]
+    assert pending(project) == batch[1:]
+
+
+def test_the_labeler_refuses_a_key_for_a_text_labeled_meanwhile_and_shows_the_next(project, monkeypatch):
+    from textsel.labeling import LabelSession
+
+    batch = pending(project)
+    original = LabelSession.press
+
+    def press_after_another_process_labels(self, key, shown_id):  # the race, at the worst moment
+        if shown_id == batch[0]:
+            with Project(project) as other:
+                other.add_labels([batch[0]], ["ok"], source="cli")
+        return original(self, key, shown_id)
+
+    monkeypatch.setattr(LabelSession, "press", press_after_another_process_labels)
+    result = invoke("label", "-p", project, stdin="1\n1\nq\n")
+    assert result.exit_code == 0, result.output
+    assert f"id {batch[0]} was labeled 'ok' by another process" in result.output
+    assert result.output.count(f"id {batch[1]}") >= 2  # redrawn, then saved
+    assert label_rows(project) == [(batch[0], "ok"), (batch[1], "torn")]
 
 
 def test_label_without_a_round_or_a_database_says_what_to_do(tmp_path, project):
@@ -165,7 +204,8 @@ def _wait_for_text(path, needle: str, timeout: float = 30.0) -> None:
 
 
 def test_repeated_sigkill_at_random_moments_keeps_every_printed_label(project, tmp_path):
-    result = invoke("next", "-n", 50, "-s", "random", "--pool", "all", "--seed", 1, "-p", project)
+    result = invoke("next", "-n", 50, "-s", "random", "--pool", "all", "--seed", 1, "--discard-pending",
+                    "-p", project)
     assert result.exit_code == 0, result.output
     batch = pending(project)
     assert len(batch) == 50

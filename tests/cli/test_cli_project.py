@@ -133,13 +133,13 @@ def test_next_records_the_round_and_writes_batches_for_external_tools(project, t
         labeled = set(opened.store.current_labels())
     assert (record.strategy, record.seed, record.params["candidate_pool"]) == ("mlp", 3, "seals")
     assert record.doc_ids == [int(row["id"]) for row in batch] and not labeled & set(record.doc_ids)
-    assert invoke("next", "-n", 4, "-s", "random", "--pool", "all", "-o", tmp_path / "b.jsonl",
+    assert invoke("next", "-n", 4, "-s", "random", "--pool", "all", "-o", tmp_path / "b.jsonl", "--discard-pending",
                   "-p", project).exit_code == 0
     assert len((tmp_path / "b.jsonl").read_text().splitlines()) == 4
-    again = invoke("next", "-n", 3, "-o", tmp_path / "tasks.json", "-p", project)
-    assert again.exit_code == 0 and "Note: 4 texts of round 2 stay unlabeled" in again.output
+    again = invoke("next", "-n", 3, "-o", tmp_path / "tasks.json", "-p", project)  # round 2 is still pending
+    assert again.exit_code == 0 and "Round 2 is not finished: 4 texts still to label" in again.output
     tasks = json.loads((tmp_path / "tasks.json").read_text())
-    assert len(tasks) == 3 and "text" in tasks[0]["data"] and "annotations" not in tasks[0]
+    assert len(tasks) == 4 and "text" in tasks[0]["data"] and "annotations" not in tasks[0]
     bad = invoke("next", "-n", 3, "-o", tmp_path / "b.xlsx", "-p", project)
     assert bad.exit_code == 1 and ".xlsx" in bad.output
 
