@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +45,8 @@ class ProjectConfig:
         self.positive = self.positive or (self.labels[0] if self.labels else None)
         if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
             raise ConfigError(f"labels must be at least two distinct class names; got {self.labels}")
+        for label in self.labels:
+            check_label_name(label)
         if self.positive not in self.labels:
             raise ConfigError(f"the positive class {self.positive!r} is not one of the labels {self.labels}")
         if self.backend not in ("hnsw", "exact"):
@@ -81,6 +84,22 @@ class ProjectConfig:
         if "source" not in values:
             raise ConfigError(f"{path} has no [data] source; recreate the project with `textsel init`")
         return cls(**values)
+
+
+def check_label_name(label: str) -> None:
+    """Raise ConfigError unless ``label`` is printable text without markup-like brackets.
+
+    Labels are printed in every report and the labeler; a control character (an escape sequence) or ``[...]``
+    (rich markup) in one would garble or break the terminal, so such names are refused before a project exists.
+    """
+    if not label.strip() or label != label.strip():
+        raise ConfigError(f"label {label!r} must be a non-empty name without leading or trailing spaces")
+    bad = next((char for char in label if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if bad is not None:
+        raise ConfigError(f"label {label!r} contains the control character U+{ord(bad):04X}; use printable text")
+    if "[" in label or "]" in label:
+        raise ConfigError(f"label {label!r} contains a square bracket, which terminals read as markup; "
+                          f"name the class without [ and ]")
 
 
 def _toml_value(value: object) -> str:
