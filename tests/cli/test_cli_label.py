@@ -231,3 +231,12 @@ def test_repeated_sigkill_at_random_moments_keeps_every_printed_label(project, t
     result = invoke("label", "-p", project, stdin="2\n" * len(batch))
     assert result.exit_code == 0 and pending(project) == []
     assert sorted(doc_id for doc_id, _ in label_rows(project)) == sorted(batch)
+
+
+@pytest.mark.parametrize("ids", ["--5", "²", "99999999999999999999999", "1e3", "100,,x"])
+def test_label_ids_that_are_not_ids_are_one_clear_line(project, ids):
+    result = invoke("label", "--ids", ids, "--label", "torn", "-p", project)
+    assert result.exit_code == 1 and result.exception.__class__ is SystemExit
+    assert "Error: " in result.output and "Traceback" not in result.output
+    assert "is not an integer" in result.output or "out of range" in result.output
+    assert label_rows(project) == []

@@ -15,6 +15,7 @@ from conftest import fake_embeddings
 from textsel.cli.app import app
 from typer.testing import CliRunner
 
+from textsel.errors import StoreError
 from textsel.project import Project
 from textsel.status import RoundYield, stopping_hint
 
@@ -297,3 +298,55 @@ def test_a_corrupt_saved_model_is_one_clear_line_naming_the_fix(project, tmp_pat
     assert not (tmp_path / "preds.parquet").exists()
     assert invoke("train", "-p", project).exit_code == 0
     assert invoke("predict", "--out", tmp_path / "preds.parquet", "-p", project).exit_code == 0
+
+
+def rounds_and_selections(project):
+    with sqlite3.connect(project / "textsel.db") as connection:
+        return [connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in ("rounds", "selections")]
+
+
+@pytest.mark.parametrize("args", [["--out", "batch.txt"], ["--out", "batch"], ["--strategy", "nope"],
+                                  ["--pool", "everything"], ["-n", "0"], ["-n", "-3"], ["-n", "many"]])
+def test_a_next_that_fails_records_no_round_and_writes_nothing(project, tmp_path, args):
+    seed_labels(project, tmp_path)
+    assert invoke("next", "-n", 3, "-p", project).exit_code == 0  # round 1, pending
+    before = rounds_and_selections(project)
+    args = [str(tmp_path / arg) if arg.startswith("batch") else arg for arg in args]
+    for discard in ([], ["--discard-pending"]):
+        result = invoke("next", *args, *discard, "-p", project)
+        assert result.exit_code != 0 and "Traceback" not in result.output
+        assert rounds_and_selections(project) == before
+    assert not list(tmp_path.glob("batch*"))
+    with Project(project) as opened:
+        assert len(opened.store.pending()[1]) == 3  # the pending batch was not discarded either
+
+
+def test_next_shows_a_pending_batch_again_until_it_is_discarded(project, tmp_path):
+    seed_labels(project, tmp_path)
+    first = invoke("next", "-n", 6, "-s", "random", "--pool", "all", "-p", project)
+    assert first.exit_code == 0, first.output
+    with Project(project) as opened:
+        (round_one,) = opened.store.rounds()
+        opened.add_labels(round_one.doc_ids[:2], ["fine", "broken"], source="test")
+    again = invoke("next", "-n", 6, "-s", "random", "--pool", "all", "-p", project)
+    assert again.exit_code == 0 and "Round 1 is not finished: 4 texts still to label" in again.output
+    assert all(str(doc_id) in again.output for doc_id in round_one.doc_ids[2:])
+    assert rounds_and_selections(project) == [1, 6]
+    with Project(project) as opened, pytest.raises(StoreError, match="round 1 still has 4 texts to label"):
+        opened.next_batch(6, strategy="random", candidate_pool="all")
+
+    fresh = invoke("next", "-n", 6, "-s", "random", "--pool", "all", "--discard-pending", "-p", project)
+    assert fresh.exit_code == 0 and "Round 2: random" in fresh.output
+    with Project(project) as opened:
+        round_two = opened.store.rounds()[1]
+        assert opened.store.pending() == (2, round_two.doc_ids)
+        assert not set(round_two.doc_ids) & set(round_one.doc_ids)  # discarded texts do not come back
+        with opened.store.transaction() as connection:
+            discarded = [doc_id for (doc_id,) in connection.execute("SELECT doc_id FROM discards ORDER BY doc_id")]
+        assert discarded == sorted(round_one.doc_ids[2:])
+        # Every later round avoids them too, however many texts it asks for.
+        opened.store.discard_pending()
+        _, result = opened.next_batch(200, strategy="random", candidate_pool="all", seed=1)
+        selected = [doc_id for record in opened.store.rounds() for doc_id in record.doc_ids]
+    assert len(selected) == len(set(selected)) == 120 - 12  # each unlabeled text in exactly one round
+    assert len(result.ids) == 120 - 12 - 12

@@ -78,3 +78,22 @@ def test_second_writer_gets_a_clear_message_when_the_lock_is_held(tmp_path, monk
             assert second.current_labels() == {}  # readers are never blocked in WAL mode
         second.add_label(1, "a", source="cli")
         assert first.current_labels() == {1: "a"}
+
+
+def test_a_project_of_the_first_schema_gains_discards_and_keeps_its_rounds(tmp_path):
+    connection = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
+    MIGRATIONS[0](connection)
+    connection.execute("PRAGMA user_version = 1")
+    connection.execute("INSERT INTO rounds VALUES (1, 'random', '{}', 0, 10, 10, 0.1, 0.0, 0.0)")
+    connection.executemany("INSERT INTO selections VALUES (1, ?, ?, NULL)", [(0, 5), (1, 6), (2, 7)])
+    connection.close()
+    with Store(tmp_path / "old.db") as store:
+        assert store.schema_version == len(MIGRATIONS)
+        assert store.label_if_unlabeled(5, "pos", source="label", round_id=1)
+        assert not store.label_if_unlabeled(5, "neg", source="label", round_id=1)  # labeled first elsewhere
+        assert store.skip_if_unlabeled(1, 6) and not store.skip_if_unlabeled(1, 5)
+        assert store.pending() == (1, [7])
+        assert store.discard_pending() == (1, [7])
+        assert store.pending() == (1, []) and store.selected_ids() == {5, 6, 7}
+        assert store.selection(1) == [(5, None), (6, None), (7, None)]
+        assert store.current_labels() == {5: "pos"}
