@@ -12,7 +12,6 @@ it holds no selection logic of its own.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from textsel._atomic import atomic_path, write_text_atomic
+from textsel._atomic import atomic_path, sha256_file, write_text_atomic
 from textsel.errors import ConfigError, DataError, StoreError, check_param
 from textsel.project_config import (
     CONFIG_NAME,
@@ -59,6 +58,7 @@ class TrainedModel:
     label_rows: int
     train_seconds: float
     estimated_prevalence: float | None
+    embeddings: dict | None = None  # the embedding model, pool fingerprint and dimension it was trained on
 
 
 class _ExcludingCandidates:
@@ -346,7 +346,8 @@ class Project:
         # chosen labels both bias it); status prefers random rounds when there are any.
         prevalence = (float(np.mean(probabilities.argmax(axis=1) == classes.index(self.config.positive)))
                       if self.config.positive in classes else None)
-        model = TrainedModel(engine.learner_, classes, len(labels), label_rows, seconds, prevalence)
+        model = TrainedModel(engine.learner_, classes, len(labels), label_rows, seconds, prevalence,
+                             self._model_source())
         self._save_model(model)
         self.store.set_meta("estimated_prevalence", prevalence)
         return model
@@ -373,9 +374,9 @@ class Project:
         model.learner.save(self.model_path)
         info = {"format": self.MODEL_FORMAT, "learner": "logistic", "classes": model.classes,
                 "parameters": json.loads(str(model.learner.to_arrays()["params"])),
-                "embeddings": self._model_source(), "n_labels": model.n_labels, "label_rows": model.label_rows,
+                "embeddings": model.embeddings, "n_labels": model.n_labels, "label_rows": model.label_rows,
                 "train_seconds": model.train_seconds, "estimated_prevalence": model.estimated_prevalence,
-                "sha256": _sha256(self.model_path)}
+                "sha256": sha256_file(self.model_path)}
         write_text_atomic(self.model_info_path, json.dumps(info, indent=2) + "\n")
 
     def saved_model(self) -> TrainedModel | None:
@@ -395,27 +396,24 @@ class Project:
                 raise DataError(f"cannot read {self.model_info_path.name}: {error}") from error
             if not isinstance(info, dict) or info.get("format") != self.MODEL_FORMAT:
                 raise DataError(f"{self.model_info_path.name} is not a textsel model description")
-            if not self.model_path.exists() or _sha256(self.model_path) != info.get("sha256"):
+            if not self.model_path.exists() or sha256_file(self.model_path) != info.get("sha256"):
                 raise DataError(f"{self.model_path.name} does not match the checksum in {self.model_info_path.name}")
             learner = LogisticLearner.load(self.model_path)
             classes = [str(name) for name in learner.classes_]
             if classes != info.get("classes"):
                 raise DataError(f"the classes in {self.model_path.name} differ from {self.model_info_path.name}")
             return TrainedModel(learner, classes, int(info["n_labels"]), int(info["label_rows"]),
-                                float(info["train_seconds"]), info.get("estimated_prevalence"))
+                                float(info["train_seconds"]), info.get("estimated_prevalence"), info.get("embeddings"))
         except (DataError, KeyError, TypeError, ValueError) as error:
             raise DataError(f"the saved model in {self.cache_dir} is corrupt ({error}); retrain the model to "
                             f"replace it") from error
-
-    def _saved_model_is_current(self, model: TrainedModel) -> bool:
-        info = json.loads(self.model_info_path.read_text(encoding="utf-8"))
-        return model.label_rows == self.store.label_count() and info.get("embeddings") == self._model_source()
 
     def trained_model(self) -> TrainedModel:
         """The saved model, retrained first when labels or embeddings changed since it was trained."""
         self.embeddings()  # records which vectors the model is checked against
         model = self.saved_model()
-        if model is not None and self._saved_model_is_current(model):
+        if (model is not None and model.label_rows == self.store.label_count()
+                and model.embeddings == self._model_source()):
             return model
         return self.train()
 
@@ -433,14 +431,6 @@ class Project:
         with atomic_path(out) as tmp:
             pq.write_table(pa.table(columns), tmp)
         return len(self.pool)
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def init_project(directory: str | Path, *, data: str, text_col: str = "text", id_col: str | None = None,
                  label_col: str | None = None, format: str | None = None, labels: Sequence[str] | None = None,

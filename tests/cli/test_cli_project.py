@@ -266,7 +266,7 @@ def test_predict_never_unpickles_a_model_file_and_saves_plain_arrays(project, tm
         assert set(arrays.files) == {"coef", "intercept", "classes", "params"}
 
 
-def test_saved_model_predicts_as_the_trained_one_and_is_retrained_after_new_labels(project, tmp_path):
+def test_saved_model_predicts_as_the_trained_one_and_is_retrained_when_labels_or_vectors_change(project, tmp_path):
     seed_labels(project, tmp_path)
     with Project(project) as opened:
         trained = opened.train()
@@ -277,6 +277,10 @@ def test_saved_model_predicts_as_the_trained_one_and_is_retrained_after_new_labe
             trained.classes, trained.label_rows, trained.estimated_prevalence)
         opened.add_labels([511], ["broken"], source="test")
         assert opened.trained_model().label_rows == 13
+        info = json.loads(opened.model_info_path.read_text())
+        info["embeddings"]["fingerprint"] = "vectors of another pool"
+        opened.model_info_path.write_text(json.dumps(info))
+        assert opened.trained_model().embeddings["fingerprint"] == opened.pool.fingerprint()  # retrained
 
 
 @pytest.mark.parametrize("damage", ["garble weights", "truncate weights", "garble description"])
