@@ -25,6 +25,10 @@ def _batch_format(out: Path) -> str:
     if format is None:
         raise DataError(f"cannot tell the format from the suffix {out.suffix!r}; use one of "
                         f"{', '.join(BATCH_SUFFIXES)} (.json is Label Studio tasks)", file=str(out))
+    if out.is_dir():
+        raise DataError("is a folder; name a file to write the batch to", file=str(out))
+    if not out.parent.is_dir():
+        raise DataError(f"the folder {out.parent} does not exist", file=str(out))
     return format
 
 

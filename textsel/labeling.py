@@ -94,7 +94,8 @@ class LabelSession:
 
     def _changed(self, shown_id: int | None) -> ShownTextChanged:
         label = None if shown_id is None else self.project.store.latest_label(shown_id)
-        what = f"id {shown_id} was labeled {label!r} by another process" if label else f"id {shown_id} is done"
+        what = (f"id {shown_id} was labeled {label!r} by another process" if label
+                else f"id {shown_id} left the batch")
         return ShownTextChanged(f"{what} while it was on screen; nothing was recorded for that key press")
 
     def _done(self, action: Action) -> Action:

@@ -309,18 +309,23 @@ def rounds_and_selections(project):
         return [connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in ("rounds", "selections")]
 
 
-@pytest.mark.parametrize("args", [["--out", "batch.txt"], ["--out", "batch"], ["--strategy", "nope"],
+@pytest.mark.parametrize("args", [["--out", "batch.txt"], ["--out", "batch"], ["--out", "batch/none/b.csv"],
+                                  ["--out", "batch-folder.csv"], ["--strategy", "nope"],
                                   ["--pool", "everything"], ["-n", "0"], ["-n", "-3"], ["-n", "many"]])
 def test_a_next_that_fails_records_no_round_and_writes_nothing(project, tmp_path, args):
     seed_labels(project, tmp_path)
     assert invoke("next", "-n", 3, "-p", project).exit_code == 0  # round 1, pending
     before = rounds_and_selections(project)
+    if args[-1] == "batch-folder.csv":  # an existing folder named like a batch file is neither deleted nor written
+        (tmp_path / "batch-folder.csv").mkdir()
+        (tmp_path / "batch-folder.csv" / "keep.txt").write_text("mine")
     args = [str(tmp_path / arg) if arg.startswith("batch") else arg for arg in args]
     for discard in ([], ["--discard-pending"]):
         result = invoke("next", *args, *discard, "-p", project)
         assert result.exit_code != 0 and "Traceback" not in result.output
         assert rounds_and_selections(project) == before
-    assert not list(tmp_path.glob("batch*"))
+    assert [path.name for path in tmp_path.rglob("*") if "batch" in str(path)] == (
+        ["batch-folder.csv", "keep.txt"] if args[-1].endswith("batch-folder.csv") else [])
     with Project(project) as opened:
         assert len(opened.store.pending()[1]) == 3  # the pending batch was not discarded either
 
