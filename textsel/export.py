@@ -83,24 +83,24 @@ def check_output(out: Path, *, force: bool = False, project_dir: Path | None = N
                  format: str | None = None) -> str:
     """Validate an output path before anything is written; return the format (``None``: from the suffix).
 
-    Refused, with a DataError: an unknown format; the current folder or one above it; the project folder, a
-    path inside it or above it (symlinks resolved); an existing folder, except a saved hf dataset with
+    Refused, with a DataError: the project folder, a path inside it or above it (symlinks resolved); the
+    current folder or one above it; an unknown format; an existing folder, except a saved hf dataset with
     ``force``; an existing file unless ``force`` (OutputExistsError); a file where a folder must be created.
     """
     out = Path(out)
-    format = batch_format(out) if format is None else format
-    if format not in FORMATS:
-        raise DataError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}", file=str(out))
     # Where the rename lands (the parent resolved, the name as given) and where a symlink there points.
     places = {out.resolve()} | ({out.parent.resolve() / out.name} if out.name not in ("", "..") else set())
-    cwd = Path.cwd().resolve()
-    if any(place == cwd or place in cwd.parents for place in places):
-        raise DataError("is the current folder or contains it; name a new file to write", file=str(out))
     if project_dir is not None:
         project = Path(project_dir).resolve()
         if any(place == project or project in place.parents or place in project.parents for place in places):
             raise DataError(f"is the project folder {project}, inside it or above it; exports are written "
                             "outside the project", file=str(out))
+    cwd = Path.cwd().resolve()
+    if any(place == cwd or place in cwd.parents for place in places):
+        raise DataError("is the current folder or contains it; name a new file to write", file=str(out))
+    format = batch_format(out) if format is None else format
+    if format not in FORMATS:
+        raise DataError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}", file=str(out))
     if out.exists() or out.is_symlink():
         _check_existing(out, format, force)
     folder = out.parent.resolve()
