@@ -172,6 +172,8 @@ def export(
     OUT is checked before anything is written: never a folder (except a new one for hf), never in or over the
     project, and an existing file only with --force. Example: textsel export labels.jsonl -p spoilers/
     """
+    from rich.markup import escape
+
     from textsel.errors import DataError
     from textsel.export import OutputExistsError, UnknownSuffixError, export_labels
 
@@ -182,7 +184,8 @@ def export(
             count = export_labels(project, out, format=export_format, force=force)
         except (OutputExistsError, UnknownSuffixError) as error:
             raise DataError(f"{error} ({hints[type(error)]})") from error
-    console.print(f"Wrote {count} labeled texts to {out}" + (f" ({export_format})." if export_format else "."))
+    named = f" ({export_format})" if export_format else ""
+    console.print(f"Wrote {count} labeled texts to {escape(str(out))}{named}.", highlight=False)
 
 
 @app.command()

@@ -76,7 +76,11 @@ def atomic_dir(path: str | Path, *, discard_old: Callable[[Path], None] | None =
             if discard_old is None:
                 raise FileExistsError(f"{path} exists")
             aside = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.old."))
-            os.rename(path, aside)  # onto the empty folder just made: POSIX replaces an empty directory
+            try:
+                os.rename(path, aside)  # onto the empty folder just made: POSIX replaces an empty directory
+            except OSError:
+                aside.rmdir()
+                raise
         try:
             os.rename(tmp, path)  # fails (ENOTEMPTY/ENOTDIR) rather than replace anything that appeared meanwhile
         except OSError:

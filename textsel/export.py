@@ -88,8 +88,10 @@ def check_output(out: Path, *, force: bool = False, project_dir: Path | None = N
     ``force``; an existing file unless ``force`` (OutputExistsError); a file where a folder must be created.
     """
     out = Path(out)
-    # Where the rename lands (the parent resolved, the name as given) and where a symlink there points.
-    places = {out.resolve()} | ({out.parent.resolve() / out.name} if out.name not in ("", "..") else set())
+    try:  # where the rename lands (the parent resolved, the name as given) and where a symlink there points
+        places = {out.resolve()} | ({out.parent.resolve() / out.name} if out.name not in ("", "..") else set())
+    except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop (Python < 3.13)
+        raise DataError(f"cannot resolve the path: {error}", file=str(out)) from error
     if project_dir is not None:
         project = Path(project_dir).resolve()
         if any(place == project or project in place.parents or place in project.parents for place in places):
@@ -115,12 +117,12 @@ def _check_existing(out: Path, format: str, force: bool) -> None:
     if out.is_dir():
         if format != "hf":
             raise DataError(f"is a folder; name a file to write ({format} writes one file)", file=str(out))
-        if not force:
-            raise OutputExistsError("already exists; choose a new name, or allow replacing a saved dataset",
-                                    file=str(out))
         if out.is_symlink() or not is_saved_dataset(out):
             raise DataError("is a folder that is not a saved hf dataset (or holds other files too); it is never "
                             "replaced, choose a new name", file=str(out))
+        if not force:
+            raise OutputExistsError("already exists; choose a new name, or allow replacing this saved dataset",
+                                    file=str(out))
     elif format == "hf":
         raise DataError("is a file; the hf format writes a folder, choose a new name", file=str(out))
     elif out.exists() and not out.is_file():
@@ -131,7 +133,10 @@ def _check_existing(out: Path, format: str, force: bool) -> None:
 
 def is_saved_dataset(folder: Path) -> bool:
     """True when ``folder`` holds exactly what ``datasets.Dataset.save_to_disk`` writes, and nothing else."""
-    entries = list(Path(folder).iterdir())
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:  # unreadable: not known to be ours
+        return False
     names = {entry.name for entry in entries}
     return ({"dataset_info.json", "state.json"} <= names
             and all(_DATASET_FILE.fullmatch(entry.name) and entry.is_file() and not entry.is_symlink()

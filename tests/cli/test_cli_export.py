@@ -56,13 +56,16 @@ def test_export_dot_outside_a_project_folder_is_one_clear_line(labeled, tmp_path
     assert list(work.iterdir()) == []
 
 
-def test_an_existing_folder_is_never_deleted(labeled, tmp_path):
+def test_an_existing_folder_is_never_deleted_and_a_saved_dataset_is_replaced_only_with_force(labeled, tmp_path):
     out = tmp_path / "results"
     (out / "run1").mkdir(parents=True)
     (out / "run1" / "notes.md").write_text("keep me")
     assert refused(invoke("export", out, "--format", "csv", "--force", "-p", labeled), "is a folder")
-    assert refused(invoke("export", out, "--format", "hf", "-p", labeled), "already exists", "--force")
-    assert refused(invoke("export", out, "--format", "hf", "--force", "-p", labeled), "not a saved hf dataset")
+    for force in ([], ["--force"]):
+        assert refused(invoke("export", out, "--format", "hf", *force, "-p", labeled), "not a saved hf dataset")
+    assert invoke("export", tmp_path / "hf", "--format", "hf", "-p", labeled).exit_code == 0
+    assert refused(invoke("export", tmp_path / "hf", "--format", "hf", "-p", labeled), "already exists", "--force")
+    assert invoke("export", tmp_path / "hf", "--format", "hf", "--force", "-p", labeled).exit_code == 0
     assert snapshot(out) == {"run1": None, "run1/notes.md": b"keep me"}
 
 
@@ -77,7 +80,9 @@ def test_an_existing_file_is_overwritten_only_with_force(labeled, tmp_path):
 
 
 def test_the_format_comes_from_the_suffix(labeled, tmp_path):
-    assert invoke("export", tmp_path / "labels.jsonl", "-p", labeled).exit_code == 0
+    result = invoke("export", tmp_path / "[red]labels.jsonl", "-p", labeled)
+    assert result.exit_code == 0 and "[red]labels.jsonl" in result.output  # a name is not taken as markup
+    (tmp_path / "[red]labels.jsonl").rename(tmp_path / "labels.jsonl")
     rows = [json.loads(line) for line in (tmp_path / "labels.jsonl").read_text().splitlines()]
     assert len(rows) == 12 and {"id", "text", "label"} == set(rows[0])
     assert invoke("export", tmp_path / "tasks.json", "-p", labeled).exit_code == 0

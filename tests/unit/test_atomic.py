@@ -76,3 +76,12 @@ def test_atomic_dir_cleans_up_on_error_and_replaces_only_through_discard_old(tmp
         (folder / "new.arrow").write_text("new")
     assert [p.name for p in old.iterdir()] == ["new.arrow"]
     assert [p.name for p in discarded[0].iterdir()] == ["old.arrow"]  # handed over to the caller, not deleted
+
+
+def test_atomic_dir_puts_nothing_aside_when_the_old_path_became_a_file(tmp_path):
+    path = tmp_path / "dataset"
+    path.mkdir()
+    with pytest.raises(OSError), atomic_dir(path, discard_old=lambda old: pytest.fail("nothing to discard")):
+        path.rmdir()
+        path.write_text("a file appeared meanwhile")
+    assert [p.name for p in tmp_path.iterdir()] == ["dataset"] and path.read_text() == "a file appeared meanwhile"
