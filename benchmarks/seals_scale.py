@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from textsel._atomic import atomic_path
 from textsel.candidates import AllCandidates, SEALSCandidates
 from textsel.index import HNSWIndex, build_index
 from textsel.learner import LogisticLearner
@@ -96,10 +97,9 @@ def cached_pool(n: int, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarra
         start = time.perf_counter()
         vectors, labels = generate(n, args.rare_fraction, args.seed)
         costs["generate_s"] = time.perf_counter() - start
-        np.save(labels_path, labels)
-        tmp = vectors_path.with_name(vectors_path.name + ".tmp.npy")
-        np.save(tmp, vectors)
-        tmp.replace(vectors_path)
+        for path, array in ((labels_path, labels), (vectors_path, vectors)):  # complete or absent, never half
+            with atomic_path(path) as tmp:
+                np.save(tmp, array)
     if index_path.exists():
         index = HNSWIndex.load(index_path)
     else:

@@ -154,16 +154,33 @@ def diagnose(
 
 @app.command()
 def export(
-    out: Annotated[Path, typer.Argument(help="File (csv, jsonl, label-studio) or folder (hf) to write.")],
-    export_format: Annotated[str, typer.Option("--format", "-f", help="csv, jsonl, hf or label-studio.")] = "csv",
+    out: Annotated[Path, typer.Argument(help="File (.csv, .jsonl, .json = Label Studio) or new folder (hf) to "
+                                             "write, outside the project folder.")],
+    export_format: Annotated[str | None, typer.Option("--format", "-f", help="csv, jsonl, hf or label-studio "
+                                                                             "(default: from OUT's suffix).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file (or a folder holding only a "
+                                                        "saved hf dataset).")] = False,
     project_dir: ProjectDir = Path("."),
 ) -> None:
-    """Write the labeled texts (latest label per text) for training elsewhere or a labeling tool."""
-    from textsel.export import export_labels
+    """Write the labeled texts (latest label per text) for training elsewhere or a labeling tool.
 
+    OUT is checked before anything is written: never a folder (except a new one for hf), never in or over the
+    project, and an existing file only with --force. Example: textsel export labels.jsonl -p spoilers/
+    """
+    from rich.markup import escape
+
+    from textsel.errors import DataError
+    from textsel.export import OutputExistsError, UnknownSuffixError, export_labels
+
+    hints = {OutputExistsError: "pass --force to replace it",
+             UnknownSuffixError: "or name one with --format csv, jsonl, hf or label-studio"}
     with open_project(project_dir) as project:
-        count = export_labels(project, out, format=export_format)
-    console.print(f"Wrote {count} labeled texts to {out} ({export_format}).")
+        try:
+            count = export_labels(project, out, format=export_format, force=force)
+        except (OutputExistsError, UnknownSuffixError) as error:
+            raise DataError(f"{error} ({hints[type(error)]})") from error
+    named = f" ({export_format})" if export_format else ""
+    console.print(f"Wrote {count} labeled texts to {escape(str(out))}{named}.", highlight=False)
 
 
 @app.command()

@@ -12,26 +12,6 @@ from textsel.cli.app import app
 from textsel.cli.project import ProjectDir, Quiet, console, open_project
 
 
-def _batch_format(out: Path) -> str:
-    """The batch file format ``out``'s suffix names, or DataError before anything is selected or written.
-
-    Stands in for ``textsel.export.batch_format`` (which also refuses existing files and paths inside the
-    project) until that lands.
-    """
-    from textsel.errors import DataError
-    from textsel.export import BATCH_SUFFIXES
-
-    format = BATCH_SUFFIXES.get(out.suffix.lower())
-    if format is None:
-        raise DataError(f"cannot tell the format from the suffix {out.suffix!r}; use one of "
-                        f"{', '.join(BATCH_SUFFIXES)} (.json is Label Studio tasks)", file=str(out))
-    if out.is_dir():
-        raise DataError("is a folder; name a file to write the batch to", file=str(out))
-    if not out.parent.is_dir():
-        raise DataError(f"the folder {out.parent} does not exist", file=str(out))
-    return format
-
-
 @app.command("next")
 def next_batch(
     n: Annotated[int, typer.Option("--n", "-n", help="How many texts to select.")] = 20,
@@ -42,6 +22,7 @@ def next_batch(
     seed: Annotated[int, typer.Option("--seed", help="Seed for random choices (recorded with the round).")] = 0,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Also write the batch for an external tool: "
                                                                  ".csv, .jsonl or .json (Label Studio).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --out file.")] = False,
     discard_pending: Annotated[bool, typer.Option(
         "--discard-pending", help="Drop the texts of the last round still unlabeled (recorded; they are not "
                                   "selected again) and select a new batch.")] = False,
@@ -52,11 +33,14 @@ def next_batch(
 
     While the last round still has texts to label, show those again instead (no new round).
     """
-    from textsel.export import write_batch
+    from textsel.export import OutputExistsError, check_output, write_batch
     from textsel.project import Project
 
     if out is not None:
-        _batch_format(out)
+        try:  # refuses the project folder, an existing folder, and an existing file without --force
+            check_output(out, force=force, project_dir=project_dir)
+        except OutputExistsError as error:
+            raise typer.BadParameter(f"{error}; pass --force to overwrite it", param_hint="--out") from error
     Project.check_round_params(n, strategy, pool)  # every argument is checked before anything is written
     with open_project(project_dir, quiet=quiet) as project, project.lock():
         round_id, pending = project.store.pending()
@@ -73,7 +57,7 @@ def next_batch(
     records = [{"id": int(doc_id), "text": text, "score": score, "round": round_id}
                for doc_id, text, score in zip(ids, texts, round_scores, strict=True)]
     if out is not None:
-        write_batch(records, out)
+        write_batch(records, out, force=force, project_dir=project_dir)
     if result is None:
         title = (f"Round {round_id} is not finished: {len(ids)} texts still to label (no new round selected; "
                  f"--discard-pending drops them)")

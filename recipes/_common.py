@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from textsel._atomic import atomic_path, write_text_atomic
 from textsel.candidates import AllCandidates, SEALSCandidates
 from textsel.index import build_index
 from textsel.learner import LogisticLearner
@@ -144,20 +145,19 @@ def run_info(seeds: Sequence[int], started: float, argv: Sequence[str] | None = 
 
 
 def write_results(out_dir: Path, stem: str, markdown: str, payload: dict, figure) -> list[Path]:
-    """``<stem>.md``, ``<stem>.json`` and ``<stem>.png`` (from the matplotlib ``figure``), each via a temp file."""
+    """``<stem>.md``, ``<stem>.json`` and ``<stem>.png`` (from the matplotlib ``figure``), each written atomically
+    through a unique temporary name (:mod:`textsel._atomic`)."""
     import matplotlib.pyplot as plt
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"{stem}.md", out_dir / f"{stem}.json", out_dir / f"{stem}.png"]
     write_json(paths[1], payload)
-    temp_markdown, temp_png = out_dir / f".{stem}.md.tmp", out_dir / f".{stem}.tmp.png"
-    temp_markdown.write_text(markdown, encoding="utf-8")
-    os.replace(temp_markdown, paths[0])
+    write_text_atomic(paths[0], markdown)
     figure.tight_layout()
-    figure.savefig(temp_png, format="png", dpi=100)
+    with atomic_path(paths[2]) as temp_png:
+        figure.savefig(temp_png, format="png", dpi=100)
     plt.close(figure)
-    os.replace(temp_png, paths[2])
     return paths
 
 

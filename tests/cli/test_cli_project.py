@@ -309,7 +309,7 @@ def rounds_and_selections(project):
         return [connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in ("rounds", "selections")]
 
 
-@pytest.mark.parametrize("args", [["--out", "batch.txt"], ["--out", "batch"], ["--out", "batch/none/b.csv"],
+@pytest.mark.parametrize("args", [["--out", "batch.txt"], ["--out", "batch"],
                                   ["--out", "batch-folder.csv"], ["--strategy", "nope"],
                                   ["--pool", "everything"], ["-n", "0"], ["-n", "-3"], ["-n", "many"]])
 def test_a_next_that_fails_records_no_round_and_writes_nothing(project, tmp_path, args):
@@ -359,3 +359,16 @@ def test_next_shows_a_pending_batch_again_until_it_is_discarded(project, tmp_pat
         selected = [doc_id for record in opened.store.rounds() for doc_id in record.doc_ids]
     assert len(selected) == len(set(selected)) == 120 - 12  # each unlabeled text in exactly one round
     assert len(result.ids) == 120 - 12 - 12
+
+
+def test_next_out_overwrites_an_existing_file_only_with_force_and_never_writes_into_the_project(project, tmp_path):
+    seed_labels(project, tmp_path)
+    batch = tmp_path / "batch.csv"
+    batch.write_text("mine\n")
+    refused = invoke("next", "-n", 3, "--out", batch, "-p", project)
+    assert refused.exit_code != 0 and "--force" in refused.output
+    assert batch.read_text() == "mine\n" and rounds_and_selections(project) == [0, 0]
+    inside = invoke("next", "-n", 3, "--out", project / "batch.csv", "-p", project)
+    assert inside.exit_code == 1 and not (project / "batch.csv").exists()
+    assert invoke("next", "-n", 3, "--out", batch, "--force", "-p", project).exit_code == 0
+    assert batch.read_text().startswith("id,text,score,round")

@@ -1,11 +1,15 @@
-"""atomic_path: a failed write leaves the old file untouched and no temporary files behind."""
+"""atomic_path and atomic_dir: a failed write leaves the old file untouched and no temporary files behind;
+results honour the umask; a folder is never replaced."""
 
 from __future__ import annotations
+
+import os
+import stat
 
 import numpy as np
 import pytest
 
-from textsel._atomic import atomic_path, write_text_atomic
+from textsel._atomic import atomic_dir, atomic_path, write_text_atomic
 
 
 def test_success_replaces_and_keeps_the_suffix(tmp_path):
@@ -25,3 +29,59 @@ def test_failure_keeps_the_old_file_and_cleans_up(tmp_path):
         raise RuntimeError("killed mid-write")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+
+
+def test_a_new_file_honours_the_umask_and_a_replaced_file_keeps_its_mode(tmp_path):
+    old_mask = os.umask(0o022)
+    try:
+        write_text_atomic(tmp_path / "report.json", "{}")
+        with atomic_path(tmp_path / "plot.png") as tmp:
+            tmp.write_bytes(b"png")
+    finally:
+        os.umask(old_mask)
+    assert stat.S_IMODE((tmp_path / "report.json").stat().st_mode) == 0o644  # mkstemp alone gives 0600
+    assert stat.S_IMODE((tmp_path / "plot.png").stat().st_mode) == 0o644
+    private = tmp_path / "labels.csv"
+    private.write_text("old")
+    private.chmod(0o600)
+    write_text_atomic(private, "new")
+    assert private.read_text() == "new" and stat.S_IMODE(private.stat().st_mode) == 0o600
+
+
+def test_atomic_dir_creates_a_folder_with_the_umask_and_never_replaces_one(tmp_path):
+    old_mask = os.umask(0o022)
+    try:
+        with atomic_dir(tmp_path / "dataset") as folder:
+            assert folder.parent == tmp_path and folder.name != "dataset"
+            (folder / "state.json").write_text("{}")
+    finally:
+        os.umask(old_mask)
+    assert stat.S_IMODE((tmp_path / "dataset").stat().st_mode) == 0o755  # mkdtemp alone gives 0700
+    assert [p.name for p in (tmp_path / "dataset").iterdir()] == ["state.json"]
+    with pytest.raises(FileExistsError), atomic_dir(tmp_path / "dataset"):
+        pytest.fail("the block must not run when the folder exists")
+    assert [p.name for p in tmp_path.iterdir()] == ["dataset"]
+
+
+def test_atomic_dir_cleans_up_on_error_and_replaces_only_through_discard_old(tmp_path):
+    with pytest.raises(RuntimeError), atomic_dir(tmp_path / "new") as folder:
+        (folder / "half").write_text("x")
+        raise RuntimeError("killed mid-write")
+    assert list(tmp_path.iterdir()) == []
+    old = tmp_path / "dataset"
+    old.mkdir()
+    (old / "old.arrow").write_text("old")
+    discarded = []
+    with atomic_dir(old, discard_old=discarded.append) as folder:
+        (folder / "new.arrow").write_text("new")
+    assert [p.name for p in old.iterdir()] == ["new.arrow"]
+    assert [p.name for p in discarded[0].iterdir()] == ["old.arrow"]  # handed over to the caller, not deleted
+
+
+def test_atomic_dir_puts_nothing_aside_when_the_old_path_became_a_file(tmp_path):
+    path = tmp_path / "dataset"
+    path.mkdir()
+    with pytest.raises(OSError), atomic_dir(path, discard_old=lambda old: pytest.fail("nothing to discard")):
+        path.rmdir()
+        path.write_text("a file appeared meanwhile")
+    assert [p.name for p in tmp_path.iterdir()] == ["dataset"] and path.read_text() == "a file appeared meanwhile"

@@ -134,8 +134,20 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
         yield from enumerate(handle, start=1)
 
 
+# The csv module refuses fields over 128 KiB by default; a long review or article is a legitimate text. 2**31 - 1
+# is the largest limit every platform accepts (sys.maxsize overflows a C long on Windows).
+CSV_FIELD_LIMIT = 2**31 - 1
+
+
+def allow_long_csv_fields() -> None:
+    """Raise the csv module's per-field size limit (process-wide, never lowered) so long texts load."""
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
+
+
 def iter_csv_rows(path: Path, delimiter: str = ",") -> Iterator[list[str]]:
-    """Stream the records of a CSV/TSV file (quoted fields may span lines)."""
+    """Stream the records of a CSV/TSV file (quoted fields may span lines, and may be longer than 128 KiB)."""
+    allow_long_csv_fields()
     with open_text(path) as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         try:
