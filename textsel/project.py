@@ -81,8 +81,8 @@ class Project:
         self.config = ProjectConfig.from_toml(config_path)
         self.cache_dir = self.directory / "cache"
         if not (self.directory / DB_NAME).exists():
-            raise StoreError(f"{self.directory.resolve()} has {CONFIG_NAME} but no {DB_NAME}: the project's labels "
-                             f"database is missing; restore it from a backup")
+            raise StoreError(f"{self.directory.resolve()} has {CONFIG_NAME} but no project database ({DB_NAME}, which "
+                             f"holds the labels); restore it from a backup")
         self.store = Store(self.directory / DB_NAME)
         self._embeddings: np.ndarray | None = None
         self._index = None

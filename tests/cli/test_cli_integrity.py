@@ -193,7 +193,7 @@ def test_empty_damaged_or_schemaless_database_is_an_error_not_a_fresh_project(tm
     sqlite3.connect(database).execute("CREATE TABLE other (x)").connection.close()
     one_error_line(invoke("import", tmp_path / "x.csv", "-p", project), "has no textsel tables")
     database.unlink()
-    one_error_line(invoke("status", "-p", project), "no textsel.db")
+    one_error_line(invoke("status", "-p", project), "no project database (textsel.db")
     one_error_line(invoke("init", project, "--data", tmp_path / "proj-data" / "pool.csv", "--text-col", "body"),
                    "already a textsel project")
 
