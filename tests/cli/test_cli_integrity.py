@@ -10,9 +10,8 @@ import sqlite3
 import subprocess
 import sys
 
-import numpy as np
 import pytest
-from conftest import fake_embeddings
+from conftest import fake_embeddings, overwrite_npy_rows
 from test_cli_project import invoke, make_pool, write_labels
 
 from textsel.project import Project
@@ -70,22 +69,12 @@ def cached(tmp_path, monkeypatch):
     return project
 
 
-def overwrite_rows(path, change):
-    vectors = np.lib.format.open_memmap(path, mode="r+")
-    before = os.stat(path).st_mtime_ns
-    change(vectors)
-    vectors.flush()
-    del vectors
-    if os.stat(path).st_mtime_ns == before:  # a later edit has a later mtime; the test outruns the clock tick
-        os.utime(path, ns=(before, before + 1_000_000))
-
-
 # -- item 6: caches ----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("damage", ["zeroed", "permuted"])
 def test_changed_embedding_cache_stops_every_command_until_re_embedded(cached, damage):
     (path,) = (cached / "cache" / "embeddings").glob("embeddings-*/embeddings.npy")
-    overwrite_rows(path, (lambda v: v.fill(0)) if damage == "zeroed" else
+    overwrite_npy_rows(path, (lambda v: v.fill(0)) if damage == "zeroed" else
                    (lambda v: v.__setitem__(slice(None), v[::-1].copy())))
     for command in ("status", "next", "index"):
         one_error_line(invoke(command, "-p", cached), "does not match the checksum", "re-embed",
@@ -136,7 +125,7 @@ def test_damaged_hnsw_file_is_an_error_not_a_crash_and_rebuild_recovers(tmp_path
 def test_changed_precomputed_embeddings_are_refused_until_re_embedded(tmp_path):
     project = make_project(tmp_path, embeddings="precomputed", backend="exact")
     vectors = tmp_path / "proj-data" / "emb.npy"
-    overwrite_rows(vectors, lambda v: v.__setitem__(slice(None), v[::-1].copy()))
+    overwrite_npy_rows(vectors, lambda v: v.__setitem__(slice(None), v[::-1].copy()))
     one_error_line(invoke("next", "-p", project, "-s", "random", "--pool", "all"),
                    "precomputed embeddings changed", "emb.npy")
     assert invoke("embed", "--rebuild", "-p", project, "-q").exit_code == 0

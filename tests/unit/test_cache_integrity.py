@@ -11,7 +11,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import REPO, fake_embeddings
+from conftest import REPO, fake_embeddings, overwrite_npy_rows
 
 from textsel import _integrity
 from textsel.data import Pool
@@ -39,20 +39,6 @@ def make_pool(n: int = 23) -> Pool:
 def cache_file(cache_dir):
     (path,) = cache_dir.glob("embeddings-*/embeddings.npy")
     return path
-
-
-def overwrite_rows(path, change):
-    """Apply ``change`` to the rows of an .npy file in place (the header stays), as a disk fault or an edit would.
-
-    The modification time moves on as it would for any later edit (a test runs faster than the clock ticks).
-    """
-    before = os.stat(path).st_mtime_ns
-    vectors = np.lib.format.open_memmap(path, mode="r+")
-    change(vectors)
-    vectors.flush()
-    del vectors
-    if os.stat(path).st_mtime_ns == before:
-        os.utime(path, ns=(before, before + 1_000_000))
 
 
 # -- two writers ---------------------------------------------------------------------------------------------------
@@ -137,7 +123,7 @@ def test_changed_cache_file_is_a_data_error_naming_the_fix(tmp_path, damage):
     embed_pool(pool, CountingEmbedder(), cache_dir=tmp_path, chunk_size=5)
     changes = {"zeroed": lambda v: v.fill(0), "permuted": lambda v: v.__setitem__(slice(None), v[::-1].copy()),
                "one value": lambda v: v.__setitem__((4, 2), v[4, 2] + 0.25)}
-    overwrite_rows(cache_file(tmp_path), changes[damage])
+    overwrite_npy_rows(cache_file(tmp_path), changes[damage])
     embedder = CountingEmbedder()
     with pytest.raises(DataError, match="does not match the checksum recorded .* re-embed the pool") as error:
         embed_pool(pool, embedder, cache_dir=tmp_path, chunk_size=5)
@@ -186,7 +172,7 @@ def test_missing_or_foreign_record_is_a_data_error(tmp_path):
 def test_clear_embedding_cache_makes_the_next_run_embed_again(tmp_path):
     pool = make_pool()
     embed_pool(pool, CountingEmbedder(), cache_dir=tmp_path, chunk_size=5)
-    overwrite_rows(cache_file(tmp_path), lambda v: v.fill(0))
+    overwrite_npy_rows(cache_file(tmp_path), lambda v: v.fill(0))
     clear_embedding_cache(tmp_path)
     embedder = CountingEmbedder()
     vectors = embed_pool(pool, embedder, cache_dir=tmp_path, chunk_size=5)
@@ -219,7 +205,7 @@ class OverwrittenWhileWriting(CountingEmbedder):
     def encode(self, texts):
         if self.calls == 4:
             (partial,) = self.cache_dir.glob("embeddings-*/embeddings.partial.npy")
-            overwrite_rows(partial, lambda v: v.__setitem__(2, 0))
+            overwrite_npy_rows(partial, lambda v: v.__setitem__(2, 0))
         return super().encode(texts)
 
 
