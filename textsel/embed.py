@@ -269,14 +269,16 @@ def _finished_record(folder: Path, fields: dict, n_rows: int) -> dict | None:
         record = json.loads((folder / "progress.json").read_text())
     except (OSError, ValueError):
         record = None
-    if not isinstance(record, dict) or not record.get("complete"):
+    if not isinstance(record, dict):
         raise DataError(f"the embedding cache has no readable record of what it was built from; {_REEMBED}",
                         file=str(final))
     if any(record.get(name) != value for name, value in fields.items()) or record.get("rows") != n_rows:
         raise DataError(f"the embedding cache was built from other data or another model than its folder name "
                         f"says; {_REEMBED}", file=str(final))
-    if "file" not in record:  # finished by a textsel that recorded no checksum: adopt it, rows are checked on load
-        record["file"] = file_record(final)
+    if record.get("completed_rows") != n_rows:
+        raise DataError(f"the embedding cache's record says it is unfinished; {_REEMBED}", file=str(final))
+    if "file" not in record:  # finished by a textsel that recorded no checksum: adopt it (rows are checked on load)
+        record.update(complete=True, file=file_record(final))
         _try_write_progress(folder, record)
         return record
     current = verified_record(final, record["file"])

@@ -169,6 +169,18 @@ def test_missing_or_foreign_record_is_a_data_error(tmp_path):
         embed_pool(pool, CountingEmbedder(), cache_dir=tmp_path, chunk_size=5)
 
 
+def test_cache_finished_by_an_older_textsel_is_adopted_with_a_checksum(tmp_path):
+    pool = make_pool()
+    expected = embed_pool(pool, CountingEmbedder(), cache_dir=tmp_path, chunk_size=5)
+    progress = cache_file(tmp_path).with_name("progress.json")
+    legacy = {key: value for key, value in json.loads(progress.read_text()).items() if key != "file"}
+    progress.write_text(json.dumps({**legacy, "complete": False}))  # killed between its rename and last record
+    embedder = CountingEmbedder()
+    np.testing.assert_array_equal(embed_pool(pool, embedder, cache_dir=tmp_path, chunk_size=5), expected)
+    assert embedder.calls == 0
+    assert json.loads(progress.read_text())["file"] == _integrity.file_record(cache_file(tmp_path))
+
+
 def test_clear_embedding_cache_makes_the_next_run_embed_again(tmp_path):
     pool = make_pool()
     embed_pool(pool, CountingEmbedder(), cache_dir=tmp_path, chunk_size=5)
