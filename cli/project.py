@@ -74,10 +74,15 @@ def embed(
 
 
 @app.command()
-def index(project_dir: ProjectDir = Path("."), quiet: Quiet = False) -> None:
+def index(
+    project_dir: ProjectDir = Path("."),
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Build the index again even if a saved one matches "
+                                                            "(after an error about a damaged index).")] = False,
+    quiet: Quiet = False,
+) -> None:
     """Build the kNN index over the embeddings (embedding first when needed)."""
     with open_project(project_dir, quiet=quiet) as project, project.lock():
-        built = project.index()
+        built = project.index(rebuild=rebuild)
         console.print(f"Index: {len(built):,} vectors ({project.config.backend}) at {project.index_path}.")
 
 

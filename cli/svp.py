@@ -38,6 +38,10 @@ def _setup(data: str, text_col: str, label_col: str, id_col: str | None, test_sp
     """(train pool, test pool, selector, target or None) from the shared options."""
     from textsel.svp_experiments import load_labeled_pools, make_model
 
+    if model_path is not None:  # a model that cannot load fails now, not after the data and the selection
+        from textsel.embed import check_model_loads
+
+        check_model_loads(model_path)
     train, test = load_labeled_pools(data, text_col=text_col, label_col=label_col, id_col=id_col,
                                      test_split=test_split, seed=seed)
     target_model = None if target == "none" else make_model(target, seed=seed, epochs=epochs, max_length=max_length,

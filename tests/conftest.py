@@ -35,6 +35,21 @@ def fake_embeddings(texts: list[str], dim: int = 16) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
+def overwrite_npy_rows(path: Path, change) -> None:  # noqa: ANN001 - change: a function of the memmap
+    """Apply ``change`` to the rows of an .npy file in place (the header stays), as a disk fault or an edit would.
+
+    The modification time moves on as it would for any later edit: a test can outrun the file system's clock tick,
+    and caches trust an unchanged size and mtime without re-hashing.
+    """
+    before = os.stat(path).st_mtime_ns
+    vectors = np.lib.format.open_memmap(path, mode="r+")
+    change(vectors)
+    vectors.flush()
+    del vectors
+    if os.stat(path).st_mtime_ns == before:
+        os.utime(path, ns=(before, before + 1_000_000))
+
+
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES

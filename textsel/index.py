@@ -6,6 +6,7 @@ the candidate pool and the strategies never see positions or backend details.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Protocol
@@ -13,11 +14,13 @@ from typing import Protocol
 import numpy as np
 
 from textsel._atomic import atomic_path, write_text_atomic
+from textsel._integrity import cache_lock, file_record, verified_record
 from textsel._progress import progress_bar
 from textsel.errors import ConfigError, DataError, check_param
 
 METRICS = ("cosine", "ip")
 _CHUNK = 10_000
+_REBUILD = "rebuild the index"
 
 
 class VectorIndex(Protocol):
@@ -37,7 +40,7 @@ class VectorIndex(Protocol):
 
     def get_vectors(self, ids: np.ndarray) -> np.ndarray: ...
 
-    def save(self, path: str | Path) -> None: ...
+    def save(self, path: str | Path, *, vectors_sha256: str | None = None) -> None: ...
 
 
 def _check_add(vectors: np.ndarray, ids: np.ndarray, dim: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -150,18 +153,23 @@ class ExactIndex:
         """Stored vectors (unit length for cosine) of the given ids."""
         return self._vectors[_check_known_ids(self._ids, ids)]
 
-    def save(self, path: str | Path) -> None:
+    def save(self, path: str | Path, *, vectors_sha256: str | None = None) -> None:
+        """Write ``path``'s ``.npz`` (vectors and ids) and ``path.json`` (settings and checksums), as
+        :meth:`HNSWIndex.save` does."""
         path = Path(path)
-        with atomic_path(path.with_suffix(".npz")) as tmp:
-            np.savez(tmp, vectors=self._vectors, ids=self._ids)
-        _write_sidecar(path, {"backend": "exact", "metric": self.metric, "count": len(self)})
+        with cache_lock(_lock_path(path), f"the index {path}"):
+            with atomic_path(path.with_suffix(".npz")) as tmp:
+                np.savez(tmp, vectors=self._vectors, ids=self._ids)
+            _write_sidecar(path, {"backend": "exact", "metric": self.metric, "count": len(self)},
+                           [path.with_suffix(".npz")], vectors_sha256)
 
     @classmethod
-    def load(cls, path: str | Path) -> ExactIndex:
+    def load(cls, path: str | Path, *, vectors_sha256: str | None = None) -> ExactIndex:
+        """Load a saved index after verifying its files' checksums (and the vectors it was built over, if given)."""
         path = Path(path)
-        meta = _read_sidecar(path)
+        meta = _verified_sidecar(path, vectors_sha256)
         index = cls(metric=meta["metric"])
-        with np.load(path.with_suffix(".npz")) as arrays:
+        with np.load(path.with_suffix(".npz"), allow_pickle=False) as arrays:
             index._vectors, index._ids = arrays["vectors"], arrays["ids"]
         return index
 
@@ -261,34 +269,44 @@ class HNSWIndex:
         return np.asarray(self._index.get_items(np.asarray(ids, dtype=np.int64), return_type="numpy"),
                           dtype=np.float32)
 
-    def save(self, path: str | Path) -> None:
-        """Write ``path`` (the graph) and ``path.json`` (settings and ids); writes are atomic."""
+    def save(self, path: str | Path, *, vectors_sha256: str | None = None) -> None:
+        """Write ``path`` (the graph), ``path.ids.npy`` and ``path.json`` (settings and the checksums of both
+        files, written last); every write is atomic and one process saves at a time. ``vectors_sha256`` records
+        which vectors the index was built over, for :func:`load_index` to check."""
         if self._index is None:
             raise DataError("cannot save an empty HNSW index; add vectors first", file=str(path))
         path = Path(path)
-        with atomic_path(path) as tmp:
-            self._index.save_index(str(tmp))
-        with atomic_path(path.with_name(path.name + ".ids.npy")) as tmp:
-            np.save(tmp, self._ids)
-        _write_sidecar(path, {"backend": "hnsw", "metric": self.metric, "dim": self._index.dim,
-                              "M": self.M, "ef_construction": self.ef_construction, "ef": self.ef,
-                              "count": len(self)})
+        ids_path = path.with_name(path.name + ".ids.npy")
+        with cache_lock(_lock_path(path), f"the index {path}"):
+            with atomic_path(path) as tmp:
+                self._index.save_index(str(tmp))
+            with atomic_path(ids_path) as tmp:
+                np.save(tmp, self._ids)
+            _write_sidecar(path, {"backend": "hnsw", "metric": self.metric, "dim": self._index.dim,
+                                  "M": self.M, "ef_construction": self.ef_construction, "ef": self.ef,
+                                  "count": len(self)}, [path, ids_path], vectors_sha256)
 
     @classmethod
-    def load(cls, path: str | Path, *, num_threads: int = -1) -> HNSWIndex:
+    def load(cls, path: str | Path, *, num_threads: int = -1, vectors_sha256: str | None = None) -> HNSWIndex:
+        """Load a saved index. The graph's checksum is verified before hnswlib reads it: hnswlib trusts its input,
+        and a damaged graph file could crash the process instead of raising."""
         import hnswlib
 
         path = Path(path)
-        meta = _read_sidecar(path)
+        meta = _verified_sidecar(path, vectors_sha256)
         index = cls(metric=meta["metric"], M=meta["M"], ef_construction=meta["ef_construction"],
                     ef=meta["ef"], num_threads=num_threads)
         index._index = hnswlib.Index(space=meta["metric"], dim=meta["dim"])
-        index._index.load_index(str(path), max_elements=meta["count"])
+        try:
+            index._index.load_index(str(path), max_elements=meta["count"])
+        except RuntimeError as error:
+            raise DataError(f"hnswlib cannot read the index ({error}); {_REBUILD}", file=str(path)) from error
         index._index.set_ef(index.ef)
         index._index.set_num_threads(num_threads)
-        index._ids = np.load(path.with_name(path.name + ".ids.npy"))
+        index._ids = np.load(path.with_name(path.name + ".ids.npy"), allow_pickle=False)
         if len(index._ids) != meta["count"]:
-            raise DataError(f"index holds {meta['count']} items but its id file {len(index._ids)}", file=str(path))
+            raise DataError(f"index holds {meta['count']} items but its id file {len(index._ids)}; {_REBUILD}",
+                            file=str(path))
         return index
 
 
@@ -305,13 +323,36 @@ def build_index(vectors: np.ndarray, ids: np.ndarray, *, backend: str = "hnsw", 
     return index
 
 
-def load_index(path: str | Path) -> VectorIndex:
-    """Load an index saved by either backend."""
+def load_index(path: str | Path, *, vectors_sha256: str | None = None) -> VectorIndex:
+    """Load an index saved by either backend, verifying its files first.
+
+    ``vectors_sha256``: the checksum of the vectors the caller means to use it with; an index built over other
+    vectors raises DataError (rebuild the index) instead of returning neighbours of the wrong texts.
+    """
     backend = _read_sidecar(Path(path))["backend"]
-    return HNSWIndex.load(path) if backend == "hnsw" else ExactIndex.load(path)
+    load = HNSWIndex.load if backend == "hnsw" else ExactIndex.load
+    return load(path, vectors_sha256=vectors_sha256)
 
 
-def _write_sidecar(path: Path, meta: dict) -> None:
+def _lock_path(path: Path) -> Path:
+    """The lock file ``save`` holds. A caller that builds then saves must hold a lock of its own, never this one:
+    two locks on one file in one process would wait on each other."""
+    return path.with_name(path.name + ".lock")
+
+
+def _settings_digest(meta: dict) -> str:
+    settings = {key: value for key, value in meta.items() if key != "settings_sha256"}
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+
+
+def _write_sidecar(path: Path, meta: dict, data_files: list[Path], vectors_sha256: str | None) -> None:
+    """The settings file: settings, ``vectors_sha256``, a FileRecord per data file, and a digest of all of that."""
+    meta = {**meta, "vectors_sha256": vectors_sha256, "files": {file.name: file_record(file) for file in data_files}}
+    _replace_sidecar(path, meta)
+
+
+def _replace_sidecar(path: Path, meta: dict) -> None:
+    meta = {**meta, "settings_sha256": _settings_digest(meta)}
     write_text_atomic(path.with_name(path.name + ".json"), json.dumps(meta, indent=2))
 
 
@@ -320,4 +361,40 @@ def _read_sidecar(path: Path) -> dict:
     if not sidecar.exists():
         raise DataError("no index here (its .json settings file is missing); build it with `textsel index`",
                         file=str(sidecar))
-    return json.loads(sidecar.read_text())
+    try:
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise DataError(f"the index settings file is unreadable ({error}); {_REBUILD}", file=str(sidecar)) from error
+    if not isinstance(meta, dict) or meta.get("backend") not in ("hnsw", "exact"):
+        raise DataError(f"the index settings file is not one textsel wrote; {_REBUILD}", file=str(sidecar))
+    return meta
+
+
+def _verified_sidecar(path: Path, vectors_sha256: str | None) -> dict:
+    """The settings of the index at ``path`` after checking them and every data file against their checksums."""
+    meta = _read_sidecar(path)
+    sidecar = str(path.with_name(path.name + ".json"))
+    if not isinstance(meta.get("files"), dict) or "settings_sha256" not in meta:
+        raise DataError(f"the index has no checksums (saved by an older textsel); {_REBUILD}", file=sidecar)
+    if meta["settings_sha256"] != _settings_digest(meta):
+        raise DataError(f"the index settings file was changed after it was written; {_REBUILD}", file=sidecar)
+    if vectors_sha256 is not None and meta.get("vectors_sha256") != vectors_sha256:
+        raise DataError(f"the index was built over other vectors than the embeddings it is used with; {_REBUILD}",
+                        file=str(path))
+    refreshed = {}
+    for name, record in meta["files"].items():
+        file = path.with_name(name)
+        try:
+            current = verified_record(file, record)
+        except FileNotFoundError:
+            raise DataError(f"an index file is missing; {_REBUILD}", file=str(file)) from None
+        if current is None:
+            raise DataError(f"the index file does not match the checksum recorded when it was saved (changed or "
+                            f"damaged since); {_REBUILD}", file=str(file))
+        refreshed[name] = current
+    if refreshed != meta["files"]:  # same bytes, new mtimes (a copied project): remember the new stat
+        try:
+            _replace_sidecar(path, {**meta, "files": refreshed})
+        except OSError:
+            pass
+    return meta

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from textsel._atomic import atomic_path, sha256_file, write_text_atomic
+from textsel._atomic import atomic_path, write_text_atomic
+from textsel._integrity import cache_lock, file_record, file_sha256, verified_record
 from textsel.errors import ConfigError, DataError, StoreError, check_param
 from textsel.project_config import (
     CONFIG_NAME,
@@ -98,9 +99,19 @@ class Project:
                              f"create one with `textsel init {self.directory} --data FILE`")
         self.config = ProjectConfig.from_toml(config_path)
         self.cache_dir = self.directory / "cache"
+        if not (self.directory / DB_NAME).exists():
+            raise StoreError(f"{self.directory.resolve()} has {CONFIG_NAME} but no project database ({DB_NAME}, which "
+                             f"holds the labels); restore it from a backup")
         self.store = Store(self.directory / DB_NAME)
         self._embeddings: np.ndarray | None = None
         self._index = None
+        try:
+            self._pool_unverified = self._data_file_changed()
+            if self._pool_unverified and self.store.get_meta("data_file") is not None:
+                self.pool  # noqa: B018 - loading the pool compares it with what the project was made from
+        except BaseException:
+            self.store.close()
+            raise
 
     def close(self) -> None:
         self.store.close()
@@ -141,8 +152,36 @@ class Project:
         from textsel.data import load_pool
 
         config = self.config
-        return load_pool(config.source, text_col=config.text_col, id_col=config.id_col,
+        pool = load_pool(config.source, text_col=config.text_col, id_col=config.id_col,
                          label_col=config.label_col, format=config.format)
+        self._check_pool_unchanged(pool)
+        return pool
+
+    def _data_file_changed(self) -> bool:
+        """Whether the data may differ from what the project was made from: no record of the data file (another
+        source kind, or a project from an older textsel), or a size/mtime unlike the recorded ones."""
+        recorded = self.store.get_meta("data_file")
+        if recorded is None:
+            return True
+        if not Path(self.config.source).is_file():
+            raise DataError("the project's data file is missing (moved or deleted?); put it back, or set [data] "
+                            f"source in {CONFIG_NAME} to where it is now", file=self.config.source)
+        return _data_file_stat(self.config.source) != recorded
+
+    def _check_pool_unchanged(self, pool) -> None:  # noqa: ANN001 - textsel.data.Pool
+        """Raise DataError when ``pool`` is not the data the project was made from (rows, then fingerprint)."""
+        expected = self.store.get_meta("pool") or {"rows": self.store.get_meta("pool_size"), "fingerprint": None}
+        changed = expected["rows"] is not None and len(pool) != expected["rows"]
+        if not changed and self._pool_unverified and expected["fingerprint"] is not None:
+            changed = pool.fingerprint() != expected["fingerprint"]
+        if changed:
+            now = f"{len(pool):,} texts" if len(pool) != expected["rows"] else "other texts or ids"
+            raise DataError(f"the data file changed since the project was created (it holds {now}; the project "
+                            f"was made from {expected['rows']:,}); restore the original file, or create a new "
+                            f"project for the new data", file=self.config.source)
+        if self._pool_unverified:  # the same data (perhaps copied or touched): remember its new size and mtime
+            _record_pool(self.store, pool, self.config.source)
+            self._pool_unverified = False
 
     def embedder(self):  # noqa: ANN201 - textsel.embed.Embedder
         from textsel.embed import Embedder
@@ -150,61 +189,84 @@ class Project:
         return Embedder(self.config.model, max_seq_length=self.config.max_seq_length)
 
     def embeddings(self) -> np.ndarray:
-        """Row-aligned float32 embeddings of the pool: precomputed, cached, or computed now (resumable)."""
+        """Row-aligned float32 embeddings of the pool: precomputed, cached, or computed now (resumable).
+
+        The store records what they are (model, pool fingerprint, rows, dim, sha256 of the vectors' file); a cache
+        or precomputed file whose bytes changed since is a DataError instead of silently different vectors.
+        """
         if self._embeddings is not None:
             return self._embeddings
         pool, config = self.pool, self.config
         recorded = self.store.get_meta("embeddings")
         if recorded and recorded["model"] != config.model:
             raise ConfigError(f"the model {config.model!r} in {CONFIG_NAME} does not match the cached embeddings, "
-                              f"made with {recorded['model']!r}; restore the model name or run "
-                              f"`textsel embed --rebuild`")
+                              f"made with {recorded['model']!r}; restore the model name or rebuild the embeddings")
         if config.precomputed:
             from textsel.embed import load_embeddings
 
+            sha256 = self._verified_precomputed_sha256()
             vectors = load_embeddings(config.precomputed, len(pool))
         else:
-            from textsel.embed import embed_pool
+            from textsel.embed import embed_pool_with_record
 
-            vectors = embed_pool(pool, self.embedder(), cache_dir=self.cache_dir / "embeddings",
-                                 show_progress=self.show_progress)
-            vectors = np.asarray(vectors, dtype=np.float32)
+            vectors, cache = embed_pool_with_record(pool, self.embedder(), cache_dir=self.cache_dir / "embeddings",
+                                                    show_progress=self.show_progress)
+            vectors, sha256 = np.asarray(vectors, dtype=np.float32), cache["file"]["sha256"]
         key = {"model": config.model, "fingerprint": pool.fingerprint(), "rows": len(pool),
-               "dim": int(vectors.shape[1])}
+               "dim": int(vectors.shape[1]), "sha256": sha256}
         if recorded != key:
             self.store.set_meta("embeddings", key)
         self._embeddings = vectors
         return vectors
 
-    def forget_embeddings(self) -> None:
-        """Drop the record of which model made the cache, so the next ``embeddings()`` rebuilds for the config."""
-        import shutil
+    def _verified_precomputed_sha256(self) -> str:
+        """The checksum of the precomputed embeddings file, verified against the one recorded (recorded if none)."""
+        path, recorded = self.config.precomputed, self.store.get_meta("precomputed_file")
+        try:
+            current = verified_record(path, recorded) if recorded else file_record(path)
+        except FileNotFoundError:
+            raise DataError("the precomputed embeddings file is missing; put it back", file=path) from None
+        if current is None:
+            raise DataError("the precomputed embeddings changed since the project recorded them (their checksum "
+                            "differs); restore the original file, or rebuild the embeddings to use the new one",
+                            file=path)
+        if current != recorded:
+            self.store.set_meta("precomputed_file", current)
+        return current["sha256"]
 
-        self.store.set_meta("embeddings", None)
-        self.store.set_meta("index", None)
-        shutil.rmtree(self.cache_dir / "embeddings", ignore_errors=True)
+    def forget_embeddings(self) -> None:
+        """Drop the embedding cache and what the store recorded about the vectors and the index, so the next
+        ``embeddings()`` rebuilds for the config (and accepts a replaced precomputed file)."""
+        from textsel.embed import clear_embedding_cache
+
+        clear_embedding_cache(self.cache_dir / "embeddings")
+        for key in ("embeddings", "index", "precomputed_file"):
+            self.store.set_meta(key, None)
         self._embeddings = self._index = None
 
     @property
     def index_path(self) -> Path:
         return self.cache_dir / f"index.{self.config.backend}"
 
-    def index(self):  # noqa: ANN201 - textsel.index.VectorIndex
-        """The kNN index over the embeddings, loaded from the cache or built now when missing or stale."""
+    def index(self, *, rebuild: bool = False):  # noqa: ANN201 - textsel.index.VectorIndex
+        """The kNN index over the embeddings: loaded from the cache after verifying its checksums, or built now
+        when missing, stale (other embeddings or backend) or ``rebuild`` is true. One process builds at a time."""
         from textsel.index import build_index, load_index
 
-        if self._index is not None:
+        if self._index is not None and not rebuild:
             return self._index
         vectors = self.embeddings()
         key = {**self.store.get_meta("embeddings"), "backend": self.config.backend}
-        if self.store.get_meta("index") == key and Path(str(self.index_path) + ".json").exists():
-            index = load_index(self.index_path)
-        else:
-            index = build_index(vectors, self.pool.ids, backend=self.config.backend,
-                                show_progress=self.show_progress)
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            index.save(self.index_path)
-            self.store.set_meta("index", key)
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        with cache_lock(self.cache_dir / "index.build.lock", f"the index {self.index_path}"):
+            saved = Path(str(self.index_path) + ".json").exists()
+            if not rebuild and saved and self.store.get_meta("index") == key:
+                index = load_index(self.index_path, vectors_sha256=key["sha256"])
+            else:
+                index = build_index(vectors, self.pool.ids, backend=self.config.backend,
+                                    show_progress=self.show_progress)
+                index.save(self.index_path, vectors_sha256=key["sha256"])
+                self.store.set_meta("index", key)
         self._index = index
         return index
 
@@ -376,7 +438,7 @@ class Project:
                 "parameters": json.loads(str(model.learner.to_arrays()["params"])),
                 "embeddings": model.embeddings, "n_labels": model.n_labels, "label_rows": model.label_rows,
                 "train_seconds": model.train_seconds, "estimated_prevalence": model.estimated_prevalence,
-                "sha256": sha256_file(self.model_path)}
+                "sha256": file_sha256(self.model_path)}
         write_text_atomic(self.model_info_path, json.dumps(info, indent=2) + "\n")
 
     def saved_model(self) -> TrainedModel | None:
@@ -396,7 +458,7 @@ class Project:
                 raise DataError(f"cannot read {self.model_info_path.name}: {error}") from error
             if not isinstance(info, dict) or info.get("format") != self.MODEL_FORMAT:
                 raise DataError(f"{self.model_info_path.name} is not a textsel model description")
-            if not self.model_path.exists() or sha256_file(self.model_path) != info.get("sha256"):
+            if not self.model_path.exists() or file_sha256(self.model_path) != info.get("sha256"):
                 raise DataError(f"{self.model_path.name} does not match the checksum in {self.model_info_path.name}")
             learner = LogisticLearner.load(self.model_path)
             classes = [str(name) for name in learner.classes_]
@@ -436,25 +498,53 @@ def init_project(directory: str | Path, *, data: str, text_col: str = "text", id
                  label_col: str | None = None, format: str | None = None, labels: Sequence[str] | None = None,
                  positive: str | None = None, model: str | None = None, embeddings: str | None = None,
                  backend: str = "hnsw") -> Project:
-    """Create a project folder: check the data loads (and precomputed embeddings fit), then write config and db."""
+    """Create a project folder: check the model loads, the data loads (and precomputed embeddings fit), then write
+    the database (with what the data file and embeddings were) and the config. Nothing is written on failure."""
     directory = Path(directory)
     if (directory / CONFIG_NAME).exists():
         raise StoreError(f"{directory.resolve()} is already a textsel project ({CONFIG_NAME} exists)")
+    if (directory / DB_NAME).exists():
+        raise StoreError(f"{directory.resolve()} already holds a {DB_NAME} (without {CONFIG_NAME}); move it away or "
+                         f"choose another folder")
     source = str(Path(data).resolve()) if Path(data).exists() else data
     config = ProjectConfig(source=source, text_col=text_col, id_col=id_col, label_col=label_col, format=format,
                            labels=list(labels or DEFAULT_LABELS), positive=positive, model=model or DEFAULT_MODEL,
                            precomputed=str(Path(embeddings).resolve()) if embeddings else None, backend=backend)
+    if model is not None:
+        from textsel.embed import check_model_loads
+
+        check_model_loads(model)
     from textsel.data import load_pool
 
     pool = load_pool(config.source, text_col=text_col, id_col=id_col, label_col=label_col, format=format)
+    precomputed = None
     if config.precomputed:
         from textsel.embed import load_embeddings
 
         load_embeddings(config.precomputed, len(pool))
+        precomputed = file_record(config.precomputed)
     directory.mkdir(parents=True, exist_ok=True)
     with Store(directory / DB_NAME, create=True) as store:
         store.set_meta("pool_size", len(pool))
+        _record_pool(store, pool, config.source)
+        if precomputed is not None:
+            store.set_meta("precomputed_file", precomputed)
     write_text_atomic(directory / CONFIG_NAME, config.to_toml())
     project = Project(directory)
     project.__dict__["pool"] = pool
     return project
+
+
+def _data_file_stat(source: str) -> dict | None:
+    """Size and mtime of a data file; None for other sources (a dataset folder or a hub name)."""
+    path = Path(source)
+    if not path.is_file():
+        return None
+    stat = path.stat()
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _record_pool(store: Store, pool, source: str) -> None:  # noqa: ANN001 - textsel.data.Pool
+    """Remember what the project's data is: its row count and fingerprint, and the data file's size and mtime."""
+    store.set_meta("pool", {"rows": len(pool), "fingerprint": pool.fingerprint()})
+    store.set_meta("data_file", _data_file_stat(source))

@@ -113,8 +113,13 @@ class Store:
         self.path = Path(path)
         if not create and not self.path.exists():
             raise StoreError(f"no project database at {self.path}; create the project with `textsel init`")
+        if not create and self.path.stat().st_size == 0:
+            raise StoreError(f"the project database {self.path} is empty (0 bytes), so its labels and rounds are "
+                             f"gone; restore it from a backup (only creating a project makes a new database)")
         try:
             self._connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            if not create:
+                self._check_existing()
             self._connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._connection.execute("PRAGMA journal_mode = WAL")
             self._connection.execute("PRAGMA synchronous = FULL")
@@ -122,6 +127,16 @@ class Store:
             self._migrate()
         except sqlite3.DatabaseError as error:
             raise _store_error(error, self.path) from error
+
+    def _check_existing(self) -> None:
+        """Refuse a database with damaged pages or without textsel's schema before anything writes to it."""
+        problems = [row[0] for row in self._connection.execute("PRAGMA quick_check(2)")]
+        if problems != ["ok"]:
+            found = " ".join(" ".join(problems).replace("*** in database main ***", "").split())
+            raise StoreError(f"the project database {self.path} is damaged ({found}); restore it from a backup")
+        if self.schema_version == 0:
+            raise StoreError(f"{self.path} has no textsel tables (not a project database, or an empty one); "
+                             f"restore the project's database from a backup")
 
     def close(self) -> None:
         self._connection.close()
@@ -156,6 +171,9 @@ class Store:
             raise _store_error(error, self.path) from error
         try:
             yield connection
+        except sqlite3.DatabaseError as error:  # a damaged page found mid-transaction: one clear line
+            _rollback_quietly(connection)
+            raise _store_error(error, self.path) from error
         except BaseException:
             connection.execute("ROLLBACK")
             raise
@@ -327,9 +345,18 @@ def _latest_label(connection: sqlite3.Connection, doc_id: int) -> str | None:
     return row[0] if row else None
 
 
+def _rollback_quietly(connection: sqlite3.Connection) -> None:
+    try:
+        connection.execute("ROLLBACK")
+    except sqlite3.DatabaseError:
+        pass
+
+
 def _store_error(error: sqlite3.DatabaseError, path: Path) -> StoreError:
     message = str(error)
     if "locked" in message or "busy" in message:
         return StoreError(f"the project database {path} is locked by another textsel process "
                           f"(waited {BUSY_TIMEOUT_MS / 1000:g} s); try again when it has finished")
+    if any(sign in message for sign in ("malformed", "not a database", "corrupt")):
+        return StoreError(f"the project database {path} is damaged ({message}); restore it from a backup")
     return StoreError(f"cannot use the project database {path}: {message}")
