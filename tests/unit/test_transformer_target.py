@@ -111,7 +111,7 @@ def test_training_uses_warmup_clipping_and_fp32_on_cpu(tiny_bert: Path) -> None:
     model = tiny_classifier(tiny_bert, epochs=2, batch_size=4, warmup_ratio=0.25, max_grad_norm=0.5)
     model.device_ = torch.device("cpu")
     args = model._training_arguments(10, "unused")
-    assert (args.warmup_steps, args.max_grad_norm, args.lr_scheduler_type.value) == (2, 0.5, "linear")  # 6 steps
+    assert (args.warmup_steps, args.max_grad_norm, args.lr_scheduler_type.value) == (1, 0.5, "linear")  # 6 steps
     assert not args.bf16 and not args.fp16 and args.use_cpu
     model.precision = "bf16"
     with pytest.raises(ConfigError, match="'bf16' only on a GPU"):

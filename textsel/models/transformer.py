@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import tempfile
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +34,22 @@ def default_model_path() -> str:
 
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+@contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """Hugging Face warnings below errors and no progress bars while loading or saving; restored afterwards."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
 SETTINGS_FILE = "textsel_classifier.json"
 
 
@@ -107,7 +123,7 @@ class TransformerClassifier:
 
     def fit(self, texts: Sequence[str], labels: Sequence[Hashable]) -> TransformerClassifier:
         """Fine-tune the checkpoint's weights (restored from memory after the first fit) on ``texts`` and ``labels``."""
-        from transformers import DataCollatorWithPadding, Trainer
+        from transformers import DataCollatorWithPadding, PrinterCallback, ProgressCallback, Trainer
 
         self._check_params()
         targets = start_fit(self, texts, labels)
@@ -116,6 +132,8 @@ class TransformerClassifier:
         with tempfile.TemporaryDirectory(prefix="textsel-trainer-") as scratch:  # Trainer wants a folder; saves none
             trainer = Trainer(model=self.model_, args=self._training_arguments(len(texts), scratch),
                               train_dataset=dataset, data_collator=DataCollatorWithPadding(self.tokenizer_))
+            for callback in (PrinterCallback, ProgressCallback):  # no metrics printed to stdout, no bars
+                trainer.remove_callback(callback)
             result = trainer.train()
         logger.info("fine-tuned on %d texts: training loss %.4f", len(texts), result.training_loss)
         self.model_ = trainer.model.eval()
@@ -135,8 +153,8 @@ class TransformerClassifier:
         steps = self.epochs * -(-n_texts // self.batch_size)
         return TrainingArguments(
             output_dir=output_dir, num_train_epochs=self.epochs, per_device_train_batch_size=self.batch_size,
-            learning_rate=self.learning_rate, lr_scheduler_type="linear", warmup_steps=math.ceil(
-                self.warmup_ratio * steps), max_grad_norm=self.max_grad_norm, bf16=precision == "bf16",
+            learning_rate=self.learning_rate, lr_scheduler_type="linear",
+            warmup_steps=int(self.warmup_ratio * steps), max_grad_norm=self.max_grad_norm, bf16=precision == "bf16",
             fp16=precision == "fp16", seed=self.seed, data_seed=self.seed, use_cpu=not on_gpu,
             save_strategy="no", logging_strategy="no", report_to="none", disable_tqdm=True,
             dataloader_pin_memory=on_gpu)
@@ -158,20 +176,16 @@ class TransformerClassifier:
 
     def _load(self, num_labels: int):  # noqa: ANN202 - (tokenizer, model)
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
-        from transformers.utils import logging as hf_logging
 
         path = self.model_name_or_path or default_model_path()
-        verbosity = hf_logging.get_verbosity()
-        hf_logging.set_verbosity_error()  # "some weights are newly initialized" is expected for a new head
         try:
-            tokenizer = AutoTokenizer.from_pretrained(path)
-            # Fine-tune in float32 whatever the checkpoint stores: AdamW on float16 weights turns to NaN.
-            model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=num_labels).float()
+            with _quiet_transformers():  # "some weights are newly initialized" is expected for a new head
+                tokenizer = AutoTokenizer.from_pretrained(path)
+                # Fine-tune in float32 whatever the checkpoint stores: AdamW on float16 weights turns to NaN.
+                model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=num_labels).float()
         except OSError as error:
             raise ConfigError(f"The 'model_name_or_path' parameter of {type(self).__name__} must name a loadable "
                               f"model. Got {path!r}: {error}") from error
-        finally:
-            hf_logging.set_verbosity(verbosity)
         return tokenizer, model.to(self.device_)
 
     # -- persistence: save_pretrained (safetensors) and a JSON of the classes; never pickle -------------------------
@@ -189,7 +203,7 @@ class TransformerClassifier:
                     "model_name_or_path": self.model_name_or_path}
         import shutil
 
-        with atomic_dir(directory, discard_old=shutil.rmtree) as tmp:
+        with atomic_dir(directory, discard_old=shutil.rmtree) as tmp, _quiet_transformers():
             self.model_.save_pretrained(tmp, safe_serialization=True)
             self.tokenizer_.save_pretrained(tmp)
             (tmp / SETTINGS_FILE).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
@@ -206,8 +220,9 @@ class TransformerClassifier:
                         batch_size=int(settings["batch_size"]), device=device)
             model.classes_ = np.asarray(settings["classes"])
             model.device_ = resolve_device(device)
-            model.tokenizer_ = AutoTokenizer.from_pretrained(directory)
-            network = AutoModelForSequenceClassification.from_pretrained(directory, use_safetensors=True)
+            with _quiet_transformers():
+                model.tokenizer_ = AutoTokenizer.from_pretrained(directory)
+                network = AutoModelForSequenceClassification.from_pretrained(directory, use_safetensors=True)
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise DataError(f"cannot read the saved transformer model: {error}", file=str(directory)) from error
         if network.config.num_labels != max(2, len(model.classes_)):
