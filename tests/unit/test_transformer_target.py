@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from textsel.errors import ConfigError, DataError, NotFittedError
-from textsel.models.transformer import TransformerClassifier, default_model_path
+from textsel.models.transformer import TransformerClassifier, default_model_path, mixed_precision
 
 WORDS = ["good", "great", "love", "bad", "awful", "hate", "it", "the", "product", "is"]
 TEXTS = ["good great product", "awful bad product", "love it", "hate it", "the product is great", "it is awful"]
@@ -134,3 +134,14 @@ def test_saved_model_is_safetensors_and_predicts_the_same(tiny_bert: Path, tmp_p
     torch.save(model.model_.state_dict(), tmp_path / "target" / "pytorch_model.bin")
     with pytest.raises(DataError, match="cannot read the saved transformer model"):
         TransformerClassifier.load(tmp_path / "target", device="cpu")  # pickled weights are never read
+
+
+def test_mixed_precision_is_bf16_on_gpus_that_support_it_else_fp16_and_fp32_on_cpu(monkeypatch) -> None:
+    gpu, cpu = torch.device("cuda"), torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+    assert (mixed_precision("auto", gpu), mixed_precision("auto", cpu), mixed_precision("fp16", gpu)) == (
+        "bf16", "fp32", "fp16")
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: False)
+    assert mixed_precision("auto", gpu) == "fp16" and mixed_precision("fp32", gpu) == "fp32"
+    with pytest.raises(ConfigError, match="'fp16' only on a GPU"):
+        mixed_precision("fp16", cpu)

@@ -53,6 +53,17 @@ def _quiet_transformers() -> Iterator[None]:
 SETTINGS_FILE = "textsel_classifier.json"
 
 
+def mixed_precision(precision: str, device: torch.device) -> str:
+    """The precision to train in: "auto" is bf16 on a GPU that supports it, fp16 on another GPU, fp32 on a CPU."""
+    on_gpu = device.type == "cuda"
+    if precision == "auto":
+        return ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if on_gpu else "fp32"
+    if precision != "fp32" and not on_gpu:
+        raise ConfigError(f"The 'precision' parameter of TransformerClassifier can be {precision!r} only on a GPU; "
+                          f"use 'fp32' or 'auto' on {device.type}.")
+    return precision
+
+
 class _Encoded(torch.utils.data.Dataset):
     """Tokenized texts and their class indices, one dict per text; the collator pads each batch."""
 
@@ -143,13 +154,8 @@ class TransformerClassifier:
     def _training_arguments(self, n_texts: int, output_dir: str):  # noqa: ANN202 - transformers.TrainingArguments
         from transformers import TrainingArguments
 
-        precision = self.precision
         on_gpu = self.device_.type == "cuda"
-        if precision == "auto":
-            precision = ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if on_gpu else "fp32"
-        if precision != "fp32" and not on_gpu:
-            raise ConfigError(f"The 'precision' parameter of {type(self).__name__} can be {precision!r} only on a "
-                              f"GPU; use 'fp32' or 'auto' on {self.device_.type}.")
+        precision = mixed_precision(self.precision, self.device_)
         steps = self.epochs * -(-n_texts // self.batch_size)
         return TrainingArguments(
             output_dir=output_dir, num_train_epochs=self.epochs, per_device_train_batch_size=self.batch_size,
