@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from textsel.errors import ConfigError, DataError, PoolExhaustedError, check_param
-from textsel.learner import LogisticLearner, check_labels
+from textsel.learner import LogisticLearner
 from textsel.strategies import get_strategy, neighbour_density
 
 _CHUNK = 65_536
@@ -41,6 +41,11 @@ class SelectionResult:
         Fitting the learner on the labels.
     density_seconds : float
         Part of ``select_seconds`` spent on information density of documents seen for the first time.
+    candidates : ndarray of int64 or None
+        Every scored candidate id (None when not kept).
+    probabilities : ndarray or None
+        The learner's class probabilities of ``candidates`` (rows in their order), when the strategy read them:
+        e.g. to compare rankings of a proxy and a target on the same round.
     """
 
     ids: np.ndarray
@@ -50,6 +55,8 @@ class SelectionResult:
     select_seconds: float
     train_seconds: float
     density_seconds: float = 0.0
+    candidates: np.ndarray | None = None
+    probabilities: np.ndarray | None = None
 
     @property
     def pool_fraction(self) -> float:
@@ -113,12 +120,18 @@ class RoundEngine:
     density : NeighbourDensity, optional
         Shared density cache for "information-density".
     seed : int, default=0
+        Seeds each round's random choices (from the seed and the number of labels, so one round is repeatable).
+    rng : numpy Generator, optional
+        One random stream for every round instead (e.g. SVP draws its initial subset and all rounds from one).
+    fit_every_round : bool, default=True
+        Fit the learner each round even when the strategy reads no model (random, k-center on embeddings), so
+        it can be evaluated after the round; False fits only when the strategy needs it.
     """
 
     def __init__(self, pool_ids, candidate_pool, *, features=None, texts: Sequence[str] | None = None,
                  strategy: str = "entropy", learner=None, batch_size: int = 100, positive_label=None,
                  classes: Sequence | None = None, index=None, density: NeighbourDensity | None = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, rng: np.random.Generator | None = None, fit_every_round: bool = True) -> None:
         self.pool_ids = pool_ids
         self.candidate_pool = candidate_pool
         self.features = features
@@ -131,6 +144,8 @@ class RoundEngine:
         self.index = index
         self.density = density
         self.seed = seed
+        self.rng = rng
+        self.fit_every_round = fit_every_round
 
     # --- setup ------------------------------------------------------------------------------------------
 
@@ -230,7 +245,8 @@ class RoundEngine:
     def _strategy_inputs(self, positions: np.ndarray, labeled_positions: np.ndarray,
                          n_labels: int) -> tuple[dict, float]:
         """Exactly the inputs the strategy declares it needs (plus a seeded ``rng``), and the density seconds."""
-        needs, inputs = self.strategy_.needs, {"rng": np.random.default_rng([int(self.seed), n_labels])}
+        rng = self.rng if self.rng is not None else np.random.default_rng([int(self.seed), n_labels])
+        needs, inputs = self.strategy_.needs, {"rng": rng}
         if "probabilities" in needs:
             inputs["probabilities"] = self.predict_proba(positions)
         if "positive_column" in needs:
@@ -262,7 +278,8 @@ class RoundEngine:
         self._prepare()
         labeled_ids, values = self._check_labels(labels)
         start = time.perf_counter()
-        self.learner_.fit(self._inputs(self.positions(labeled_ids)), check_labels(values))
+        # Each learner checks its labels: logistic regression needs two classes, SVP's text learners train on one.
+        self.learner_.fit(self._inputs(self.positions(labeled_ids)), values)
         return time.perf_counter() - start
 
     def select_batch(self, labels: Mapping) -> SelectionResult:
@@ -271,7 +288,8 @@ class RoundEngine:
         labeled_ids, values = self._check_labels(labels)
         labeled_positions = self.positions(labeled_ids)
         train_seconds = 0.0
-        trained = self.strategy_.needs_model or self._learner_features or len(np.unique(values)) >= 2
+        trained = self.strategy_.needs_model or self._learner_features or (
+            self.fit_every_round and len(np.unique(values)) >= 2)
         if trained:
             train_seconds = self.fit(labels)
         start = time.perf_counter()
@@ -290,7 +308,8 @@ class RoundEngine:
         return SelectionResult(ids=np.asarray(selected, dtype=np.int64), scores=scores,
                                candidate_pool_size=len(candidates), unlabeled_size=unlabeled,
                                select_seconds=time.perf_counter() - start, train_seconds=train_seconds,
-                               density_seconds=density_seconds)
+                               density_seconds=density_seconds, candidates=candidates,
+                               probabilities=inputs.get("probabilities"))
 
 
 def select_batch(pool_ids, features, labels: Mapping, candidate_pool, strategy: str = "entropy", learner=None,

@@ -200,3 +200,26 @@ def test_old_strategy_names_select_what_the_new_names_select(data, old, new):
     picks = [RoundEngine(ids, SEALSCandidates(index, k=10), features=features, strategy=name, batch_size=5,
                          index=index).select_batch(seed).ids.tolist() for name in (old, new)]
     assert picks[0] == picks[1] and len(picks[0]) == 5
+
+
+def test_one_random_stream_fit_only_when_needed_and_candidate_probabilities(data):
+    ids, features, labels, index = data
+    seed = seed_labels(ids, labels)
+
+    class CountingLearner(LogisticLearner):
+        fits = 0
+
+        def fit(self, features, labels):  # noqa: ANN001, ANN206
+            CountingLearner.fits += 1
+            return super().fit(features, labels)
+
+    picks = [RoundEngine(ids, AllCandidates(), features=features, strategy="random", batch_size=5,
+                         rng=np.random.default_rng(9), learner=CountingLearner(),
+                         fit_every_round=False).select_batch(seed).ids.tolist() for _ in range(2)]
+    assert picks[0] == picks[1] and CountingLearner.fits == 0  # random needs no model: none trained
+    stream = np.random.default_rng(9)
+    engine = RoundEngine(ids, AllCandidates(), features=features, strategy="random", batch_size=5, rng=stream)
+    assert engine.select_batch(seed).ids.tolist() == picks[0]
+    assert engine.select_batch(seed).ids.tolist() != picks[0]  # the next round draws on from the same stream
+    result = RoundEngine(ids, AllCandidates(), features=features, batch_size=5).select_batch(seed)
+    assert result.probabilities.shape == (len(result.candidates), 2) == (len(ids) - len(seed), 2)
