@@ -405,12 +405,22 @@ class Project:
     def model_info_path(self) -> Path:
         return self.cache_dir / "model.json"
 
-    def _weights_path(self, learner: str) -> tuple[Path, Path]:
-        """(what the learner saves to, the file whose SHA-256 model.json records) for a saved learner."""
-        if learner == "logistic":
-            return self.model_path, self.model_path
-        folder = self.cache_dir / f"model-{learner}"
-        return folder, folder / "model.safetensors"
+    def _weights_path(self, learner: str) -> Path:
+        """Where a saved learner's weights live: model.npz, or a folder such as cache/model-transformer/."""
+        return self.model_path if learner == "logistic" else self.cache_dir / f"model-{learner}"
+
+    @staticmethod
+    def _weights_sha256(path: Path) -> str | None:
+        """SHA-256 of a weights file, or of every file's name and SHA-256 in a weights folder; None when missing."""
+        if path.is_file():
+            return sha256_file(path)
+        if not path.is_dir():
+            return None
+        import hashlib
+
+        listing = [[str(file.relative_to(path)), sha256_file(file)] for file in sorted(path.rglob("*"))
+                   if file.is_file()]
+        return hashlib.sha256(json.dumps(listing).encode()).hexdigest()
 
     def _model_source(self, learner: str = "logistic") -> dict:
         """What a saved model must have been trained on to be used now: the embedding model and its vectors, or
@@ -432,13 +442,13 @@ class Project:
         """Weights (model.npz, or save_pretrained's safetensors), then what they are and were trained on (with the
         weights' SHA-256) to model.json."""
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        saved_to, checked = self._weights_path(model.learner_name)
+        saved_to = self._weights_path(model.learner_name)
         model.learner.save(saved_to)
         info = {"format": self.MODEL_FORMAT, "learner": model.learner_name, "classes": model.classes,
                 "parameters": model.parameters,
                 "embeddings": model.embeddings, "n_labels": model.n_labels, "label_rows": model.label_rows,
                 "train_seconds": model.train_seconds, "estimated_prevalence": model.estimated_prevalence,
-                "sha256": sha256_file(checked)}
+                "sha256": self._weights_sha256(saved_to)}
         write_text_atomic(self.model_info_path, json.dumps(info, indent=2) + "\n")
 
     def saved_model(self) -> TrainedModel | None:
@@ -461,13 +471,14 @@ class Project:
             name = info.get("learner", "logistic")
             if name not in SAVED_LEARNERS:
                 raise DataError(f"{self.model_info_path.name} names an unknown learner {name!r}")
-            saved_to, checked = self._weights_path(name)
-            if not checked.exists() or sha256_file(checked) != info.get("sha256"):
-                raise DataError(f"{checked.name} does not match the checksum in {self.model_info_path.name}")
+            saved_to = self._weights_path(name)
+            digest = self._weights_sha256(saved_to)
+            if digest is None or digest != info.get("sha256"):
+                raise DataError(f"{saved_to.name} does not match the checksum in {self.model_info_path.name}")
             learner = type(make_learner(name)).load(saved_to)
             classes = [str(label) for label in learner.classes_]
             if classes != info.get("classes"):
-                raise DataError(f"the classes in {checked.name} differ from {self.model_info_path.name}")
+                raise DataError(f"the classes in {saved_to.name} differ from {self.model_info_path.name}")
             return TrainedModel(learner, classes, int(info["n_labels"]), int(info["label_rows"]),
                                 float(info["train_seconds"]), info.get("estimated_prevalence"), info.get("embeddings"),
                                 name, dict(info.get("parameters") or {}))

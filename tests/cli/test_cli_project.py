@@ -419,6 +419,11 @@ def test_train_a_transformer_target_on_the_labels_and_predict_with_it(project, t
     table = pq.read_table(tmp_path / "preds.parquet").to_pydict()
     assert len(table["id"]) == 120 and set(table["predicted"]) <= {"broken", "fine"}
     np.testing.assert_allclose(np.asarray(table["p_broken"]) + np.asarray(table["p_fine"]), 1.0, rtol=1e-6)
+    config = json.loads((saved / "config.json").read_text())
+    (saved / "config.json").write_text(json.dumps({**config, "num_labels": 5}))  # any file of the folder is checked
+    result = invoke("predict", "--out", tmp_path / "again.parquet", "-p", project)
+    assert result.exit_code == 1 and "corrupt" in result.output and "model-transformer does not match" in result.output
+    assert not (tmp_path / "again.parquet").exists()
 
 
 def test_new_labels_retrain_the_saved_learner_with_its_saved_parameters(project, tmp_path):
