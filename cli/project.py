@@ -190,8 +190,8 @@ def train(
                          "all-MiniLM-L6-v2 on the labeled texts; minutes without a GPU). Selecting with "
                          "`next --learner fasttext` and training the transformer is Selection via Proxy.")]
     = "logistic",
-    epochs: Annotated[int | None, typer.Option("--epochs", help="Training epochs of the transformer target.")]
-    = None,
+    epochs: Annotated[int | None, typer.Option(
+        "--epochs", help="Training epochs of the transformer target (3 when not given).")] = None,
     project_dir: ProjectDir = Path("."),
     quiet: Quiet = False,
 ) -> None:

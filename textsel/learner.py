@@ -26,13 +26,14 @@ _SINGLE_THREAD_MAX_VALUES = 5_000_000  # training sets up to ~13k x 384 fit on o
 
 
 class Learner(Protocol):
-    """fit / predict_proba / classes_, plus the kind of input it reads."""
+    """What every learner offers: ``fit(inputs, labels) -> self``, ``predict_proba(inputs)`` with columns in the
+    order of ``classes_``, and ``input``, the kind of inputs it reads ("embeddings" rows or "texts")."""
 
     input: str
 
-    def fit(self, features, labels) -> Learner: ...
+    def fit(self, inputs, labels) -> Learner: ...
 
-    def predict_proba(self, features) -> np.ndarray: ...
+    def predict_proba(self, inputs) -> np.ndarray: ...
 
     @property
     def classes_(self) -> np.ndarray: ...
