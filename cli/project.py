@@ -189,14 +189,34 @@ def export(
 
 
 @app.command()
-def train(project_dir: ProjectDir = Path("."), quiet: Quiet = False) -> None:
-    """Train the classifier on every label and estimate the rare class's prevalence."""
+def train(
+    target: Annotated[str, typer.Option(
+        "--target", help="The model to train: logistic (on the embeddings, seconds) or transformer (fine-tunes "
+                         "all-MiniLM-L6-v2 on the labeled texts; minutes without a GPU). Selecting with "
+                         "`next --learner fasttext` and training the transformer is Selection via Proxy.")]
+    = "logistic",
+    epochs: Annotated[int | None, typer.Option(
+        "--epochs", help="Training epochs of the transformer target (3 when not given).")] = None,
+    project_dir: ProjectDir = Path("."),
+    quiet: Quiet = False,
+) -> None:
+    """Train the classifier on every label, save it, and estimate the rare class's prevalence.
+
+    Examples: `textsel train`; `textsel train --target transformer --epochs 1`.
+    """
+    from textsel.project import SAVED_LEARNERS
+
+    if target not in SAVED_LEARNERS:
+        raise typer.BadParameter(f"must be one of {', '.join(SAVED_LEARNERS)}; got {target!r}", param_hint="--target")
+    if epochs is not None and (target != "transformer" or epochs < 1):
+        raise typer.BadParameter("takes an int >= 1, with --target transformer", param_hint="--epochs")
     with open_project(project_dir, quiet=quiet) as project, project.lock():
-        model = project.train()
+        model = project.train(target, **({} if epochs is None else {"epochs": epochs}))
     prevalence = ("n/a" if model.estimated_prevalence is None
                   else f"{model.estimated_prevalence:.2%} of the pool predicted {safe(project.config.positive)}")
-    console.print(f"Trained on {model.n_labels} labels ({safe(', '.join(model.classes))}) in "
-                  f"{model.train_seconds:.2f} s. Estimated prevalence: {prevalence}.")
+    console.print(f"Trained the {model.learner_name} model on {model.n_labels} labels "
+                  f"({safe(', '.join(model.classes))}) in {model.train_seconds:.2f} s. "
+                  f"Estimated prevalence: {prevalence}.")
 
 
 @app.command()

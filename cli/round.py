@@ -15,8 +15,12 @@ from textsel.cli.project import ProjectDir, Quiet, console, open_project
 @app.command("next")
 def next_batch(
     n: Annotated[int, typer.Option("--n", "-n", help="How many texts to select.")] = 20,
-    strategy: Annotated[str, typer.Option("--strategy", "-s", help="maxent, mlp, id, least-confidence, margin, "
-                                                                   "random or kcenter.")] = "maxent",
+    strategy: Annotated[str, typer.Option(
+        "--strategy", "-s", help="entropy, most-likely-positive, information-density, least-confidence, margin, "
+                                 "random or k-center (old names maxent, mlp, id, kcenter still work).")] = "entropy",
+    learner: Annotated[str, typer.Option(
+        "--learner", help="The model that scores candidates: logistic (on the embeddings), fasttext (the SVP proxy, "
+                          "on the texts), transformer or vdcnn (slow without a GPU).")] = "logistic",
     pool: Annotated[str, typer.Option("--pool", help="Candidate pool: seals (kNN of labeled texts) or all.")]
     = "seals",
     seed: Annotated[int, typer.Option("--seed", help="Seed for random choices (recorded with the round).")] = 0,
@@ -32,16 +36,20 @@ def next_batch(
     """Select the next batch with a strategy over a candidate pool, record the round, and print it.
 
     While the last round still has texts to label, show those again instead (no new round).
+
+    Examples: `textsel next -n 20`; `textsel next --strategy most-likely-positive --pool all`;
+    `textsel next --learner fasttext` (select with the fastText proxy; then `textsel train --target transformer`).
     """
     from textsel.export import OutputExistsError, check_output, write_batch
     from textsel.project import Project
+    from textsel.strategies import canonical_strategy
 
     if out is not None:
         try:  # refuses the project folder, an existing folder, and an existing file without --force
             check_output(out, force=force, project_dir=project_dir)
         except OutputExistsError as error:
             raise typer.BadParameter(f"{error}; pass --force to overwrite it", param_hint="--out") from error
-    Project.check_round_params(n, strategy, pool)  # every argument is checked before anything is written
+    Project.check_round_params(n, strategy, pool, learner)  # every argument is checked before anything is written
     with open_project(project_dir, quiet=quiet) as project, project.lock():
         round_id, pending = project.store.pending()
         if pending and not discard_pending:
@@ -50,7 +58,7 @@ def next_batch(
             round_scores = [scores[doc_id] for doc_id in ids]
         else:
             round_id, result = project.next_batch(n, strategy=strategy, candidate_pool=pool, seed=seed,
-                                                  discard_pending=discard_pending)
+                                                  discard_pending=discard_pending, learner=learner)
             ids = result.ids.tolist()
             round_scores = [None] * len(ids) if result.scores is None else [float(score) for score in result.scores]
         texts = project.texts(ids)
@@ -62,8 +70,8 @@ def next_batch(
         title = (f"Round {round_id} is not finished: {len(ids)} texts still to label (no new round selected; "
                  f"--discard-pending drops them)")
     else:
-        title = (f"Round {round_id}: {strategy} over the {pool} pool ({result.candidate_pool_size:,} candidates, "
-                 f"{result.pool_fraction:.1%} of the unlabeled pool)")
+        title = (f"Round {round_id}: {canonical_strategy(strategy)} with the {learner} learner over the {pool} pool "
+                 f"({result.candidate_pool_size:,} candidates, {result.pool_fraction:.1%} of the unlabeled pool)")
     table = Table("#", "id", "score", "text", title=title)
     for rank, record in enumerate(records, start=1):
         table.add_row(str(rank), str(record["id"]), "" if record["score"] is None else f"{record['score']:.3f}",

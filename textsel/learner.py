@@ -1,14 +1,17 @@
-"""Learners that score candidates: logistic regression on embeddings, and the protocol other learners follow.
+"""Learners that score candidates: the protocol, logistic regression on embeddings, and the registry by name.
 
 A learner says which input it reads through its ``input`` attribute: "embeddings" (rows of the embedding
-matrix) or "texts" (raw strings, e.g. the fastText proxy in :mod:`textsel.proxy`). The round engine passes
-whichever it asks for, so any learner can drive SEALS.
+matrix) or "texts" (raw strings: the fastText proxy in :mod:`textsel.proxy`, the targets in
+:mod:`textsel.models`). The round engine passes whichever it asks for, so any learner can drive SEALS, and
+Selection via Proxy is "select with the fastText learner, train the transformer learner" in the same loop.
 """
 
 from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -16,20 +19,21 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from textsel._atomic import atomic_path
-from textsel.errors import DataError, NotFittedError, check_param
+from textsel.errors import ConfigError, DataError, NotFittedError, check_param
 
 INPUTS = ("embeddings", "texts")
 _SINGLE_THREAD_MAX_VALUES = 5_000_000  # training sets up to ~13k x 384 fit on one BLAS thread
 
 
 class Learner(Protocol):
-    """fit / predict_proba / classes_, plus the kind of input it reads."""
+    """What every learner offers: ``fit(inputs, labels) -> self``, ``predict_proba(inputs)`` with columns in the
+    order of ``classes_``, and ``input``, the kind of inputs it reads ("embeddings" rows or "texts")."""
 
     input: str
 
-    def fit(self, features, labels) -> Learner: ...
+    def fit(self, inputs, labels) -> Learner: ...
 
-    def predict_proba(self, features) -> np.ndarray: ...
+    def predict_proba(self, inputs) -> np.ndarray: ...
 
     @property
     def classes_(self) -> np.ndarray: ...
@@ -172,11 +176,76 @@ class LogisticLearner:
             raise DataError(str(error), file=str(path)) from error
 
 
-def make_learner(name: str = "logistic", *, C: float = 1.0):
-    """Build a learner by name: "logistic" (embeddings) or "fasttext" (the texts proxy in textsel.proxy)."""
-    check_param("make_learner", "name", name, name in ("logistic", "fasttext"), "'logistic' or 'fasttext'")
-    if name == "logistic":
-        return LogisticLearner(C=C)
-    from textsel.proxy import FastTextProxy  # written alongside; imported lazily (it needs fasttext)
+# --- registry: learners by name, each declaring whether it reads embeddings or texts --------------------------
 
-    return FastTextProxy()
+@dataclass(frozen=True)
+class LearnerSpec:
+    """A registered learner: how to build one and which input it reads ("embeddings" or "texts")."""
+
+    name: str
+    input: str
+    factory: Callable[..., Learner]
+    description: str = ""
+
+
+def _fasttext(**params) -> Learner:
+    from textsel.proxy import FastTextProxy  # imported on use: fastText loads only when asked for
+
+    return FastTextProxy(**params)
+
+
+def _transformer(**params) -> Learner:
+    from textsel.models.transformer import TransformerClassifier  # torch and transformers load only when asked for
+
+    return TransformerClassifier(**params)
+
+
+def _vdcnn(**params) -> Learner:
+    from textsel.models.vdcnn import VDCNNClassifier
+
+    return VDCNNClassifier(**params)
+
+
+LEARNERS: dict[str, LearnerSpec] = {}
+"""Name -> :class:`LearnerSpec`; add one with :func:`register_learner`."""
+
+
+def register_learner(name: str, factory: Callable[..., Learner], *, input: str, description: str = "") -> LearnerSpec:
+    """Add (or replace) a learner under ``name``; ``input`` says what it reads: "embeddings" or "texts"."""
+    check_param("register_learner", "input", input, input in INPUTS, f"one of {INPUTS}")
+    LEARNERS[name] = LearnerSpec(name, input, factory, description)
+    return LEARNERS[name]
+
+
+register_learner("logistic", LogisticLearner, input="embeddings",
+                 description="logistic regression on the embeddings (SEALS; fast, the default)")
+register_learner("fasttext", _fasttext, input="texts",
+                 description="a small fastText classifier on the texts (the SVP proxy; trains in seconds)")
+register_learner("transformer", _transformer, input="texts",
+                 description="a fine-tuned Hugging Face transformer on the texts (the accurate, expensive target)")
+register_learner("vdcnn", _vdcnn, input="texts", description="a character-level CNN on the texts (an SVP target)")
+
+
+def learner_spec(name: str) -> LearnerSpec:
+    """The registered learner ``name``, or ConfigError listing the names."""
+    if name not in LEARNERS:
+        raise ConfigError(f"The 'learner' parameter must be one of {sorted(LEARNERS)}. Got {name!r}.")
+    return LEARNERS[name]
+
+
+def make_learner(name: str = "logistic", *, C: float | None = None, **params) -> Learner:
+    """Build a registered learner by name with its parameters (see :data:`LEARNERS`).
+
+    ``C`` is the logistic learner's regularisation; other learners accept it only at its default (1.0), so a
+    caller can pass one C whatever learner it builds. Unknown parameters raise ConfigError.
+    """
+    spec = learner_spec(name)
+    if C is not None:
+        if name == "logistic":
+            params["C"] = C
+        elif C != 1.0:
+            raise ConfigError(f"The 'C' parameter applies only to the logistic learner, not {name!r}. Got {C!r}.")
+    try:
+        return spec.factory(**params)  # constructors only store their parameters: a TypeError is a bad name
+    except TypeError as error:
+        raise ConfigError(f"learner {name!r} does not take these parameters: {error}") from error

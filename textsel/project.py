@@ -35,6 +35,9 @@ from textsel.project_config import (
 )
 from textsel.store import Store
 
+SAVED_LEARNERS = ("logistic", "transformer")  # learners a project can train, save (no pickle) and load
+_FEATURE_INPUTS = frozenset({"features", "labeled_features"})  # strategy inputs read from the embeddings
+
 if TYPE_CHECKING:
     from textsel.rounds import SelectionResult
     from textsel.status import ProjectStatus
@@ -59,7 +62,9 @@ class TrainedModel:
     label_rows: int
     train_seconds: float
     estimated_prevalence: float | None
-    embeddings: dict | None = None  # the embedding model, pool fingerprint and dimension it was trained on
+    embeddings: dict | None = None  # what it was trained on: embedding model, pool fingerprint, dimension
+    learner_name: str = "logistic"  # the name in textsel.learner.LEARNERS
+    parameters: dict | None = None  # the learner's constructor parameters, to retrain it alike
 
 
 class _ExcludingCandidates:
@@ -340,9 +345,11 @@ class Project:
     # -- rounds and the model --------------------------------------------------------------------------------
 
     @staticmethod
-    def check_round_params(n: int, strategy: str, candidate_pool: str) -> None:
-        """Raise ConfigError for a batch size, strategy or candidate pool a round cannot use (before any work)."""
+    def check_round_params(n: int, strategy: str, candidate_pool: str, learner: str = "logistic") -> None:
+        """Raise ConfigError for a batch size, strategy, candidate pool or learner a round cannot use (before any
+        work)."""
         from textsel.candidates import POOLS
+        from textsel.learner import learner_spec
         from textsel.strategies import get_strategy
 
         check_param("Project.next_batch", "n", n, isinstance(n, int) and not isinstance(n, bool) and n >= 1,
@@ -350,10 +357,16 @@ class Project:
         get_strategy(strategy)
         check_param("Project.next_batch", "candidate_pool", candidate_pool, candidate_pool in POOLS,
                     f"one of {POOLS}")
+        learner_spec(learner)
 
-    def next_batch(self, n: int = 20, *, strategy: str = "maxent", candidate_pool: str = "seals",
-                   seed: int = 0, discard_pending: bool = False) -> tuple[int, SelectionResult]:
+    def next_batch(self, n: int = 20, *, strategy: str = "entropy", candidate_pool: str = "seals",
+                   seed: int = 0, discard_pending: bool = False,
+                   learner: str = "logistic") -> tuple[int, SelectionResult]:
         """Select the next ``n`` texts with the round engine and record the round; return (round id, result).
+
+        ``learner`` names the model that scores the candidates (see :data:`textsel.learner.LEARNERS`): the
+        default logistic regression on the embeddings, or e.g. the fastText proxy on the texts, which is
+        Selection via Proxy's selector. The round records the strategy under its canonical name.
 
         While the latest round still has texts to label this raises StoreError, unless ``discard_pending``: then
         those texts are recorded as discarded (after the new batch is selected, so a failed selection changes
@@ -361,46 +374,74 @@ class Project:
         pending), so each text appears in at most one round.
         """
         from textsel.candidates import make_candidate_pool
+        from textsel.learner import learner_spec
         from textsel.rounds import select_batch
+        from textsel.strategies import get_strategy
 
-        self.check_round_params(n, strategy, candidate_pool)
+        self.check_round_params(n, strategy, candidate_pool, learner)
         pending_round, pending = self.store.pending()
         if pending and not discard_pending:
             raise StoreError(f"round {pending_round} still has {len(pending)} texts to label; label them first, "
                              f"or discard them to select a new batch")
-        features = self.embeddings()
-        needs_index = candidate_pool == "seals" or strategy == "id"
+        needs, reads = get_strategy(strategy).needs, learner_spec(learner).input
+        needs_index = candidate_pool == "seals" or "density" in needs
+        features = self.embeddings() if reads == "embeddings" or needs_index or needs & _FEATURE_INPUTS else None
         index = self.index() if needs_index else None
         labels = self.store.current_labels()
         selected_before = np.fromiter(self.store.selected_ids(), dtype=np.int64)
         pool = _ExcludingCandidates(make_candidate_pool(candidate_pool, index=index, k=self.config.k, seed=seed),
                                     selected_before)
         result = select_batch(self.pool.ids, features, labels, pool, strategy=strategy, batch_size=n, seed=seed,
+                              learner=self._learner(learner, seed), texts=self.pool.texts if reads == "texts" else None,
                               positive_label=self.config.positive, classes=self.config.labels, index=index)
-        params = {"n": n, "candidate_pool": candidate_pool, "k": self.config.k, "learner": "logistic",
+        params = {"n": n, "candidate_pool": candidate_pool, "k": self.config.k, "learner": learner,
                   "model": self.config.model, "labels_used": len(labels),
                   "excluded_selected_before": len(selected_before)}
         if pending:
             self.store.discard_pending()
         round_id = self.store.add_round(
-            strategy=strategy, params=params, seed=seed, doc_ids=result.ids.tolist(),
+            strategy=get_strategy(strategy).name, params=params, seed=seed, doc_ids=result.ids.tolist(),
             scores=None if result.scores is None else np.asarray(result.scores, dtype=float).tolist(),
             pool_size=len(self.pool), candidate_pool_size=result.candidate_pool_size,
             select_seconds=result.select_seconds, train_seconds=result.train_seconds)
         return round_id, result
 
-    def _engine(self):  # noqa: ANN202 - textsel.rounds.RoundEngine
+    @staticmethod
+    def _learner(name: str, seed: int = 0, **params):  # noqa: ANN205 - a textsel.learner.Learner
+        """A registered learner for this project's rounds: seeded, and repeatable where the learner allows it."""
+        from textsel.learner import make_learner
+
+        if name != "logistic":
+            params.setdefault("seed", seed)
+        if name == "fasttext":
+            params.setdefault("threads", 1)  # fastText is repeatable only on one thread
+        return make_learner(name, **params)
+
+    def _engine(self, learner: str = "logistic", **params):  # noqa: ANN202 - textsel.rounds.RoundEngine
+        """A round engine over the whole pool with the named learner, given the embeddings or texts it reads."""
         from textsel.candidates import AllCandidates
+        from textsel.learner import learner_spec
         from textsel.rounds import RoundEngine
 
-        return RoundEngine(self.pool.ids, AllCandidates(), features=self.embeddings(),
-                           positive_label=self.config.positive, classes=self.config.labels)
+        reads = learner_spec(learner).input
+        return RoundEngine(self.pool.ids, AllCandidates(),
+                           features=self.embeddings() if reads == "embeddings" else None,
+                           texts=self.pool.texts if reads == "texts" else None,
+                           learner=self._learner(learner, **params), positive_label=self.config.positive,
+                           classes=self.config.labels)
 
-    def train(self) -> TrainedModel:
-        """Fit the learner on every label, save it, and estimate prevalence as the share predicted positive."""
+    def train(self, target: str = "logistic", **params) -> TrainedModel:
+        """Fit the named learner on every label, save it, and estimate prevalence as the share predicted positive.
+
+        ``target`` is a learner in :data:`textsel.learner.LEARNERS` that can be saved: "logistic" (the default,
+        on the embeddings) or "transformer" (a Hugging Face model fine-tuned on the labeled texts, saved as
+        safetensors). Selecting with a cheap learner and training an expensive target on the labels is Selection
+        via Proxy. ``params`` go to the learner (e.g. ``epochs=1``).
+        """
+        check_param("Project.train", "target", target, target in SAVED_LEARNERS, f"one of {SAVED_LEARNERS}")
         labels = self.store.current_labels()
         label_rows = self.store.label_count()
-        engine = self._engine()
+        engine = self._engine(target, **params)
         seconds = engine.fit(labels)
         probabilities = engine.predict_proba(np.arange(len(self.pool)))
         classes = [str(name) for name in engine.learner_.classes_]
@@ -409,7 +450,7 @@ class Project:
         prevalence = (float(np.mean(probabilities.argmax(axis=1) == classes.index(self.config.positive)))
                       if self.config.positive in classes else None)
         model = TrainedModel(engine.learner_, classes, len(labels), label_rows, seconds, prevalence,
-                             self._model_source())
+                             self._model_source(target), target, self._learner_parameters(engine.learner_))
         self._save_model(model)
         self.store.set_meta("estimated_prevalence", prevalence)
         return model
@@ -418,27 +459,58 @@ class Project:
 
     @property
     def model_path(self) -> Path:
-        """The saved model's weights: plain arrays (.npz, read without pickle); ``model_info_path`` describes them."""
+        """The saved logistic model's weights: plain arrays (.npz, read without pickle); ``model_info_path``
+        describes them. A transformer target is saved to ``cache/model-transformer/`` instead."""
         return self.cache_dir / "model.npz"
 
     @property
     def model_info_path(self) -> Path:
         return self.cache_dir / "model.json"
 
-    def _model_source(self) -> dict:
-        """What a saved model must have been trained on to be used now: the embedding model and its vectors."""
+    def _weights_path(self, learner: str) -> Path:
+        """Where a saved learner's weights live: model.npz, or a folder such as cache/model-transformer/."""
+        return self.model_path if learner == "logistic" else self.cache_dir / f"model-{learner}"
+
+    @staticmethod
+    def _weights_sha256(path: Path) -> str | None:
+        """SHA-256 of a weights file, or of every file's name and SHA-256 in a weights folder; None when missing."""
+        if path.is_file():
+            return file_sha256(path)
+        if not path.is_dir():
+            return None
+        import hashlib
+
+        listing = [[str(file.relative_to(path)), file_sha256(file)] for file in sorted(path.rglob("*"))
+                   if file.is_file()]
+        return hashlib.sha256(json.dumps(listing).encode()).hexdigest()
+
+    def _model_source(self, learner: str = "logistic") -> dict:
+        """What a saved model must have been trained on to be used now: the embedding model and its vectors, or
+        (for a learner on texts) the pool's texts."""
+        from textsel.learner import learner_spec
+
+        if learner_spec(learner).input == "texts":
+            return {"texts": self.pool.fingerprint()}
         recorded = self.store.get_meta("embeddings") or {}
         return {"model": self.config.model, "fingerprint": recorded.get("fingerprint"), "dim": recorded.get("dim")}
 
+    @staticmethod
+    def _learner_parameters(learner) -> dict:  # noqa: ANN001 - a fitted learner
+        """Its constructor parameters (public attributes without a trailing underscore), to retrain it alike."""
+        return {name: value for name, value in vars(learner).items() if not name.startswith("_")
+                and not name.endswith("_") and isinstance(value, str | int | float | bool | type(None))}
+
     def _save_model(self, model: TrainedModel) -> None:
-        """Weights to model.npz, then what they are and were trained on (with the weights' SHA-256) to model.json."""
+        """Weights (model.npz, or save_pretrained's safetensors), then what they are and were trained on (with the
+        weights' SHA-256) to model.json."""
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        model.learner.save(self.model_path)
-        info = {"format": self.MODEL_FORMAT, "learner": "logistic", "classes": model.classes,
-                "parameters": json.loads(str(model.learner.to_arrays()["params"])),
+        saved_to = self._weights_path(model.learner_name)
+        model.learner.save(saved_to)
+        info = {"format": self.MODEL_FORMAT, "learner": model.learner_name, "classes": model.classes,
+                "parameters": model.parameters,
                 "embeddings": model.embeddings, "n_labels": model.n_labels, "label_rows": model.label_rows,
                 "train_seconds": model.train_seconds, "estimated_prevalence": model.estimated_prevalence,
-                "sha256": file_sha256(self.model_path)}
+                "sha256": self._weights_sha256(saved_to)}
         write_text_atomic(self.model_info_path, json.dumps(info, indent=2) + "\n")
 
     def saved_model(self) -> TrainedModel | None:
@@ -449,7 +521,7 @@ class Project:
         """
         if not self.model_info_path.exists():  # never trained, or a save cut short before its description
             return None
-        from textsel.learner import LogisticLearner
+        from textsel.learner import make_learner
 
         try:
             try:
@@ -458,26 +530,41 @@ class Project:
                 raise DataError(f"cannot read {self.model_info_path.name}: {error}") from error
             if not isinstance(info, dict) or info.get("format") != self.MODEL_FORMAT:
                 raise DataError(f"{self.model_info_path.name} is not a textsel model description")
-            if not self.model_path.exists() or file_sha256(self.model_path) != info.get("sha256"):
-                raise DataError(f"{self.model_path.name} does not match the checksum in {self.model_info_path.name}")
-            learner = LogisticLearner.load(self.model_path)
-            classes = [str(name) for name in learner.classes_]
+            name = info.get("learner", "logistic")
+            if name not in SAVED_LEARNERS:
+                raise DataError(f"{self.model_info_path.name} names an unknown learner {name!r}")
+            saved_to = self._weights_path(name)
+            digest = self._weights_sha256(saved_to)
+            if digest is None or digest != info.get("sha256"):
+                raise DataError(f"{saved_to.name} does not match the checksum in {self.model_info_path.name}")
+            learner = type(make_learner(name)).load(saved_to)
+            classes = [str(label) for label in learner.classes_]
             if classes != info.get("classes"):
-                raise DataError(f"the classes in {self.model_path.name} differ from {self.model_info_path.name}")
+                raise DataError(f"the classes in {saved_to.name} differ from {self.model_info_path.name}")
             return TrainedModel(learner, classes, int(info["n_labels"]), int(info["label_rows"]),
-                                float(info["train_seconds"]), info.get("estimated_prevalence"), info.get("embeddings"))
+                                float(info["train_seconds"]), info.get("estimated_prevalence"), info.get("embeddings"),
+                                name, dict(info.get("parameters") or {}))
         except (DataError, KeyError, TypeError, ValueError) as error:
             raise DataError(f"the saved model in {self.cache_dir} is corrupt ({error}); retrain the model to "
                             f"replace it") from error
 
     def trained_model(self) -> TrainedModel:
-        """The saved model, retrained first when labels or embeddings changed since it was trained."""
-        self.embeddings()  # records which vectors the model is checked against
+        """The saved model, retrained first (the same learner, the same parameters) when labels or the data it
+        was trained on changed since."""
         model = self.saved_model()
-        if (model is not None and model.label_rows == self.store.label_count()
-                and model.embeddings == self._model_source()):
-            return model
-        return self.train()
+        name = model.learner_name if model is not None else "logistic"
+        if model is not None and model.label_rows == self.store.label_count():
+            if name == "logistic":
+                self.embeddings()  # records which vectors the model is checked against
+            if model.embeddings == self._model_source(name):
+                return model
+        return self.train(name, **(model.parameters if model is not None else {}))
+
+    def _model_inputs(self, learner, start: int, stop: int):  # noqa: ANN001, ANN202 - a learner; rows it reads
+        """Pool rows ``start:stop`` as the learner reads them: embedding rows or texts."""
+        if getattr(learner, "input", "embeddings") == "texts":
+            return self.pool.texts[start:stop]
+        return self.embeddings()[start:stop]
 
     def predict(self, out: str | Path) -> int:
         """Write id, predicted label and one probability column per class for every text to a Parquet file."""
@@ -485,7 +572,7 @@ class Project:
         import pyarrow.parquet as pq
 
         model = self.trained_model()
-        probabilities = np.vstack([model.learner.predict_proba(self.embeddings()[start:start + 65_536])
+        probabilities = np.vstack([model.learner.predict_proba(self._model_inputs(model.learner, start, start + 65_536))
                                    for start in range(0, len(self.pool), 65_536)])
         columns = {"id": self.pool.ids,
                    "predicted": np.asarray(model.classes, dtype=object)[probabilities.argmax(axis=1)].astype(str)}

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from textsel.errors import ConfigError, DataError, PoolExhaustedError, check_param
-from textsel.learner import LogisticLearner, check_labels
-from textsel.strategies import NEEDS_PROBABILITIES, get_strategy, neighbour_density
+from textsel.learner import LogisticLearner
+from textsel.strategies import get_strategy, neighbour_density
 
 _CHUNK = 65_536
 
@@ -30,7 +30,7 @@ class SelectionResult:
     ids : ndarray of int64
         Selected document ids, best first.
     scores : ndarray or None
-        Their strategy scores (None for random and kcenter).
+        Their strategy scores (None for random and k-center).
     candidate_pool_size : int
         How many unlabeled documents were scored.
     unlabeled_size : int
@@ -41,6 +41,11 @@ class SelectionResult:
         Fitting the learner on the labels.
     density_seconds : float
         Part of ``select_seconds`` spent on information density of documents seen for the first time.
+    candidates : ndarray of int64 or None
+        Every scored candidate id (None when not kept).
+    probabilities : ndarray or None
+        The learner's class probabilities of ``candidates`` (rows in their order), when the strategy read them:
+        e.g. to compare rankings of a proxy and a target on the same round.
     """
 
     ids: np.ndarray
@@ -50,6 +55,8 @@ class SelectionResult:
     select_seconds: float
     train_seconds: float
     density_seconds: float = 0.0
+    candidates: np.ndarray | None = None
+    probabilities: np.ndarray | None = None
 
     @property
     def pool_fraction(self) -> float:
@@ -94,29 +101,37 @@ class RoundEngine:
         Document ids of the unlabeled pool (test documents excluded).
     candidate_pool : AllCandidates, SEALSCandidates or RandomCandidates
     features : array, shape (n, dim), optional
-        Embeddings row-aligned with ``pool_ids`` (needed by embedding learners, kcenter and id).
+        Embeddings row-aligned with ``pool_ids`` (needed by embedding learners, k-center and information-density).
     texts : list of str, optional
         Texts row-aligned with ``pool_ids`` (needed by text learners such as the fastText proxy).
-    strategy : str, default="maxent"
-        A name in :data:`textsel.strategies.STRATEGIES`.
+    strategy : str, default="entropy"
+        A name (or old alias) in :data:`textsel.strategies.STRATEGIES`. The engine hands the strategy exactly the
+        inputs it declares (probabilities, the positive column, density, features), so it knows no names.
     learner : Learner, optional
         Defaults to ``LogisticLearner()``.
     batch_size : int, default=100
     positive_label : optional
-        The rare class (for "mlp" and for binary metrics); defaults to 1/True when the labels are binary 0/1.
+        The rare class (for "most-likely-positive" and for binary metrics); defaults to 1/True when the labels
+        are binary 0/1.
     classes : sequence, optional
         The allowed labels; any other label raises DataError.
     index : optional
-        Needed by "id" (information density through the index) unless ``density`` is given.
+        Needed by "information-density" (density through the index) unless ``density`` is given.
     density : NeighbourDensity, optional
-        Shared density cache for "id".
+        Shared density cache for "information-density".
     seed : int, default=0
+        Seeds each round's random choices (from the seed and the number of labels, so one round is repeatable).
+    rng : numpy Generator, optional
+        One random stream for every round instead (e.g. SVP draws its initial subset and all rounds from one).
+    fit_every_round : bool, default=True
+        Fit the learner each round even when the strategy reads no model (random, k-center on embeddings), so
+        it can be evaluated after the round; False fits only when the strategy needs it.
     """
 
     def __init__(self, pool_ids, candidate_pool, *, features=None, texts: Sequence[str] | None = None,
-                 strategy: str = "maxent", learner=None, batch_size: int = 100, positive_label=None,
+                 strategy: str = "entropy", learner=None, batch_size: int = 100, positive_label=None,
                  classes: Sequence | None = None, index=None, density: NeighbourDensity | None = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, rng: np.random.Generator | None = None, fit_every_round: bool = True) -> None:
         self.pool_ids = pool_ids
         self.candidate_pool = candidate_pool
         self.features = features
@@ -129,28 +144,35 @@ class RoundEngine:
         self.index = index
         self.density = density
         self.seed = seed
+        self.rng = rng
+        self.fit_every_round = fit_every_round
 
     # --- setup ------------------------------------------------------------------------------------------
 
     def _prepare(self) -> None:
         if hasattr(self, "ids_"):
             return
-        get_strategy(self.strategy)
+        self.strategy_ = get_strategy(self.strategy)
         check_param("RoundEngine", "batch_size", self.batch_size,
                     isinstance(self.batch_size, int | np.integer) and self.batch_size >= 1, "an int >= 1")
         ids = np.asarray(self.pool_ids, dtype=np.int64)
         if len(np.unique(ids)) != len(ids):
             raise DataError("pool ids must be unique", column="id")
         self.learner_ = self.learner if self.learner is not None else LogisticLearner()
-        needs = getattr(self.learner_, "input", "embeddings")
-        if needs == "embeddings" or self.strategy in ("kcenter", "id"):
+        reads_texts = getattr(self.learner_, "input", "embeddings") == "texts"
+        needs = self.strategy_.needs
+        # Feature vectors for k-center come from the embeddings, or from a text learner's own representation.
+        learner_features = reads_texts and self.features is None and hasattr(self.learner_, "features")
+        if not reads_texts or "density" in needs or ("features" in needs and not learner_features):
             self._check_aligned(self.features, "features", len(ids))
-        if needs == "texts":
+        if reads_texts:
             self._check_aligned(self.texts, "texts", len(ids))
-        if self.strategy == "id" and self.density is None:
+        if "density" in needs and self.density is None:
             if self.index is None:
-                raise ConfigError("The 'id' strategy needs an index (or a NeighbourDensity) to compute density.")
+                raise ConfigError(f"The {self.strategy_.name!r} strategy needs an index (or a NeighbourDensity) to "
+                                  f"compute density.")
             self.density = NeighbourDensity(self.index)
+        self._learner_features = learner_features and bool({"features", "labeled_features"} & needs)
         self._sorted = bool(len(ids) < 2 or (ids[1:] > ids[:-1]).all())
         self._order = None if self._sorted else np.argsort(ids, kind="stable")
         self.ids_ = ids
@@ -206,12 +228,39 @@ class RoundEngine:
         if positive is None and len(classes) == 2 and set(classes) <= {0, 1}:
             positive = 1
         if positive is None:
-            if self.strategy == "mlp":
-                raise ConfigError("The 'mlp' strategy needs 'positive_label' (which class to search for).")
+            if "positive_column" in self.strategy_.needs:
+                raise ConfigError(f"The {self.strategy_.name!r} strategy needs 'positive_label' (which class to "
+                                  f"search for).")
             return None
         if positive not in classes:
             raise DataError(f"positive label {positive!r} is not among the labeled classes {classes}")
         return classes.index(positive)
+
+    def _feature_rows(self, positions: np.ndarray) -> np.ndarray:
+        """Feature vectors of pool rows: the embeddings, or the fitted text learner's representation."""
+        if self._learner_features:
+            return np.asarray(self.learner_.features([self.texts[i] for i in positions]), dtype=np.float32)
+        return np.asarray(self.features[positions], dtype=np.float32)
+
+    def _strategy_inputs(self, positions: np.ndarray, labeled_positions: np.ndarray,
+                         n_labels: int) -> tuple[dict, float]:
+        """Exactly the inputs the strategy declares it needs (plus a seeded ``rng``), and the density seconds."""
+        rng = self.rng if self.rng is not None else np.random.default_rng([int(self.seed), n_labels])
+        needs, inputs = self.strategy_.needs, {"rng": rng}
+        if "probabilities" in needs:
+            inputs["probabilities"] = self.predict_proba(positions)
+        if "positive_column" in needs:
+            inputs["positive_column"] = self._positive_column()
+        if "features" in needs:
+            inputs["features"] = self._feature_rows(positions)
+        if "labeled_features" in needs:
+            inputs["labeled_features"] = self._feature_rows(labeled_positions)
+        density_seconds = 0.0
+        if "density" in needs:
+            density_start = time.perf_counter()
+            inputs["density"] = self.density.lookup(positions, self.ids_, self.features)
+            density_seconds = time.perf_counter() - density_start
+        return inputs, density_seconds
 
     def _check_labels(self, labels: Mapping) -> tuple[np.ndarray, np.ndarray]:
         labeled_ids = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
@@ -229,7 +278,8 @@ class RoundEngine:
         self._prepare()
         labeled_ids, values = self._check_labels(labels)
         start = time.perf_counter()
-        self.learner_.fit(self._inputs(self.positions(labeled_ids)), check_labels(values))
+        # Each learner checks its labels: logistic regression needs two classes, SVP's text learners train on one.
+        self.learner_.fit(self._inputs(self.positions(labeled_ids)), values)
         return time.perf_counter() - start
 
     def select_batch(self, labels: Mapping) -> SelectionResult:
@@ -238,7 +288,8 @@ class RoundEngine:
         labeled_ids, values = self._check_labels(labels)
         labeled_positions = self.positions(labeled_ids)
         train_seconds = 0.0
-        trained = self.strategy in NEEDS_PROBABILITIES or len(np.unique(values)) >= 2
+        trained = self.strategy_.needs_model or self._learner_features or (
+            self.fit_every_round and len(np.unique(values)) >= 2)
         if trained:
             train_seconds = self.fit(labels)
         start = time.perf_counter()
@@ -252,25 +303,16 @@ class RoundEngine:
                 f"no unlabeled candidates are left ({unlabeled} unlabeled documents in the pool, "
                 f"{len(labeled_ids)} labeled); use a larger k or the 'all' candidate pool.")
         positions = self.positions(candidates)
-        inputs, density_seconds = {"rng": np.random.default_rng([int(self.seed), len(labels)])}, 0.0
-        if self.strategy in NEEDS_PROBABILITIES:
-            inputs["probabilities"] = self.predict_proba(positions)
-            inputs["positive_column"] = self._positive_column()
-        if self.strategy == "id":
-            density_start = time.perf_counter()
-            inputs["density"] = self.density.lookup(positions, self.ids_, self.features)
-            density_seconds = time.perf_counter() - density_start
-        if self.strategy == "kcenter":
-            inputs["features"] = np.asarray(self.features[positions], dtype=np.float32)
-            inputs["labeled_features"] = np.asarray(self.features[labeled_positions], dtype=np.float32)
-        selected, scores = get_strategy(self.strategy)(candidates, int(self.batch_size), **inputs)
+        inputs, density_seconds = self._strategy_inputs(positions, labeled_positions, len(labels))
+        selected, scores = self.strategy_(candidates, int(self.batch_size), **inputs)
         return SelectionResult(ids=np.asarray(selected, dtype=np.int64), scores=scores,
                                candidate_pool_size=len(candidates), unlabeled_size=unlabeled,
                                select_seconds=time.perf_counter() - start, train_seconds=train_seconds,
-                               density_seconds=density_seconds)
+                               density_seconds=density_seconds, candidates=candidates,
+                               probabilities=inputs.get("probabilities"))
 
 
-def select_batch(pool_ids, features, labels: Mapping, candidate_pool, strategy: str = "maxent", learner=None,
+def select_batch(pool_ids, features, labels: Mapping, candidate_pool, strategy: str = "entropy", learner=None,
                  batch_size: int = 100, seed: int = 0, *, texts: Sequence[str] | None = None,
                  positive_label=None, classes: Sequence | None = None, index=None) -> SelectionResult:
     """One round, as a function: train on ``labels`` and return the next batch of ``batch_size`` ids.

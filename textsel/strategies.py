@@ -6,7 +6,8 @@ so a selection is a pure, deterministic function of (scores, candidates, k).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -177,6 +178,95 @@ def k_center_greedy(features: np.ndarray, k: int, *, initial: np.ndarray | None 
 
 # --- registry: every selection function takes (candidates, k) plus the keyword inputs it needs -------------
 
+INPUTS = ("rng", "probabilities", "positive_column", "density", "features", "labeled_features")
+"""What a selection loop can hand a strategy. ``rng`` always comes; the others only when the strategy needs them:
+class probabilities of the candidates; which of their columns is the positive class; the candidates' information
+density (through the kNN index); the candidates' and the labeled documents' feature vectors."""
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A selection strategy: ``select(candidates, k, **inputs) -> (ids, scores or None)`` and what it needs.
+
+    Calling the strategy calls ``select``. A loop provides exactly the inputs in ``needs`` (plus ``rng``), so a
+    new strategy is one :func:`register_strategy` call and no change to the loop.
+    """
+
+    name: str
+    select: Callable
+    needs: frozenset[str]
+    description: str = ""
+
+    @property
+    def needs_model(self) -> bool:
+        """Whether the learner must be fitted before selecting (it reads class probabilities)."""
+        return bool({"probabilities", "positive_column"} & self.needs)
+
+    def __call__(self, candidates, k: int, **inputs):  # noqa: ANN204 - (ids, scores or None)
+        return self.select(candidates, k, **inputs)
+
+
+class _Registry(Mapping):
+    """Canonical name -> Strategy; old names resolve through aliases (``"maxent" in STRATEGIES`` is true)."""
+
+    def __init__(self) -> None:
+        self._strategies: dict[str, Strategy] = {}
+        self.aliases: dict[str, str] = {}
+
+    def canonical(self, name: str) -> str | None:
+        """The registered name ``name`` stands for (itself or through an alias), or None."""
+        name = self.aliases.get(name, name)
+        return name if name in self._strategies else None
+
+    def __getitem__(self, name: str) -> Strategy:
+        canonical = self.canonical(name) if isinstance(name, str) else None
+        if canonical is None:
+            raise KeyError(name)
+        return self._strategies[canonical]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.canonical(name) is not None
+
+    def __iter__(self):  # noqa: ANN204
+        return iter(self._strategies)
+
+    def __len__(self) -> int:
+        return len(self._strategies)
+
+
+STRATEGIES = _Registry()
+"""Name -> :class:`Strategy`, iterating over canonical names; ``STRATEGIES.aliases`` maps old names to them."""
+
+
+def register_strategy(name: str, select: Callable, *, needs: Iterable[str] = (), aliases: Iterable[str] = (),
+                      description: str = "") -> Strategy:
+    """Add (or replace) a strategy under ``name`` and its ``aliases``; ``needs`` names inputs from :data:`INPUTS`."""
+    needs = frozenset(needs)
+    unknown = sorted(needs - set(INPUTS))
+    if unknown:
+        raise ConfigError(f"strategy {name!r} needs unknown inputs {unknown}; inputs are {list(INPUTS)}")
+    taken = [alias for alias in aliases if alias in STRATEGIES._strategies]
+    if taken:
+        raise ConfigError(f"the alias {taken[0]!r} of strategy {name!r} is already a strategy's name")
+    strategy = Strategy(name, select, needs, description)
+    STRATEGIES._strategies[name] = strategy
+    STRATEGIES.aliases.update({alias: name for alias in aliases})
+    return strategy
+
+
+def get_strategy(name: str) -> Strategy:
+    """Look a strategy up by name or old alias, or raise ConfigError listing the names."""
+    if name not in STRATEGIES:
+        raise ConfigError(f"The 'strategy' parameter must be one of {sorted(STRATEGIES)} (or an old name: "
+                          f"{', '.join(sorted(STRATEGIES.aliases))}). Got {name!r}.")
+    return STRATEGIES[name]
+
+
+def canonical_strategy(name: str) -> str:
+    """The registered name of a strategy given by name or alias (e.g. "maxent" -> "entropy")."""
+    return get_strategy(name).name
+
+
 def _rank(scores, candidates, k):
     scores, candidates = _check_selection(scores, candidates, k)
     positions = _top_k_positions(scores, candidates, k)
@@ -211,26 +301,16 @@ def _select_k_center(candidates, k, *, features, labeled_features, **_):
     return candidates[positions], None
 
 
-STRATEGIES: dict[str, Callable] = {
-    "random": _select_random,
-    "least-confidence": _select_by(least_confidence_scores),
-    "margin": _select_by(margin_scores),
-    "maxent": _select_by(entropy_scores),
-    "mlp": _select_most_likely_positive,
-    "id": _select_information_density,
-    "kcenter": _select_k_center,
-}
-"""Name -> ``select(candidates, k, **inputs) -> (ids, scores or None)``.
-
-Inputs by strategy: ``rng`` (random); ``probabilities`` (uncertainty strategies, mlp with ``positive_column``,
-id with ``density``); ``features`` of the candidates and ``labeled_features`` (kcenter).
-"""
-
-NEEDS_PROBABILITIES = frozenset({"least-confidence", "margin", "maxent", "mlp", "id"})
-
-
-def get_strategy(name: str) -> Callable:
-    """Look a strategy up by name, or raise ConfigError listing the names."""
-    if name not in STRATEGIES:
-        raise ConfigError(f"The 'strategy' parameter must be one of {sorted(STRATEGIES)}. Got {name!r}.")
-    return STRATEGIES[name]
+register_strategy("random", _select_random, description="uniformly at random (the baseline)")
+register_strategy("least-confidence", _select_by(least_confidence_scores), needs={"probabilities"},
+                  description="lowest top-class probability")
+register_strategy("margin", _select_by(margin_scores), needs={"probabilities"},
+                  description="smallest gap between the two likeliest classes")
+register_strategy("entropy", _select_by(entropy_scores), needs={"probabilities"}, aliases=("maxent",),
+                  description="highest entropy of the predicted classes (MaxEnt)")
+register_strategy("most-likely-positive", _select_most_likely_positive, needs={"probabilities", "positive_column"},
+                  aliases=("mlp",), description="highest probability of the positive class (active search)")
+register_strategy("information-density", _select_information_density, needs={"probabilities", "density"},
+                  aliases=("id",), description="entropy weighted by the density of the kNN neighbourhood")
+register_strategy("k-center", _select_k_center, needs={"features", "labeled_features"}, aliases=("kcenter",),
+                  description="farthest from everything labeled (core-set, k-center greedy)")

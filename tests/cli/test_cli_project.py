@@ -125,14 +125,14 @@ def test_next_records_the_round_and_writes_batches_for_external_tools(project, t
     seed_labels(project, tmp_path)
     result = invoke("next", "--n", 5, "--strategy", "mlp", "--seed", 3, "--out", tmp_path / "batch.csv", "-p", project)
     assert result.exit_code == 0, result.output
-    assert "Round 1: mlp over the seals pool" in result.output
+    assert "Round 1: most-likely-positive with the logistic learner over the seals pool" in result.output  # old name
     with open(tmp_path / "batch.csv") as handle:
         batch = list(csv.DictReader(handle))
     assert len(batch) == 5 and {row["round"] for row in batch} == {"1"}
     with Project(project) as opened:
         (record,) = opened.store.rounds()
         labeled = set(opened.store.current_labels())
-    assert (record.strategy, record.seed, record.params["candidate_pool"]) == ("mlp", 3, "seals")
+    assert (record.strategy, record.seed, record.params["candidate_pool"]) == ("most-likely-positive", 3, "seals")
     assert record.doc_ids == [int(row["id"]) for row in batch] and not labeled & set(record.doc_ids)
     assert invoke("next", "-n", 4, "-s", "random", "--pool", "all", "-o", tmp_path / "b.jsonl", "--discard-pending",
                   "-p", project).exit_code == 0
@@ -372,3 +372,87 @@ def test_next_out_overwrites_an_existing_file_only_with_force_and_never_writes_i
     assert inside.exit_code == 1 and not (project / "batch.csv").exists()
     assert invoke("next", "-n", 3, "--out", batch, "--force", "-p", project).exit_code == 0
     assert batch.read_text().startswith("id,text,score,round")
+
+
+def test_next_selects_with_the_fasttext_proxy_on_texts_without_embedding_anything(tmp_path):
+    data, _ = make_pool(tmp_path, with_embeddings=False)
+    assert invoke("init", tmp_path / "proj", "--data", data, "--text-col", "body", "--id-col", "doc_id",
+                  "--labels", "broken,fine").exit_code == 0
+    project = tmp_path / "proj"
+    seed_labels(project, tmp_path)
+    result = invoke("next", "-n", 6, "--learner", "fasttext", "--pool", "all", "--strategy", "entropy", "-p", project)
+    assert result.exit_code == 0, result.output
+    assert "Round 1: entropy with the fasttext learner over the all pool" in result.output
+    assert not (project / "cache" / "embeddings").exists()  # the proxy reads texts: nothing was embedded
+    with Project(project) as opened:
+        (record,) = opened.store.rounds()
+        labeled = set(opened.store.current_labels())
+    assert record.params["learner"] == "fasttext" and len(record.doc_ids) == 6 and not labeled & set(record.doc_ids)
+    bad = invoke("next", "--learner", "svm", "--discard-pending", "-p", project)
+    assert bad.exit_code == 1 and "'learner' parameter must be one of" in bad.output
+    with Project(project) as opened:
+        assert len(opened.store.rounds()) == 1  # nothing recorded for a bad learner
+
+
+def test_fasttext_rounds_are_repeatable(project, tmp_path):
+    seed_labels(project, tmp_path)
+    with Project(project) as opened:
+        labels = opened.store.current_labels()
+        picks = [opened._engine("fasttext", seed=2).select_batch(labels).ids.tolist() for _ in range(2)]
+    assert picks[0] == picks[1] and len(picks[0]) == 100
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_train_a_transformer_target_on_the_labels_and_predict_with_it(project, tmp_path):
+    seed_labels(project, tmp_path)
+    result = invoke("train", "--target", "transformer", "--epochs", "1", "-p", project)
+    assert result.exit_code == 0, result.output
+    assert "Trained the transformer model on 12 labels" in result.output
+    saved = project / "cache" / "model-transformer"
+    assert (saved / "model.safetensors").exists() and not list(saved.glob("*.bin"))
+    info = json.loads((project / "cache" / "model.json").read_text())
+    assert info["learner"] == "transformer" and info["parameters"]["epochs"] == 1
+    assert info["embeddings"] == {"texts": Project(project).pool.fingerprint()}
+    stamp = (saved / "model.safetensors").stat().st_mtime_ns
+    assert invoke("predict", "--out", tmp_path / "preds.parquet", "-p", project).exit_code == 0
+    assert (saved / "model.safetensors").stat().st_mtime_ns == stamp  # the saved target predicted, no retraining
+    table = pq.read_table(tmp_path / "preds.parquet").to_pydict()
+    assert len(table["id"]) == 120 and set(table["predicted"]) <= {"broken", "fine"}
+    np.testing.assert_allclose(np.asarray(table["p_broken"]) + np.asarray(table["p_fine"]), 1.0, rtol=1e-6)
+    config = json.loads((saved / "config.json").read_text())
+    (saved / "config.json").write_text(json.dumps({**config, "num_labels": 5}))  # any file of the folder is checked
+    result = invoke("predict", "--out", tmp_path / "again.parquet", "-p", project)
+    assert result.exit_code == 1 and "corrupt" in result.output and "model-transformer does not match" in result.output
+    assert not (tmp_path / "again.parquet").exists()
+
+
+def test_new_labels_retrain_the_saved_learner_with_its_saved_parameters(project, tmp_path):
+    seed_labels(project, tmp_path)
+    with Project(project) as opened:
+        opened.train("logistic", C=0.25)
+        opened.add_labels([511], ["broken"], source="test")
+        retrained = opened.trained_model()
+    assert (retrained.learner_name, retrained.label_rows, retrained.learner.C) == ("logistic", 13, 0.25)
+    assert retrained.parameters == {"C": 0.25, "class_weight": "balanced", "max_iter": 1000}
+
+
+def test_train_refuses_a_target_it_cannot_save_before_any_work(project, tmp_path):
+    seed_labels(project, tmp_path)
+    for args in (("--target", "fasttext"), ("--epochs", "2")):
+        result = invoke("train", *args, "-p", project)
+        assert result.exit_code == 2 and ("--target" in result.output or "--epochs" in result.output)
+    assert not (project / "cache" / "model.json").exists()
+
+
+def test_rounds_stored_under_old_strategy_names_still_read(project, tmp_path):
+    from textsel.strategies import canonical_strategy
+
+    seed_labels(project, tmp_path)
+    with Project(project) as opened:
+        opened.store.add_round(strategy="mlp", params={"n": 1}, seed=0, doc_ids=[501], scores=[0.5], pool_size=120,
+                               candidate_pool_size=10, select_seconds=0.0, train_seconds=0.0)
+        opened.store.add_labels([501], ["fine"], source="test", round_id=1)
+        (record,) = opened.store.rounds()
+    assert canonical_strategy(record.strategy) == "most-likely-positive"
+    result = invoke("status", "-p", project)
+    assert result.exit_code == 0 and "mlp" in result.output

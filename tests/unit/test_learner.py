@@ -5,7 +5,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from textsel.errors import ConfigError, DataError, NotFittedError
-from textsel.learner import LogisticLearner, make_learner
+from textsel.learner import LEARNERS, LogisticLearner, learner_spec, make_learner, register_learner
 
 
 def blobs(n_classes, n=60, dim=5, seed=0):
@@ -47,8 +47,34 @@ def test_errors():
     fitted = LogisticLearner().fit(features, labels)
     with pytest.raises(DataError, match="shape"):
         fitted.predict_proba(features[:, :3])
-    with pytest.raises(ConfigError, match="'name' parameter of make_learner"):
+    with pytest.raises(ConfigError, match="'learner' parameter must be one of \\['fasttext', 'logistic', "
+                                          "'transformer', 'vdcnn'\\]"):
         make_learner("svm")
+
+
+def test_registry_builds_each_learner_with_its_parameters_and_input():
+    expected = {"logistic": "embeddings", "fasttext": "texts", "transformer": "texts", "vdcnn": "texts"}
+    assert {name: spec.input for name, spec in LEARNERS.items()} == expected
+    for name, reads in expected.items():
+        learner = make_learner(name)
+        assert learner.input == reads == learner_spec(name).input
+    assert make_learner("logistic", C=0.5).C == 0.5 and make_learner("fasttext", dim=4, C=1.0).dim == 4
+    assert make_learner("transformer", epochs=1).epochs == 1 and make_learner("vdcnn", depth=9).depth == 9
+    with pytest.raises(ConfigError, match="'C' parameter applies only to the logistic learner"):
+        make_learner("fasttext", C=2.0)
+    with pytest.raises(ConfigError, match="learner 'fasttext' does not take these parameters"):
+        make_learner("fasttext", epochs=3)
+
+
+def test_a_registered_learner_is_built_by_name():
+    try:
+        register_learner("tiny-logistic", lambda **params: LogisticLearner(C=0.01, **params), input="embeddings")
+        assert make_learner("tiny-logistic", max_iter=5).max_iter == 5
+        with pytest.raises(ConfigError, match="'input' parameter of register_learner"):
+            register_learner("bad", LogisticLearner, input="images")
+    finally:
+        LEARNERS.pop("tiny-logistic", None)
+    assert "bad" not in LEARNERS
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])

@@ -9,7 +9,7 @@ from textsel.index import ExactIndex
 from textsel.learner import LogisticLearner
 from textsel.rounds import RoundEngine, select_batch
 from textsel.simulate import HeldOut, run_simulation
-from textsel.strategies import STRATEGIES
+from textsel.strategies import STRATEGIES, register_strategy
 
 
 @pytest.fixture(scope="module")
@@ -171,3 +171,55 @@ def test_fasttext_proxy_drives_a_seals_round(data):
     result = engine.select_batch(seed_labels(ids, labels))
     truth = dict(zip(ids.tolist(), labels.tolist(), strict=True))
     assert len(result.ids) == 10 and sum(truth[i] for i in result.ids.tolist()) >= 5
+
+
+def test_a_registered_strategy_runs_in_the_engine_with_the_inputs_it_declares(data):
+    ids, features, labels, index = data
+    seen = {}
+
+    def least_likely_positive(candidates, k, *, probabilities, positive_column, rng, **rest):
+        seen.update(rest, probabilities=probabilities.shape, positive_column=positive_column)
+        order = np.argsort(probabilities[:, positive_column], kind="stable")[:k]
+        return candidates[order], probabilities[order, positive_column]
+
+    register_strategy("least-likely-positive", least_likely_positive, needs={"probabilities", "positive_column"},
+                      aliases=("llp",))
+    try:
+        seed = seed_labels(ids, labels)
+        result = RoundEngine(ids, AllCandidates(), features=features, strategy="llp", batch_size=4).select_batch(seed)
+    finally:
+        del STRATEGIES._strategies["least-likely-positive"], STRATEGIES.aliases["llp"]
+    assert seen == {"probabilities": (len(ids) - len(seed), 2), "positive_column": 1}  # nothing it did not ask for
+    assert len(result.ids) == 4 and np.all(np.diff(result.scores) >= 0) and not set(result.ids.tolist()) & set(seed)
+
+
+@pytest.mark.parametrize(("old", "new"), sorted(STRATEGIES.aliases.items()))
+def test_old_strategy_names_select_what_the_new_names_select(data, old, new):
+    ids, features, labels, index = data
+    seed = seed_labels(ids, labels)
+    picks = [RoundEngine(ids, SEALSCandidates(index, k=10), features=features, strategy=name, batch_size=5,
+                         index=index).select_batch(seed).ids.tolist() for name in (old, new)]
+    assert picks[0] == picks[1] and len(picks[0]) == 5
+
+
+def test_one_random_stream_fit_only_when_needed_and_candidate_probabilities(data):
+    ids, features, labels, index = data
+    seed = seed_labels(ids, labels)
+
+    class CountingLearner(LogisticLearner):
+        fits = 0
+
+        def fit(self, features, labels):  # noqa: ANN001, ANN206
+            CountingLearner.fits += 1
+            return super().fit(features, labels)
+
+    picks = [RoundEngine(ids, AllCandidates(), features=features, strategy="random", batch_size=5,
+                         rng=np.random.default_rng(9), learner=CountingLearner(),
+                         fit_every_round=False).select_batch(seed).ids.tolist() for _ in range(2)]
+    assert picks[0] == picks[1] and CountingLearner.fits == 0  # random needs no model: none trained
+    stream = np.random.default_rng(9)
+    engine = RoundEngine(ids, AllCandidates(), features=features, strategy="random", batch_size=5, rng=stream)
+    assert engine.select_batch(seed).ids.tolist() == picks[0]
+    assert engine.select_batch(seed).ids.tolist() != picks[0]  # the next round draws on from the same stream
+    result = RoundEngine(ids, AllCandidates(), features=features, batch_size=5).select_batch(seed)
+    assert result.probabilities.shape == (len(result.candidates), 2) == (len(ids) - len(seed), 2)

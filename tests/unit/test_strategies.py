@@ -9,6 +9,7 @@ from textsel.errors import ConfigError, DataError
 from textsel.index import ExactIndex
 from textsel.strategies import (
     STRATEGIES,
+    canonical_strategy,
     entropy_scores,
     get_strategy,
     information_density_scores,
@@ -18,6 +19,7 @@ from textsel.strategies import (
     most_likely_positive_scores,
     neighbour_density,
     random_selection,
+    register_strategy,
     top_k,
 )
 
@@ -121,7 +123,8 @@ def test_information_density_through_the_index():
 
 
 def test_registry_names_and_selection_outputs():
-    assert set(STRATEGIES) == {"random", "least-confidence", "margin", "maxent", "mlp", "id", "kcenter"}
+    assert set(STRATEGIES) == {"random", "least-confidence", "margin", "entropy", "most-likely-positive",
+                               "information-density", "k-center"}
     candidates = np.array([11, 12, 13, 14])
     ids, scores = STRATEGIES["maxent"](candidates, 2, probabilities=PROBS)
     assert ids.tolist() == [13, 12] and scores[0] == pytest.approx(math.log(2))
@@ -138,3 +141,31 @@ def test_registry_names_and_selection_outputs():
     assert ids.tolist() == [13, 14]
     with pytest.raises(ConfigError, match="'strategy' parameter"):
         get_strategy("nope")
+
+
+def test_old_names_resolve_through_aliases():
+    assert STRATEGIES.aliases == {"maxent": "entropy", "mlp": "most-likely-positive", "id": "information-density",
+                                  "kcenter": "k-center"}
+    for old, new in STRATEGIES.aliases.items():
+        assert old in STRATEGIES and get_strategy(old) is get_strategy(new) and canonical_strategy(old) == new
+    assert "nope" not in STRATEGIES and 3 not in STRATEGIES
+    with pytest.raises(ConfigError, match="old name: id, kcenter, maxent, mlp"):
+        get_strategy("mlp2")
+
+
+def test_strategies_declare_what_they_need():
+    needs = {name: strategy.needs for name, strategy in STRATEGIES.items()}
+    assert needs["random"] == frozenset()
+    assert needs["most-likely-positive"] == {"probabilities", "positive_column"}
+    assert needs["information-density"] == {"probabilities", "density"}
+    assert needs["k-center"] == {"features", "labeled_features"}
+    assert [name for name, strategy in STRATEGIES.items() if strategy.needs_model] == [
+        "least-confidence", "margin", "entropy", "most-likely-positive", "information-density"]
+
+
+def test_registering_a_strategy_needs_known_inputs_and_free_aliases():
+    with pytest.raises(ConfigError, match="needs unknown inputs \\['texts'\\]"):
+        register_strategy("by-text", lambda candidates, k, **_: (candidates[:k], None), needs={"texts"})
+    with pytest.raises(ConfigError, match="alias 'entropy'"):
+        register_strategy("entropy-2", lambda candidates, k, **_: (candidates[:k], None), aliases=("entropy",))
+    assert "by-text" not in STRATEGIES and "entropy-2" not in STRATEGIES
