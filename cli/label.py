@@ -46,15 +46,34 @@ def read_key() -> str | None:
     return line.strip()[:1] if line else None
 
 
-def _label_ids(project_dir: Path, ids: str, label_value: str | None) -> None:
-    from textsel.ids import parse_doc_ids
+def split_ids(ids: str) -> list[str]:
+    """Comma-separated ids as typed (integers or string ids such as tw13983); resolved by the project."""
+    from textsel.errors import DataError
 
+    items = [item.strip() for item in ids.split(",") if item.strip()]
+    if not items:
+        raise DataError("no ids given; write them comma-separated, e.g. 17,204,311")
+    return items
+
+
+def _label_ids(project_dir: Path, ids: str, label_value: str | None) -> None:
     if not label_value:
         raise typer.BadParameter("--ids needs --label (the class to record for those ids)")
-    doc_ids = parse_doc_ids(ids)
+    doc_ids = split_ids(ids)
     with open_project(project_dir) as project:
-        project.add_labels(doc_ids, [label_value] * len(doc_ids), source="cli")
+        replaced = project.add_labels(doc_ids, [label_value] * len(doc_ids), source="cli")
     console.print(f"Labeled {len(doc_ids)} texts as {safe(label_value)}.")
+    print_relabels(replaced)
+
+
+def print_relabels(replaced: list, limit: int = 10) -> None:  # noqa: ANN001 - textsel.project.Relabel
+    """Say which labels a write replaced (old -> new), up to ``limit`` of them."""
+    if not replaced:
+        return
+    shown = ", ".join(f"{safe(item.doc_id)} ({safe(item.old)} -> {safe(item.new)})" for item in replaced[:limit])
+    more = f" and {len(replaced) - limit} more" if len(replaced) > limit else ""
+    console.print(f"Replaced {len(replaced)} earlier label{'s' if len(replaced) > 1 else ''} (kept in the "
+                  f"history): id {shown}{more}.", highlight=False)
 
 
 def _interactive(project_dir: Path) -> None:

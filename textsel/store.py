@@ -201,6 +201,13 @@ class Store:
         """).fetchall()
         return {doc_id: label for doc_id, label in rows if label is not None}
 
+    def current_labels_with_times(self) -> dict[int, tuple[str, float]]:
+        """(latest label, when it was written) of every labeled document (retracted ones left out)."""
+        rows = self._connection.execute(
+            "SELECT doc_id, label, created_at FROM labels WHERE row IN (SELECT MAX(row) FROM labels GROUP BY doc_id)"
+        ).fetchall()
+        return {doc_id: (label, created_at) for doc_id, label, created_at in rows if label is not None}
+
     def latest_label(self, doc_id: int) -> str | None:
         """The current label of one document (None when unlabeled or retracted)."""
         return _latest_label(self._connection, doc_id)
