@@ -323,6 +323,18 @@ class Store:
             connection.execute("INSERT OR IGNORE INTO skips(round_id, doc_id) VALUES (?, ?)",
                                (round_id, int(doc_id)))
 
+    def skipped(self) -> list[tuple[int, int]]:
+        """(round id, doc id) of every skipped text that has no label now, oldest round first, in selection order.
+
+        A text skipped in a round and then labeled (by a revisit, ``label --ids`` or an import) is left out.
+        """
+        rows = self._connection.execute("""
+            SELECT skips.round_id, skips.doc_id FROM skips
+            JOIN selections ON selections.round_id = skips.round_id AND selections.doc_id = skips.doc_id
+            ORDER BY skips.round_id, selections.position""").fetchall()
+        labeled = self.current_labels()
+        return [(round_id, doc_id) for round_id, doc_id in rows if doc_id not in labeled]
+
     def unskip(self, round_id: int, doc_id: int) -> None:
         with self.transaction() as connection:
             connection.execute("DELETE FROM skips WHERE round_id = ? AND doc_id = ?", (round_id, int(doc_id)))
