@@ -8,7 +8,7 @@ from rich.table import Table
 from textsel.cli._display import one_line, safe
 from textsel.cli.project import console
 
-_LABEL_COMMAND = re.compile(r":label\s+(\S+)\s+([\d,\s]+)$")
+_LABEL_COMMAND = re.compile(r":label\s+(.+?)\s+([\d,\s]+)$")  # the label may hold spaces
 
 
 def show_hits(hits: list, title: str, score_name: str) -> None:  # noqa: ANN001 - textsel.project.Hit

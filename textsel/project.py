@@ -521,8 +521,9 @@ class Project:
         ids = self.pool.keys.tolist() if self.pool.has_string_ids else self.pool.ids
         columns = {"id": ids, "text": self.pool.texts,
                    "predicted": np.asarray(model.classes, dtype=object)[probabilities.argmax(axis=1)].astype(str)}
-        columns.update({name: probabilities[:, column]
-                        for column, name in enumerate(probability_columns(model.classes))})
+        ordered = [name for name in self.config.labels if name in model.classes]  # the project's label order
+        columns.update({column: probabilities[:, model.classes.index(name)]
+                        for column, name in zip(probability_columns(ordered), ordered, strict=True)})
         with atomic_path(out) as tmp:
             pq.write_table(pa.table(columns), tmp)
         return len(self.pool)
