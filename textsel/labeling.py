@@ -73,6 +73,7 @@ class LabelSession:
         for round_id, doc_id in items:
             self.rounds[doc_id] = round_id
             self.queue.append(doc_id)
+        self.project.remember_keys([doc_id for _, doc_id in items])  # string ids stored as given
 
     @property
     def current(self) -> int | None:

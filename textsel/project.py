@@ -250,6 +250,11 @@ class Project:
         """The ids users know (string ids as given, else the integers) of internal ``doc_ids``."""
         return self.pool.external(doc_ids)
 
+    def remember_keys(self, doc_ids: Sequence[int]) -> None:
+        """Record the string ids of internal ``doc_ids`` in the store (nothing for a pool with integer ids)."""
+        if self.pool.has_string_ids and len(doc_ids):
+            self.store.remember_keys(dict(zip(map(int, doc_ids), self.external_ids(doc_ids), strict=True)))
+
     def add_labels(self, doc_ids: Sequence[int | str], labels: Sequence[str], *, source: str,
                    round_id: int | None = None) -> list[Relabel]:
         """Validate every id (as users know it) and label, then record them all in one transaction.
@@ -259,6 +264,7 @@ class Project:
         self.check_labels(labels)
         internal = self.resolve_ids(doc_ids)
         replaced = self._relabels(internal, labels)
+        self.remember_keys(internal)
         self.store.add_labels(internal, list(labels), source=source, round_id=round_id)
         return replaced
 
@@ -290,6 +296,7 @@ class Project:
         labels = [read.labels[position] for position in keep]
         relabeled = self._relabels(doc_ids, labels)
         if doc_ids:
+            self.remember_keys(doc_ids)
             self.store.add_labels(doc_ids, labels, source=f"import:{path.name}")
         return ImportReport(len(doc_ids), read.unlabeled, relabeled,
                             self.external_ids([read.doc_ids[position] for position in newer]), keep_newer,

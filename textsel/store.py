@@ -79,7 +79,19 @@ def m002_discards(connection: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial, m002_discards]
+def m003_doc_keys(connection: sqlite3.Connection) -> None:
+    """String ids as given (``tw13983``, UUIDs) of the documents that were labeled or selected, beside the int64
+    ids (a hash of the string, see textsel.data) the other tables use: the database names its documents by
+    itself, even without the pool file."""
+    _execute_all(connection, """
+        CREATE TABLE doc_keys (
+            doc_id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL
+        );
+    """)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial, m002_discards, m003_doc_keys]
 
 
 @dataclass(frozen=True)
@@ -200,6 +212,17 @@ class Store:
             ORDER BY (SELECT MIN(row) FROM labels AS first WHERE first.doc_id = labels.doc_id)
         """).fetchall()
         return {doc_id: label for doc_id, label in rows if label is not None}
+
+    def remember_keys(self, keys: dict[int, str]) -> None:
+        """Record the string id of each internal doc id (kept once; a pool with integer ids records nothing)."""
+        if keys:
+            with self.transaction() as connection:
+                connection.executemany("INSERT OR IGNORE INTO doc_keys(doc_id, key) VALUES (?, ?)",
+                                       [(int(doc_id), str(key)) for doc_id, key in keys.items()])
+
+    def doc_keys(self) -> dict[int, str]:
+        """Every recorded string id, by internal doc id."""
+        return dict(self._connection.execute("SELECT doc_id, key FROM doc_keys").fetchall())
 
     def current_labels_with_times(self) -> dict[int, tuple[str, float]]:
         """(latest label, when it was written) of every labeled document (retracted ones left out)."""

@@ -92,6 +92,8 @@ def test_string_ids_through_label_next_import_export_search_and_predict(tmp_path
         assert total == 10 and {hit.doc_id for hit in hits} <= set(ids[::4])
         stored = opened.store.current_labels()
         assert sorted(opened.external_ids(list(stored))) == sorted(positives + negatives)
+        keys = opened.store.doc_keys()  # the database names its documents by their ids as given
+        assert {keys[doc_id] for doc_id in stored} == set(positives + negatives)
     assert invoke("predict", "-o", tmp_path / "preds.parquet", "-p", project).exit_code == 0
     table = pq.read_table(tmp_path / "preds.parquet").to_pydict()
     assert table["id"] == ids and table["text"] == TEXTS
