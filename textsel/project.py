@@ -111,6 +111,8 @@ class Project:
         Draw progress bars while embedding and indexing.
     """
 
+    _query_embedder = None  # the embedder search() loads on its first query and keeps (set per instance)
+
     def __init__(self, directory: str | Path = ".", *, show_progress: bool = False) -> None:
         self.directory = Path(directory)
         self.show_progress = show_progress
@@ -123,7 +125,6 @@ class Project:
         self.store = Store(self.directory / DB_NAME)
         self._embeddings: np.ndarray | None = None
         self._index = None
-        self._query_embedder = None  # kept between search queries (textsel.embed.Embedder)
 
     def close(self) -> None:
         self.store.close()
