@@ -1,5 +1,5 @@
 """String ids (``tw13983``, UUIDs): accepted wherever a user types or imports an id, stored and exported as
-given, and attached to the same texts when the pool file is reordered; integer pools keep integer ids."""
+given, hashed to the same internal ids whatever the row order; integer pools keep integer ids."""
 
 from __future__ import annotations
 
@@ -98,11 +98,3 @@ def test_string_ids_through_label_next_import_export_search_and_predict(tmp_path
     table = pq.read_table(tmp_path / "preds.parquet").to_pydict()
     assert table["id"] == ids and table["text"] == TEXTS
 
-
-def test_labels_stay_with_their_texts_when_the_pool_file_is_reordered(tmp_path):
-    project = make_project(tmp_path, TWEET_IDS)
-    assert invoke("label", "--ids", "tw13987", "--label", "torn", "-p", project).exit_code == 0
-    write_pool(tmp_path / "proj.csv", TWEET_IDS[::-1], TEXTS[::-1])  # the same rows, in reverse order
-    with Project(project) as opened:
-        (doc_id,) = opened.store.current_labels()
-        assert opened.external_ids([doc_id]) == ["tw13987"] and opened.texts([doc_id]) == [TEXTS[4]]
