@@ -119,8 +119,7 @@ def _check_row(record: _Row, pool, allowed: Sequence[str],  # noqa: ANN001
     if label not in allowed:
         return DataError(f"unknown label {label!r}; this project's labels are {', '.join(allowed)}",
                          column="label", **where)
-    if isinstance(record.text, str) and _normalised(record.text) != _normalised(pool.texts[
-            int(pool.positions([doc_id])[0])]):
+    if isinstance(record.text, str) and _normalised(record.text) != _normalised(pool.text_of(doc_id)):
         return DataError(f"the text differs from the pool's text for id {record.doc_id!r} (is this file from "
                          f"another pool?)", column="text", **where)
     earlier = first_label.setdefault(doc_id, (label, record.row))

@@ -292,7 +292,8 @@ class Project:
         newer = [position for position, (doc_id, label, when) in enumerate(
                  zip(read.doc_ids, read.labels, read.labeled_at, strict=True))
                  if doc_id in current and current[doc_id][0] != label and current[doc_id][1] > when]
-        keep = [position for position in range(len(read.doc_ids)) if not (keep_newer and position in set(newer))]
+        skipped = set(newer) if keep_newer else set()
+        keep = [position for position in range(len(read.doc_ids)) if position not in skipped]
         doc_ids = [read.doc_ids[position] for position in keep]
         labels = [read.labels[position] for position in keep]
         relabeled = self._relabels(doc_ids, labels)

@@ -94,8 +94,14 @@ class Pool:
         return dict(zip(self.keys.tolist(), self.ids.tolist(), strict=True)) if self.keys is not None else {}
 
     @cached_property
-    def _id_set(self) -> frozenset[int]:
-        return frozenset(self.ids.tolist())
+    def _id_positions(self) -> dict[int, int]:
+        return {doc_id: position for position, doc_id in enumerate(self.ids.tolist())}
+
+    def text_of(self, doc_id: int) -> str:
+        """The text of one internal id (a dict lookup, for row-by-row checks of large files)."""
+        if doc_id not in self._id_positions:
+            raise DataError(f"id {doc_id} is not in the pool", file=self.source or None, column="id")
+        return self.texts[self._id_positions[doc_id]]
 
     def resolve_one(self, value: object, *, file: str | None = None, row: int | None = None,
                     column: str | None = "id") -> int:
@@ -116,7 +122,7 @@ class Pool:
             doc_id = parse_doc_id(value, file=file, row=row, column=column)
         else:
             raise DataError(f"id {value!r} is not an integer", file=file, row=row, column=column)
-        if doc_id not in self._id_set:
+        if doc_id not in self._id_positions:
             raise DataError(f"id {doc_id} is not in the pool", file=file, row=row, column=column)
         return doc_id
 
