@@ -94,8 +94,8 @@ def _interactive(project_dir: Path, make_session, intro) -> None:  # noqa: ANN00
                 doc_id = session.current
                 _card(session, doc_id)
                 console.print(legend)
-                _dispatch(session, _next_key(QUIT), doc_id)
-        except _Quit:
+                _dispatch(session, next_key(QUIT), doc_id)
+        except Quit:
             console.print("Stopped; every label so far is saved. Run `textsel label` to resume.")
         else:
             console.print(_finished(session))
@@ -109,7 +109,7 @@ def _card(session, doc_id: int) -> None:  # noqa: ANN001 - LabelSession
     chance = "" if probability is None else f" · P({safe(positive)}) {probability:.2f}"
     round_id = session.rounds.get(doc_id)
     console.rule(f"round {round_id} · {len(session.queue)} left · id {safe(session.shown_id(doc_id))}{chance}")
-    _show(session.text(doc_id))
+    show_text(session.text(doc_id))
 
 
 def _finished(session) -> str:  # noqa: ANN001 - LabelSession
@@ -143,7 +143,7 @@ def _skipped_intro(session) -> str | None:  # noqa: ANN001 - LabelSession
     return None if session.queue else "No skipped texts to revisit."
 
 
-def _show(text: str) -> None:
+def show_text(text: str) -> None:
     """Print a text from the pool: control characters made visible, at most SHOWN_CHARACTERS of it."""
     shown, hidden = head(text, SHOWN_CHARACTERS)
     console.print(shown, markup=False, highlight=False)
@@ -151,11 +151,11 @@ def _show(text: str) -> None:
         console.print(f"[dim]… {hidden:,} more characters not shown ({len(text):,} in all).[/dim]")
 
 
-class _Quit(Exception):
+class Quit(Exception):
     pass
 
 
-def _next_key(quit_key: str) -> str:
+def next_key(quit_key: str) -> str:
     """The next key; Enter alone (an empty line from a pipe, CR or LF from a terminal) is passed over quietly."""
     key = ""
     while key in ("", "\n", "\r"):
@@ -164,7 +164,7 @@ def _next_key(quit_key: str) -> str:
         except KeyboardInterrupt:
             key = None
         if key is None or key in (quit_key, "\x04"):  # Ctrl-D arrives as a character in cbreak mode
-            raise _Quit
+            raise Quit
     return key
 
 

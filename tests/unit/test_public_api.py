@@ -46,7 +46,7 @@ def test_every_command_has_help_text():
 STAGES = ["errors", "ids", "_atomic", "_progress", "provenance", "data", "embed", "index", "candidates", "strategies",
           "proxy", "learner",
           "models", "rounds", "metrics", "diagnose", "svp", "simulate", "svp_experiments", "store",
-          "project_config", "status", "labeling", "export", "importing", "project", "demo"]
+          "project_config", "status", "labeling", "export", "importing", "project", "concepts", "demo"]
 
 
 def _stage(module: str) -> str:
