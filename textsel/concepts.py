@@ -30,11 +30,9 @@ ACCEPT, SKIP, UNDO = "a", "s", "u"
 
 
 def concept_names(project) -> list[str]:  # noqa: ANN001 - textsel.project.Project
-    """The project's concepts, in the order they were added (by name when added together)."""
+    """The project's concepts by name (a stable order: concept keys in the labeler never change between sessions)."""
     folder = Path(project.directory) / CONCEPTS_DIR
-    files = sorted(folder.glob("*.db"), key=lambda path: (path.stat().st_ctime_ns, path.stem)) if folder.is_dir() \
-        else []
-    return [path.stem for path in files if _NAME.fullmatch(path.stem)]
+    return sorted(path.stem for path in folder.glob("*.db") if _NAME.fullmatch(path.stem)) if folder.is_dir() else []
 
 
 def add_concept(project, name: str) -> None:  # noqa: ANN001 - textsel.project.Project
@@ -182,12 +180,12 @@ def export_concepts(project, out: str | Path, *, format: str | None = None,  # n
                     force: bool = False) -> int:
     """Write every text labeled for any concept: id, text and one column per concept (yes, no or empty).
 
-    ``out`` is checked like every export (never in or over the project; an existing file only with ``force``).
+    ``out`` is checked like every export before anything is written (never in or over the project; an existing
+    file only with ``force``).
     Returns how many texts were written.
     """
-    from textsel.export import check_output, write_records
+    from textsel.export import write_records
 
-    check_output(Path(out), force=force, project_dir=project.directory, format=format)
     labels = concept_labels(project)
     doc_ids = list(dict.fromkeys(doc_id for by_doc in labels.values() for doc_id in by_doc))
     records = [{"id": name, "text": text, **{concept: labels[concept].get(doc_id) for concept in labels}}
