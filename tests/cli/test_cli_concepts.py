@@ -7,7 +7,7 @@ import csv
 
 import numpy as np
 import pytest
-from conftest import fake_embeddings
+from conftest import fake_embeddings, flat
 from textsel.cli.app import app
 from typer.testing import CliRunner
 
@@ -22,9 +22,6 @@ TEXTS = [f"review {i}: {'spoiler' if i % 3 == 0 else 'plain'} {'gore' if i % 4 =
 def invoke(*args, stdin=None):
     return runner.invoke(app, [str(arg) for arg in args], input=stdin)
 
-
-def flat(output):
-    return " ".join(output.split())
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import csv
 
 import numpy as np
 import pytest
-from conftest import fake_embeddings
+from conftest import fake_embeddings, flat
 from textsel.cli.app import app
 from typer.testing import CliRunner
 
@@ -39,10 +39,6 @@ def make_project(tmp_path, n=40):
     assert invoke("label", "--ids", "t1,t2", "--label", "ok", "-p", folder).exit_code == 0
     return folder
 
-
-def flat(output):
-    """Output with rich's line wrapping undone."""
-    return " ".join(output.split())
 
 
 def rounds(folder):

@@ -9,7 +9,7 @@ import csv
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from conftest import fake_embeddings
+from conftest import fake_embeddings, flat
 from textsel.cli.app import app
 from typer.testing import CliRunner
 
@@ -24,9 +24,6 @@ TEXTS = ([f"Refund please, the zipper broke ({i})" for i in range(5)] + [f"refun
 def invoke(*args, stdin=None):
     return runner.invoke(app, [str(arg) for arg in args], input=stdin)
 
-
-def flat(output):
-    return " ".join(output.split())
 
 
 @pytest.fixture
