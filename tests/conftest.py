@@ -35,11 +35,6 @@ def fake_embeddings(texts: list[str], dim: int = 16) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def flat(output: str) -> str:
-    """CLI output with rich's line wrapping undone (runs of whitespace made one space), for substring checks."""
-    return " ".join(output.split())
-
-
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
@@ -54,3 +49,8 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+def flat(output: str) -> str:
+    """CLI output with rich's line wrapping undone (runs of whitespace made one space), for substring checks."""
+    return " ".join(output.split())
