@@ -58,4 +58,6 @@ def demo(
         console.print(f"{run['strategy']:>7} / {run['pool']:<5}: found {_number(run['final_positives_found'], '.0f')}"
                       f", test AP {_number(run['final_average_precision'], '.3f')}, "
                       f"{_number(run['mean_pool_fraction'], '.0%')} of the pool scored per round")
+    for line in result.explanation():
+        console.print(line, highlight=False)
     console.print(f"Wrote {out / 'plot.png'}, {out / 'results.jsonl'} and {out / 'summary.json'}.")

@@ -61,9 +61,9 @@ def next_batch(
                                                   discard_pending=discard_pending, learner=learner)
             ids = result.ids.tolist()
             round_scores = [None] * len(ids) if result.scores is None else [float(score) for score in result.scores]
-        texts = project.texts(ids)
-    records = [{"id": int(doc_id), "text": text, "score": score, "round": round_id}
-               for doc_id, text, score in zip(ids, texts, round_scores, strict=True)]
+        texts, shown_ids = project.texts(ids), project.external_ids(ids)  # string ids as given, else integers
+    records = [{"id": doc_id, "text": text, "score": score, "round": round_id}
+               for doc_id, text, score in zip(shown_ids, texts, round_scores, strict=True)]
     if out is not None:
         write_batch(records, out, force=force, project_dir=project_dir)
     if result is None:
@@ -74,7 +74,7 @@ def next_batch(
                  f"({result.candidate_pool_size:,} candidates, {result.pool_fraction:.1%} of the unlabeled pool)")
     table = Table("#", "id", "score", "text", title=title)
     for rank, record in enumerate(records, start=1):
-        table.add_row(str(rank), str(record["id"]), "" if record["score"] is None else f"{record['score']:.3f}",
+        table.add_row(str(rank), safe(record["id"]), "" if record["score"] is None else f"{record['score']:.3f}",
                       one_line(record["text"]))
     console.print(table)
     written = f"Wrote {safe(out)}. " if out else ""

@@ -64,3 +64,8 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+def flat(output: str) -> str:
+    """CLI output with rich's line wrapping undone (runs of whitespace made one space), for substring checks."""
+    return " ".join(output.split())

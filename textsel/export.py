@@ -1,5 +1,5 @@
-"""Label files in and out: read an ``id,label`` CSV, write labels or a batch as CSV, JSONL, a Hugging Face
-dataset or Label Studio tasks.
+"""Label files out: write labels or a batch as CSV, JSONL, a Hugging Face dataset or Label Studio tasks (reading
+them back is :mod:`textsel.importing`). Ids are written as users know them: integers, or string ids as given.
 
 Writing is safe by construction: :func:`check_output` validates the destination before anything is read or
 written. An output never replaces a folder, never lands in, over or above the project folder, and replaces an
@@ -20,9 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from textsel._atomic import atomic_dir, atomic_path
-from textsel.data._loaders import allow_long_csv_fields
 from textsel.errors import DataError
-from textsel.ids import parse_doc_id
 
 logger = logging.getLogger("textsel.export")
 
@@ -37,37 +35,6 @@ class OutputExistsError(DataError):
 
 class UnknownSuffixError(DataError):
     """No format was given and the output's suffix names none (the CLI adds how to name one)."""
-
-
-def read_label_file(path: Path, allowed: Sequence[str]) -> tuple[list[int], list[str]]:
-    """Parse and validate a whole ``id,label`` CSV before anything is written; errors name file, row, column."""
-    if not path.is_file():
-        raise DataError("no such file", file=str(path))
-    doc_ids: list[int] = []
-    labels: list[str] = []
-    allow_long_csv_fields()
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:  # a BOM (Excel) is not part of "id"
-            reader = csv.DictReader(handle)
-            missing = [name for name in ("id", "label") if name not in (reader.fieldnames or [])]
-            if missing:
-                raise DataError(f"the header must name the columns 'id' and 'label'; found "
-                                f"{reader.fieldnames}", file=str(path), column=missing[0])
-            for row, record in enumerate(reader, start=1):
-                if None in record or None in record.values():
-                    more = "more" if None in record else "fewer"
-                    raise DataError(f"has {more} fields than the header {reader.fieldnames}", file=str(path),
-                                    row=row)
-                doc_id = parse_doc_id(record["id"], file=str(path), row=row, column="id")
-                label = record["label"].strip()
-                if label not in allowed:
-                    raise DataError(f"unknown label {label!r}; this project's labels are {', '.join(allowed)}",
-                                    file=str(path), row=row, column="label")
-                doc_ids.append(doc_id)
-                labels.append(label)
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise DataError(f"malformed CSV: {error}", file=str(path)) from error
-    return doc_ids, labels
 
 
 def batch_format(out: Path) -> str:
@@ -153,8 +120,9 @@ def export_labels(project, out: str | Path, *, format: str | None = None,  # noq
     out = Path(out)
     format = check_output(out, force=force, project_dir=project.directory, format=format)
     doc_ids, labels = project.labeled()
-    records = [{"id": int(doc_id), "text": text, "label": str(label)}
-               for doc_id, text, label in zip(doc_ids, project.texts(doc_ids), labels, strict=True)]
+    records = [{"id": doc_id, "text": text, "label": str(label)}
+               for doc_id, text, label in zip(project.external_ids(doc_ids), project.texts(doc_ids), labels,
+                                               strict=True)]
     _write(records, out, format, force)
     return len(records)
 

@@ -44,12 +44,34 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Hit:
-    """One search result."""
+    """One search result: the id as users know it (integer or string id), similarity (or number of keyword
+    matches), text and current label."""
 
-    doc_id: int
+    doc_id: int | str
     score: float
     text: str
     label: str | None
+
+
+@dataclass(frozen=True)
+class Relabel:
+    """A label that replaced a different current label of the same text (the old one stays in the history)."""
+
+    doc_id: int | str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What ``import_labels`` recorded, passed over and replaced."""
+
+    imported: int
+    unlabeled: int  # rows or tasks without a label, passed over
+    relabeled: list[Relabel]  # labels that replaced a different current label
+    newer: list[int | str]  # ids whose current label was made after the file's label
+    kept_newer: bool  # True: those were left as they are; False: they were replaced too
+    format: str
 
 
 @dataclass(frozen=True)
@@ -94,6 +116,8 @@ class Project:
     show_progress : bool, default=False
         Draw progress bars while embedding and indexing.
     """
+
+    _query_embedder = None  # the embedder search() loads on its first query and keeps (set per instance)
 
     def __init__(self, directory: str | Path = ".", *, show_progress: bool = False) -> None:
         self.directory = Path(directory)
@@ -283,24 +307,69 @@ class Project:
             if label not in self.config.labels:
                 raise DataError(f"unknown label {label!r}; this project's labels are {', '.join(self.config.labels)}")
 
-    def add_labels(self, doc_ids: Sequence[int], labels: Sequence[str], *, source: str,
-                   round_id: int | None = None) -> None:
-        """Validate every id and label, then record them all in one transaction."""
+    def resolve_ids(self, values: Sequence[int | str]) -> list[int]:
+        """Internal ids of ids as users type or import them (integers, or the pool's string ids as given).
+
+        Raises DataError naming the first id that is malformed or not in the pool.
+        """
+        return self.pool.resolve(list(values)).tolist()
+
+    def external_ids(self, doc_ids: Sequence[int] | np.ndarray) -> list[int | str]:
+        """The ids users know (string ids as given, else the integers) of internal ``doc_ids``."""
+        return self.pool.external(doc_ids)
+
+    def remember_keys(self, doc_ids: Sequence[int]) -> None:
+        """Record the string ids of internal ``doc_ids`` in the store (nothing for a pool with integer ids)."""
+        if self.pool.has_string_ids and len(doc_ids):
+            self.store.remember_keys(dict(zip(map(int, doc_ids), self.external_ids(doc_ids), strict=True)))
+
+    def add_labels(self, doc_ids: Sequence[int | str], labels: Sequence[str], *, source: str,
+                   round_id: int | None = None) -> list[Relabel]:
+        """Validate every id (as users know it) and label, then record them all in one transaction.
+
+        Returns the labels that replaced a different current label, so a caller can say what changed.
+        """
         self.check_labels(labels)
-        self.pool.positions(np.asarray(doc_ids, dtype=np.int64))
-        self.store.add_labels(list(doc_ids), list(labels), source=source, round_id=round_id)
+        internal = self.resolve_ids(doc_ids)
+        replaced = self._relabels(internal, labels)
+        self.remember_keys(internal)
+        self.store.add_labels(internal, list(labels), source=source, round_id=round_id)
+        return replaced
 
-    def import_labels(self, path: str | Path) -> int:
-        """Read an ``id,label`` CSV, validate every row, then record it in one transaction; return the count."""
-        from textsel.export import read_label_file
+    def _relabels(self, doc_ids: Sequence[int], labels: Sequence[str]) -> list[Relabel]:
+        current = self.store.current_labels()
+        changed = [(doc_id, label) for doc_id, label in zip(doc_ids, labels, strict=True)
+                   if current.get(doc_id, label) != label]
+        shown = self.external_ids([doc_id for doc_id, _ in changed])
+        return [Relabel(name, current[doc_id], label) for name, (doc_id, label) in zip(shown, changed, strict=True)]
 
-        doc_ids, labels = read_label_file(Path(path), self.config.labels)
-        known = np.isin(np.asarray(doc_ids, dtype=np.int64), self.pool.ids)
-        if not known.all():
-            row = int(np.flatnonzero(~known)[0])
-            raise DataError(f"id {doc_ids[row]} is not in the pool", file=str(path), row=row + 1, column="id")
-        self.store.add_labels(doc_ids, labels, source=f"import:{Path(path).name}")
-        return len(doc_ids)
+    def import_labels(self, path: str | Path, *, format: str | None = None, keep_newer: bool = False
+                      ) -> ImportReport:
+        """Read a label file whole (textsel's csv/jsonl/hf exports, an ``id,label`` CSV, a Label Studio JSON
+        export), validate every row, then record the labels in one transaction.
+
+        A label in the project made after the file's label for the same text (by the annotation's time, else the
+        file's modification time) is replaced, or kept when ``keep_newer``; either way the report names them.
+        """
+        from textsel.importing import read_labels
+
+        path = Path(path)
+        read = read_labels(path, self.pool, self.config.labels, format=format)
+        current = self.store.current_labels_with_times()
+        newer = [position for position, (doc_id, label, when) in enumerate(
+                 zip(read.doc_ids, read.labels, read.labeled_at, strict=True))
+                 if doc_id in current and current[doc_id][0] != label and current[doc_id][1] > when]
+        skipped = set(newer) if keep_newer else set()
+        keep = [position for position in range(len(read.doc_ids)) if position not in skipped]
+        doc_ids = [read.doc_ids[position] for position in keep]
+        labels = [read.labels[position] for position in keep]
+        relabeled = self._relabels(doc_ids, labels)
+        if doc_ids:
+            self.remember_keys(doc_ids)
+            self.store.add_labels(doc_ids, labels, source=f"import:{path.name}")
+        return ImportReport(len(doc_ids), read.unlabeled, relabeled,
+                            self.external_ids([read.doc_ids[position] for position in newer]), keep_newer,
+                            read.format)
 
     def labeled(self) -> tuple[np.ndarray, np.ndarray]:
         """(doc ids, labels) of every labeled document, latest label per document."""
@@ -323,24 +392,56 @@ class Project:
         return project_status(self)
 
     def texts(self, doc_ids: Sequence[int]) -> list[str]:
+        """The texts of internal ``doc_ids`` (see ``resolve_ids`` for ids as users type them)."""
         return [self.pool.texts[i] for i in self.pool.positions(np.asarray(doc_ids, dtype=np.int64))]
 
     # -- seeding ---------------------------------------------------------------------------------------------
 
     def search(self, query: str, n: int = 20) -> list[Hit]:
-        """The ``n`` texts nearest to ``query`` through the index, with their current labels."""
+        """The ``n`` texts nearest to ``query`` through the index, with their current labels.
+
+        The embedding model is loaded on the first query and kept, so a prompt of many queries loads it once.
+        """
         check_param("Project.search", "n", n, isinstance(n, int) and n >= 1, "an int >= 1")
         vectors = self.embeddings()
-        query_vector = np.asarray(self.embedder().encode([query]), dtype=np.float32).reshape(1, -1)
+        if self._query_embedder is None:
+            self._query_embedder = self.embedder()
+        query_vector = np.asarray(self._query_embedder.encode([query]), dtype=np.float32).reshape(1, -1)
         if query_vector.shape[1] != vectors.shape[1]:
             raise ConfigError(f"the model {self.config.model!r} makes {query_vector.shape[1]}-dimensional vectors "
                               f"but the project's embeddings have {vectors.shape[1]} dimensions; set the model "
                               f"that made them in {CONFIG_NAME}")
         ids, sims = self.index().search(query_vector, min(n, len(self.pool)))
-        found = ids[0] >= 0
+        found = ids[0][ids[0] >= 0]
+        return self._hits(found, sims[0][ids[0] >= 0])
+
+    def _hits(self, doc_ids: np.ndarray, scores: Sequence[float]) -> list[Hit]:
         labels = self.store.current_labels()
-        return [Hit(int(doc_id), float(sim), text, labels.get(int(doc_id)))
-                for doc_id, sim, text in zip(ids[0][found], sims[0][found], self.texts(ids[0][found]), strict=True)]
+        return [Hit(name, float(score), text, labels.get(int(doc_id)))
+                for doc_id, name, score, text in zip(doc_ids, self.external_ids(doc_ids), scores,
+                                                     self.texts(doc_ids), strict=True)]
+
+    def find_texts(self, pattern: str, *, regex: bool = False, n: int = 20, ignore_case: bool = True
+                   ) -> tuple[list[Hit], int]:
+        """Texts containing a keyword (or matching a regular expression), for seeding where the embedding does not
+        help; return (the ``n`` with most matches, pool order breaking ties; how many texts match in all).
+
+        A Hit's score is the number of matches in the text. A malformed regular expression raises DataError.
+        """
+        import re
+
+        check_param("Project.find_texts", "n", n, isinstance(n, int) and n >= 1, "an int >= 1")
+        if not pattern:
+            raise DataError("the search pattern is empty")
+        try:
+            compiled = re.compile(pattern if regex else re.escape(pattern), re.IGNORECASE if ignore_case else 0)
+        except re.error as error:
+            raise DataError(f"{pattern!r} is not a valid regular expression: {error}") from error
+        counts = np.fromiter((len(compiled.findall(text)) for text in self.pool.texts), dtype=np.int64,
+                             count=len(self.pool))
+        matching = np.flatnonzero(counts)
+        best = matching[np.argsort(-counts[matching], kind="stable")[:n]]
+        return self._hits(self.pool.ids[best], counts[best].astype(float).tolist()), len(matching)
 
     # -- rounds and the model --------------------------------------------------------------------------------
 
@@ -567,19 +668,40 @@ class Project:
         return self.embeddings()[start:stop]
 
     def predict(self, out: str | Path) -> int:
-        """Write id, predicted label and one probability column per class for every text to a Parquet file."""
+        """Write id, text, predicted label and one probability column per class (``p_<label>``, see
+        ``probability_columns``) for every text to a Parquet file."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         model = self.trained_model()
         probabilities = np.vstack([model.learner.predict_proba(self._model_inputs(model.learner, start, start + 65_536))
                                    for start in range(0, len(self.pool), 65_536)])
-        columns = {"id": self.pool.ids,
+        ids = self.pool.keys.tolist() if self.pool.has_string_ids else self.pool.ids
+        columns = {"id": ids, "text": self.pool.texts,
                    "predicted": np.asarray(model.classes, dtype=object)[probabilities.argmax(axis=1)].astype(str)}
-        columns.update({f"p_{name}": probabilities[:, column] for column, name in enumerate(model.classes)})
+        ordered = [name for name in self.config.labels if name in model.classes]  # the project's label order
+        columns.update({column: probabilities[:, model.classes.index(name)]
+                        for column, name in zip(probability_columns(ordered), ordered, strict=True)})
         with atomic_path(out) as tmp:
             pq.write_table(pa.table(columns), tmp)
         return len(self.pool)
+
+def probability_columns(classes: Sequence[str]) -> list[str]:
+    """Clean column names ``p_<label>`` for class probabilities: lower case, runs of anything but letters, digits
+    and ``_`` made one ``_``; a name that would repeat another (or a fixed column) gets ``_2``, ``_3`` ..."""
+    import re
+
+    taken = {"id", "text", "predicted"}
+    names = []
+    for label in classes:
+        base = "p_" + (re.sub(r"[^0-9a-z]+", "_", str(label).lower()).strip("_") or "class")
+        name, number = base, 2
+        while name in taken:
+            name, number = f"{base}_{number}", number + 1
+        taken.add(name)
+        names.append(name)
+    return names
+
 
 def init_project(directory: str | Path, *, data: str, text_col: str = "text", id_col: str | None = None,
                  label_col: str | None = None, format: str | None = None, labels: Sequence[str] | None = None,

@@ -79,7 +79,19 @@ def m002_discards(connection: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial, m002_discards]
+def m003_doc_keys(connection: sqlite3.Connection) -> None:
+    """String ids as given (``tw13983``, UUIDs) of the documents that were labeled or selected, beside the int64
+    ids (a hash of the string, see textsel.data) the other tables use: the database names its documents by
+    itself, even without the pool file."""
+    _execute_all(connection, """
+        CREATE TABLE doc_keys (
+            doc_id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL
+        );
+    """)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial, m002_discards, m003_doc_keys]
 
 
 @dataclass(frozen=True)
@@ -219,6 +231,24 @@ class Store:
         """).fetchall()
         return {doc_id: label for doc_id, label in rows if label is not None}
 
+    def remember_keys(self, keys: dict[int, str]) -> None:
+        """Record the string id of each internal doc id (kept once; a pool with integer ids records nothing)."""
+        if keys:
+            with self.transaction() as connection:
+                connection.executemany("INSERT OR IGNORE INTO doc_keys(doc_id, key) VALUES (?, ?)",
+                                       [(int(doc_id), str(key)) for doc_id, key in keys.items()])
+
+    def doc_keys(self) -> dict[int, str]:
+        """Every recorded string id, by internal doc id."""
+        return dict(self._connection.execute("SELECT doc_id, key FROM doc_keys").fetchall())
+
+    def current_labels_with_times(self) -> dict[int, tuple[str, float]]:
+        """(latest label, when it was written) of every labeled document (retracted ones left out)."""
+        rows = self._connection.execute(
+            "SELECT doc_id, label, created_at FROM labels WHERE row IN (SELECT MAX(row) FROM labels GROUP BY doc_id)"
+        ).fetchall()
+        return {doc_id: (label, created_at) for doc_id, label, created_at in rows if label is not None}
+
     def latest_label(self, doc_id: int) -> str | None:
         """The current label of one document (None when unlabeled or retracted)."""
         return _latest_label(self._connection, doc_id)
@@ -333,6 +363,18 @@ class Store:
         with self.transaction() as connection:
             connection.execute("INSERT OR IGNORE INTO skips(round_id, doc_id) VALUES (?, ?)",
                                (round_id, int(doc_id)))
+
+    def skipped(self) -> list[tuple[int, int]]:
+        """(round id, doc id) of every skipped text that has no label now, oldest round first, in selection order.
+
+        A text skipped in a round and then labeled (by a revisit, ``label --ids`` or an import) is left out.
+        """
+        rows = self._connection.execute("""
+            SELECT skips.round_id, skips.doc_id FROM skips
+            JOIN selections ON selections.round_id = skips.round_id AND selections.doc_id = skips.doc_id
+            ORDER BY skips.round_id, selections.position""").fetchall()
+        labeled = self.current_labels()
+        return [(round_id, doc_id) for round_id, doc_id in rows if doc_id not in labeled]
 
     def unskip(self, round_id: int, doc_id: int) -> None:
         with self.transaction() as connection:

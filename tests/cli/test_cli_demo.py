@@ -50,6 +50,13 @@ def test_demo_runs_a_simulated_session_and_writes_a_plot(tmp_path, monkeypatch):
                                  "-q"])
     assert result.exit_code == 0, result.output
     assert "1-star reviews found" in result.output and "maxent / seals: found" in result.output
+    output = " ".join(result.output.split())
+    total = int(output.split(" of the 240 reviews are 1-star: ")[0].rsplit(" ", 1)[-1])
+    in_pool = int(output.split(" in the 192-review pool the runs label from")[0].rsplit(" ", 1)[-1])
+    records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert in_pool == round(records[0]["positives_found"] / records[0]["recall"]) and 0 < in_pool <= total
+    assert f"{total - in_pool} in the held-out test set" in output
+    assert "Best SEALS run:" in output and "best full scan (All):" in output
     assert (out / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     runs = {(r["strategy"], r["pool"]) for r in records}
@@ -112,3 +119,18 @@ def test_fetch_failure_and_bad_override_name_the_fix(tmp_path, monkeypatch):
     monkeypatch.setenv("TEXTSEL_DEMO_PARQUET", str(tmp_path / "absent.parquet"))
     result = runner.invoke(app, ["demo", "--out", str(tmp_path / "o")])
     assert result.exit_code == 1 and "absent.parquet" in result.output
+
+
+def test_the_demo_explains_when_seals_finds_fewer_than_a_full_scan():
+    def run(strategy, pool, found, scored):
+        return {"strategy": strategy, "pool": pool, "final_positives_found": {"mean": found},
+                "mean_pool_fraction": {"mean": scored}}
+
+    records = [{"positives_found": 5, "recall": 5 / 58}]
+    summary = {"pool_size": 1600, "k": 20, "runs": [run("maxent", "seals", 30, 0.22), run("mlp", "seals", 34, 0.25),
+                                                     run("maxent", "all", 45, 1.0), run("mlp", "all", 41, 1.0)]}
+    first, second = demo.DemoResult(None, 2000, 72, records, summary).explanation()
+    assert first == "72 of the 2,000 reviews are 1-star: 58 in the 1,600-review pool the runs label from, 14 in " \
+                    "the held-out test set."
+    assert second.startswith("Best SEALS run: 34 found, scoring 25% of the pool per round; best full scan (All): 45")
+    assert "SEALS finds fewer here because it only scores the nearest neighbours of labeled reviews (k=20)" in second

@@ -197,10 +197,14 @@ def test_duplicate_ids_name_the_repeating_row(tmp_path):
     assert (caught.value.row, caught.value.column) == (4, "id")
 
 
-def test_ids_must_be_integers(tmp_path):
+def test_ids_must_be_integers_or_strings(tmp_path):
     path = tmp_path / "ids.jsonl"
-    path.write_text('{"id": 1, "text": "a"}\n{"id": "x7", "text": "b"}\n', encoding="utf-8")
-    with pytest.raises(DataError, match="id must be an integer, got 'x7'") as caught:
+    path.write_text('{"id": "x7", "text": "a"}\n{"id": 1.5, "text": "b"}\n', encoding="utf-8")
+    with pytest.raises(DataError, match="id must be an integer or a string, got 1.5") as caught:
+        load_pool(path, id_col="id")
+    assert (caught.value.row, caught.value.column) == (2, "id")
+    path.write_text('{"id": "x7", "text": "a"}\n{"id": null, "text": "b"}\n', encoding="utf-8")
+    with pytest.raises(DataError, match="missing id") as caught:
         load_pool(path, id_col="id")
     assert (caught.value.row, caught.value.column) == (2, "id")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import csv
 
-from textsel.data import load_pool
-from textsel.export import read_label_file
+from textsel.data import Pool, load_pool
+from textsel.importing import read_labels
 
 LONG = "a very long review " * 11_000  # 209,000 characters, over the 131,072 default limit
 
@@ -23,4 +23,6 @@ def test_a_label_file_with_a_200_kib_field_loads(tmp_path):
     path = tmp_path / "labels.csv"
     with open(path, "w", newline="") as handle:
         csv.writer(handle).writerows([["id", "label", "text"], [2, "broken", LONG], [3, "fine", "ok"]])
-    assert read_label_file(path, ["broken", "fine"]) == ([2, 3], ["broken", "fine"])
+    pool = Pool(ids=[2, 3], texts=[LONG, "ok"])
+    read = read_labels(path, pool, ["broken", "fine"])
+    assert (read.doc_ids, read.labels) == ([2, 3], ["broken", "fine"])

@@ -24,7 +24,8 @@ def build_pool(columns: dict[str, Sequence], *, text_col: str = "text", id_col: 
     columns : dict of str to sequence
         Aligned columns as read from the source (lists or numpy arrays).
     text_col, id_col, label_col : str
-        Column names; ``id_col=None`` makes ids the 0-based row numbers.
+        Column names; ``id_col=None`` makes ids the 0-based row numbers. An id column whose values are not all
+        integers holds string ids (``tw13983``, UUIDs): they are kept as given in ``Pool.keys``.
     source : str
         The file or dataset name used in messages and stored as ``Pool.source``.
     strict : bool
@@ -38,10 +39,15 @@ def build_pool(columns: dict[str, Sequence], *, text_col: str = "text", id_col: 
     require_columns(columns, [name for name in (text_col, id_col, label_col) if name is not None], file)
     texts = columns[text_col]
     kept = _rows_with_text(texts, file, text_col, strict)
+    keys = None
     if id_col is None:
         ids = np.arange(len(texts), dtype=np.int64)
     else:
-        ids = _integer_ids(columns[id_col], file, id_col)
+        try:
+            ids = _integer_ids(columns[id_col], file, id_col)
+        except DataError:
+            keys = _string_ids(columns[id_col], file, id_col)
+            ids = keys  # filtered with the texts below; hashed into internal ids by Pool.from_keys
         _check_unique(ids, file, id_col)
     if len(kept) < len(texts):
         positions = np.asarray(kept, dtype=np.int64)
@@ -50,7 +56,26 @@ def build_pool(columns: dict[str, Sequence], *, text_col: str = "text", id_col: 
                    for name, values in columns.items() if name != text_col}
     convert = _array_from_strings if parse_strings else to_array
     extras = {name: convert(values) for name, values in columns.items() if name not in (text_col, id_col)}
+    if keys is not None:
+        return Pool.from_keys(ids, list(texts), extras, source)
     return Pool(ids=ids, texts=list(texts), columns=extras, source=source)
+
+
+def _string_ids(values: Sequence, file: str | None, column: str) -> np.ndarray:
+    """String ids as given (an object array; integers among them become their decimal strings); a missing, blank
+    or other id (e.g. 1.5) raises naming its row."""
+    keys = np.empty(len(values), dtype=object)
+    for position, value in enumerate(values):
+        if isinstance(value, str) and value.strip():
+            keys[position] = value
+        elif isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+            keys[position] = str(value)
+        elif value is None or isinstance(value, str) or (isinstance(value, float) and math.isnan(value)):
+            raise DataError("missing id; every row needs one", file=file, row=position + 1, column=column)
+        else:
+            raise DataError(f"id must be an integer or a string, got {value!r}", file=file, row=position + 1,
+                            column=column)
+    return keys
 
 
 def require_columns(columns: dict[str, Sequence], names: Sequence[str], file: str | None) -> None:
@@ -111,13 +136,14 @@ def _as_integer(value: object) -> int:
 
 
 def _check_unique(ids: np.ndarray, file: str | None, column: str) -> None:
-    """Raise naming the first row whose id appeared on an earlier row."""
+    """Raise naming the first row whose id (integer or string) appeared on an earlier row."""
     order = np.argsort(ids, kind="stable")
     repeats = np.flatnonzero(ids[order][1:] == ids[order][:-1])
     if len(repeats):
         row = int(order[repeats + 1].min())
         first = int(np.flatnonzero(ids == ids[row])[0])
-        raise DataError(f"duplicate id {int(ids[row])} (first used on row {first + 1}); ids must be unique",
+        shown = int(ids[row]) if ids.dtype != object else repr(ids[row])
+        raise DataError(f"duplicate id {shown} (first used on row {first + 1}); ids must be unique",
                         file=file, row=row + 1, column=column)
 
 

@@ -1,13 +1,31 @@
-"""The Pool: stable integer ids, texts, and any extra columns (labels, splits, metadata)."""
+"""The Pool: stable integer ids, texts, and any extra columns (labels, splits, metadata).
+
+Ids a user types or imports may be integers or strings (``tw13983``, UUIDs). Every stage after loading works on
+int64 ids, so a pool whose id column holds strings keeps those strings as ``keys`` and uses a stable 63-bit hash
+of each key as its internal id (:func:`key_to_id`): the same key maps to the same id whatever the row order, so
+labels survive a reordered or extended file. :meth:`Pool.resolve` and :meth:`Pool.external` convert at the
+boundaries (typed ids, label files, exports, printed output).
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
 from textsel.errors import DataError
+from textsel.ids import parse_doc_id
+
+ExternalId = int | str
+
+
+def key_to_id(key: str) -> int:
+    """The internal id of a string id: the first 63 bits of its BLAKE2b digest (non-negative, stable)."""
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,16 +44,31 @@ class Pool:
         Extra columns aligned with ``texts`` (labels, ``split``, ``book_id`` ...).
     source : str, default=""
         Where the pool was loaded from, used in error messages.
+    keys : ndarray of str, optional
+        The string ids as given, aligned with ``texts``; ``ids`` must then be ``key_to_id`` of each key
+        (see :meth:`from_keys`). None: the ids are the integers users type.
     """
 
     ids: np.ndarray
     texts: list[str]
     columns: dict[str, np.ndarray] = field(default_factory=dict)
     source: str = ""
+    keys: np.ndarray | None = None
+
+    @classmethod
+    def from_keys(cls, keys: Sequence[str], texts: list[str], columns: dict[str, np.ndarray] | None = None,
+                  source: str = "") -> Pool:
+        """A pool whose ids are strings: internal ids are ``key_to_id`` of each key."""
+        key_array = np.empty(len(keys), dtype=object)
+        key_array[:] = [str(key) for key in keys]
+        return cls(ids=np.fromiter((key_to_id(key) for key in key_array), dtype=np.int64, count=len(key_array)),
+                   texts=texts, columns=columns or {}, source=source, keys=key_array)
 
     def __post_init__(self) -> None:
         ids = np.asarray(self.ids, dtype=np.int64)
         object.__setattr__(self, "ids", ids)
+        if self.keys is not None and len(self.keys) != len(ids):
+            raise DataError(f"{len(self.keys)} string ids but {len(ids)} ids", file=self.source or None)
         if len(ids) != len(self.texts):
             raise DataError(f"{len(ids)} ids but {len(self.texts)} texts", file=self.source or None)
         for name, values in self.columns.items():
@@ -45,9 +78,65 @@ class Pool:
         unique, counts = np.unique(ids, return_counts=True)
         if len(unique) != len(ids):
             duplicate = int(unique[counts > 1][0])
-            row = int(np.flatnonzero(ids == duplicate)[1]) + 1
-            raise DataError(f"duplicate id {duplicate}; ids must be unique", file=self.source or None,
-                            row=row, column="id")
+            first, row = (int(position) for position in np.flatnonzero(ids == duplicate)[:2])
+            shown = duplicate if self.keys is None else repr(self.keys[row])
+            if self.keys is not None and self.keys[row] != self.keys[first]:  # astronomically rare
+                shown = f"{self.keys[first]!r} and {self.keys[row]!r} (same hash)"
+            raise DataError(f"duplicate id {shown}; ids must be unique", file=self.source or None,
+                            row=row + 1, column="id")
+
+    @property
+    def has_string_ids(self) -> bool:
+        return self.keys is not None
+
+    @cached_property
+    def _key_ids(self) -> dict[str, int]:
+        return dict(zip(self.keys.tolist(), self.ids.tolist(), strict=True)) if self.keys is not None else {}
+
+    @cached_property
+    def _id_positions(self) -> dict[int, int]:
+        return {doc_id: position for position, doc_id in enumerate(self.ids.tolist())}
+
+    def text_of(self, doc_id: int) -> str:
+        """The text of one internal id (a dict lookup, for row-by-row checks of large files)."""
+        if doc_id not in self._id_positions:
+            raise DataError(f"id {doc_id} is not in the pool", file=self.source or None, column="id")
+        return self.texts[self._id_positions[doc_id]]
+
+    def resolve_one(self, value: object, *, file: str | None = None, row: int | None = None,
+                    column: str | None = "id") -> int:
+        """The internal id of an id as typed or imported (``"17"``, ``17``, ``"tw13983"``).
+
+        Raises DataError naming ``file``, ``row`` and ``column`` when it is malformed or not in the pool.
+        """
+        if isinstance(value, (bool, np.bool_)) or value is None:
+            raise DataError(f"id {value!r} is not an id", file=file, row=row, column=column)
+        if self.keys is not None:
+            key = str(value).strip() if isinstance(value, (str, int, np.integer)) else None
+            if key is None or key not in self._key_ids:
+                raise DataError(f"id {value!r} is not in the pool", file=file, row=row, column=column)
+            return self._key_ids[key]
+        if isinstance(value, (int, np.integer)):
+            doc_id = int(value)
+        elif isinstance(value, str):
+            doc_id = parse_doc_id(value, file=file, row=row, column=column)
+        else:
+            raise DataError(f"id {value!r} is not an integer", file=file, row=row, column=column)
+        if doc_id not in self._id_positions:
+            raise DataError(f"id {doc_id} is not in the pool", file=file, row=row, column=column)
+        return doc_id
+
+    def resolve(self, values: Sequence[object]) -> np.ndarray:
+        """Internal ids of many typed or imported ids; the first bad one raises DataError naming it."""
+        return np.fromiter((self.resolve_one(value, column=None) for value in values), dtype=np.int64,
+                           count=len(values))
+
+    def external(self, ids: np.ndarray | Sequence[int]) -> list[ExternalId]:
+        """The ids as users know them (the string ids as given, else the integers) of internal ``ids``."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if self.keys is None:
+            return [int(doc_id) for doc_id in ids]
+        return self.keys[self.positions(ids)].tolist()
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -81,6 +170,7 @@ class Pool:
             texts=[self.texts[i] for i in positions],
             columns={name: values[positions] for name, values in self.columns.items()},
             source=self.source,
+            keys=None if self.keys is None else self.keys[positions],
         )
 
     def fingerprint(self) -> str:
