@@ -123,15 +123,30 @@ def merge_consecutive(draws: Sequence[AuditDraw]) -> list[AuditDraw]:
     return merged
 
 
+def _log_choose(n: np.ndarray | int, k: np.ndarray) -> np.ndarray:
+    from scipy.special import gammaln
+
+    return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+
+
+def hypergeometric_pmf(population: int, successes: int, draws: int) -> np.ndarray:
+    """P(x successes in ``draws`` without replacement) for x = 0..draws (scipy.stats.hypergeom.pmf, vectorised
+    through log-gamma: the bisections below call it thousands of times)."""
+    x = np.arange(draws + 1)
+    possible = (x <= successes) & (draws - x <= population - successes)
+    pmf = np.zeros(draws + 1)
+    x = x[possible]
+    pmf[possible] = np.exp(_log_choose(successes, x) + _log_choose(population - successes, draws - x)
+                           - _log_choose(population, np.asarray(draws)))
+    return pmf
+
+
 def _sum_pmf(draws: Sequence[AuditDraw], remaining: int) -> np.ndarray:
     """Distribution of ``X = sum x_i`` when ``remaining`` positives are unlabeled now (index = value of X)."""
-    from scipy.stats import hypergeom
-
     pmf = np.ones(1)
     for draw in draws:
         successes = min(remaining + draw.found_since, draw.unlabeled)
-        part = hypergeom.pmf(np.arange(draw.labeled + 1), draw.unlabeled, successes, draw.labeled)
-        pmf = np.convolve(pmf, part)
+        pmf = np.convolve(pmf, hypergeometric_pmf(draw.unlabeled, successes, draw.labeled))
     return pmf
 
 
