@@ -156,17 +156,16 @@ def status(
 @app.command()
 def diagnose(
     project_dir: ProjectDir = Path("."),
-    proxy: Annotated[bool, typer.Option("--proxy/--no-proxy", help="Also cross-validate the fastText proxy.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the measurements as JSON.")] = False,
 ) -> None:
-    """Check whether the embedding separates the rare class, from the labels so far (embedding-task mismatch).
+    """Check whether the embedding separates the rare class (embedding-task mismatch), whatever chose the labels.
 
     Example: textsel diagnose --project spoilers/
     """
     import json
 
     with open_project(project_dir) as project:
-        result = project.diagnose(with_proxy=proxy)
+        result = project.diagnose()
     if as_json:
         typer.echo(json.dumps(result.to_dict()))
     else:

@@ -222,13 +222,13 @@ class Project:
         return np.fromiter(current.keys(), dtype=np.int64, count=len(current)), np.asarray(
             list(current.values()), dtype=object)
 
-    def diagnose(self, *, with_proxy: bool = True):  # noqa: ANN201 - textsel.diagnose.Diagnosis
-        """Does the embedding capture the positive class? Measured on the labels so far (textsel.diagnose)."""
+    def diagnose(self):  # noqa: ANN201 - textsel.diagnose.Diagnosis
+        """Does the embedding capture the positive class? The labeled positives against a random sample of the
+        pool, so the answer does not depend on the strategy that chose the labels (textsel.diagnose)."""
         from textsel.diagnose import diagnose
 
         doc_ids, labels = self.labeled()
-        texts = self.texts(doc_ids) if with_proxy else None
-        return diagnose(self.index(), doc_ids, labels == self.config.positive, texts=texts)
+        return diagnose(self.index(), doc_ids, labels == self.config.positive)
 
     def status(self, *, target_recall: float = 0.95, confidence: float = 0.95) -> ProjectStatus:
         """Labels per class, rounds and their yields, and from audit samples: positives remaining, prevalence,

@@ -150,7 +150,7 @@ def _diagnosis_if_enough_labels(project, per_class: dict[str, int], positive: st
     n_positive = per_class.get(positive, 0)
     if n_positive < MIN_POSITIVES or sum(per_class.values()) - n_positive < MIN_NEGATIVES:
         return None
-    return project.diagnose(with_proxy=False)
+    return project.diagnose()
 
 
 def _count(value: float) -> str:
