@@ -25,9 +25,20 @@ The neighbourhood-recall signal of earlier versions is gone: its lift was capped
 its threshold in 9 of 24 measured diagnoses, so it fired whatever the data. The fastText-proxy recommendation is
 gone too: the proxy's AP was below the embedding probe's in all 24.
 
-The thresholds and the rule come from ``benchmarks/diagnose_validation.py``: fitted on one set of concepts, with
-labels collected by random sampling, MaxEnt over SEALS and MLP over SEALS, and checked on other concepts (see
-``benchmarks/results/diagnose_validation.json`` and the README for the agreement per policy).
+The rule and threshold come from ``benchmarks/diagnose_thresholds.py``, fitted on fold A of
+``benchmarks/diagnose_validation.py`` (TV Tropes spoilers, hotel tips, Amazon automotive, magazines and office
+products, Blitzer books; labels collected by random sampling, MaxEnt over SEALS and MLP over SEALS): "mismatch" when
+the probe AUC above chance is below 0.52 (the kNN threshold did no better there). On the other concepts (Amazon
+negative reviews and Blitzer 1-star reviews, both mismatches, SMS spam, Amazon baby and cell phones) it agreed with
+the truth on 80% of random label sets but 60% of MaxEnt- and MLP-collected ones: the positives an active strategy
+finds are the ones near other positives, so a scattered concept looks clustered on them. Measured against the
+random reference this bias is smaller than on the labeled set, not gone; an audit sample's positives are the
+unbiased ones.
+
+What helps when the concept is scattered (``--recovery`` of the same benchmark, 1,500 labels, pools of 6-11k texts
+where k=10 stands for k=100 in a pool ten times larger): ten times larger neighbourhoods found as many positives as a
+full scan (recall 0.44 -> 0.59 on Amazon negative reviews, 0.49 -> 0.56 on Blitzer 1-star, 0.39 -> 0.40 on
+spoilers, MLP); drawing 20% of each round at random found fewer (0.42, 0.48, 0.38).
 """
 
 from __future__ import annotations
@@ -39,18 +50,20 @@ import numpy as np
 from textsel.errors import DataError
 from textsel.index import ExactIndex, VectorIndex
 
-# Fitted by benchmarks/diagnose_validation.py on its FIT_CONCEPTS (see the module docstring).
+# Fitted on fold A by benchmarks/diagnose_thresholds.py (see the module docstring). The kNN threshold is not part
+# of the fitted rule; it is the level below which `reasons` mentions the kNN share as a weak signal.
 KNN_SHARE_ABOVE_CHANCE_THRESHOLD = 0.10
-PROBE_AUC_ABOVE_CHANCE_THRESHOLD = 0.80
-MISMATCH_RULE = "either"  # "knn", "probe", "both" (both signals low) or "either" (one low signal is enough)
+PROBE_AUC_ABOVE_CHANCE_THRESHOLD = 0.52
+MISMATCH_RULE = "probe"  # "knn", "probe", "both" (both signals low) or "either" (one low signal is enough)
 REFERENCE_PER_POSITIVE = 20
 MAX_POSITIVES = 200  # a larger labeled set adds little and costs time: positives beyond it are subsampled
 MIN_POSITIVES = 10
 MIN_NEGATIVES = 20  # `textsel status` waits for this many labeled negatives before it runs the check
-RECOMMENDATION = ("What to do: the kNN candidate pool will miss positives that are not near the ones found. "
-                  "Select over every text (the 'all' pool) or grow the neighbourhoods (a larger k); "
-                  "re-embedding with a model closer to the task may help, and keyword searches find positives "
-                  "the embedding scatters.")
+RECOMMENDATION = ("What to do: the kNN candidate pool misses positives that are not near the ones found. Grow the "
+                  "neighbourhoods (a k ten times larger found as many positives as a full scan in textsel's "
+                  "measurements) or select over every text (the 'all' pool); a random share of each round did not "
+                  "help. An embedding model closer to the task, or keyword searches, may find what this one "
+                  "scatters (not measured).")
 
 
 @dataclass
@@ -86,7 +99,7 @@ class Diagnosis:
             f"(chance: {self.knn_chance:.2f}).",
             f"kNN share above chance {self.knn_share_above_chance:.2f}: 0 = positives sit no nearer each other than "
             f"chance, 1 = only near each other; below {KNN_SHARE_ABOVE_CHANCE_THRESHOLD:.2f} SEALS' neighbourhoods "
-            f"miss positives.",
+            f"find few new positives.",
             f"Probe AUC {self.probe_auc:.2f}: a linear model on the embeddings ranks a positive above a random "
             f"text {self.probe_auc:.0%} of the time (0.50 = chance).",
             f"Probe AUC above chance {self.probe_auc_above_chance:.2f} (2 AUC - 1): below "
