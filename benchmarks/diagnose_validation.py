@@ -6,7 +6,9 @@ the share of positives among its 10 nearest texts, corrected by the prevalence) 
 
 Validation. For each concept, seed and label-collection policy (``random``: a uniform random sample; ``maxent-seals``
 and ``mlp-seals``: textsel's simulated rounds over the SEALS pool, k=100), labels are collected up to ``--budget``
-(seed 5 positives + 95 negatives, rounds of 100) and ``textsel.diagnose.diagnose`` measures its two raw signals.
+(seed 5 positives + 95 negatives, rounds of 100), then an audit of ``--audit`` texts drawn at random from the
+unlabeled ones is labeled, as a project would with ``textsel audit``, and ``textsel.diagnose.diagnose`` measures its
+two raw signals (on the audit's positives when it holds at least 5, else on every labeled positive).
 Thresholds and the rule are fitted (``diagnose_thresholds.fit_thresholds``) on one fold of concepts, with every
 policy's labels, and the verdict's agreement with the truth is reported on the OTHER fold, per policy; then the folds
 swap. Rows whose policy found fewer than the diagnostic's minimum of positives are counted as ``too_few``.
@@ -61,32 +63,39 @@ def truth_share(data) -> float:
     return above_chance(knn_positive_share(data.embeddings, data.is_positive, 10), data.prevalence)
 
 
-def collect(data, index, policy: str, seed: int, budget: int) -> np.ndarray:
-    """Ids labeled by ``policy`` within ``budget`` labels (the seed first)."""
+def collect(data, index, policy: str, seed: int, budget: int, audit: int) -> tuple[np.ndarray, np.ndarray]:
+    """(every labeled id, the ids drawn at random): ``policy``'s ``budget`` labels (the seed first), then an audit of
+    ``audit`` texts drawn uniformly from the unlabeled ones, as `textsel audit` would."""
     strategy, pool = POLICIES[policy]
     records = run_simulation(data.ids, data.is_positive.astype(np.int64), features=data.embeddings,
                              strategy=strategy, candidate_pool=make_candidate_pool(pool, index=index, k=100,
                                                                                    seed=seed),
                              learner=make_learner("logistic"), batch_size=100, budget=budget, positive_label=1,
                              seed=seed, index=index, keep_labeled_ids=True)
-    return np.asarray(records[-1]["labeled_ids"], dtype=np.int64)
+    labeled = np.asarray(records[-1]["labeled_ids"], dtype=np.int64)
+    rng = np.random.default_rng([seed, 1])
+    drawn = rng.choice(np.setdiff1d(data.ids, labeled), audit, replace=False)
+    random_ids = np.concatenate([labeled[100:], drawn]) if policy == "random" else drawn  # the seed is not random
+    return np.concatenate([labeled, drawn]), random_ids
 
 
-def measure(data, index, seeds: int, budget: int, timers: dict) -> list[dict]:
+def measure(data, index, seeds: int, budget: int, audit: int, timers: dict) -> list[dict]:
     rows = []
     positive_of = dict(zip(data.ids.tolist(), data.is_positive.tolist(), strict=True))
     for policy in POLICIES:
         for seed in range(seeds):
             start = time.perf_counter()
-            labeled = collect(data, index, policy, seed, budget)
+            labeled, random_ids = collect(data, index, policy, seed, budget, audit)
             timers["collect_seconds"] += time.perf_counter() - start
             is_positive = np.asarray([positive_of[doc_id] for doc_id in labeled.tolist()])
             row = {"concept": data.concept.name, "policy": policy, "seed": seed, "labels": len(labeled),
-                   "positives": int(is_positive.sum())}
+                   "positives": int(is_positive.sum()),
+                   "random_positives": int(sum(positive_of[doc_id] for doc_id in random_ids.tolist()))}
             start = time.perf_counter()
             try:
-                result = diagnose(index, labeled, is_positive, seed=seed)
-                row.update(knn=result.knn_share_above_chance, probe=result.probe_auc_above_chance)
+                result = diagnose(index, labeled, is_positive, random_ids=random_ids, seed=seed)
+                row.update(knn=result.knn_share_above_chance, probe=result.probe_auc_above_chance,
+                           measured_on=result.measured_on)
             except DataError:
                 row.update(knn=None, probe=None)
             timers["diagnose_seconds"] += time.perf_counter() - start
@@ -139,6 +148,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--budget", type=int, default=1000)
+    parser.add_argument("--audit", type=int, default=300, help="random texts labeled after each policy's budget")
     parser.add_argument("--recovery", action="store_true")
     parser.add_argument("--recovery-budget", type=int, default=1500)
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -157,7 +167,7 @@ def main() -> None:
         truths[concept] = {"knn_share_above_chance_all_labels": share, "mismatch": share < TRUTH_THRESHOLD,
                            "prevalence": data.prevalence, "pool_size": len(data.ids)}
         timers["setup_seconds"] += time.perf_counter() - start
-        for row in measure(data, index, args.seeds, args.budget, timers):
+        for row in measure(data, index, args.seeds, args.budget, args.audit, timers):
             rows.append({**row, "truth_mismatch": truths[concept]["mismatch"]})
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
         if args.recovery and truths[concept]["mismatch"]:
@@ -171,6 +181,7 @@ def main() -> None:
                            "held_out": agreement(held_out, fitted), "fit": agreement(
                                [row for row in rows if row["concept"] in fit_concepts], fitted)}
     payload = {"benchmark": "diagnose_validation", "truth_threshold": TRUTH_THRESHOLD, "budget": args.budget,
+               "audit": args.audit,
                "rules": list(RULES), "truth": truths, "folds": folds,
                "agreement": {policy: {fold: folds[fold]["held_out"][policy]["agreement"] for fold in folds}
                              for policy in POLICIES},

@@ -55,10 +55,12 @@ from textsel.index import ExactIndex, VectorIndex
 KNN_SHARE_ABOVE_CHANCE_THRESHOLD = 0.10
 PROBE_AUC_ABOVE_CHANCE_THRESHOLD = 0.52
 MISMATCH_RULE = "probe"  # "knn", "probe", "both" (both signals low) or "either" (one low signal is enough)
+AUDIT = "audit positives"
 REFERENCE_PER_POSITIVE = 20
 MAX_POSITIVES = 200  # a larger labeled set adds little and costs time: positives beyond it are subsampled
 MIN_POSITIVES = 10
 MIN_NEGATIVES = 20  # `textsel status` waits for this many labeled negatives before it runs the check
+MIN_RANDOM_POSITIVES = 5  # audit positives needed before the signals are measured on them alone
 RECOMMENDATION = ("What to do: the kNN candidate pool misses positives that are not near the ones found. Grow the "
                   "neighbourhoods (a k ten times larger found as many positives as a full scan in textsel's "
                   "measurements) or select over every text (the 'all' pool); a random share of each round did not "
@@ -72,6 +74,8 @@ class Diagnosis:
 
     n_labeled: int
     n_positive: int
+    n_random_positive: int  # positives among the texts drawn at random (audit samples)
+    measured_on: str  # "audit positives" or "all labeled positives"
     reference_size: int
     k: int
     knn_share: float
@@ -91,10 +95,14 @@ class Diagnosis:
         verdict = ("EMBEDDING-TASK MISMATCH: " + "; ".join(self.reasons) if self.mismatch
                    else "The embedding captures this concept" + (
                        f" (one weak signal: {self.reasons[0]})" if self.reasons else "") + ".")
+        on_audit = self.measured_on == AUDIT
         lines = [
             verdict,
-            f"Measured on {self.n_positive} labeled positives against {self.reference_size:,} texts drawn at random "
-            f"from the pool (so the figures do not depend on how the labels were chosen).",
+            f"Measured on the {self.measured_on} ({self.n_random_positive if on_audit else self.n_positive}) "
+            f"against {self.reference_size:,} texts drawn at random from the pool."
+            + ("" if on_audit else " Actively found positives are the ones near other positives, so these figures "
+               f"flatter the embedding; with {MIN_RANDOM_POSITIVES} positives in audit samples they are measured on "
+               "those instead."),
             f"kNN share {self.knn_share:.2f}: among each positive's {self.k} nearest texts, this share are positives "
             f"(chance: {self.knn_chance:.2f}).",
             f"kNN share above chance {self.knn_share_above_chance:.2f}: 0 = positives sit no nearer each other than "
@@ -113,19 +121,23 @@ def above_chance(value: float, rate: float) -> float:
     return (value - rate) / max(1.0 - rate, 1e-12)
 
 
-def knn_positive_share(embeddings: np.ndarray, is_positive: np.ndarray, k: int = 10) -> float:
-    """Mean share of positives among each positive's k nearest rows of ``embeddings`` (itself excluded)."""
+def knn_positive_share(embeddings: np.ndarray, is_positive: np.ndarray, k: int = 10,
+                       queries: np.ndarray | None = None) -> float:
+    """Mean share of positives among each positive's k nearest rows of ``embeddings`` (itself excluded); only over
+    the positives where ``queries`` is true, when given."""
     index = ExactIndex("cosine")
     index.add(embeddings, np.arange(len(embeddings)))
-    positives = np.flatnonzero(is_positive)
+    positives = np.flatnonzero(is_positive if queries is None else is_positive & queries)
     neighbours, _ = index.search(embeddings[positives], k + 1)
     shares = [is_positive[row[(row != own) & (row >= 0)][:k]].mean()
               for own, row in zip(positives, neighbours, strict=True)]
     return float(np.mean(shares))
 
 
-def probe_auc(embeddings: np.ndarray, is_positive: np.ndarray, seed: int = 0) -> float:
-    """Cross-validated ROC AUC of balanced logistic regression on the embeddings."""
+def probe_auc(embeddings: np.ndarray, is_positive: np.ndarray, seed: int = 0,
+              evaluate: np.ndarray | None = None) -> float:
+    """Cross-validated ROC AUC of balanced logistic regression on the embeddings (over the rows where
+    ``evaluate`` is true, when given; every row trains)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
@@ -135,7 +147,8 @@ def probe_auc(embeddings: np.ndarray, is_positive: np.ndarray, seed: int = 0) ->
     for train, test in folds.split(np.zeros(len(embeddings)), is_positive):
         model = LogisticRegression(class_weight="balanced", max_iter=1000)
         scores[test] = model.fit(embeddings[train], is_positive[train]).decision_function(embeddings[test])
-    return float(roc_auc_score(is_positive, scores))
+    keep = np.ones(len(embeddings), dtype=bool) if evaluate is None else evaluate
+    return float(roc_auc_score(is_positive[keep], scores[keep]))
 
 
 def random_reference(pool_ids: np.ndarray, exclude: np.ndarray, size: int, seed: int) -> np.ndarray:
@@ -152,8 +165,8 @@ def is_mismatch(knn_above: float, probe_above: float, rule: str = MISMATCH_RULE,
     return {"knn": knn_low, "probe": probe_low, "both": knn_low and probe_low, "either": knn_low or probe_low}[rule]
 
 
-def diagnose(index: VectorIndex, labeled_ids: np.ndarray, is_positive: np.ndarray, *, k: int = 10,
-             seed: int = 0) -> Diagnosis:
+def diagnose(index: VectorIndex, labeled_ids: np.ndarray, is_positive: np.ndarray, *,
+             random_ids: np.ndarray | None = None, k: int = 10, seed: int = 0) -> Diagnosis:
     """Measure whether the embedding in ``index`` separates the concept behind the labeled positives.
 
     Parameters
@@ -164,6 +177,10 @@ def diagnose(index: VectorIndex, labeled_ids: np.ndarray, is_positive: np.ndarra
     is_positive : ndarray of bool, shape (n,)
         Whether each labeled document belongs to the rare concept. Only the positives are used: the labeled
         negatives depend on the strategy that chose them, the random reference does not.
+    random_ids : ndarray of int, optional
+        Labeled documents that were drawn uniformly at random (audit samples). Once at least
+        ``MIN_RANDOM_POSITIVES`` of them are positive, both signals are averaged over those positives only: they are
+        a fair sample of the concept, while actively found positives are the ones near other positives.
     k : int, default=10
         Neighbours for the kNN share.
     seed : int, default=0
@@ -176,17 +193,21 @@ def diagnose(index: VectorIndex, labeled_ids: np.ndarray, is_positive: np.ndarra
         raise DataError(f"the diagnostic needs at least {MIN_POSITIVES} positive labels; got {n_positive}. "
                         f"Label more, then run it again.")
     rng = np.random.default_rng(seed)
-    positives = labeled_ids[is_positive]
-    if len(positives) > MAX_POSITIVES:
-        positives = rng.choice(positives, MAX_POSITIVES, replace=False)
+    random_positives = labeled_ids[is_positive & np.isin(labeled_ids, random_ids if random_ids is not None else [])]
+    found = np.setdiff1d(labeled_ids[is_positive], random_positives)
+    if len(found) + len(random_positives) > MAX_POSITIVES:  # subsample the actively found ones first
+        found = rng.choice(found, max(MAX_POSITIVES - len(random_positives), 0), replace=False)
+    positives = np.concatenate([random_positives, found])
     reference = random_reference(index.ids, labeled_ids[is_positive], REFERENCE_PER_POSITIVE * len(positives),
                                  seed)
     embeddings = index.get_vectors(np.concatenate([positives, reference]))
     target = np.arange(len(embeddings)) < len(positives)
+    on_audit = len(random_positives) >= MIN_RANDOM_POSITIVES
+    queries = (np.arange(len(embeddings)) < len(random_positives)) if on_audit else None
     rate = float(target.mean())
-    share = knn_positive_share(embeddings, target, k)
+    share = knn_positive_share(embeddings, target, k, queries=queries)
     knn_above = above_chance(share, rate)
-    auc = probe_auc(embeddings, target, seed)
+    auc = probe_auc(embeddings, target, seed, evaluate=None if queries is None else queries | ~target)
     probe_above = 2.0 * auc - 1.0
     reasons = []
     if knn_above < KNN_SHARE_ABOVE_CHANCE_THRESHOLD:
@@ -196,7 +217,8 @@ def diagnose(index: VectorIndex, labeled_ids: np.ndarray, is_positive: np.ndarra
         reasons.append(f"probe AUC above chance {probe_above:.2f} < {PROBE_AUC_ABOVE_CHANCE_THRESHOLD:.2f}: "
                        f"a linear model on the embeddings barely tells positives from random texts")
     mismatch = is_mismatch(knn_above, probe_above)
-    return Diagnosis(n_labeled=len(labeled_ids), n_positive=n_positive, reference_size=len(reference),
+    return Diagnosis(n_labeled=len(labeled_ids), n_positive=n_positive, n_random_positive=len(random_positives),
+                     measured_on=AUDIT if on_audit else "all labeled positives", reference_size=len(reference),
                      k=k, knn_share=share, knn_chance=rate, knn_share_above_chance=knn_above, probe_auc=auc,
                      probe_auc_above_chance=probe_above, mismatch=mismatch, reasons=reasons,
                      recommendation=RECOMMENDATION if mismatch else "")

@@ -223,12 +223,14 @@ class Project:
             list(current.values()), dtype=object)
 
     def diagnose(self):  # noqa: ANN201 - textsel.diagnose.Diagnosis
-        """Does the embedding capture the positive class? The labeled positives against a random sample of the
-        pool, so the answer does not depend on the strategy that chose the labels (textsel.diagnose)."""
+        """Does the embedding capture the positive class? The labeled positives (those of audit samples once there
+        are enough) against a random sample of the pool (textsel.diagnose)."""
         from textsel.diagnose import diagnose
 
         doc_ids, labels = self.labeled()
-        return diagnose(self.index(), doc_ids, labels == self.config.positive)
+        audited = [doc_id for record in self.store.rounds() if record.strategy == "audit" for doc_id in record.doc_ids]
+        return diagnose(self.index(), doc_ids, labels == self.config.positive,
+                        random_ids=np.asarray(audited, dtype=np.int64))
 
     def status(self, *, target_recall: float = 0.95, confidence: float = 0.95) -> ProjectStatus:
         """Labels per class, rounds and their yields, and from audit samples: positives remaining, prevalence,
