@@ -105,3 +105,21 @@ def test_too_few_positives_is_a_clear_error():
     vectors, _ = _topic_clusters(n_topics=2, per_topic=20)
     with pytest.raises(DataError, match="at least 10 positive"):
         diagnose(_index(vectors), np.arange(40) + 1000, np.arange(40) < 3)
+
+
+def test_audit_positives_reveal_what_actively_found_positives_hide():
+    """A concept with one tight sub-cluster (the part active rounds find) and many scattered members: on the found
+    positives it looks captured; measured on an audit sample's positives it does not."""
+    vectors, topics = _topic_clusters()
+    rng = np.random.default_rng(4)
+    is_positive_all = (topics == 3) | (rng.random(len(vectors)) < 0.1)
+    found = rng.choice(np.flatnonzero(topics == 3), 60, replace=False)
+    audit = rng.choice(np.setdiff1d(np.arange(len(vectors)), found), 400, replace=False)
+    labeled = np.concatenate([found, audit])
+    index = _index(vectors)
+    without = diagnose(index, found + 1000, np.ones(len(found), dtype=bool))
+    with_audit = diagnose(index, labeled + 1000, is_positive_all[labeled], random_ids=audit + 1000)
+    assert without.measured_on == "all labeled positives" and not without.mismatch
+    assert with_audit.measured_on == "audit positives" and with_audit.n_random_positive >= 5
+    assert with_audit.mismatch and with_audit.knn_share_above_chance < without.knn_share_above_chance - 0.3
+    assert "audit positives" in with_audit.report()
