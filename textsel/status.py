@@ -128,8 +128,10 @@ def project_status(project, *, target_recall: float = DEFAULT_TARGET_RECALL,  # 
     yields = round_yields(rounds, labels, positive)
     pool_size = project.store.get_meta("pool_size") or len(project.pool)
     found = per_class.get(positive, 0)
-    unlabeled = max(pool_size - len(labels), 0)
     draws = audit_draws(project.store, positive)
+    # A retracted label makes a text unlabeled again; the estimator needs the unlabeled set to only ever shrink, so
+    # such texts count as labeled here (a slight undercount of the unlabeled, never a crash).
+    unlabeled = min([max(pool_size - len(labels), 0), *(draw.unlabeled for draw in draws)])
     estimate = (estimate_remaining(draws, found=found, unlabeled_now=unlabeled, pool_size=pool_size,
                                    confidence=confidence)
                 if any(draw.labeled for draw in draws) else None)

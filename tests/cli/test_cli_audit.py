@@ -135,3 +135,13 @@ def test_status_counts_a_reselected_text_once(project):
         report = opened.status()
     assert [(row.selected, row.labeled, row.positives) for row in report.rounds] == [(3, 3, 1), (1, 1, 1)]
     assert report.selected == 4
+
+
+def test_status_survives_a_label_retracted_after_an_audit(project):
+    label_truthfully(project, range(0, 100))
+    assert invoke("audit", "--n", "20", "--seed", "2", "-p", project).exit_code == 0
+    with Project(project) as opened:
+        label_truthfully(project, opened.store.pending()[1])
+        opened.store.add_labels([0, 1, 2], [None, None, None], source="test")  # retractions
+        report = opened.status()
+    assert report.estimate is not None and report.estimate.unlabeled == 80
