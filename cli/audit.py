@@ -15,12 +15,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 from textsel.cli.app import app
-from textsel.cli.project import ProjectDir, console, open_project, short
+from textsel.cli.project import ProjectDir, console, open_project
 
 
-def visible(text: str) -> str:
-    """Text from data made safe for the terminal: control characters (C0, DEL, C1) shown as escapes such as
-    ``\\x1b``, and rich markup escaped so that ``[red]`` prints as written."""
+def visible(text: str, width: int = 100) -> str:
+    """Text from data as one safe line of at most ``width`` characters: whitespace runs become one space, control
+    characters (C0, DEL, C1) are shown as escapes such as ``\\x1b``, and rich markup is escaped so that ``[red]``
+    prints as written."""
+    text = " ".join(text.split())
+    text = text if len(text) <= width else text[:width - 1] + "…"
     shown = "".join(char.encode("unicode_escape").decode("ascii") if unicodedata.category(char) == "Cc" else char
                     for char in text)
     return escape(shown)
@@ -49,7 +52,7 @@ def audit(
     table = Table("#", "id", "text", title=f"Round {round_id}: audit, {len(ids)} texts drawn uniformly at random "
                                           f"from the {unlabeled:,} unlabeled")
     for rank, (doc_id, text) in enumerate(zip(ids.tolist(), texts, strict=True), start=1):
-        table.add_row(str(rank), str(doc_id), visible(short(text)))
+        table.add_row(str(rank), str(doc_id), visible(text))
     console.print(table)
     if left_over:
         console.print(f"Note: {len(left_over)} texts of round {previous_round} stay unlabeled; `textsel label` now "

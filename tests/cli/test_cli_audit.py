@@ -51,8 +51,10 @@ def test_visible_shows_control_characters_and_markup_as_written():
     from rich.console import Console
 
     console = Console(file=io.StringIO(), width=200)
-    console.print(visible("a\x1b[2Jb\x85[bold]\tc"))
-    assert console.file.getvalue() == "a\\x1b[2Jb\\x85[bold]\\tc\n"
+    text = "a\x1b[2Jb\x9b[bold]\tc\n d"  # ESC, CSI (C1) and markup; tab and newline fold into spaces
+    console.print(visible(text + "x" * 200))
+    kept = 99 - len("a\x1b[2Jb\x9b[bold] c d")  # the line is cut to 99 characters and an ellipsis
+    assert console.file.getvalue() == "a\\x1b[2Jb\\x9b[bold] c d" + "x" * kept + "…\n"
 
 
 def test_audit_draws_uniformly_from_unlabeled_texts_and_records_the_round(project):
