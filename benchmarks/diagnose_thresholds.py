@@ -1,68 +1,86 @@
-"""Measure the embedding-task mismatch signals on real data, to choose and check textsel.diagnose's thresholds.
+"""Fit the mismatch diagnostic's thresholds and rule on one fold of concepts (what textsel.diagnose ships).
 
-For each concept, a random labeled sample (as a project might hold after some rounds) is drawn, and the diagnostic
-runs on the shared MiniLM embeddings. The spoiler concept (TV Tropes, positives subsampled to 3%) should fire;
-Amazon product categories should not.
+The raw signals come from ``benchmarks/diagnose_validation.py`` (its ``rows``: one per concept x policy x seed).
+For each rule (``knn``: the kNN signal alone, ``probe``: the probe alone, ``both``: both low, ``either``: one low is
+enough) a grid of thresholds is searched for the highest agreement with the truth over every row of the fit concepts
+(labels from all three policies together); among thresholds that tie, the median of each is kept (the middle of the
+gap between the classes), and among rules that tie, the simpler one (order of ``RULES``).
 
-    python benchmarks/diagnose_thresholds.py [--labeled 1500] [--seed 0] [--proxy]
+    python benchmarks/diagnose_thresholds.py [--validation benchmarks/results/diagnose_validation.json]
 
-Last line: one JSON object with a ``per_concept`` list.
+Fits on fold "A" (the concepts textsel.diagnose's constants are fitted on); writes
+benchmarks/results/diagnose_thresholds.json with provenance; last line: that JSON.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import time
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 
-from textsel.diagnose import diagnose
-from textsel.index import ExactIndex
+from textsel.metrics import write_json
+from textsel.provenance import results_with_provenance
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-CONCEPTS = [  # (name, data set, column, positive value, positive rate to subsample to or None, labeled x)
-    ("tv_spoilers@3%", "tv_spoilers", "label", 1, 0.03, 1),
-    ("hotel_tips", "hotel_tips", "label", 1, None, 1),
-    ("sms_spam", "sms_spam", "label", "spam", None, 1),
-    ("amazon baby", "amazon_multidomain", "domain", "baby", None, 1),
-    ("amazon magazines", "amazon_multidomain", "domain", "magazines", None, 1),
-    # at 0.8% a random sample of 1,500 holds ~12 positives: label more, as a project that found them would
-    ("amazon automotive", "amazon_multidomain", "domain", "automotive", None, 4),
-]
+FOLDS = {
+    "A": ["tv_spoilers@3%", "hotel_tips", "amazon automotive", "amazon magazines", "blitzer books@3%",
+          "amazon office_products"],
+    "B": ["amazon negative reviews@3%", "blitzer 1-star@3%", "sms_spam", "amazon baby",
+          "amazon cell_phones_service"],
+}
+RULES = ("knn", "probe", "both", "either")
+KNN_GRID = np.round(np.arange(0.0, 0.61, 0.01), 2)
+PROBE_GRID = np.round(np.arange(0.0, 1.0, 0.02), 2)
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def run_concept(name: str, folder: str, column: str, positive: object, rate: float | None, labeled_factor: int,
-                n_labeled: int, seed: int, use_proxy: bool) -> dict:
-    rng = np.random.default_rng(seed)
-    table = pq.read_table(DATA / folder / "data.parquet", columns=["id", "text", column]).to_pydict()
-    embeddings = np.load(DATA / folder / "minilm.f16.npy").astype(np.float32)
-    is_positive = np.asarray(table[column], dtype=object) == positive
-    rows = np.arange(len(is_positive))
-    if rate is not None:  # keep every negative and enough positives for the target rate
-        negatives, positives = rows[~is_positive], rows[is_positive]
-        keep = rng.choice(positives, int(rate * len(negatives) / (1 - rate)), replace=False)
-        rows = np.sort(np.concatenate([negatives, keep]))
-    ids = np.asarray(table["id"], dtype=np.int64)[rows]
-    index = ExactIndex("cosine")
-    index.add(embeddings[rows], ids)
-    sample = rng.choice(len(rows), min(n_labeled * labeled_factor, len(rows)), replace=False)
-    texts = [table["text"][rows[i]] for i in sample] if use_proxy else None
-    result = diagnose(index, ids[sample], is_positive[rows][sample], texts=texts, seed=seed)
-    print(f"== {name} (pool {len(rows)}, positive rate {is_positive[rows].mean():.3f})\n{result.report()}\n")
-    return {"concept": name, "pool_size": int(len(rows)), **result.to_dict()}
+def verdict(row: dict, fitted: dict) -> bool:
+    """Whether the fitted rule flags a mismatch for a row's signals."""
+    knn_low = row["knn"] < fitted["knn_threshold"]
+    probe_low = row["probe"] < fitted["probe_threshold"]
+    return {"knn": knn_low, "probe": probe_low, "both": knn_low and probe_low,
+            "either": knn_low or probe_low}[fitted["rule"]]
+
+
+def fit_thresholds(rows: list[dict]) -> dict:
+    """The rule and thresholds with the highest agreement on ``rows`` (see the module docstring)."""
+    judged = [row for row in rows if row["knn"] is not None]
+    knn = np.asarray([row["knn"] for row in judged])[:, None, None]
+    probe = np.asarray([row["probe"] for row in judged])[:, None, None]
+    truth = np.asarray([row["truth_mismatch"] for row in judged])[:, None, None]
+    knn_low, probe_low = knn < KNN_GRID[None, :, None], probe < PROBE_GRID[None, None, :]
+    flagged = {"knn": knn_low & np.ones_like(probe_low), "probe": probe_low & np.ones_like(knn_low),
+               "both": knn_low & probe_low, "either": knn_low | probe_low}
+    best = None
+    for rule in RULES:
+        agreement = (flagged[rule] == truth).mean(axis=0)
+        ties = np.argwhere(agreement == agreement.max())
+        middle = np.median(ties, axis=0)
+        knn_at, probe_at = ties[np.argmin(((ties - middle) ** 2).sum(axis=1))]  # the tie nearest the middle
+        candidate = {"rule": rule, "agreement": float(agreement.max()),
+                     "knn_threshold": float(KNN_GRID[knn_at]) if rule != "probe" else 0.0,
+                     "probe_threshold": float(PROBE_GRID[probe_at]) if rule != "knn" else 0.0,
+                     "rows": len(judged)}
+        if best is None or candidate["agreement"] > best["agreement"]:
+            best = candidate
+    return best
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--labeled", type=int, default=1500)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--proxy", action="store_true", help="also cross-validate the fastText proxy")
+    parser.add_argument("--validation", type=Path, default=RESULTS / "diagnose_validation.json")
+    parser.add_argument("--fold", default="A", choices=sorted(FOLDS))
     args = parser.parse_args()
-    per_concept = [run_concept(*concept, args.labeled, args.seed, args.proxy) for concept in CONCEPTS]
-    fired = {row["concept"]: row["mismatch"] for row in per_concept}
-    print(json.dumps({"labeled": args.labeled, "seed": args.seed, "mismatch": fired, "per_concept": per_concept}))
+    started = time.perf_counter()
+    rows = json.loads(args.validation.read_text())["rows"]
+    fitted = fit_thresholds([row for row in rows if row["concept"] in FOLDS[args.fold]])
+    payload = {"benchmark": "diagnose_thresholds", "fold": args.fold, "fit_concepts": FOLDS[args.fold],
+               "source": str(args.validation.name), **fitted}
+    results = results_with_provenance(payload, seeds=None, started=started)
+    write_json(RESULTS / "diagnose_thresholds.json", results)
+    print(json.dumps(results))
 
 
 if __name__ == "__main__":

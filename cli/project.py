@@ -149,25 +149,41 @@ def import_labels(
 
 
 @app.command()
-def status(project_dir: ProjectDir = Path(".")) -> None:
-    """Labels per class, rounds, positives found, candidate pool, estimated prevalence and a stopping hint."""
+def status(
+    project_dir: ProjectDir = Path("."),
+    target_recall: Annotated[float, typer.Option("--target-recall", help="Recall the stopping rule aims for.")]
+    = 0.95,
+    confidence: Annotated[float, typer.Option("--confidence", help="Confidence of the stopping rule and of the "
+                                                                   "intervals.")] = 0.95,
+) -> None:
+    """Labels, rounds, positives found and, from audit samples, how many remain, recall so far and when to stop."""
+    from textsel.status import describe_estimate, describe_stopping
+
+    for name, value in (("--target-recall", target_recall), ("--confidence", confidence)):
+        if not 0.0 < value < 1.0:
+            raise typer.BadParameter(f"{name} must be between 0 and 1 (exclusive)")
     with open_project(project_dir) as project:
-        report = project.status()
+        report = project.status(target_recall=target_recall, confidence=confidence)
     classes = ", ".join(f"{name}: {count}" for name, count in report.labels_per_class.items())
-    console.print(f"Pool: {report.pool_size:,} texts. Labels: {sum(report.labels_per_class.values())} ({classes}).")
+    console.print(f"Pool: {report.pool_size:,} texts. Labels: {sum(report.labels_per_class.values())} ({classes}).",
+                  highlight=False)
     console.print(f"Positives ({report.positive}) found: {report.positives_found}. Rounds: {len(report.rounds)}, "
-                  f"{report.pending} selected texts still to label.")
+                  f"{report.selected:,} distinct texts selected, {report.pending} selected texts still to label.",
+                  highlight=False)
     if report.candidate_pool_size is not None:
-        console.print(f"Candidate pool (last round): {report.candidate_pool_size:,} texts "
-                      f"({report.candidate_fraction:.1%} of the pool).")
-    estimate = "unknown" if report.estimated_prevalence is None else f"{report.estimated_prevalence:.2%}"
-    console.print(f"Estimated prevalence of {report.positive}: {estimate} ({report.prevalence_method}).")
+        console.print(f"Candidate pool (last active round): {report.candidate_pool_size:,} texts "
+                      f"({report.candidate_fraction:.1%} of the pool).", highlight=False)
     if report.rounds:
-        table = Table("round", "strategy", "selected", "labeled", "positives")
+        table = Table("round", "strategy", "new texts", "labeled", "positives")
         for row in report.rounds:
             table.add_row(str(row.round_id), row.strategy, str(row.selected), str(row.labeled), str(row.positives))
         console.print(table)
-    console.print(f"Hint: {report.stopping_hint}.")
+    how = "run `textsel audit --n 50`, then `textsel label`"
+    for line in describe_estimate(report.estimate, report.positive, how_to_audit=how):
+        console.print(line, highlight=False)
+    console.print(describe_stopping(report.stopping, report.estimate, how_to_audit="label more audit texts "
+                                    "(`textsel audit`)"), highlight=False)
+    console.print(f"Yield: {report.yield_hint}.", highlight=False)
     if report.diagnosis is not None:
         console.print(f"Embedding check: {report.diagnosis.report()}", highlight=False)
 
@@ -175,17 +191,16 @@ def status(project_dir: ProjectDir = Path(".")) -> None:
 @app.command()
 def diagnose(
     project_dir: ProjectDir = Path("."),
-    proxy: Annotated[bool, typer.Option("--proxy/--no-proxy", help="Also cross-validate the fastText proxy.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the measurements as JSON.")] = False,
 ) -> None:
-    """Check whether the embedding separates the rare class, from the labels so far (embedding-task mismatch).
+    """Check whether the embedding separates the rare class (embedding-task mismatch), whatever chose the labels.
 
     Example: textsel diagnose --project spoilers/
     """
     import json
 
     with open_project(project_dir) as project:
-        result = project.diagnose(with_proxy=proxy)
+        result = project.diagnose()
     if as_json:
         typer.echo(json.dumps(result.to_dict()))
     else:

@@ -53,15 +53,13 @@ from _common import (  # noqa: E402
 )
 
 from textsel.diagnose import KNN_SHARE_ABOVE_CHANCE_THRESHOLD as KNN_THRESHOLD  # noqa: E402
-from textsel.diagnose import NEIGHBOURHOOD_RECALL_LIFT_THRESHOLD as RECALL_THRESHOLD  # noqa: E402
-from textsel.diagnose import PROBE_AP_ABOVE_CHANCE_THRESHOLD as PROBE_THRESHOLD  # noqa: E402
+from textsel.diagnose import PROBE_AUC_ABOVE_CHANCE_THRESHOLD as PROBE_THRESHOLD  # noqa: E402
 from textsel.diagnose import diagnose  # noqa: E402
 from textsel.errors import DataError  # noqa: E402
 
 FULL = {"amazon": ["baby", "magazines"], "repeats": 3, "budget": 1000, "batch": 50, "random_labels": 1500,
-        "index": "hnsw", "proxy": False}
-QUICK = {"amazon": ["baby"], "repeats": 1, "budget": 400, "batch": 50, "random_labels": 1000, "index": "exact",
-         "proxy": False}
+        "index": "hnsw"}
+QUICK = {"amazon": ["baby"], "repeats": 1, "budget": 400, "batch": 50, "random_labels": 1000, "index": "exact"}
 SPOILER_RATE = 0.03
 
 
@@ -81,11 +79,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--k", type=int, default=100)
     parser.add_argument("--strategy", default="mlp")
     parser.add_argument("--amazon", help="comma-separated amazon_multidomain categories to compare with ('' for none)")
-    parser.add_argument("--proxy", action="store_true",
-                        help="also cross-validate the fastText proxy inside each diagnostic (slower)")
     args = parser.parse_args(argv)
     config = dict(QUICK if args.quick else FULL)
-    config["proxy"] = config["proxy"] or args.proxy
     if args.amazon is not None:
         config["amazon"] = [name for name in args.amazon.split(",") if name]
     for name in ("repeats", "budget"):
@@ -135,10 +130,10 @@ def amazon(folder: Path) -> Corpus:
 
 # --- one concept --------------------------------------------------------------------------------------------
 
-def safe_diagnosis(index, ids: np.ndarray, is_positive: np.ndarray, texts, seed: int) -> dict:
+def safe_diagnosis(index, ids: np.ndarray, is_positive: np.ndarray, seed: int) -> dict:
     """The diagnostic's figures, or the reason it could not run (too few positives among the labels)."""
     try:
-        result = diagnose(index, ids, is_positive, texts=texts, seed=seed)
+        result = diagnose(index, ids, is_positive, seed=seed)
     except DataError as error:
         return {"error": str(error), "n_labeled": int(len(ids)), "n_positive": int(np.sum(is_positive))}
     return result.to_dict()
@@ -158,13 +153,11 @@ def run_concept(name: str, corpus: Corpus, labels: np.ndarray, test_labels: np.n
         for pool_name, records in runs.items():
             ids = np.asarray(records[-1]["labeled_ids"], dtype=np.int64)
             at = np.asarray([position[i] for i in ids.tolist()])
-            texts = [corpus.pool_texts[p] for p in at] if config["proxy"] else None
             row[pool_name] = run_figures(records)
-            row[pool_name]["diagnosis"] = safe_diagnosis(index, ids, labels[at] == 1, texts, seed)
+            row[pool_name]["diagnosis"] = safe_diagnosis(index, ids, labels[at] == 1, seed)
         sample = np.random.default_rng(seed).choice(len(labels), min(config["random_labels"], len(labels)),
                                                     replace=False)
-        texts = [corpus.pool_texts[p] for p in sample] if config["proxy"] else None
-        row["random_sample"] = safe_diagnosis(index, corpus.pool_ids[sample], labels[sample] == 1, texts, seed)
+        row["random_sample"] = safe_diagnosis(index, corpus.pool_ids[sample], labels[sample] == 1, seed)
         repeats.append(row)
         print(f"  {name} seed {seed}: SEALS recall {row['seals']['recall']:.3f} vs All {row['all']['recall']:.3f} "
               f"[{time.perf_counter() - started:.0f} s]", file=sys.stderr, flush=True)
@@ -186,11 +179,10 @@ def summarize(repeats: list[dict]) -> dict:
         ran = [d for d in diagnoses if "error" not in d]
         out[f"{source}_fired"] = sum(bool(d["mismatch"]) for d in ran)
         out[f"{source}_ran"] = len(ran)
-        for figure in ("knn_lift", "knn_share_above_chance", "neighbourhood_recall_lift", "probe_ap_embeddings",
-                       "probe_ap_above_chance", "positive_rate", "n_positive"):
+        for figure in ("knn_share", "knn_chance", "knn_share_above_chance", "probe_auc", "probe_auc_above_chance",
+                       "n_positive"):
             out[f"{source}_{figure}"] = mean([d[figure] for d in ran])
-        out[f"{source}_probe_over_rate"] = mean([d["probe_ap_embeddings"] / d["positive_rate"] for d in ran])
-        out[f"{source}_proxy_ap"] = mean([d["probe_ap_proxy"] for d in ran])
+        out[f"{source}_positive_rate"] = mean([d["n_positive"] / d["n_labeled"] for d in ran])
     out["recall_ratio"] = out["seals_recall"] / max(out["all_recall"], 1e-12)
     return out
 
@@ -225,16 +217,15 @@ def tables(rows: list[dict]) -> tuple[str, str]:
     for r in rows:
         for source in ("seals_labels", "all_labels", "random_labels"):
             diagnostics.append([r["concept"], source.replace("_", " "), fmt(r[f"{source}_n_positive"], ".0f"),
-                                fmt(r[f"{source}_positive_rate"]), fmt(r[f"{source}_knn_lift"], ".2f"),
+                                fmt(r[f"{source}_positive_rate"]), fmt(r[f"{source}_knn_share"], ".2f"),
                                 fmt(r[f"{source}_knn_share_above_chance"], ".2f"),
-                                fmt(r[f"{source}_neighbourhood_recall_lift"], ".2f"),
-                                fmt(r[f"{source}_probe_over_rate"], ".1f"),
-                                fmt(r[f"{source}_probe_ap_above_chance"], ".2f"), fmt(r[f"{source}_proxy_ap"]),
+                                fmt(r[f"{source}_probe_auc"], ".2f"),
+                                fmt(r[f"{source}_probe_auc_above_chance"], ".2f"),
                                 f"{r[f'{source}_fired']}/{r[f'{source}_ran']}"])
     diagnostic_table = markdown_table(
-        ["concept", "labels from", "positives", "rate", "kNN lift", f"kNN share above chance (<{KNN_THRESHOLD})",
-         f"nbhd recall lift (<{RECALL_THRESHOLD})", "probe AP / rate", f"probe AP above chance (<{PROBE_THRESHOLD})",
-         "fastText AP", "fired"], diagnostics)
+        ["concept", "labels from", "positives", "labeled positive rate", "kNN share",
+         f"kNN share above chance (<{KNN_THRESHOLD})", "probe AUC",
+         f"probe AUC above chance (<{PROBE_THRESHOLD})", "fired"], diagnostics)
     return seals_all, diagnostic_table
 
 

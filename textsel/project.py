@@ -377,19 +377,60 @@ class Project:
         return np.fromiter(current.keys(), dtype=np.int64, count=len(current)), np.asarray(
             list(current.values()), dtype=object)
 
-    def diagnose(self, *, with_proxy: bool = True):  # noqa: ANN201 - textsel.diagnose.Diagnosis
-        """Does the embedding capture the positive class? Measured on the labels so far (textsel.diagnose)."""
+    def diagnose(self):  # noqa: ANN201 - textsel.diagnose.Diagnosis
+        """Does the embedding capture the positive class? The labeled positives (those of audit samples once there
+        are enough) against a random sample of the pool (textsel.diagnose)."""
         from textsel.diagnose import diagnose
 
         doc_ids, labels = self.labeled()
-        texts = self.texts(doc_ids) if with_proxy else None
-        return diagnose(self.index(), doc_ids, labels == self.config.positive, texts=texts)
+        audited = [doc_id for record in self.store.rounds() if record.strategy == "audit" for doc_id in record.doc_ids]
+        return diagnose(self.index(), doc_ids, labels == self.config.positive,
+                        random_ids=np.asarray(audited, dtype=np.int64))
 
-    def status(self) -> ProjectStatus:
-        """Labels per class, rounds and their yield of positives, candidate pool, prevalence, a stopping hint."""
+    def status(self, *, target_recall: float = 0.95, confidence: float = 0.95) -> ProjectStatus:
+        """Labels per class, rounds and their yields, and from audit samples: positives remaining, prevalence,
+        recall so far, and whether the stopping rule for ``target_recall`` at ``confidence`` says stop."""
         from textsel.status import project_status
 
-        return project_status(self)
+        return project_status(self, target_recall=target_recall, confidence=confidence)
+
+    def audit_batch(self, n: int = 20, *, seed: int | None = None,
+                    discard_pending: bool = False) -> tuple[int, np.ndarray]:
+        """Draw ``n`` texts uniformly at random from every unlabeled text and record them as an "audit" round.
+
+        Audit samples are what the estimates of positives remaining, prevalence and recall, and the stopping rule,
+        rest on (textsel.estimate). Without ``seed`` a fresh one is drawn, so repeated audits are independent;
+        the seed and the number of unlabeled texts drawn from are recorded with the round. Returns (round id, ids).
+        Like ``next_batch``, it raises StoreError while the latest round still has texts to label, unless
+        ``discard_pending`` (those texts are then recorded as discarded).
+        """
+        import time
+
+        from textsel.errors import PoolExhaustedError
+
+        check_param("Project.audit_batch", "n", n, isinstance(n, int) and n >= 1, "an int >= 1")
+        check_param("Project.audit_batch", "seed", seed, seed is None or isinstance(seed, int) and seed >= 0,
+                    "None or an int >= 0")
+        pending_round, pending = self.store.pending()
+        if pending and not discard_pending:
+            raise StoreError(f"round {pending_round} still has {len(pending)} texts to label; label them first, "
+                             f"or discard them to draw an audit sample")
+        start = time.perf_counter()
+        labeled = np.fromiter(self.store.current_labels(), dtype=np.int64)
+        unlabeled = self.pool.ids[~np.isin(self.pool.ids, labeled)]
+        if not len(unlabeled):
+            raise PoolExhaustedError("every text is labeled: there is nothing left to audit")
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % 2**31)
+        chosen = np.random.default_rng(seed).choice(unlabeled, min(n, len(unlabeled)), replace=False)
+        params = {"n": n, "sampling": "uniform without replacement", "population": "every unlabeled text",
+                  "unlabeled": int(len(unlabeled))}
+        if pending:
+            self.store.discard_pending()
+        round_id = self.store.add_round(strategy="audit", params=params, seed=seed, doc_ids=chosen.tolist(),
+                                        scores=None, pool_size=len(self.pool), candidate_pool_size=len(unlabeled),
+                                        select_seconds=time.perf_counter() - start, train_seconds=0.0)
+        return round_id, chosen
 
     def texts(self, doc_ids: Sequence[int]) -> list[str]:
         """The texts of internal ``doc_ids`` (see ``resolve_ids`` for ids as users type them)."""

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from textsel.errors import StoreError
 from textsel.project import Project
-from textsel.status import RoundYield, stopping_hint
+from textsel.status import RoundYield, yield_hint
 
 runner = CliRunner()
 TOPICS = ["the zipper broke and the seams split after one wash, a refund please",
@@ -160,7 +160,7 @@ def test_train_predict_status_and_export(project, tmp_path):
     assert len(table["id"]) == 120 and set(table["predicted"]) <= {"broken", "fine"}
     assert np.allclose(np.add(table["p_broken"], table["p_fine"]), 1.0)
     status = invoke("status", "-p", project)
-    assert "broken: 4, fine: 8" in status.output and "Estimated prevalence" in status.output
+    assert "broken: 4, fine: 8" in status.output and "No labeled audit sample yet" in status.output
     for export_format, name in (("csv", "out.csv"), ("jsonl", "out.jsonl"), ("label-studio", "ls.json"),
                                 ("hf", "hf_dir")):
         result = invoke("export", tmp_path / name, "--format", export_format, "-p", project)
@@ -173,21 +173,13 @@ def test_train_predict_status_and_export(project, tmp_path):
     assert invoke("export", tmp_path / "x", "--format", "xml", "-p", project).exit_code == 1
 
 
-def test_stopping_hint_after_three_rounds_with_few_positives():
+def test_yield_hint_after_three_rounds_with_few_positives_ignores_audits():
     rounds = [RoundYield(1, "maxent", 50, 50, 20), RoundYield(2, "maxent", 50, 50, 0),
               RoundYield(3, "maxent", 50, 50, 0)]
-    assert "keep going" in stopping_hint(rounds)
-    assert "under 2% positives (0 of 150)" in stopping_hint([*rounds[1:], RoundYield(4, "mlp", 50, 50, 0)])
-    assert "too early" in stopping_hint(rounds[:2])
-
-
-def test_prevalence_comes_from_random_rounds_before_the_model():
-    from textsel.status import estimate_prevalence
-
-    rounds = [RoundYield(1, "maxent", 50, 50, 20), RoundYield(2, "random", 40, 40, 2)]
-    assert estimate_prevalence(rounds, 0.3) == (0.05, "2 of 40 labeled texts from random rounds")
-    assert estimate_prevalence(rounds[:1], 0.3)[0] == 0.3
-    assert estimate_prevalence(rounds[:1], None)[0] is None
+    assert "keep going" in yield_hint(rounds)
+    assert "under 2% positives (0 of 150)" in yield_hint([*rounds[1:], RoundYield(4, "mlp", 50, 50, 0)])
+    assert "too early" in yield_hint(rounds[:2])
+    assert "too early" in yield_hint([*rounds[1:], RoundYield(4, "audit", 50, 50, 0)])
 
 
 def test_a_second_process_is_refused_while_the_project_is_held(project, tmp_path):

@@ -65,11 +65,11 @@ def test_goodreads_spoilers_quick(tmp_path):
     for row in rows.values():
         assert between(row["seals_recall"], 0.0, 1.0) and between(row["all_recall"], 0.0, 1.0)
         assert row["random_labels_ran"] == 1
-        assert between(row["random_labels_knn_lift"], 0.0, 1.0 / row["random_labels_positive_rate"])
+        assert between(row["random_labels_knn_share"], 0.0, 1.0) and between(row["random_labels_probe_auc"], 0.0, 1.0)
     assert len(payload["verdicts"]) == len(rows)
     assert all(line.split(":")[0] in rows for line in payload["verdicts"])
     markdown = (tmp_path / "goodreads_spoilers_quick.md").read_text()
-    assert "kNN lift" in markdown and "SEALS recall" in markdown
+    assert "kNN share above chance" in markdown and "SEALS recall" in markdown
 
 
 def write_goodreads_file(path, n_reviews: int = 60) -> None:
