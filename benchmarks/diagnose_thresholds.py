@@ -4,19 +4,20 @@ For each concept, a random labeled sample (as a project might hold after some ro
 runs on the shared MiniLM embeddings. The spoiler concept (TV Tropes, positives subsampled to 3%) should fire;
 Amazon product categories should not.
 
-    python benchmarks/diagnose_thresholds.py [--labeled 1500] [--seed 0] [--proxy]
+    python benchmarks/diagnose_thresholds.py [--labeled 1500] [--seed 0] [--proxy] [--out results.json]
 
-Last line: one JSON object with a ``per_concept`` list.
+Last line: one JSON object with a ``per_concept`` list and its provenance (also written to --out).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import time
 from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
+from _results import finish
 
 from textsel.diagnose import diagnose
 from textsel.index import ExactIndex
@@ -59,10 +60,13 @@ def main() -> None:
     parser.add_argument("--labeled", type=int, default=1500)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--proxy", action="store_true", help="also cross-validate the fastText proxy")
+    parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
     args = parser.parse_args()
+    started = time.perf_counter()
     per_concept = [run_concept(*concept, args.labeled, args.seed, args.proxy) for concept in CONCEPTS]
     fired = {row["concept"]: row["mismatch"] for row in per_concept}
-    print(json.dumps({"labeled": args.labeled, "seed": args.seed, "mismatch": fired, "per_concept": per_concept}))
+    finish({"benchmark": "diagnose_thresholds", "labeled": args.labeled, "seed": args.seed, "mismatch": fired,
+            "per_concept": per_concept}, seeds=[args.seed], started=started, out=args.out)
 
 
 if __name__ == "__main__":
