@@ -297,6 +297,7 @@ def main() -> None:
     parser.add_argument("--test", type=int, help="override the configuration's test size")
     parser.add_argument("--initial", type=int, help="override the random initial labels")
     parser.add_argument("--rounds", help="override the round sizes, comma-separated")
+    parser.add_argument("--epochs", type=int, dest="transformer_epochs", help="override the target's epochs")
     parser.add_argument("--proxy-epoch", type=int, default=5, help="fastText epochs (paper: 5)")
     parser.add_argument("--proxy-lr", type=float, default=0.05, help="fastText learning rate (paper: 0.05)")
     parser.add_argument("--data-dir", type=Path, default=DATA, help="folder holding <dataset>/data.parquet")
@@ -312,7 +313,8 @@ def main() -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     seeds = [int(seed) for seed in args.seeds.split(",")]
     config = CONFIGS[args.config] | {"name": args.config, "proxy": {"epoch": args.proxy_epoch, "lr": args.proxy_lr}}
-    config |= {key: getattr(args, key) for key in ("pool", "test", "initial") if getattr(args, key) is not None}
+    config |= {key: getattr(args, key) for key in ("pool", "test", "initial", "transformer_epochs")
+               if getattr(args, key) is not None}
     if args.rounds is not None:
         config["rounds"] = [int(size) for size in args.rounds.split(",")]
     results = {"benchmark": "svp_amazon", "dataset": args.dataset,
