@@ -18,7 +18,9 @@ Task: ``amazon_multidomain`` label_t2 (-1 = rating <= 2 vs +1; ~12.6% negative i
 train/test splits) or ``amazon_blitzer`` (rating >= 4 vs <= 2, random 80/20 split). Configurations (CONFIGS):
 ``learns`` (default; pool 10,000, 1,000 random + 1,000 selected labels, max length 64, 1 epoch, the target also
 trained on the whole pool), ``quick`` (600-text pool, a smoke run) and ``full`` (2,000-text pool, VDCNN9 and
-core-set stages). Run from the repository root:
+core-set stages). ``learns`` needs a GPU or an idle many-core machine: on the shared 2-core development box (load
+7-10) fine-tuning MiniLM ran at about 2 texts/s and inference at about 12 texts/s (64 tokens), so one seed of it
+would take many hours there. Run from the repository root:
 
     .venv/bin/python benchmarks/svp_amazon.py --seeds 0,1,2            # "learns" on 2 cores
     .venv/bin/python benchmarks/svp_amazon.py --config quick
