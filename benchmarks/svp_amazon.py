@@ -51,7 +51,7 @@ from _results import mean_ci95  # noqa: E402
 from textsel.metrics import write_json  # noqa: E402
 from textsel.models.transformer import TransformerClassifier  # noqa: E402
 from textsel.models.vdcnn import VDCNNClassifier  # noqa: E402
-from textsel.provenance import results_with_provenance  # noqa: E402
+from textsel.provenance import git_state, results_with_provenance  # noqa: E402
 from textsel.proxy import FastTextProxy  # noqa: E402
 from textsel.svp import majority_error, rank_agreement, select_active, select_coreset, target_error  # noqa: E402
 
@@ -323,10 +323,16 @@ def main() -> None:
                "task": "label_t2" if args.dataset == "amazon_multidomain" else "rating>=4 vs <=2", "config": config,
                "device": args.device, "timing": TIMING, "per_seed": []}
 
+    # The code that runs is the code at the start: after the first save this results file itself is a modified
+    # tracked file, which must not mark the run as coming from a dirty tree.
+    commit, dirty = git_state()
+
     def save(stage: str) -> None:
         results["per_seed"][-1]["stages_done"].append(stage)
         results["summary"] = summary(results["per_seed"], args.dataset)
-        write_json(output.with_suffix(".json"), results_with_provenance(results, seeds=seeds, started=started))
+        document = results_with_provenance(results, seeds=seeds, started=started)
+        document["provenance"] |= {"git_commit": commit, "git_dirty": dirty}
+        write_json(output.with_suffix(".json"), document)
         plot(results["summary"], output.with_suffix(".png"))
         logger.info("saved after seed %s stage %s", results["per_seed"][-1]["seed"], stage)
 
