@@ -2,17 +2,28 @@
 
 Synthetic pools of clustered unit vectors (384-d, like all-MiniLM-L6-v2): background documents fall in 1,000
 loose clusters, the rare concept (0.5% by default) in 5 tight ones. For each size the vectors and the HNSW
-index are built once and cached under --cache-dir. Each size then runs the same labeling session (seed
-5 positives + 95 negatives, --rounds rounds of 100) with MaxEnt and ID, on the SEALS pool (k=100) and on
-All, and reports the mean per-round selection seconds (candidate pool + scoring + ranking; training is
-reported apart). ID needs each document's density (mean similarity to its 10 nearest neighbours through the
-index): it is computed once for the whole pool, like the index itself, reported as
-``id_all_density_one_time_s`` and kept out of the per-round times of both ID-All and SEALS-ID.
-``seals_round_s_id_incremental`` is SEALS-ID without that precomputation, paying density inside its rounds
-for each candidate it sees for the first time (O(candidate pool) index queries over a session, never O(N)).
+index are built once and cached under --cache-dir, with the seconds the build took kept beside them
+(``<index>.build.json``), so ``index_build_s`` is always the real build time of the run that built it.
+Each size then runs the same labeling session (seed 5 positives + 95 negatives, --rounds rounds of 100) for each
+seed in --seeds with MaxEnt and ID, on the SEALS pool (k=100) and on All.
 
-Needs only numpy, hnswlib, scikit-learn and textsel. The last line printed is one JSON object (also written
-to --out): sizes, seals_round_s, all_round_s_maxent, all_round_s_id, ... aligned with sizes.
+Timing policy (the same as benchmarks/seals_vs_all.py, also stated in the JSON as ``timing_policy``):
+
+- Inside each per-round timer (``select_seconds`` of textsel.rounds): building the candidate pool, information
+  density of documents seen for the first time, scoring and ranking. Training is timed apart (``train_s``).
+- Each side pays its own density. SEALS-ID computes density incrementally, inside its rounds, for each candidate
+  it sees for the first time (O(candidate pool) index queries over a session, never O(N)). ID-All needs the
+  density of every pool document before its first round: that is a one-time cost of All, measured once per size
+  (``all_id_density_one_time_s``) and kept out of All's per-round times.
+- One-time costs are reported apart from the rounds: the index build (SEALS for both strategies; All-ID too, since
+  its density is computed through the index) and All-ID's density. ``break_even_rounds_<strategy>`` is the number
+  of rounds after which SEALS's one-time + per-round total is no more than All's (None: SEALS never catches up).
+- Headline ratios (``all_over_seals_<strategy>``) are All / SEALS mean per-round seconds of the same seed, with the
+  mean, sd and 95% t-interval over the seeds; ``..._median`` uses per-round medians (the first SEALS round after
+  loading a large index pays cold caches).
+
+Needs only numpy, scipy, hnswlib, scikit-learn and textsel. The last line printed is one JSON object with its
+provenance (also written to --out).
 
     .venv/bin/python benchmarks/seals_scale.py --sizes 100000 --cache-dir /tmp/seals_scale
     .venv/bin/python benchmarks/seals_scale.py --sizes 100000,1000000,5000000 --cache-dir /data/seals_scale \
@@ -22,12 +33,12 @@ to --out): sizes, seals_round_s, all_round_s_maxent, all_round_s_id, ... aligned
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from _results import BuildRecord, break_even_rounds, finish, mean_ci95
 
 from textsel._atomic import atomic_path
 from textsel.candidates import AllCandidates, SEALSCandidates
@@ -51,7 +62,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--k", type=int, default=100)
     parser.add_argument("--strategies", default="maxent,id")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="Seed of the synthetic pool.")
+    parser.add_argument("--seeds", default="0,1,2,3,4", help="Comma-separated session seeds (seed labels, ties).")
     parser.add_argument("--out", type=Path, default=None, help="Also write the final JSON here.")
     return parser.parse_args(argv)
 
@@ -84,19 +96,21 @@ def generate(n: int, rare_fraction: float, seed: int) -> tuple[np.ndarray, np.nd
 
 
 def cached_pool(n: int, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, HNSWIndex, dict]:
-    """Vectors, labels and HNSW index for size n: loaded from the cache, or built once and saved there."""
+    """Vectors, labels and HNSW index for size n: loaded from the cache, or built once and saved there. The costs
+    are those of the run that built them (read back from their build records on a cache hit)."""
     stem = args.cache_dir / f"clustered_{n}_rare{args.rare_fraction:g}_seed{args.seed}"
     vectors_path, labels_path, index_path = (stem.with_name(stem.name + ".vectors.npy"),
                                              stem.with_name(stem.name + ".labels.npy"),
                                              stem.with_name(stem.name + ".hnsw"))
-    costs = {"generate_s": 0.0, "index_build_s": 0.0}
+    generate_record, index_record = BuildRecord(vectors_path), BuildRecord(index_path)
     args.cache_dir.mkdir(parents=True, exist_ok=True)
+    cache_hit = vectors_path.exists() and labels_path.exists() and index_path.exists()
     if vectors_path.exists() and labels_path.exists():
         vectors, labels = np.load(vectors_path, mmap_mode="r"), np.load(labels_path)
     else:
         start = time.perf_counter()
         vectors, labels = generate(n, args.rare_fraction, args.seed)
-        costs["generate_s"] = time.perf_counter() - start
+        generate_record.save(time.perf_counter() - start)
         for path, array in ((labels_path, labels), (vectors_path, vectors)):  # complete or absent, never half
             with atomic_path(path) as tmp:
                 np.save(tmp, array)
@@ -105,16 +119,20 @@ def cached_pool(n: int, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarra
     else:
         start = time.perf_counter()
         index = build_index(vectors, np.arange(n, dtype=np.int64), backend="hnsw", show_progress=True)
-        costs["index_build_s"] = time.perf_counter() - start
+        index_record.save(time.perf_counter() - start)
         index.save(index_path)
+    costs = {"generate_s": generate_record.seconds(), "index_build_s": index_record.seconds(),
+             "index_from_cache": cache_hit}
     return vectors, labels, index, costs
 
 
-def session(ids, vectors, labels, index, strategy: str, pool: str, args, density: NeighbourDensity | None):
+def session(ids, vectors, labels, index, strategy: str, pool: str, args, density: NeighbourDensity | None,  # noqa: ANN001
+            seed: int) -> dict:
+    """One labeling session; ``density`` None means the session computes density itself, incrementally."""
     candidate_pool = SEALSCandidates(index, k=args.k) if pool == "seals" else AllCandidates()
     records = run_simulation(ids, labels, features=vectors, strategy=strategy, candidate_pool=candidate_pool,
                              learner=LogisticLearner(), batch_size=args.batch,
-                             budget=100 + args.rounds * args.batch, seed=args.seed, index=index,
+                             budget=100 + args.rounds * args.batch, seed=seed, index=index,
                              density=density if density is not None else NeighbourDensity(index))
     rounds = [r for r in records if r["select_seconds"] is not None]
     return {"round_s": float(np.mean([r["select_seconds"] for r in rounds])),
@@ -132,56 +150,65 @@ def measure(n: int, args: argparse.Namespace) -> dict:
     vectors, labels, index, costs = cached_pool(n, args)
     ids = np.arange(n, dtype=np.int64)
     row = {"size": n, "positives": int(labels.sum()), **costs}
-    strategies = args.strategies.split(",")
-    shared_density = None
-    if "id" in strategies:
-        shared_density = NeighbourDensity(index)
+    strategies, seeds = args.strategies.split(","), [int(s) for s in args.seeds.split(",")]
+    all_density = None
+    if "id" in strategies:  # All-ID's one-time cost: the density of every pool document, through the index
+        all_density = NeighbourDensity(index)
         start = time.perf_counter()
-        shared_density.lookup(ids, ids, vectors)
-        row["id_all_density_one_time_s"] = time.perf_counter() - start
+        all_density.lookup(ids, ids, vectors)
+        row["all_id_density_one_time_s"] = time.perf_counter() - start
     for strategy in strategies:
-        variants = [("seals", "seals", shared_density), ("all", "all", shared_density)]
-        if strategy == "id":  # SEALS computing density itself, only for candidates it has not seen before
-            variants.insert(1, ("seals_incremental", "seals", None))
-        for name, pool, density in variants:
-            result = session(ids, vectors, labels, index, strategy, pool, args, density)
-            row[f"{name}_{strategy}"] = result
-            print(f"n={n:>9,} {strategy:>6} {name:>17}: {result['round_s'] * 1e3:8.1f} ms/round, pool fraction "
-                  f"{result['pool_fraction']:.2%}, positives {result['positives_found']}", file=sys.stderr,
-                  flush=True)
+        for seed in seeds:  # SEALS and All interleaved, seed by seed
+            for pool in ("seals", "all"):
+                density = all_density if pool == "all" else None  # SEALS pays its own, incrementally
+                result = session(ids, vectors, labels, index, strategy, pool, args, density, seed)
+                row.setdefault(f"{pool}_{strategy}", []).append(result)
+                print(f"n={n:>9,} {strategy:>6} {pool:>5} seed {seed}: {result['round_s'] * 1e3:8.1f} ms/round, "
+                      f"pool fraction {result['pool_fraction']:.2%}, positives {result['positives_found']}",
+                      file=sys.stderr, flush=True)
+        seals, everything = row[f"seals_{strategy}"], row[f"all_{strategy}"]
+        row[f"all_over_seals_{strategy}"] = mean_ci95([a["round_s"] / s["round_s"]
+                                                        for s, a in zip(seals, everything, strict=True)])
+        row[f"all_over_seals_{strategy}_median"] = mean_ci95([a["round_s_median"] / s["round_s_median"]
+                                                               for s, a in zip(seals, everything, strict=True)])
+        seals_round, all_round = (float(np.mean([r["round_s"] for r in runs])) for runs in (seals, everything))
+        all_one_time = 0.0 if strategy != "id" else (
+            None if costs["index_build_s"] is None else costs["index_build_s"] + row["all_id_density_one_time_s"])
+        row[f"break_even_rounds_{strategy}"] = break_even_rounds(costs["index_build_s"], all_one_time, seals_round,
+                                                                 all_round)
     return row
 
 
+TIMING_POLICY = ("per-round seconds = candidate pool + density of newly seen documents + scoring + ranking; SEALS "
+                 "pays its own density incrementally inside its rounds; All-ID's whole-pool density is a one-time "
+                 "cost (all_id_density_one_time_s) kept out of All's rounds; index build is a one-time cost of SEALS "
+                 "(and of All-ID) reported apart; break_even_rounds_<strategy> = rounds until SEALS's one-time + "
+                 "per-round total is no more than All's")
+
+
 def main(argv: list[str] | None = None) -> dict:
+    started = time.perf_counter()
     args = parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = [measure(n, args) for n in sizes]
     strategies = args.strategies.split(",")
-    first = strategies[0]
-    result = {"benchmark": "seals_scale", "sizes": sizes, "rounds": args.rounds, "batch": args.batch, "k": args.k,
-              "rare_fraction": args.rare_fraction, "seed_labels": [5, 95],
-              "seals_round_s": [r[f"seals_{first}"]["round_s"] for r in rows]}
+    result = {"benchmark": "seals_scale", "timing_policy": TIMING_POLICY, "sizes": sizes, "rounds": args.rounds,
+              "batch": args.batch, "k": args.k, "rare_fraction": args.rare_fraction, "seed_labels": [5, 95],
+              "pool_seed": args.seed, "session_seeds": [int(s) for s in args.seeds.split(",")]}
     for strategy in strategies:
-        result[f"seals_round_s_{strategy}"] = [r[f"seals_{strategy}"]["round_s"] for r in rows]
-        result[f"all_round_s_{strategy}"] = [r[f"all_{strategy}"]["round_s"] for r in rows]
-        result[f"all_over_seals_{strategy}"] = [r[f"all_{strategy}"]["round_s"] / r[f"seals_{strategy}"]["round_s"]
-                                                for r in rows]
-        # Medians: the first SEALS round after loading a large index pays cold caches.
-        result[f"all_over_seals_{strategy}_median"] = [
-            r[f"all_{strategy}"]["round_s_median"] / r[f"seals_{strategy}"]["round_s_median"] for r in rows]
-    result["pool_fraction"] = [r[f"seals_{first}"]["pool_fraction"] for r in rows]
-    result["pool_fraction_last_round"] = [r[f"seals_{first}"]["pool_fraction_last"] for r in rows]
-    result["seals_round_growth"] = result["seals_round_s"][-1] / result["seals_round_s"][0]
+        for pool in ("seals", "all"):
+            result[f"{pool}_round_s_{strategy}"] = [float(np.mean([r["round_s"] for r in row[f"{pool}_{strategy}"]]))
+                                                    for row in rows]
+        for key in (f"all_over_seals_{strategy}", f"all_over_seals_{strategy}_median", f"break_even_rounds_{strategy}"):
+            result[key] = [row[key] for row in rows]
+    first = strategies[0]
+    result["pool_fraction"] = [float(np.mean([r["pool_fraction"] for r in row[f"seals_{first}"]])) for row in rows]
+    result["seals_round_growth"] = result[f"seals_round_s_{first}"][-1] / result[f"seals_round_s_{first}"][0]
     if "id" in strategies:
-        result["id_all_density_one_time_s"] = [r["id_all_density_one_time_s"] for r in rows]
-        result["seals_round_s_id_incremental"] = [r["seals_incremental_id"]["round_s"] for r in rows]
-    result["index_build_s"] = [r["index_build_s"] for r in rows]
+        result["all_id_density_one_time_s"] = [row["all_id_density_one_time_s"] for row in rows]
+    result["index_build_s"] = [row["index_build_s"] for row in rows]
     result["per_size"] = rows
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result))
-    return result
+    return finish(result, seeds=result["session_seeds"], started=started, out=args.out)
 
 
 if __name__ == "__main__":

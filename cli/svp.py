@@ -49,6 +49,14 @@ def _setup(data: str, text_col: str, label_col: str, id_col: str | None, test_sp
     return train, test, make_model(selector, seed=seed, model_path=model_path, device=device), target_model
 
 
+def _echo_error(what: str, error: float, majority: float) -> None:
+    """One target's test error beside the majority-class error, with a warning when it does not beat it."""
+    typer.echo(f"  {what}: test error {error:.2%} (majority class: {majority:.2%})")
+    if error >= majority:
+        typer.echo(f"  warning: {what} is at or below the majority class ({error:.2%} >= {majority:.2%}): the target "
+                   "did not learn, so its errors say nothing about the selection", err=True)
+
+
 @svp_app.command()
 def active(
     data: Data, out: Out, text_col: TextCol = "text", label_col: LabelCol = "label", id_col: IdCol = None,
@@ -78,7 +86,8 @@ def active(
                f"{report['selection_seconds']:.2f} s of selection")
     for name in ("target_selected", "target_random"):
         for size, values in report.get(name, {}).items():
-            typer.echo(f"  {report['target']} on {size} {name.split('_')[1]} texts: test error {values['error']:.2%}")
+            _echo_error(f"{report['target']} on {size} {name.split('_')[1]} texts", values["error"],
+                        report["majority_error"])
     typer.echo(f"Wrote {json_path} and {png_path}")
 
 
@@ -107,6 +116,6 @@ def coreset(
                f"{report['selection_seconds']:.2f} s")
     for name in ("target_kept", "target_all"):
         if name in report:
-            typer.echo(f"  {report['target']} trained on {name.split('_')[1]}: test error "
-                       f"{report[name]['error']:.2%}")
+            _echo_error(f"{report['target']} trained on {name.split('_')[1]}", report[name]["error"],
+                        report["majority_error"])
     typer.echo(f"Wrote {json_path} and {png_path}")

@@ -21,6 +21,7 @@ from textsel.candidates import AllCandidates, SEALSCandidates
 from textsel.index import build_index
 from textsel.learner import LogisticLearner
 from textsel.metrics import write_json
+from textsel.provenance import provenance
 from textsel.simulate import HeldOut, run_simulation
 
 REPO = Path(__file__).resolve().parents[1]
@@ -131,17 +132,27 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
 
 
 def run_info(seeds: Sequence[int], started: float, argv: Sequence[str] | None = None) -> dict:
-    """The exact command, seeds, runtime and machine of a recipe run, for the results files."""
+    """The exact command, seeds, runtime and machine of a recipe run, for the results files; ``provenance`` is the
+    full block (commit, dirty flag, packages, machine) that tests/unit/test_committed_results.py checks."""
     argv = sys.argv if argv is None else argv
     script = Path(argv[0]).resolve()
     try:
         script = script.relative_to(REPO)
     except ValueError:
         pass
-    return {"command": " ".join([".venv/bin/python", str(script), *argv[1:]]), "seeds": list(seeds),
+    command = [".venv/bin/python", str(script), *argv[1:]]
+    return {"command": " ".join(command), "seeds": list(seeds),
             "runtime_seconds": round(time.perf_counter() - started, 1), "cpu_count": os.cpu_count(),
             "python": platform.python_version(),
-            "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "provenance": provenance(seeds=list(seeds), started=started, command=command)}
+
+
+def commit_note(info: dict) -> str:
+    """'Commit: <sha>' of the run (with a warning when the tree had uncommitted changes), for the markdown."""
+    block = info["provenance"]
+    dirty = " (with uncommitted changes)" if block["git_dirty"] else ""
+    return f"Commit: {block['git_commit'] or 'unknown'}{dirty}"
 
 
 def write_results(out_dir: Path, stem: str, markdown: str, payload: dict, figure) -> list[Path]:

@@ -38,6 +38,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from _common import (  # noqa: E402
     RESULTS,
     SHARED_DATA,
+    commit_note,
     fmt,
     load_parquet_corpus,
     markdown_table,
@@ -356,7 +357,7 @@ def main(argv: list[str] | None = None) -> dict:
     print("\n\n".join(sections))
     markdown = "\n\n".join([
         f"# Amazon reviews: SVP and SEALS beside the papers' claims{' (quick)' if args.quick else ''}",
-        f"Command: `{info['command']}`  \nSeeds: {info['seeds']}  \n"
+        f"Command: `{info['command']}`  \n{commit_note(info)}  \nSeeds: {info['seeds']}  \n"
         f"Runtime: {info['runtime_seconds']} s on {info['cpu_count']} CPU cores ({info['finished_utc']})",
         "## Claims", claims,
         *(["## SVP (least confidence; fastText proxy vs the target as selector)",

@@ -13,12 +13,14 @@ measures that, next to an Amazon product category the embedding does capture:
 
 Data: with ``--goodreads goodreads_reviews_spoiler.json.gz`` (Wan et al., ACL 2019) the spoiler concept is the
 Goodreads sentence-level label (about 3% spoilers); a seeded random sample of ``--goodreads-sample`` sentences is
-embedded with all-MiniLM-L6-v2 (cached under ``--cache-dir``) and 20% held out. Without it, the real TV Tropes
+embedded with all-MiniLM-L6-v2 (cached under ``--cache-dir``), 20% held out, and the results are written as
+``goodreads_spoilers*``. Without it, the real TV Tropes
 spoiler sentences in ../shared/data/tv_spoilers stand in, positives subsampled (seeded) to 3%, train split as
-pool and dev split as test; the Amazon concepts use ../shared/data/amazon_multidomain (test = split "test").
+pool and dev split as test, and the results are named ``tv_spoilers*``; the Amazon concepts use
+../shared/data/amazon_multidomain (test = split "test").
 
     .venv/bin/python recipes/goodreads_spoilers.py --quick          # smoke run, about a minute
-    .venv/bin/python recipes/goodreads_spoilers.py                  # full run, writes recipes/results/
+    .venv/bin/python recipes/goodreads_spoilers.py                  # full run, writes recipes/results/tv_spoilers.*
     .venv/bin/python recipes/goodreads_spoilers.py --goodreads ~/data/goodreads_reviews_spoiler.json.gz
 """
 
@@ -39,6 +41,7 @@ from _common import (  # noqa: E402
     RESULTS,
     SHARED_DATA,
     Corpus,
+    commit_note,
     fmt,
     load_parquet_corpus,
     markdown_table,
@@ -103,7 +106,7 @@ def tv_spoilers(folder: Path, seed: int) -> Corpus:
         return mask
 
     return load_parquet_corpus(folder, "label", rows=keep, test=lambda c: np.asarray(c["split"]).astype(str) == "dev",
-                               name="tv_spoilers@3%")
+                               name="TV Tropes spoilers@3%")
 
 
 def goodreads(path: Path, sample: int, cache_dir: Path, seed: int) -> Corpus:
@@ -271,18 +274,24 @@ def main(argv: list[str] | None = None) -> dict:
     seals_all, diagnostic_table = tables(rows)
     text = "\n\n".join([seals_all, diagnostic_table, "\n".join(verdicts)])
     print(text)
-    stem = "goodreads_spoilers" + ("_quick" if args.quick else "") + (f"_k{args.k}" if args.k != 100 else "")
+    # Results are named by the data they came from: TV Tropes unless a Goodreads file was given.
+    source = "goodreads_spoilers" if args.goodreads is not None else "tv_spoilers"
+    stem = source + ("_quick" if args.quick else "") + (f"_k{args.k}" if args.k != 100 else "")
+    data_title = "Goodreads spoilers" if args.goodreads is not None else \
+        "TV Tropes spoilers (standing in for Goodreads, which is not available here)"
     markdown = "\n\n".join([
-        f"# Spoilers vs an Amazon category: SEALS, All and the mismatch diagnostic{' (quick)' if args.quick else ''}",
-        f"Command: `{info['command']}`  \nSeeds: {info['seeds']} (seed labels 5 positives + 95 negatives, "
+        f"# {data_title} vs Amazon categories: SEALS, All and the mismatch diagnostic"
+        f"{' (quick)' if args.quick else ''}",
+        f"Command: `{info['command']}`  \n{commit_note(info)}  \n"
+        f"Seeds: {info['seeds']} (seed labels 5 positives + 95 negatives, "
         f"strategy {args.strategy}, k={args.k}, batch {config['batch']}, budget {config['budget']} labels, "
         f"{config['index']} index; random label sets of {config['random_labels']})  \n"
         f"Runtime: {info['runtime_seconds']} s on {info['cpu_count']} CPU cores ({info['finished_utc']})",
         "## SEALS vs All at equal budget", seals_all,
         "## The diagnostic on three kinds of labeled sets (means over seeds)", diagnostic_table,
         "## Verdicts", "\n".join(f"- {line}" for line in verdicts)])
-    payload = {"recipe": "goodreads_spoilers", **info, "config": config, "strategy": args.strategy, "k": args.k,
-               "index_seconds": index_seconds, "per_concept": rows, "verdicts": verdicts}
+    payload = {"recipe": "goodreads_spoilers", "data": source, **info, "config": config, "strategy": args.strategy,
+               "k": args.k, "index_seconds": index_seconds, "per_concept": rows, "verdicts": verdicts}
     write_results(args.out, stem, markdown + "\n", payload, draw(rows))
     return payload
 

@@ -2,13 +2,15 @@
 
 ``run_simulation`` runs one labeling session on arrays already in memory (what benchmarks call in a loop);
 ``simulate`` loads a data set and its embeddings, runs every strategy x pool x repeat, and writes
-``results.jsonl`` (one line per round), ``summary.json`` (mean and sd over repeats) and ``plot.png``.
+``results.jsonl`` (one line per round), ``summary.json`` (mean and sd over repeats, with the run's provenance:
+commit, command, packages, machine, seeds, wall time) and ``plot.png``.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,7 @@ from textsel.candidates import POOLS, make_candidate_pool
 from textsel.errors import ConfigError, DataError, check_param
 from textsel.learner import make_learner
 from textsel.metrics import heldout_scores, labels_to_reach, plot_runs, summarize, write_json, write_jsonl
+from textsel.provenance import results_with_provenance
 from textsel.rounds import NeighbourDensity, RoundEngine
 from textsel.strategies import STRATEGIES
 
@@ -224,6 +227,7 @@ def simulate(data: str | Path, *, out: str | Path, embeddings: str | Path | None
     """
     from textsel.index import build_index
 
+    started = time.perf_counter()
     for name in strategies:
         check_param("simulate", "strategy", name, name in STRATEGIES, f"one of {sorted(STRATEGIES)}")
     for name in pools:
@@ -270,6 +274,7 @@ def simulate(data: str | Path, *, out: str | Path, embeddings: str | Path | None
                "pool_size": int(len(pool_ids)), "test_size": int(len(test_at)), "k": k, "batch_size": batch_size,
                "budget": budget, "seed": [seed_positives, seed_negatives], "repeats": repeats, "learner": learner,
                "runs": summarize(records)}
+    summary = results_with_provenance(summary, seeds=[seed + repeat for repeat in range(repeats)], started=started)
     write_jsonl(out / "results.jsonl", records)
     write_json(out / "summary.json", summary)
     plot_runs(records, out / "plot.png")

@@ -183,6 +183,15 @@ def rank_agreement(proxy_scores: np.ndarray, target_scores: np.ndarray, k: int) 
     return {"spearman": float(rho), "top_k_overlap": len(np.intersect1d(proxy_top, target_top)) / k, "k": int(k)}
 
 
+def majority_error(train_labels: Sequence[Hashable], test_labels: Sequence[Hashable]) -> float:
+    """Test error of always predicting the most frequent training class: the bar a trained target must beat."""
+    train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
+    if not len(train_labels) or not len(test_labels):
+        raise ConfigError("majority_error needs at least one training and one test label.")
+    values, counts = np.unique(train_labels, return_counts=True)
+    return float(np.mean(test_labels != values[np.argmax(counts)]))
+
+
 def target_error(model, train_texts: Sequence[str], train_labels: Sequence[Hashable], test_texts: Sequence[str],
                test_labels: Sequence[Hashable]) -> dict[str, float]:
     """Train ``model`` from scratch and return its test error (fraction) and training seconds."""

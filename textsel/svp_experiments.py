@@ -6,6 +6,7 @@ This is what ``textsel svp active`` and ``textsel svp coreset`` call; each retur
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,7 +15,8 @@ import numpy as np
 from textsel._atomic import atomic_path, write_text_atomic
 from textsel.data import Pool, load_pool
 from textsel.errors import DataError, check_param
-from textsel.svp import resolve_size, select_active, select_coreset, target_error, train_on_selection
+from textsel.provenance import results_with_provenance
+from textsel.svp import majority_error, resolve_size, select_active, select_coreset, target_error, train_on_selection
 
 MODELS = ("fasttext", "transformer", "vdcnn9", "vdcnn17", "vdcnn29")
 
@@ -68,7 +70,9 @@ def run_active_experiment(train: Pool, test: Pool | None, *, label_col: str, sel
                           round_sizes: Sequence[int | float] = (0.1,), target_sizes: Sequence[int] = (),
                           seed: int = 0, show_progress: bool = False) -> dict:
     """SVP active learning on ``train``; the target trains only at ``target_sizes`` (default: the final size)
-    on the proxy's selection and on a random subset of the same size, and is scored on ``test``."""
+    on the proxy's selection and on a random subset of the same size, and is scored on ``test``. The report carries
+    its provenance (textsel.provenance)."""
+    started = time.perf_counter()
     texts, labels = _texts_labels(train, label_col)
     result = select_active(selector, texts, labels, initial_size=initial_size, round_sizes=round_sizes,
                            strategy=strategy, seed=seed, show_progress=show_progress)
@@ -82,17 +86,19 @@ def run_active_experiment(train: Pool, test: Pool | None, *, label_col: str, sel
         test_texts, test_labels = _texts_labels(test, label_col)
         random_order = np.random.default_rng(seed + 1).permutation(len(train))
         report["target"] = type(target).__name__
+        report["majority_error"] = majority_error(labels, test_labels)
         report["target_selected"] = _by_size(train_on_selection(target, texts, labels, result.order, sizes,
                                                                 test_texts, test_labels))
         report["target_random"] = _by_size(train_on_selection(target, texts, labels, random_order, sizes,
                                                               test_texts, test_labels))
-    return report
+    return results_with_provenance(report, seeds=[seed], started=started)
 
 
 def run_coreset_experiment(train: Pool, test: Pool | None, *, label_col: str, selector, target=None,
                            strategy: str = "entropy", keep: int | float = 0.5, compare_all: bool = True,
                            seed: int = 0) -> dict:
     """SVP core-set selection on ``train``; the target trains on the kept subset (and on all data)."""
+    started = time.perf_counter()
     texts, labels = _texts_labels(train, label_col)
     result = select_coreset(selector, texts, labels, keep=keep, strategy=strategy, seed=seed)
     report = {
@@ -103,11 +109,12 @@ def run_coreset_experiment(train: Pool, test: Pool | None, *, label_col: str, se
     if target is not None and test is not None:
         test_texts, test_labels = _texts_labels(test, label_col)
         report["target"] = type(target).__name__
+        report["majority_error"] = majority_error(labels, test_labels)
         report["target_kept"] = target_error(target, [texts[i] for i in result.kept], labels[result.kept],
                                              test_texts, test_labels)
         if compare_all:
             report["target_all"] = target_error(target, texts, labels, test_texts, test_labels)
-    return report
+    return results_with_provenance(report, seeds=[seed], started=started)
 
 
 def _by_size(results: dict[int, dict]) -> dict[str, dict]:

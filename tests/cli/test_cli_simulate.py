@@ -10,6 +10,8 @@ from conftest import fake_embeddings
 from textsel.cli.app import app
 from typer.testing import CliRunner
 
+from textsel.provenance import check_provenance
+
 
 @pytest.fixture
 def tiny(tmp_path):
@@ -42,6 +44,7 @@ def test_simulate_writes_results_summary_and_plot(tiny):
     assert summary["pool_size"] == 180 and summary["test_size"] == 60 and summary["concept"] == "rare"
     assert len(summary["runs"]) == 4 and all(run["repeats"] == 2 for run in summary["runs"])
     assert all(0 <= run["final_average_precision"]["mean"] <= 1 for run in summary["runs"])
+    assert check_provenance(summary) == [] and summary["provenance"]["seeds"] == [0, 1]  # seed and seed + 1
     assert (out / "plot.png").read_bytes()[:4] == b"\x89PNG"
 
 

@@ -60,3 +60,22 @@ def test_bad_options_fail_cleanly_and_write_nothing(reviews, tmp_path) -> None:
     result = invoke("coreset", str(reviews), "--out", str(out), "--label-col", "stars")
     assert result.exit_code == 1 and "stars" in result.output
     assert not out.exists()
+
+
+def test_errors_are_printed_beside_the_majority_class_with_a_warning_when_not_beaten(tmp_path) -> None:
+    path = tmp_path / "skewed.csv"
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["text", "label"])
+        for row in range(40):  # 90% "neg" and no signal: a one-epoch fastText predicts the majority class
+            writer.writerow([f"review number {row}", "pos" if row % 10 == 0 else "neg"])
+    out = tmp_path / "out"
+    result = invoke("coreset", str(path), "--out", str(out), "--keep", "0.5", "--target", "fasttext",
+                    "--epochs", "1", "--test-split", "0.5", "--seed", "1")
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "coreset.json").read_text())
+    assert 0 < report["majority_error"] < 0.5
+    assert f"(majority class: {report['majority_error']:.2%})" in result.output
+    assert report["target_all"]["error"] >= report["majority_error"]
+    assert "warning: FastTextProxy trained on all is at or below the majority class" in result.output
+    assert report["provenance"]["seeds"] == [1] and report["provenance"]["git_commit"]

@@ -8,22 +8,27 @@ import sys
 import pytest
 from conftest import REPO, shared_dataset
 
+from textsel.provenance import check_provenance
+
 pytestmark = pytest.mark.real_data
 
 
-def run_recipe(name: str, out_dir) -> dict:
-    """Run ``recipes/<name>.py --quick --out out_dir`` in a fresh process; return its JSON results."""
+def run_recipe(name: str, out_dir, stem: str | None = None) -> dict:
+    """Run ``recipes/<name>.py --quick --out out_dir`` in a fresh process; return its JSON results
+    (``<stem>_quick.json``, the stem defaulting to the recipe's name)."""
+    stem = stem or name
     completed = subprocess.run([sys.executable, str(REPO / "recipes" / f"{name}.py"), "--quick", "--out",
                                 str(out_dir)], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr[-3000:]
     for suffix in ("md", "json", "png"):
-        path = out_dir / f"{name}_quick.{suffix}"
+        path = out_dir / f"{stem}_quick.{suffix}"
         assert path.exists() and path.stat().st_size > 0, path
-    assert (out_dir / f"{name}_quick.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    payload = json.loads((out_dir / f"{name}_quick.json").read_text())
-    markdown = (out_dir / f"{name}_quick.md").read_text()
+    assert (out_dir / f"{stem}_quick.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    payload = json.loads((out_dir / f"{stem}_quick.json").read_text())
+    markdown = (out_dir / f"{stem}_quick.md").read_text()
     assert "--quick" in payload["command"] and payload["command"] in markdown
     assert payload["runtime_seconds"] > 0 and payload["seeds"] == [0]
+    assert check_provenance(payload) == [] and payload["provenance"]["git_commit"] in markdown
     assert "|---|" in completed.stdout  # the table is printed too
     return payload
 
@@ -55,21 +60,23 @@ def test_amazon_reviews_quick(tmp_path):
     assert "41.9x" in (tmp_path / "amazon_reviews_quick.md").read_text()
 
 
-def test_goodreads_spoilers_quick(tmp_path):
+def test_spoilers_quick_on_tv_tropes_is_named_after_its_data(tmp_path):
     for name in ("tv_spoilers", "amazon_multidomain"):
         shared_dataset(name)
-    payload = run_recipe("goodreads_spoilers", tmp_path)
+    payload = run_recipe("goodreads_spoilers", tmp_path, stem="tv_spoilers")
+    assert payload["data"] == "tv_spoilers" and not (tmp_path / "goodreads_spoilers_quick.json").exists()
     rows = {row["concept"]: row for row in payload["per_concept"]}
-    assert set(rows) >= {"tv_spoilers@3%", "amazon baby"}
-    assert rows["tv_spoilers@3%"]["positive_rate"] == pytest.approx(0.03, abs=0.002)
+    assert set(rows) >= {"TV Tropes spoilers@3%", "amazon baby"}
+    assert rows["TV Tropes spoilers@3%"]["positive_rate"] == pytest.approx(0.03, abs=0.002)
     for row in rows.values():
         assert between(row["seals_recall"], 0.0, 1.0) and between(row["all_recall"], 0.0, 1.0)
         assert row["random_labels_ran"] == 1
         assert between(row["random_labels_knn_share"], 0.0, 1.0) and between(row["random_labels_probe_auc"], 0.0, 1.0)
     assert len(payload["verdicts"]) == len(rows)
     assert all(line.split(":")[0] in rows for line in payload["verdicts"])
-    markdown = (tmp_path / "goodreads_spoilers_quick.md").read_text()
-    assert "kNN share above chance" in markdown and "SEALS recall" in markdown
+    markdown = (tmp_path / "tv_spoilers_quick.md").read_text()
+    assert markdown.startswith("# TV Tropes spoilers") and "kNN share above chance" in markdown
+    assert "SEALS recall" in markdown
 
 
 def write_goodreads_file(path, n_reviews: int = 60) -> None:
@@ -103,6 +110,7 @@ def test_goodreads_file_is_loaded_embedded_and_cached(tmp_path):
     assert completed.returncode == 0, completed.stderr[-3000:]
     payload = json.loads((tmp_path / "out" / "goodreads_spoilers_quick.json").read_text())
     (row,) = payload["per_concept"]
+    assert payload["data"] == "goodreads_spoilers" and check_provenance(payload) == []
     assert row["concept"] == "goodreads" and row["pool_size"] + row["test_size"] == 300
     assert row["pool_positives"] + row["test_positives"] == 20
     assert between(row["seals_recall"], 0.0, 1.0) and row["seals_positives_found"] >= 5

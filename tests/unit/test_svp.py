@@ -186,3 +186,11 @@ def test_make_model_and_parse_sizes() -> None:
     with pytest.raises(ConfigError, match="'name' parameter of make_model"):
         make_model("bert")
     assert parse_sizes(["200", "0.1"]) == [200, 0.1] and parse_sizes(["0.1"], pool_size=50) == [5]
+
+
+def test_majority_error_is_the_test_share_of_the_other_classes() -> None:
+    from textsel.svp import majority_error
+
+    assert majority_error(["a", "a", "b"], ["a", "b", "b", "c"]) == 0.75
+    with pytest.raises(ConfigError, match="at least one"):
+        majority_error([], ["a"])

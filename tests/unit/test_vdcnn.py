@@ -76,3 +76,25 @@ def test_errors_are_clear() -> None:
         VDCNNClassifier(max_length=32).fit(["a"], [1])
     with pytest.raises(NotFittedError):
         VDCNNClassifier().predict_proba(["a"])
+
+
+def separable_reviews(n: int, seed: int) -> tuple[list[str], np.ndarray]:
+    """Short texts whose class is set by one sentiment word among random filler words."""
+    rng = np.random.default_rng(seed)
+    words = {1: ["great", "love", "excellent", "perfect", "happy"], 0: ["broken", "awful", "refund", "terrible"]}
+    filler = ["the", "item", "it", "was", "and", "box", "came", "today", "with", "a", "cable"]
+    texts, labels = [], np.arange(n) % 2
+    for label in labels:
+        chosen = [*rng.choice(filler, 8), rng.choice(words[label])]
+        rng.shuffle(chosen)
+        texts.append(" ".join(chosen))
+    return texts, labels
+
+
+def test_vdcnn9_learns_a_small_separable_task() -> None:
+    """With enough SGD steps (small batches) the loss falls and held-out accuracy is far above chance (0.5)."""
+    texts, labels = separable_reviews(64, seed=0)
+    test_texts, test_labels = separable_reviews(100, seed=1)
+    model = VDCNNClassifier(depth=9, max_length=64, epochs=4, batch_size=8, device="cpu", seed=0).fit(texts, labels)
+    assert model.training_losses_[-1] < model.training_losses_[0] / 2
+    assert np.mean(model.predict(test_texts) == test_labels) >= 0.65  # 100 texts: chance would be 0.50 +- 0.05
