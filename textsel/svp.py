@@ -18,7 +18,9 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from textsel._progress import progress_bar
+from textsel.candidates import AllCandidates
 from textsel.errors import ConfigError, check_param
+from textsel.rounds import RoundEngine
 from textsel.strategies import entropy_scores, k_center_greedy, least_confidence_scores, random_selection, top_k
 
 UNCERTAINTY = {"least-confidence": least_confidence_scores, "entropy": entropy_scores}
@@ -101,16 +103,17 @@ def select_active(selector, texts: Sequence[str], labels: Sequence[Hashable], *,
 
 def _select_round(selector, texts: Sequence[str], labels: np.ndarray, labeled: np.ndarray, size: int,
                   strategy: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """One round: retrain on the labeled texts, score the rest, pick ``size``. Returns (positions, pool scores)."""
+    """One round through the round engine: retrain on the labeled texts, score the rest, pick ``size``.
+
+    Pool positions serve as document ids and every unlabeled text is a candidate. Returns (positions, pool scores).
+    """
+    engine = RoundEngine(np.arange(len(texts)), AllCandidates(), texts=texts, strategy=strategy, learner=selector,
+                         batch_size=size, rng=rng, fit_every_round=False)
+    result = engine.select_batch(dict(zip(labeled.tolist(), labels[labeled].tolist(), strict=True)))
     scores = np.full(len(texts), np.nan)
-    candidates = np.setdiff1d(np.arange(len(texts)), labeled)
-    if strategy == "random":
-        return random_selection(candidates, size, rng), scores
-    selector.fit([texts[i] for i in labeled], labels[labeled])
-    if strategy == "kcenter":
-        return k_center_greedy(selector.features(texts), size, initial=labeled), scores
-    scores[candidates] = UNCERTAINTY[strategy](selector.predict_proba([texts[i] for i in candidates]))
-    return top_k(scores[candidates], candidates, size), scores
+    if result.probabilities is not None:
+        scores[result.candidates] = UNCERTAINTY[strategy](result.probabilities)
+    return result.ids, scores
 
 
 def count_forgetting_events(correct_by_epoch: np.ndarray) -> np.ndarray:
