@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from textsel.candidates import POOLS, make_candidate_pool
+from textsel.data import resolve_data, split_test
 from textsel.errors import ConfigError, DataError, check_param
 from textsel.learner import make_learner
 from textsel.metrics import heldout_scores, labels_to_reach, plot_runs, summarize, write_json, write_jsonl
@@ -23,9 +23,6 @@ from textsel.rounds import NeighbourDensity, RoundEngine
 from textsel.strategies import STRATEGIES
 
 logger = logging.getLogger("textsel.simulate")
-# Where a bare data set name (``amazon_multidomain``) is looked up: $TEXTSEL_DATA, else ../shared/data beside the
-# current folder (the layout of a textsel checkout next to its benchmark data).
-DATA_DIR_VARIABLE = "TEXTSEL_DATA"
 
 
 @dataclass
@@ -135,19 +132,6 @@ def _round_record(round_number, order, labeled, positive_label, total_positives,
 
 # --- loading a data set --------------------------------------------------------------------------------------
 
-def resolve_data(data: str | Path) -> Path:
-    """A data file, a folder holding data.parquet, or the name of a folder in $TEXTSEL_DATA (../shared/data)."""
-    path = Path(data)
-    named = Path(os.environ.get(DATA_DIR_VARIABLE, Path("..") / "shared" / "data")) / str(data)
-    if not path.exists() and named.exists():
-        path = named
-    if path.is_dir():
-        path = path / "data.parquet"
-    if not path.exists():
-        raise DataError("no such data file or data set name", file=str(data))
-    return path
-
-
 def _load_rows(path: Path, text_col: str, label_col: str):
     """(texts, columns, row numbers) of the data file; row numbers index the row-aligned embeddings."""
     from textsel.data import load_pool
@@ -170,31 +154,6 @@ def _load_embeddings(data_path: Path, embeddings: str | Path | None, pool, cache
         raise DataError(f"has {len(matrix)} embedding rows but the data has {int(pool.ids.max()) + 1} rows; "
                         "embeddings must be row-aligned with the data file", file=str(embeddings))
     return matrix[pool.ids]
-
-
-def split_test(columns: dict, n: int, test_split: str | float | None, seed: int) -> tuple[np.ndarray, str]:
-    """Boolean test mask from "column=value", a fraction in (0, 1), or None (split=test if present, else 0.2)."""
-    if test_split is None:
-        has_test = "split" in columns and (np.asarray(columns["split"]).astype(str) == "test").any()
-        test_split = "split=test" if has_test else 0.2
-    if isinstance(test_split, str) and "=" in test_split:
-        column, value = test_split.split("=", 1)
-        if column not in columns:
-            raise DataError(f"no column {column!r} for the test split; available: {', '.join(sorted(columns))}",
-                            column=column)
-        mask = np.asarray(columns[column]).astype(str) == value
-        if not mask.any():
-            raise DataError(f"no row has {column} == {value!r}", column=column)
-        return mask, test_split
-    try:
-        fraction = float(test_split)
-    except ValueError:
-        fraction = -1.0
-    check_param("simulate", "test_split", test_split, 0.0 <= fraction < 1.0,
-                "'column=value' or a fraction in [0, 1)")
-    mask = np.zeros(n, dtype=bool)
-    mask[np.random.default_rng(seed).choice(n, int(round(fraction * n)), replace=False)] = True
-    return mask, str(fraction)
 
 
 def _oracle(columns: dict, label_col: str, positive: Sequence[str] | None) -> tuple[np.ndarray, object, str]:
