@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from textsel._home import shared_embedding_cache
 from textsel.candidates import POOLS, make_candidate_pool
 from textsel.data import resolve_data, split_test
 from textsel.errors import ConfigError, DataError, check_param
@@ -140,15 +141,17 @@ def _load_rows(path: Path, text_col: str, label_col: str):
     return pool, pool.texts, pool.columns, pool.ids
 
 
-def _load_embeddings(data_path: Path, embeddings: str | Path | None, pool, cache_dir: Path) -> np.ndarray:
-    """Precomputed vectors (given, or minilm.f16.npy next to the data) for the pool's rows, else embed_pool."""
+def _load_embeddings(data_path: Path, embeddings: str | Path | None, pool, cache_dir: Path,
+                     show_progress: bool) -> np.ndarray:
+    """Precomputed vectors (given, or minilm.f16.npy next to the data) for the pool's rows, else embed_pool
+    with its content-keyed cache in ``cache_dir``."""
     from textsel.embed import embed_pool, load_embeddings
 
     default = data_path.parent / "minilm.f16.npy"
     if embeddings is None and default.exists():
         embeddings = default
     if embeddings is None:
-        return embed_pool(pool, cache_dir=cache_dir)
+        return embed_pool(pool, cache_dir=cache_dir, show_progress=show_progress)
     matrix = load_embeddings(embeddings)
     if len(matrix) <= int(pool.ids.max()):
         raise DataError(f"has {len(matrix)} embedding rows but the data has {int(pool.ids.max()) + 1} rows; "
@@ -175,11 +178,15 @@ def simulate(data: str | Path, *, out: str | Path, embeddings: str | Path | None
              strategies: Sequence[str] = ("maxent",), pools: Sequence[str] = ("seals",), k: int = 100,
              random_pool_size: int = 10_000, seed_positives: int = 5, seed_negatives: int = 95,
              batch_size: int = 100, budget: int = 2000, repeats: int = 1, test_split: str | float | None = None,
-             learner: str = "logistic", C: float = 1.0, index_backend: str = "hnsw", seed: int = 0) -> dict:
+             learner: str = "logistic", C: float = 1.0, index_backend: str = "hnsw", seed: int = 0,
+             cache_dir: str | Path | None = None, show_progress: bool = False) -> dict:
     """Simulate labeling on a data set; write results.jsonl, summary.json and plot.png under ``out``.
 
     ``positive`` values of ``label_col`` make the rare class (binary); without them the run is multi-class.
-    Returns the summary (also written to summary.json).
+    Without precomputed ``embeddings`` the texts are embedded once into a content-keyed cache in ``cache_dir``
+    (default: the shared cache under the textsel home, ``$TEXTSEL_HOME/embeddings``), so runs with different
+    ``out`` folders reuse it; ``show_progress`` draws the embedding progress bar.
+    Returns the summary (also written to summary.json); its runs hold mean and sd over repeats.
     """
     from textsel.index import build_index
 
@@ -195,7 +202,8 @@ def simulate(data: str | Path, *, out: str | Path, embeddings: str | Path | None
     data_pool, texts, columns, rows = _load_rows(path, text_col, label_col)
     oracle, positive_label, concept = _oracle(columns, label_col, positive)
     test_mask, test_rule = split_test(columns, len(rows), test_split, seed)
-    features = _load_embeddings(path, embeddings, data_pool, out / "embedding-cache")
+    features = _load_embeddings(path, embeddings, data_pool,
+                                Path(cache_dir) if cache_dir is not None else shared_embedding_cache(), show_progress)
     pool_at, test_at = np.flatnonzero(~test_mask), np.flatnonzero(test_mask)
     if not len(pool_at):
         raise DataError("the pool is empty: every row is in the test split", file=str(path))
