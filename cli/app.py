@@ -10,7 +10,7 @@ import logging
 
 import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 from textsel import __version__
 from textsel.errors import TextselError
@@ -28,10 +28,36 @@ class _Group(TyperGroup):
             raise typer.Exit(1) from error
 
 
+def _flag_without_type(display_type_rich):  # noqa: ANN001, ANN202 - wraps TyperOption.display_type_rich
+    """Help shows no type for on/off flags: ``--force`` takes no value, so ``<bool>`` beside it is noise."""
+
+    def display(self, ctx: click.Context) -> str | None:  # noqa: ANN001
+        return None if getattr(self, "is_bool_flag", False) else display_type_rich(self, ctx)
+
+    return display
+
+
+TyperOption.display_type_rich = _flag_without_type(TyperOption.display_type_rich)
+
+EXAMPLES = """Examples:
+
+\b
+  textsel demo                                     simulate SEALS on real reviews (no project needed)
+  textsel init shop --data reviews.csv --labels broken,fine
+  textsel search "zipper broke" -p shop            find the first positives
+  textsel next -n 20 -p shop                       select a batch (add --learner fasttext for SVP's proxy)
+  textsel label -p shop                            label it key by key (--continuous retrains as you go)
+  textsel status -p shop                           positives found, prevalence, a stopping hint
+  textsel export labels.csv -p shop
+  textsel simulate sms_spam --positive spam --pool seals --pool all --repeats 3 -o runs/
+
+Run `textsel COMMAND --help` for a command's options."""
+
 app = typer.Typer(
     name="textsel",
     cls=_Group,
     help="Find rare classes in large text collections with few labels and little compute.",
+    epilog=EXAMPLES,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
