@@ -13,7 +13,21 @@ import typer
 from typer.core import TyperGroup, TyperOption
 
 from textsel import __version__
-from textsel.errors import TextselError
+from textsel.errors import NoConceptsError, NotAProjectError, NothingToLabelError, TextselError
+
+# The command that fixes an error, for errors whose library message says only what to do ("create a project
+# there first"): the library never names commands or flags, the CLI adds them.
+COMMAND_HINTS: dict[type[TextselError], str] = {
+    NotAProjectError: "`textsel init DIR --data FILE`",
+    NothingToLabelError: "`textsel next`, or `textsel label --continuous` to select as you go",
+    NoConceptsError: "`textsel concept add NAME`",
+}
+
+
+def error_line(error: TextselError) -> str:
+    """The one line the CLI prints for a library error: its message, plus the command that fixes it if known."""
+    hint = next((hint for kind, hint in COMMAND_HINTS.items() if isinstance(error, kind)), None)
+    return f"Error: {error}" + (f" ({hint})" if hint else "")
 
 
 class _Group(TyperGroup):
@@ -24,7 +38,7 @@ class _Group(TyperGroup):
             return super().invoke(ctx)
         except TextselError as error:
             # typer >= 0.22 vendors its own click, so a click.ClickException would escape as a traceback.
-            typer.echo(f"Error: {error}", err=True)
+            typer.echo(error_line(error), err=True)
             raise typer.Exit(1) from error
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textsel.errors import DataError, PoolExhaustedError, StoreError
+from textsel.errors import DataError, NothingToLabelError, PoolExhaustedError, StoreError
 
 SKIP, UNDO, QUIT = "s", "u", "q"
 
@@ -51,7 +51,8 @@ class LabelSession:
         self.keys = {str(number): label for number, label in enumerate(project.config.labels, start=1)}
         if len(self.keys) > 9:
             raise DataError(f"interactive labeling offers one key per label (1-9); this project has "
-                            f"{len(self.keys)} labels. Use `textsel label --ids ... --label ...` or `textsel import`")
+                            f"{len(self.keys)} labels; label texts by id with an explicit label, or import a label "
+                            f"file")
         self.queue: list[int] = []
         self.rounds: dict[int, int] = {}  # doc id -> the round that selected it
         self.history: list[Action] = []
@@ -62,7 +63,7 @@ class LabelSession:
         else:
             self.round_id, pending = project.store.pending()
             if self.round_id is None and not self._selects_itself:
-                raise StoreError("no batch to label yet: select one with `textsel next`")
+                raise NothingToLabelError("no batch to label yet: select one first")
             self._enqueue([(self.round_id, doc_id) for doc_id in pending])
 
     _selects_itself = False  # a ContinuousSession selects its own batches

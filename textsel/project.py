@@ -24,7 +24,7 @@ import numpy as np
 
 from textsel._atomic import atomic_path, write_text_atomic
 from textsel._integrity import cache_lock, file_record, file_sha256, verified_record
-from textsel.errors import ConfigError, DataError, StoreError, TextselError, check_param
+from textsel.errors import ConfigError, DataError, NotAProjectError, StoreError, TextselError, check_param
 from textsel.project_config import (
     CONFIG_NAME,
     DB_NAME,
@@ -124,8 +124,8 @@ class Project:
         self.show_progress = show_progress
         config_path = self.directory / CONFIG_NAME
         if not config_path.exists():
-            raise StoreError(f"{self.directory.resolve()} is not a textsel project (no {CONFIG_NAME}); "
-                             f"create one with `textsel init {self.directory} --data FILE`")
+            raise NotAProjectError(f"{self.directory.resolve()} is not a textsel project (no {CONFIG_NAME}); "
+                                   f"create a project there first")
         self.config = ProjectConfig.from_toml(config_path)
         self.cache_dir = self.directory / "cache"
         if not (self.directory / DB_NAME).exists():

@@ -54,3 +54,46 @@ def test_each_default_is_stated_once(name):
                                and param.default not in (None, False, ()) and not getattr(param, "is_flag", False))
         says_default = "default" in (getattr(param, "help", None) or "").lower()
         assert not (typer_shows_default and says_default), (name, param.name, param.help)
+
+
+def library_error_strings() -> list[tuple[str, int, str]]:
+    """(file, line, text) of the string constants inside every raise and check_param call of the library."""
+    import ast
+    from pathlib import Path
+
+    import textsel
+
+    found = []
+    for path in sorted(Path(textsel.__file__).parent.rglob("*.py")):
+        if "cli" in path.relative_to(Path(textsel.__file__).parent).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            raised = node.exc if isinstance(node, ast.Raise) else None
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "check_param":
+                raised = node
+            if raised is not None:
+                text = " ".join(n.value for n in ast.walk(raised) if isinstance(n, ast.Constant)
+                                and isinstance(n.value, str))
+                found.append((path.name, node.lineno, text))
+    return found
+
+
+# Modules other helpers still own while this test was written; their messages are reworded when they merge.
+NOT_YET_REWORDED = {"index.py", "diagnose.py", "candidates.py"}
+
+
+def test_library_errors_name_no_cli_command_or_flag():
+    offenders = [(name, line, text) for name, line, text in library_error_strings()
+                 if name not in NOT_YET_REWORDED and re.search(r"`textsel|(^|\s)--[a-z]", text)]
+    assert not offenders
+
+
+def test_the_cli_adds_the_command_that_fixes_an_error():
+    from textsel.cli.app import error_line
+
+    from textsel.errors import DataError, NoConceptsError, NothingToLabelError
+
+    assert error_line(NothingToLabelError("no batch to label yet: select one first")).endswith(
+        "select one first (`textsel next`, or `textsel label --continuous` to select as you go)")
+    assert error_line(NoConceptsError("no concepts")) == "Error: no concepts (`textsel concept add NAME`)"
+    assert error_line(DataError("bad row")) == "Error: bad row"

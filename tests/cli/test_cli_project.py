@@ -80,6 +80,9 @@ def test_init_writes_a_readable_config_and_refuses_to_overwrite(project, tmp_pat
 def test_commands_outside_a_project_fail_clearly(tmp_path):
     result = invoke("status", "-p", tmp_path)
     assert result.exit_code == 1 and "is not a textsel project" in result.output
+    assert "create a project there first (`textsel init DIR --data FILE`)" in flat(result.output)  # the CLI's hint
+    with pytest.raises(StoreError, match="create a project there first$"):  # the library names no command
+        Project(tmp_path)
     assert not (tmp_path / "textsel.db").exists()
 
 
