@@ -31,8 +31,10 @@ def simulate(
     label_col: Annotated[str, typer.Option(help="Column holding the oracle labels.")] = "label",
     positive: Annotated[list[str] | None, typer.Option(help="Value of --label-col in the rare class; repeat for "
                                                             "several. Omit for multi-class.")] = None,
-    strategy: Annotated[list[str] | None, typer.Option(help="random, least-confidence, margin, maxent, mlp, id, "
-                                                            "kcenter; repeat to compare. Default maxent.")] = None,
+    strategy: Annotated[list[str] | None, typer.Option(help="entropy, most-likely-positive, information-density, "
+                                                            "least-confidence, margin, random or k-center (old names "
+                                                            "maxent, mlp, id, kcenter still work); repeat to compare. "
+                                                            "Default entropy.")] = None,
     pool: Annotated[list[str] | None, typer.Option(help="Candidate pool: seals, all, random; repeat to compare. "
                                                         "Default seals.")] = None,
     k: Annotated[int, typer.Option(help="Neighbours per labeled example in the SEALS pool.")] = 100,
@@ -53,7 +55,7 @@ def simulate(
     from textsel.simulate import simulate as run
 
     summary = run(data, out=out, embeddings=embeddings, text_col=text_col, label_col=label_col,
-                  positive=positive or None, strategies=strategy or ["maxent"], pools=pool or ["seals"], k=k,
+                  positive=positive or None, strategies=strategy or ["entropy"], pools=pool or ["seals"], k=k,
                   random_pool_size=random_pool_size, seed_positives=seed_positives, seed_negatives=seed_negatives,
                   batch_size=batch, budget=budget, repeats=repeats, test_split=test_split, learner=learner, C=C,
                   index_backend=index_backend, seed=seed, show_progress=True)

@@ -175,7 +175,7 @@ def _oracle(columns: dict, label_col: str, positive: Sequence[str] | None) -> tu
 
 def simulate(data: str | Path, *, out: str | Path, embeddings: str | Path | None = None, text_col: str = "text",
              label_col: str = "label", positive: Sequence[str] | None = None,
-             strategies: Sequence[str] = ("maxent",), pools: Sequence[str] = ("seals",), k: int = 100,
+             strategies: Sequence[str] = ("entropy",), pools: Sequence[str] = ("seals",), k: int = 100,
              random_pool_size: int = 10_000, seed_positives: int = 5, seed_negatives: int = 95,
              batch_size: int = 100, budget: int = 2000, repeats: int = 1, test_split: str | float | None = None,
              learner: str = "logistic", C: float = 1.0, index_backend: str = "hnsw", seed: int = 0,
