@@ -13,7 +13,8 @@ from textsel.cli.app import app
 
 console = Console()
 
-ProjectDir = Annotated[Path, typer.Option("--project", "-p", help="The project folder (default: current dir).")]
+ProjectDir = Annotated[Path, typer.Option("--project", "-p", show_default=False,
+                                          help="The project folder (default: the current folder).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 
 
@@ -275,8 +276,10 @@ def predict(
     project_dir: ProjectDir = Path("."),
     quiet: Quiet = False,
 ) -> None:
-    """Write id, text, predicted label and p_<label> probabilities for every text (training first if labels
-    changed). Example: textsel predict -o preds.parquet -p shop/"""
+    """Write id, text, predicted label and p_<label> probabilities for every text.
+
+    The model is trained first when labels changed since it was saved. Example: textsel predict -o preds.parquet
+    -p shop/"""
     with open_project(project_dir, quiet=quiet) as project, project.lock():
         count = project.predict(out)
     console.print(f"Wrote predictions for {count:,} texts to {safe(out)}.")

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 from textsel.cli._display import one_line, safe
 from textsel.cli.app import app
 from textsel.cli.project import ProjectDir, Quiet, console, open_project
@@ -61,7 +61,9 @@ def next_batch(
                                                   discard_pending=discard_pending, learner=learner)
             ids = result.ids.tolist()
             round_scores = [None] * len(ids) if result.scores is None else [float(score) for score in result.scores]
+        positive = project.config.positive
         texts, shown_ids = project.texts(ids), project.external_ids(ids)  # string ids as given, else integers
+        probabilities = _positive_probabilities(project, ids, result)
     records = [{"id": doc_id, "text": text, "score": score, "round": round_id}
                for doc_id, text, score in zip(shown_ids, texts, round_scores, strict=True)]
     if out is not None:
@@ -72,11 +74,14 @@ def next_batch(
     else:
         title = (f"Round {round_id}: {canonical_strategy(strategy)} with the {learner} learner over the {pool} pool "
                  f"({result.candidate_pool_size:,} candidates, {result.pool_fraction:.1%} of the unlabeled pool)")
-    table = Table("#", "id", "score", "text", title=title)
-    for rank, record in enumerate(records, start=1):
-        table.add_row(str(rank), safe(record["id"]), "" if record["score"] is None else f"{record['score']:.3f}",
-                      one_line(record["text"]))
+    table = Table("#", "id", Column(f"P({safe(positive)})", justify="right"), Column("score", justify="right"),
+                  "text", title=title)
+    for rank, (record, probability) in enumerate(zip(records, probabilities, strict=True), start=1):
+        table.add_row(str(rank), safe(record["id"]), "" if probability is None else f"{probability:.3f}",
+                      "" if record["score"] is None else f"{record['score']:.3f}", one_line(record["text"]))
     console.print(table)
+    if all(probability is None for probability in probabilities):
+        console.print(f"No P({safe(positive)}) yet: the model needs labels of two classes.")
     written = f"Wrote {safe(out)}. " if out else ""
     if result is None:
         console.print(f"{written}Label them with `textsel label`, or run `textsel next --discard-pending` to drop "
@@ -84,3 +89,12 @@ def next_batch(
     else:
         console.print(f"Selected in {result.select_seconds:.2f} s (training {result.train_seconds:.2f} s). "
                       f"{written}Label them with `textsel label`.")
+
+
+def _positive_probabilities(project, ids: list[int], result) -> list[float | None]:  # noqa: ANN001
+    """P(positive) of each shown text: from the model that selected this round when its strategy read
+    probabilities, else (a pending round, random or k-center) from the project's trained model."""
+    by_id = result.positive_probabilities(project.config.positive) if result is not None else {}
+    if by_id:
+        return [by_id.get(doc_id) for doc_id in ids]
+    return project.positive_probabilities(ids)

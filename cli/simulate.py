@@ -9,8 +9,13 @@ import typer
 from textsel.cli.app import app
 
 
-def _fmt(value: float | None, spec: str) -> str:
-    return "n/a" if value is None else format(value, spec)
+def _spread(stat: dict, spec: str) -> str:
+    """A summary statistic as "mean ± sd" (sd over repeats; the mean alone after one repeat, n/a when missing)."""
+    if stat["mean"] is None:
+        return "n/a"
+    if stat.get("n", 0) > 1:
+        return f"{format(stat['mean'], spec)} ± {format(stat['sd'], spec)}"
+    return format(stat["mean"], spec)
 
 
 @app.command()
@@ -18,14 +23,18 @@ def simulate(
     data: Annotated[str, typer.Argument(help="Data file (.parquet/.csv/.jsonl ...), a folder with data.parquet, "
                                              "or a data set name in $TEXTSEL_DATA (default ../shared/data).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: results.jsonl, summary.json, plot.png.")],
-    embeddings: Annotated[Path | None, typer.Option(help="Row-aligned .npy embeddings (default: minilm.f16.npy "
-                                                         "next to the data, else textsel.embed).")] = None,
+    embeddings: Annotated[Path | None, typer.Option(help="Row-aligned .npy embeddings. Default: minilm.f16.npy "
+                                                         "next to the data, else the texts are embedded once into "
+                                                         "the shared cache in $TEXTSEL_HOME/embeddings "
+                                                         "(~/.cache/textsel), reused by every run.")] = None,
     text_col: Annotated[str, typer.Option(help="Column holding the texts.")] = "text",
     label_col: Annotated[str, typer.Option(help="Column holding the oracle labels.")] = "label",
     positive: Annotated[list[str] | None, typer.Option(help="Value of --label-col in the rare class; repeat for "
                                                             "several. Omit for multi-class.")] = None,
-    strategy: Annotated[list[str] | None, typer.Option(help="random, least-confidence, margin, maxent, mlp, id, "
-                                                            "kcenter; repeat to compare. Default maxent.")] = None,
+    strategy: Annotated[list[str] | None, typer.Option(help="entropy, most-likely-positive, information-density, "
+                                                            "least-confidence, margin, random or k-center (old names "
+                                                            "maxent, mlp, id, kcenter still work); repeat to compare. "
+                                                            "Default entropy.")] = None,
     pool: Annotated[list[str] | None, typer.Option(help="Candidate pool: seals, all, random; repeat to compare. "
                                                         "Default seals.")] = None,
     k: Annotated[int, typer.Option(help="Neighbours per labeled example in the SEALS pool.")] = 100,
@@ -46,14 +55,16 @@ def simulate(
     from textsel.simulate import simulate as run
 
     summary = run(data, out=out, embeddings=embeddings, text_col=text_col, label_col=label_col,
-                  positive=positive or None, strategies=strategy or ["maxent"], pools=pool or ["seals"], k=k,
+                  positive=positive or None, strategies=strategy or ["entropy"], pools=pool or ["seals"], k=k,
                   random_pool_size=random_pool_size, seed_positives=seed_positives, seed_negatives=seed_negatives,
                   batch_size=batch, budget=budget, repeats=repeats, test_split=test_split, learner=learner, C=C,
-                  index_backend=index_backend, seed=seed)
+                  index_backend=index_backend, seed=seed, show_progress=True)
     typer.echo(f"{summary['concept']}: {summary['pool_size']} pool and {summary['test_size']} test documents")
+    if repeats > 1:
+        typer.echo(f"  mean ± sd over {repeats} repeats")
     for row in summary["runs"]:
         typer.echo(f"  {row['strategy']:>16} / {row['pool']:<6} final AP "
-                   f"{_fmt(row['final_average_precision']['mean'], '.3f')}, positives found "
-                   f"{_fmt(row['final_positives_found']['mean'], '.1f')}, pool fraction "
-                   f"{_fmt(row['mean_pool_fraction']['mean'], '.1%')}")
+                   f"{_spread(row['final_average_precision'], '.3f')}, positives found "
+                   f"{_spread(row['final_positives_found'], '.1f')}, pool fraction "
+                   f"{_spread(row['mean_pool_fraction'], '.1%')}")
     typer.echo(f"Wrote {out / 'results.jsonl'}, {out / 'summary.json'} and {out / 'plot.png'}")

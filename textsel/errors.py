@@ -46,6 +46,18 @@ class StoreError(TextselError):
     """The project store is missing, locked or inconsistent."""
 
 
+class NotAProjectError(StoreError):
+    """A folder is not a textsel project (no config or no database): create the project first."""
+
+
+class NothingToLabelError(StoreError):
+    """A labeling session found no batch waiting to be labeled: select one first."""
+
+
+class NoConceptsError(StoreError):
+    """A multi-concept session was asked for in a project without concepts: add some first."""
+
+
 class MissingDependencyError(TextselError, ImportError):
     """An optional package needed for this feature is not installed."""
 

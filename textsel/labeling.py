@@ -14,9 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from textsel.errors import DataError, PoolExhaustedError, StoreError, TextselError
+from textsel.errors import DataError, NothingToLabelError, PoolExhaustedError, StoreError
 
 SKIP, UNDO, QUIT = "s", "u", "q"
 
@@ -53,7 +51,8 @@ class LabelSession:
         self.keys = {str(number): label for number, label in enumerate(project.config.labels, start=1)}
         if len(self.keys) > 9:
             raise DataError(f"interactive labeling offers one key per label (1-9); this project has "
-                            f"{len(self.keys)} labels. Use `textsel label --ids ... --label ...` or `textsel import`")
+                            f"{len(self.keys)} labels; label texts by id with an explicit label, or import a label "
+                            f"file")
         self.queue: list[int] = []
         self.rounds: dict[int, int] = {}  # doc id -> the round that selected it
         self.history: list[Action] = []
@@ -64,7 +63,7 @@ class LabelSession:
         else:
             self.round_id, pending = project.store.pending()
             if self.round_id is None and not self._selects_itself:
-                raise StoreError("no batch to label yet: select one with `textsel next`")
+                raise NothingToLabelError("no batch to label yet: select one first")
             self._enqueue([(self.round_id, doc_id) for doc_id in pending])
 
     _selects_itself = False  # a ContinuousSession selects its own batches
@@ -97,21 +96,9 @@ class LabelSession:
         probabilities of the whole queue are computed at once and kept until the queue is refilled.
         """
         if doc_id not in self._probabilities:
-            self._probabilities.update(zip(self.queue, self._positive_probabilities(self.queue), strict=True))
+            self._probabilities.update(zip(self.queue, self.project.positive_probabilities(self.queue), strict=True))
             self._probabilities.setdefault(doc_id, None)
         return self._probabilities[doc_id]
-
-    def _positive_probabilities(self, doc_ids: list[int]) -> list[float | None]:
-        project = self.project
-        try:
-            model = project.trained_model()
-        except TextselError:  # fewer than two classes labeled: nothing to predict with yet
-            return [None] * len(doc_ids)
-        if project.config.positive not in model.classes or not doc_ids:
-            return [None] * len(doc_ids)
-        vectors = project.embeddings()[project.pool.positions(np.asarray(doc_ids, dtype=np.int64))]
-        column = model.classes.index(project.config.positive)
-        return [float(p) for p in model.learner.predict_proba(vectors)[:, column]]
 
     def press(self, key: str, shown_id: int | None) -> Action | None:
         """Apply one key to the text ``shown_id`` (the one on screen): a label key, ``s`` (skip) or ``u`` (undo).

@@ -24,7 +24,7 @@ import numpy as np
 
 from textsel._atomic import atomic_path, write_text_atomic
 from textsel._integrity import cache_lock, file_record, file_sha256, verified_record
-from textsel.errors import ConfigError, DataError, StoreError, check_param
+from textsel.errors import ConfigError, DataError, NotAProjectError, StoreError, TextselError, check_param
 from textsel.project_config import (
     CONFIG_NAME,
     DB_NAME,
@@ -124,8 +124,8 @@ class Project:
         self.show_progress = show_progress
         config_path = self.directory / CONFIG_NAME
         if not config_path.exists():
-            raise StoreError(f"{self.directory.resolve()} is not a textsel project (no {CONFIG_NAME}); "
-                             f"create one with `textsel init {self.directory} --data FILE`")
+            raise NotAProjectError(f"{self.directory.resolve()} is not a textsel project (no {CONFIG_NAME}); "
+                                   f"create a project there first")
         self.config = ProjectConfig.from_toml(config_path)
         self.cache_dir = self.directory / "cache"
         if not (self.directory / DB_NAME).exists():
@@ -701,6 +701,23 @@ class Project:
             if model.embeddings == self._model_source(name):
                 return model
         return self.train(name, **(model.parameters if model is not None else {}))
+
+    def positive_probabilities(self, doc_ids: Sequence[int]) -> list[float | None]:
+        """The trained model's P(positive class) of each document (internal ids); all None before two classes
+        are labeled. The model is retrained first when labels changed since it was saved (see trained_model)."""
+        try:
+            model = self.trained_model()
+        except TextselError:  # fewer than two classes labeled: nothing to predict with yet
+            return [None] * len(doc_ids)
+        if self.config.positive not in model.classes or not len(doc_ids):
+            return [None] * len(doc_ids)
+        positions = self.pool.positions(np.asarray(doc_ids, dtype=np.int64))
+        if getattr(model.learner, "input", "embeddings") == "texts":
+            inputs = [self.pool.texts[i] for i in positions]
+        else:
+            inputs = self.embeddings()[positions]
+        column = model.classes.index(self.config.positive)
+        return [float(p) for p in model.learner.predict_proba(inputs)[:, column]]
 
     def _model_inputs(self, learner, start: int, stop: int):  # noqa: ANN001, ANN202 - a learner; rows it reads
         """Pool rows ``start:stop`` as the learner reads them: embedding rows or texts."""

@@ -82,7 +82,7 @@ class ProjectConfig:
                 if name in table:
                     values[key] = table[name]
         if "source" not in values:
-            raise ConfigError(f"{path} has no [data] source; recreate the project with `textsel init`")
+            raise ConfigError(f"{path} has no [data] source; recreate the project from its data file")
         return cls(**values)
 
 

@@ -46,6 +46,8 @@ class SelectionResult:
     probabilities : ndarray or None
         The learner's class probabilities of ``candidates`` (rows in their order), when the strategy read them:
         e.g. to compare rankings of a proxy and a target on the same round.
+    classes : ndarray or None
+        The learner's classes: the columns of ``probabilities`` (None when there are no probabilities).
     """
 
     ids: np.ndarray
@@ -57,6 +59,18 @@ class SelectionResult:
     density_seconds: float = 0.0
     candidates: np.ndarray | None = None
     probabilities: np.ndarray | None = None
+    classes: np.ndarray | None = None
+
+    def positive_probabilities(self, positive) -> dict[int, float]:  # noqa: ANN001 - a label of any type
+        """``{candidate id: P(positive)}`` from the selecting model; empty when the strategy read no
+        probabilities (random, k-center) or ``positive`` is not among the learner's classes."""
+        if self.probabilities is None or self.classes is None or self.candidates is None:
+            return {}
+        classes = np.asarray(self.classes).tolist()
+        if positive not in classes:
+            return {}
+        column = np.asarray(self.probabilities)[:, classes.index(positive)]
+        return dict(zip(self.candidates.tolist(), column.astype(float).tolist(), strict=True))
 
     @property
     def pool_fraction(self) -> float:
@@ -309,7 +323,8 @@ class RoundEngine:
                                candidate_pool_size=len(candidates), unlabeled_size=unlabeled,
                                select_seconds=time.perf_counter() - start, train_seconds=train_seconds,
                                density_seconds=density_seconds, candidates=candidates,
-                               probabilities=inputs.get("probabilities"))
+                               probabilities=inputs.get("probabilities"),
+                               classes=np.asarray(self.learner_.classes_) if "probabilities" in inputs else None)
 
 
 def select_batch(pool_ids, features, labels: Mapping, candidate_pool, strategy: str = "entropy", learner=None,

@@ -9,7 +9,6 @@ commit, command, packages, machine, seeds, wall time) and ``plot.png``.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,18 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
+from textsel._home import shared_embedding_cache
 from textsel.candidates import POOLS, make_candidate_pool
+from textsel.data import resolve_data, split_test
 from textsel.errors import ConfigError, DataError, check_param
 from textsel.learner import make_learner
 from textsel.metrics import heldout_scores, labels_to_reach, plot_runs, summarize, write_json, write_jsonl
 from textsel.provenance import results_with_provenance
 from textsel.rounds import NeighbourDensity, RoundEngine
-from textsel.strategies import STRATEGIES
+from textsel.strategies import STRATEGIES, get_strategy
 
 logger = logging.getLogger("textsel.simulate")
-# Where a bare data set name (``amazon_multidomain``) is looked up: $TEXTSEL_DATA, else ../shared/data beside the
-# current folder (the layout of a textsel checkout next to its benchmark data).
-DATA_DIR_VARIABLE = "TEXTSEL_DATA"
 
 
 @dataclass
@@ -138,19 +136,6 @@ def _round_record(round_number, order, labeled, positive_label, total_positives,
 
 # --- loading a data set --------------------------------------------------------------------------------------
 
-def resolve_data(data: str | Path) -> Path:
-    """A data file, a folder holding data.parquet, or the name of a folder in $TEXTSEL_DATA (../shared/data)."""
-    path = Path(data)
-    named = Path(os.environ.get(DATA_DIR_VARIABLE, Path("..") / "shared" / "data")) / str(data)
-    if not path.exists() and named.exists():
-        path = named
-    if path.is_dir():
-        path = path / "data.parquet"
-    if not path.exists():
-        raise DataError("no such data file or data set name", file=str(data))
-    return path
-
-
 def _load_rows(path: Path, text_col: str, label_col: str):
     """(texts, columns, row numbers) of the data file; row numbers index the row-aligned embeddings."""
     from textsel.data import load_pool
@@ -159,45 +144,22 @@ def _load_rows(path: Path, text_col: str, label_col: str):
     return pool, pool.texts, pool.columns, pool.ids
 
 
-def _load_embeddings(data_path: Path, embeddings: str | Path | None, pool, cache_dir: Path) -> np.ndarray:
-    """Precomputed vectors (given, or minilm.f16.npy next to the data) for the pool's rows, else embed_pool."""
+def _load_embeddings(data_path: Path, embeddings: str | Path | None, pool, cache_dir: Path,
+                     show_progress: bool) -> np.ndarray:
+    """Precomputed vectors (given, or minilm.f16.npy next to the data) for the pool's rows, else embed_pool
+    with its content-keyed cache in ``cache_dir``."""
     from textsel.embed import embed_pool, load_embeddings
 
     default = data_path.parent / "minilm.f16.npy"
     if embeddings is None and default.exists():
         embeddings = default
     if embeddings is None:
-        return embed_pool(pool, cache_dir=cache_dir)
+        return embed_pool(pool, cache_dir=cache_dir, show_progress=show_progress)
     matrix = load_embeddings(embeddings)
     if len(matrix) <= int(pool.ids.max()):
         raise DataError(f"has {len(matrix)} embedding rows but the data has {int(pool.ids.max()) + 1} rows; "
                         "embeddings must be row-aligned with the data file", file=str(embeddings))
     return matrix[pool.ids]
-
-
-def split_test(columns: dict, n: int, test_split: str | float | None, seed: int) -> tuple[np.ndarray, str]:
-    """Boolean test mask from "column=value", a fraction in (0, 1), or None (split=test if present, else 0.2)."""
-    if test_split is None:
-        has_test = "split" in columns and (np.asarray(columns["split"]).astype(str) == "test").any()
-        test_split = "split=test" if has_test else 0.2
-    if isinstance(test_split, str) and "=" in test_split:
-        column, value = test_split.split("=", 1)
-        if column not in columns:
-            raise DataError(f"no column {column!r} for the test split; available: {', '.join(sorted(columns))}",
-                            column=column)
-        mask = np.asarray(columns[column]).astype(str) == value
-        if not mask.any():
-            raise DataError(f"no row has {column} == {value!r}", column=column)
-        return mask, test_split
-    try:
-        fraction = float(test_split)
-    except ValueError:
-        fraction = -1.0
-    check_param("simulate", "test_split", test_split, 0.0 <= fraction < 1.0,
-                "'column=value' or a fraction in [0, 1)")
-    mask = np.zeros(n, dtype=bool)
-    mask[np.random.default_rng(seed).choice(n, int(round(fraction * n)), replace=False)] = True
-    return mask, str(fraction)
 
 
 def _oracle(columns: dict, label_col: str, positive: Sequence[str] | None) -> tuple[np.ndarray, object, str]:
@@ -216,14 +178,18 @@ def _oracle(columns: dict, label_col: str, positive: Sequence[str] | None) -> tu
 
 def simulate(data: str | Path, *, out: str | Path, embeddings: str | Path | None = None, text_col: str = "text",
              label_col: str = "label", positive: Sequence[str] | None = None,
-             strategies: Sequence[str] = ("maxent",), pools: Sequence[str] = ("seals",), k: int = 100,
+             strategies: Sequence[str] = ("entropy",), pools: Sequence[str] = ("seals",), k: int = 100,
              random_pool_size: int = 10_000, seed_positives: int = 5, seed_negatives: int = 95,
              batch_size: int = 100, budget: int = 2000, repeats: int = 1, test_split: str | float | None = None,
-             learner: str = "logistic", C: float = 1.0, index_backend: str = "hnsw", seed: int = 0) -> dict:
+             learner: str = "logistic", C: float = 1.0, index_backend: str = "hnsw", seed: int = 0,
+             cache_dir: str | Path | None = None, show_progress: bool = False) -> dict:
     """Simulate labeling on a data set; write results.jsonl, summary.json and plot.png under ``out``.
 
     ``positive`` values of ``label_col`` make the rare class (binary); without them the run is multi-class.
-    Returns the summary (also written to summary.json).
+    Without precomputed ``embeddings`` the texts are embedded once into a content-keyed cache in ``cache_dir``
+    (default: the shared cache under the textsel home, ``$TEXTSEL_HOME/embeddings``), so runs with different
+    ``out`` folders reuse it; ``show_progress`` draws the embedding progress bar.
+    Returns the summary (also written to summary.json); its runs hold mean and sd over repeats.
     """
     from textsel.index import build_index
 
@@ -240,7 +206,8 @@ def simulate(data: str | Path, *, out: str | Path, embeddings: str | Path | None
     data_pool, texts, columns, rows = _load_rows(path, text_col, label_col)
     oracle, positive_label, concept = _oracle(columns, label_col, positive)
     test_mask, test_rule = split_test(columns, len(rows), test_split, seed)
-    features = _load_embeddings(path, embeddings, data_pool, out / "embedding-cache")
+    features = _load_embeddings(path, embeddings, data_pool,
+                                Path(cache_dir) if cache_dir is not None else shared_embedding_cache(), show_progress)
     pool_at, test_at = np.flatnonzero(~test_mask), np.flatnonzero(test_mask)
     if not len(pool_at):
         raise DataError("the pool is empty: every row is in the test split", file=str(path))
@@ -248,8 +215,8 @@ def simulate(data: str | Path, *, out: str | Path, embeddings: str | Path | None
     pool_features = features[pool_at]
     heldout = HeldOut(oracle[test_at], features[test_at], [texts[i] for i in test_at]) if len(test_at) else None
     pool_texts = [texts[i] for i in pool_at]
-    index = build_index(pool_features, pool_ids, backend=index_backend) if {"seals"} & set(pools) or \
-        "id" in strategies else None
+    needs_density = any("density" in get_strategy(strategy).needs for strategy in strategies)
+    index = build_index(pool_features, pool_ids, backend=index_backend) if "seals" in pools or needs_density else None
     # Density is data, not state: All runs share one cache (its one-time cost lands in the first ID-All run's
     # density_seconds); each SEALS/random run starts empty and pays for the candidates it sees, as in real use.
     shared_density = NeighbourDensity(index) if index is not None else None

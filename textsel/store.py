@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from textsel.errors import StoreError
+from textsel.errors import NotAProjectError, StoreError
 
 BUSY_TIMEOUT_MS = 5_000
 
@@ -124,7 +124,7 @@ class Store:
     def __init__(self, path: str | Path, *, create: bool = False) -> None:
         self.path = Path(path)
         if not create and not self.path.exists():
-            raise StoreError(f"no project database at {self.path}; create the project with `textsel init`")
+            raise NotAProjectError(f"no project database at {self.path}; create the project first")
         if not create and self.path.stat().st_size == 0:
             raise StoreError(f"the project database {self.path} is empty (0 bytes), so its labels and rounds are "
                              f"gone; restore it from a backup (only creating a project makes a new database)")

@@ -26,6 +26,7 @@ from textsel.strategies import entropy_scores, k_center_greedy, least_confidence
 UNCERTAINTY = {"least-confidence": least_confidence_scores, "entropy": entropy_scores}
 ACTIVE_STRATEGIES = ("least-confidence", "entropy", "random", "kcenter")
 CORESET_STRATEGIES = ("least-confidence", "entropy", "forgetting", "kcenter", "random")
+_ALIASES = {"k-center": "kcenter", "maxent": "entropy"}  # the names the SEALS strategy registry uses
 
 
 def resolve_size(value: int | float, pool_size: int, name: str = "size") -> int:
@@ -79,6 +80,7 @@ def select_active(selector, texts: Sequence[str], labels: Sequence[Hashable], *,
     seed : int
         Seeds the initial subset and random selection.
     """
+    strategy = _ALIASES.get(strategy, strategy)
     check_param("select_active", "strategy", strategy, strategy in ACTIVE_STRATEGIES, f"one of {ACTIVE_STRATEGIES}")
     labels, n = np.asarray(labels), len(texts)
     if len(labels) != n:
@@ -147,6 +149,7 @@ def select_coreset(selector, texts: Sequence[str], labels: Sequence[Hashable], *
     Uncertainty and forgetting strategies keep the highest scores (hardest examples; forgetting ties are broken
     at random), k-center greedy keeps points that cover the selector's feature space, random is the baseline.
     """
+    strategy = _ALIASES.get(strategy, strategy)
     check_param("select_coreset", "strategy", strategy, strategy in CORESET_STRATEGIES,
                 f"one of {CORESET_STRATEGIES}")
     labels, n = np.asarray(labels), len(texts)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from textsel._atomic import atomic_path, write_text_atomic
-from textsel.data import Pool, load_pool
+from textsel.data import Pool, load_pool, resolve_data, split_test
 from textsel.errors import DataError, check_param
 from textsel.provenance import results_with_provenance
 from textsel.svp import majority_error, resolve_size, select_active, select_coreset, target_error, train_on_selection
@@ -46,7 +46,6 @@ def load_labeled_pools(data: str | Path, *, text_col: str = "text", label_col: s
     """(train, test) pools of the rows that have a label; ``test_split`` as in ``textsel simulate``:
     "column=value", a fraction, or None (split=test when present, else 20% at random). Without ``id_col``
     ids are row numbers."""
-    from textsel.simulate import resolve_data, split_test
 
     path = resolve_data(data)
     pool = load_pool(path, text_col=text_col, id_col=id_col, label_col=label_col)

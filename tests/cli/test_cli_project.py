@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import tomllib
-from conftest import fake_embeddings
+from conftest import fake_embeddings, flat
 from textsel.cli.app import app
 from typer.testing import CliRunner
 
@@ -80,6 +80,9 @@ def test_init_writes_a_readable_config_and_refuses_to_overwrite(project, tmp_pat
 def test_commands_outside_a_project_fail_clearly(tmp_path):
     result = invoke("status", "-p", tmp_path)
     assert result.exit_code == 1 and "is not a textsel project" in result.output
+    assert "create a project there first (`textsel init DIR --data FILE`)" in flat(result.output)  # the CLI's hint
+    with pytest.raises(StoreError, match="create a project there first$"):  # the library names no command
+        Project(tmp_path)
     assert not (tmp_path / "textsel.db").exists()
 
 
@@ -448,3 +451,40 @@ def test_rounds_stored_under_old_strategy_names_still_read(project, tmp_path):
     assert canonical_strategy(record.strategy) == "most-likely-positive"
     result = invoke("status", "-p", project)
     assert result.exit_code == 0 and "mlp" in result.output
+
+
+def shown_probabilities(output: str) -> dict[int, float]:
+    """{id: P} from the rows of `textsel next`'s table (# | id | P | score | text)."""
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in output.splitlines() if line.startswith("│")]
+    return {int(row[1]): float(row[2]) for row in rows if row[0]}
+
+
+def test_next_shows_the_models_positive_probability_beside_each_text(project, tmp_path):
+    from textsel.learner import make_learner
+
+    seed_labels(project, tmp_path)
+    result = invoke("next", "-n", 5, "-s", "entropy", "-p", project)
+    assert result.exit_code == 0, result.output
+    assert "P(broken)" in result.output
+    shown = shown_probabilities(result.output)
+    with Project(project) as opened:
+        (record,) = opened.store.rounds()
+        labels = opened.store.current_labels()
+        internal = list(labels)
+        model = make_learner("logistic").fit(opened.embeddings()[opened.pool.positions(np.asarray(internal))],
+                                             np.asarray([labels[i] for i in internal]))
+        column = list(model.classes_).index("broken")
+        expected = model.predict_proba(opened.embeddings()[opened.pool.positions(np.asarray(record.doc_ids))])
+    assert list(shown) == record.doc_ids  # the project's ids are integers, shown as stored
+    assert np.allclose([shown[i] for i in record.doc_ids], expected[:, column], atol=5e-4)  # 3 decimals shown
+    again = invoke("next", "-p", project)  # the pending round: P from the project's trained model
+    assert again.exit_code == 0 and "is not finished" in again.output
+    assert np.allclose([shown_probabilities(again.output)[i] for i in record.doc_ids], expected[:, column],
+                       atol=5e-4)
+
+
+def test_next_says_there_is_no_probability_before_two_classes_are_labeled(project, tmp_path):
+    invoke("import", write_labels(tmp_path / "one.csv", [(500, "broken")]), "-p", project)
+    result = invoke("next", "-n", 3, "-s", "random", "--pool", "all", "-p", project)
+    assert result.exit_code == 0, result.output
+    assert "No P(broken) yet: the model needs labels of two classes" in flat(result.output)

@@ -37,6 +37,7 @@ def test_simulate_writes_results_summary_and_plot(tiny):
         "--index-backend", "exact"])
     assert result.exit_code == 0, result.output
     assert "mlp / seals" in result.output and "plot.png" in result.output
+    assert "mean ± sd over 2 repeats" in result.output
     records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert len(records) == 2 * 2 * 2 * 4  # strategies x pools x repeats x (3 selection rounds + final)
     assert {r["pool"] for r in records} == {"seals", "all"}
@@ -68,9 +69,11 @@ def test_simulate_embeds_with_textsel_embed_when_no_vectors_are_given(tiny, monk
 
     calls = []
 
-    def fake_embed_pool(pool, *, cache_dir):
-        calls.append(cache_dir)
+    def fake_embed_pool(pool, *, cache_dir, show_progress):
+        calls.append((cache_dir, show_progress))
         return fake_embeddings(pool.texts, dim=8)
+
+    monkeypatch.setenv("TEXTSEL_HOME", str(tiny / "home"))
 
     monkeypatch.setattr(textsel.embed, "embed_pool", fake_embed_pool)
     out = tiny / "embedded"
@@ -78,7 +81,7 @@ def test_simulate_embeds_with_textsel_embed_when_no_vectors_are_given(tiny, monk
                                       "topic", "--positive", "rare", "--seed-positives", "2", "--seed-negatives",
                                       "8", "--batch", "10", "--budget", "20", "--index-backend", "exact"])
     assert result.exit_code == 0, result.output
-    assert calls == [out / "embedding-cache"]
+    assert calls == [(tiny / "home" / "embeddings", True)]  # the shared cache, not under --out; with progress
     assert json.loads((out / "summary.json").read_text())["runs"][0]["final_labels"]["mean"] == 20
 
 
@@ -97,3 +100,38 @@ def test_simulate_bad_input_exits_with_a_clear_error(tiny, extra, message):
     assert result.exit_code == 1
     assert message in result.output
     assert not out.exists()
+
+
+class CountingEncoder:
+    """Stands in for the packaged MiniLM: deterministic vectors, and a count of the texts it was asked to encode."""
+
+    name = "counting-encoder"
+    max_seq_length = None
+    normalize = True
+    encoded = 0
+
+    def encode(self, texts):
+        CountingEncoder.encoded += len(texts)
+        return fake_embeddings(list(texts), dim=8)
+
+
+def test_simulate_reuses_the_shared_content_keyed_embedding_cache_across_outputs(tiny, monkeypatch):
+    import textsel.embed
+
+    monkeypatch.setenv("TEXTSEL_HOME", str(tiny / "home"))
+    monkeypatch.setattr(textsel.embed, "Embedder", CountingEncoder)
+    CountingEncoder.encoded = 0
+    args = ["--label-col", "topic", "--positive", "rare", "--seed-positives", "2", "--seed-negatives", "8",
+            "--batch", "10", "--budget", "20", "--index-backend", "exact"]
+    first = CliRunner().invoke(app, ["simulate", str(tiny / "data.parquet"), "--out", str(tiny / "a"), *args])
+    assert first.exit_code == 0, first.output
+    assert CountingEncoder.encoded == 240
+    assert "Embedding" in first.output  # the progress bar
+    second = CliRunner().invoke(app, ["simulate", str(tiny / "data.parquet"), "--out", str(tiny / "b"), *args])
+    assert second.exit_code == 0, second.output
+    assert CountingEncoder.encoded == 240  # nothing embedded again for another --out
+    assert len(list((tiny / "home" / "embeddings").glob("embeddings-*/embeddings.npy"))) == 1
+    assert not list((tiny / "a").glob("embedding*")) and not list((tiny / "b").glob("embedding*"))
+    finals = [[(run["final_average_precision"], run["final_positives_found"])
+               for run in json.loads((tiny / folder / "summary.json").read_text())["runs"]] for folder in "ab"]
+    assert finals[0] == finals[1]  # same vectors from the cache, same run

@@ -1,8 +1,7 @@
 """The Python API example for the README: SEALS and Selection via Proxy through one loop (RoundEngine + the learner
 and strategy registries), run as written on a small generated pool with the packaged MiniLM.
 
-Until the README's "Python API" section shows this example, the test runs the copy below; once it does, it runs
-the README's own code block.
+The test runs the README's own code block (the copy below only stands in if the README ever loses it).
 """
 
 from __future__ import annotations

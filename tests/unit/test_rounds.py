@@ -223,3 +223,20 @@ def test_one_random_stream_fit_only_when_needed_and_candidate_probabilities(data
     assert engine.select_batch(seed).ids.tolist() != picks[0]  # the next round draws on from the same stream
     result = RoundEngine(ids, AllCandidates(), features=features, batch_size=5).select_batch(seed)
     assert result.probabilities.shape == (len(result.candidates), 2) == (len(ids) - len(seed), 2)
+
+
+def test_selection_result_gives_each_candidates_positive_probability(data):
+    ids, features, labels, index = data
+    seed = seed_labels(ids, labels)
+    engine = RoundEngine(ids, AllCandidates(), features=features, strategy="most-likely-positive", batch_size=5)
+    result = engine.select_batch(seed)
+    assert result.classes.tolist() == [0, 1]
+    by_id = result.positive_probabilities(1)
+    assert set(by_id) == set(result.candidates.tolist())
+    expected = engine.learner_.predict_proba(features[engine.positions(result.ids)])[:, 1]
+    assert np.allclose([by_id[i] for i in result.ids.tolist()], expected)
+    assert np.allclose([by_id[i] for i in result.ids.tolist()], result.scores)  # most-likely-positive's score
+    assert result.positive_probabilities("spam") == {}
+    random = RoundEngine(ids, AllCandidates(), features=features, strategy="random", batch_size=5,
+                         fit_every_round=False).select_batch(seed)
+    assert random.probabilities is None and random.positive_probabilities(1) == {}

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from textsel.errors import StoreError
+from textsel.errors import NotAProjectError, StoreError
 from textsel.store import MIGRATIONS, Store
 
 
@@ -22,7 +22,7 @@ def test_new_store_applies_every_migration_in_wal_mode(tmp_path):
 
 
 def test_missing_database_and_newer_schema_are_refused(tmp_path):
-    with pytest.raises(StoreError, match="textsel init"):
+    with pytest.raises(NotAProjectError, match="create the project first"):
         Store(tmp_path / "absent.db")
     connection = sqlite3.connect(tmp_path / "future.db")
     connection.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")

@@ -101,6 +101,8 @@ def test_entropy_random_and_kcenter_rounds() -> None:
     labeled = by_kcenter.order[:2]
     distance = np.min(np.abs(POSITION[:, None] - POSITION[labeled][None, :]), axis=1)
     assert by_kcenter.order[2] == int(np.argmax(distance))
+    by_new_name = select_active(ScriptedLearner(), TEXTS, LABELS, initial_size=2, round_sizes=[1], strategy="k-center")
+    assert by_new_name.order.tolist() == by_kcenter.order.tolist()  # the SEALS registry's name works too
 
 
 def test_same_seed_same_initial_subset_for_any_selector() -> None:
