@@ -17,8 +17,8 @@ def next_batch(
     n: Annotated[int, typer.Option("--n", "-n", help="How many texts to select.")] = 20,
     strategy: Annotated[str, typer.Option("--strategy", "-s", help="maxent, mlp, id, least-confidence, margin, "
                                                                    "random or kcenter.")] = "maxent",
-    pool: Annotated[str, typer.Option("--pool", help="Candidate pool: seals (kNN of labeled texts) or all.")]
-    = "seals",
+    pool: Annotated[str, typer.Option("--pool", help="Candidate pool: auto (the cheaper of the two, k from the pool "
+                                                     "size), seals (kNN of labeled texts) or all.")] = "auto",
     seed: Annotated[int, typer.Option("--seed", help="Seed for random choices (recorded with the round).")] = 0,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Also write the batch for an external tool: "
                                                                  ".csv, .jsonl or .json (Label Studio).")] = None,
@@ -62,8 +62,10 @@ def next_batch(
         title = (f"Round {round_id} is not finished: {len(ids)} texts still to label (no new round selected; "
                  f"--discard-pending drops them)")
     else:
-        title = (f"Round {round_id}: {strategy} over the {pool} pool ({result.candidate_pool_size:,} candidates, "
-                 f"{result.pool_fraction:.1%} of the unlabeled pool)")
+        chosen = project.last_pool_choice
+        why = f"; auto: {chosen.reason}" if pool == "auto" else ""
+        title = (f"Round {round_id}: {strategy} over the {chosen.name} pool (k={chosen.k}, "
+                 f"{result.candidate_pool_size:,} candidates, {result.pool_fraction:.1%} of the unlabeled pool{why})")
     table = Table("#", "id", "score", "text", title=title)
     for rank, record in enumerate(records, start=1):
         table.add_row(str(rank), str(record["id"]), "" if record["score"] is None else f"{record['score']:.3f}",

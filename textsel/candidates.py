@@ -13,6 +13,7 @@ Every pool has the same tiny interface, in document ids:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -68,8 +69,10 @@ class AllCandidates:
 class SEALSCandidates:
     """Union of the k nearest neighbours of every labeled document, minus the labeled ones.
 
-    The pool grows incrementally: ``update`` searches the index only for documents it has not seen yet, so a
-    round costs O(new labels x k) index work however large the unlabeled pool is.
+    The pool grows incrementally: ``update`` searches the index only for documents it has not seen yet, all of
+    them in one batched query on every core, so a round costs O(new labels x k) index work however large the
+    unlabeled pool is. Its state (``neighbours_``, ``seen_``: sorted id arrays) can be saved and restored with
+    :mod:`textsel.candidate_state`, so a new process does not replay the label history.
 
     Parameters
     ----------
@@ -89,26 +92,27 @@ class SEALSCandidates:
         self.ef = ef
         self.size = 0
         self.neighbours_ = np.zeros(0, dtype=np.int64)
-        self.seen_: set[int] = set()
+        self.seen_ = np.zeros(0, dtype=np.int64)
+        self.queried_ = 0  # documents whose neighbours the last update searched for
 
     def update(self, labeled_ids: np.ndarray) -> None:
+        """Add the neighbours of labeled documents not seen before (one batched index query)."""
         check_param("SEALSCandidates", "k", self.k, isinstance(self.k, int | np.integer) and self.k >= 1,
                     "an int >= 1")
-        new = [i for i in dict.fromkeys(_as_ids(labeled_ids).tolist()) if i not in self.seen_]
-        if not new:
+        new = np.setdiff1d(_as_ids(labeled_ids), self.seen_)  # sorted, unique
+        self.queried_ = len(new)
+        if not len(new):
             return
-        new_ids = np.asarray(new, dtype=np.int64)
-        found, _ = self.index.search(self.index.get_vectors(new_ids), int(self.k),
+        found, _ = self.index.search(self.index.get_vectors(new), int(self.k),
                                      ef=int(self.ef) if self.ef is not None else int(self.k))
         found = found[found >= 0]
         self.neighbours_ = np.union1d(self.neighbours_, found)
-        self.seen_.update(new)
+        self.seen_ = np.union1d(self.seen_, new)
 
     def candidates(self, pool_ids: np.ndarray, labeled_ids: np.ndarray) -> np.ndarray:
         """Neighbours of labeled documents that are not labeled themselves (``pool_ids`` is not scanned)."""
         self.update(labeled_ids)
-        labeled = _as_ids(labeled_ids)
-        result = self.neighbours_[~np.isin(self.neighbours_, labeled)] if len(labeled) else self.neighbours_
+        result = _unlabeled(self.neighbours_, labeled_ids)
         self.size = len(result)
         return result
 
@@ -143,6 +147,59 @@ class RandomCandidates:
 
 
 POOLS = ("all", "seals", "random")
+POOL_CHOICES = ("auto", *POOLS)
+
+# The cost model behind "auto", in seconds, measured with benchmarks/next_latency.py (Amazon MiniLM vectors, one
+# core): the full scan reads and scores every unlabeled document; SEALS searches the neighbours of each new label,
+# scores its candidates, and (without a neighbour table) pays for loading the index, which grows with the pool.
+SCAN_S_PER_DOC = 4e-7
+SEALS_S_PER_QUERY = 4e-4
+SEALS_S_PER_CANDIDATE = 4e-7
+SEALS_INDEX_LOAD_S_PER_DOC = 3e-7
+
+
+@dataclass(frozen=True)
+class PoolChoice:
+    """Which candidate pool a round uses, with which k, and why (recorded with the round)."""
+
+    name: str
+    k: int
+    reason: str
+
+
+def auto_k(n_docs: int) -> int:
+    """Neighbours per label for a pool of ``n_docs``: sqrt(N)/10 within [16, 100] (100 from 1M documents on).
+
+    A fixed k=100 makes SEALS score most of a pool of 4k-25k texts; k=10 loses positives of concepts the embedding
+    does not cluster tightly. Small pools are scanned in full anyway; the SEALS pool of a large one stays a small
+    fraction of it at k=100 (the paper's default, chosen for such pools).
+    """
+    return int(min(100, max(16, round(n_docs ** 0.5 / 10))))
+
+
+def choose_pool(requested: str, *, n_docs: int, n_labeled: int, n_new_labels: int, n_known_candidates: int,
+                k: int, index_loaded: bool = False) -> PoolChoice:
+    """Resolve ``requested`` ("auto" or a name in :data:`POOLS`) to the pool a round uses.
+
+    For "auto" the predicted seconds of a full scan (``SCAN_S_PER_DOC`` per unlabeled document) are compared with
+    SEALS (a query per new label, the candidates it will score, estimated as the known ones plus k per new label
+    and capped at the pool, and loading the index unless ``index_loaded``); the cheaper wins. Nothing labeled yet
+    means a scan: SEALS has no neighbourhood to start from.
+    """
+    check_param("choose_pool", "requested", requested, requested in POOL_CHOICES, f"one of {POOL_CHOICES}")
+    if requested != "auto":
+        return PoolChoice(requested, k, "requested")
+    k = auto_k(n_docs)
+    unlabeled = max(n_docs - n_labeled, 0)
+    if not n_labeled:
+        return PoolChoice("all", k, "nothing is labeled yet, so SEALS has no neighbourhood to search")
+    scan = SCAN_S_PER_DOC * unlabeled
+    candidates = min(unlabeled, n_known_candidates + k * n_new_labels)
+    seals = (SEALS_S_PER_QUERY * n_new_labels + SEALS_S_PER_CANDIDATE * candidates
+             + (0.0 if index_loaded else SEALS_INDEX_LOAD_S_PER_DOC * n_docs))
+    name = "seals" if seals < scan else "all"
+    return PoolChoice(name, k, f"predicted {seals:.2f} s for SEALS (k={k}, ~{candidates:,} candidates, "
+                               f"{n_new_labels:,} new labels) vs {scan:.2f} s for scanning {unlabeled:,} texts")
 
 
 def make_candidate_pool(name: str, *, index=None, k: int = 100, m: int = 10_000, seed: int = 0) -> CandidatePool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from pathlib import Path
 from typing import Protocol
 
@@ -334,6 +335,16 @@ def load_index(path: str | Path, *, vectors_sha256: str | None = None) -> Vector
     return load(path, vectors_sha256=vectors_sha256)
 
 
+def saved_index_digest(path: str | Path) -> str:
+    """A digest of which saved index is at ``path``: its settings, build and the checksums of its files (not their
+    mtimes, so a copied project keeps its digest). Caches derived from the index record it and are rebuilt when it
+    changes; read it after the index was verified (``load_index``) or saved."""
+    meta = _read_sidecar(Path(path))
+    files = {name: record.get("sha256") for name, record in (meta.get("files") or {}).items()}
+    kept = {key: value for key, value in meta.items() if key not in ("files", "settings_sha256")}
+    return hashlib.sha256(json.dumps({**kept, "files": files}, sort_keys=True).encode()).hexdigest()
+
+
 def _lock_path(path: Path) -> Path:
     """The lock file ``save`` holds. A caller that builds then saves must hold a lock of its own, never this one:
     two locks on one file in one process would wait on each other."""
@@ -346,8 +357,10 @@ def _settings_digest(meta: dict) -> str:
 
 
 def _write_sidecar(path: Path, meta: dict, data_files: list[Path], vectors_sha256: str | None) -> None:
-    """The settings file: settings, ``vectors_sha256``, a FileRecord per data file, and a digest of all of that."""
-    meta = {**meta, "vectors_sha256": vectors_sha256, "files": {file.name: file_record(file) for file in data_files}}
+    """The settings file: settings, ``vectors_sha256``, a FileRecord per data file, a fresh ``build_id`` (two
+    builds are told apart even when their bytes agree), and a digest of all of that."""
+    meta = {**meta, "vectors_sha256": vectors_sha256, "build_id": uuid.uuid4().hex,
+            "files": {file.name: file_record(file) for file in data_files}}
     _replace_sidecar(path, meta)
 
 

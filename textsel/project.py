@@ -105,6 +105,7 @@ class Project:
         self.store = Store(self.directory / DB_NAME)
         self._embeddings: np.ndarray | None = None
         self._index = None
+        self.last_pool_choice = None  # the PoolChoice of this process's last next_batch
         try:
             self._pool_unverified = self._data_file_changed()
             if self._pool_unverified and self.store.get_meta("data_file") is not None:
@@ -155,7 +156,32 @@ class Project:
         pool = load_pool(config.source, text_col=config.text_col, id_col=config.id_col,
                          label_col=config.label_col, format=config.format)
         self._check_pool_unchanged(pool)
+        if self._pool_cache_ids() is None:  # none yet (an older project) or damaged: write it for later commands
+            _record_pool_cache(self.store, pool, self.cache_dir)
         return pool
+
+    @cached_property
+    def ids(self) -> np.ndarray:
+        """The pool's document ids, in pool order, without loading the texts when the project's pool cache (see
+        :mod:`textsel.data._pool_cache`) is valid and the data file is unchanged since it was verified."""
+        if "pool" not in self.__dict__ and not self._pool_unverified:
+            ids = self._pool_cache_ids()
+            if ids is not None:
+                return ids
+        return self.pool.ids
+
+    def _pool_cache_ids(self) -> np.ndarray | None:
+        from textsel.data._pool_cache import read_pool_ids
+
+        return read_pool_ids(self.cache_dir, self.store.get_meta("pool_cache"))
+
+    def positions(self, doc_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Pool positions of document ids; an unknown id raises DataError naming it (texts are not loaded)."""
+        from textsel.data import Pool
+
+        if "pool" in self.__dict__:
+            return self.pool.positions(np.asarray(doc_ids, dtype=np.int64))
+        return Pool.positions_in(self.ids, np.asarray(doc_ids, dtype=np.int64), source=self.config.source)
 
     def _data_file_changed(self) -> bool:
         """Whether the data may differ from what the project was made from: no record of the data file (another
@@ -196,27 +222,61 @@ class Project:
         """
         if self._embeddings is not None:
             return self._embeddings
-        pool, config = self.pool, self.config
+        config = self.config
         recorded = self.store.get_meta("embeddings")
         if recorded and recorded["model"] != config.model:
             raise ConfigError(f"the model {config.model!r} in {CONFIG_NAME} does not match the cached embeddings, "
                               f"made with {recorded['model']!r}; restore the model name or rebuild the embeddings")
+        vectors = self._recorded_embeddings(recorded)
+        if vectors is not None:
+            self._embeddings = vectors
+            return vectors
+        pool = self.pool
         if config.precomputed:
             from textsel.embed import load_embeddings
 
             sha256 = self._verified_precomputed_sha256()
             vectors = load_embeddings(config.precomputed, len(pool))
+            file = {"path": config.precomputed, "file": self.store.get_meta("precomputed_file")}
         else:
             from textsel.embed import embed_pool_with_record
 
             vectors, cache = embed_pool_with_record(pool, self.embedder(), cache_dir=self.cache_dir / "embeddings",
                                                     show_progress=self.show_progress)
             vectors, sha256 = np.asarray(vectors, dtype=np.float32), cache["file"]["sha256"]
+            file = {"path": self._embedding_cache_file(cache["file"]), "file": cache["file"]}
         key = {"model": config.model, "fingerprint": pool.fingerprint(), "rows": len(pool),
                "dim": int(vectors.shape[1]), "sha256": sha256}
         if recorded != key:
             self.store.set_meta("embeddings", key)
+        self.store.set_meta("embeddings_file", None if file["path"] is None else {**file, "sha256": sha256})
         self._embeddings = vectors
+        return vectors
+
+    def _embedding_cache_file(self, record: dict) -> str | None:
+        """The path of the embedding cache file that ``record`` (size, mtime, sha256) describes."""
+        for path in sorted((self.cache_dir / "embeddings").glob("embeddings-*/embeddings.npy")):
+            if (path.stat().st_size, path.stat().st_mtime_ns) == (record.get("size"), record.get("mtime_ns")):
+                return str(path)
+        return None
+
+    def _recorded_embeddings(self, recorded: dict | None) -> np.ndarray | None:
+        """The vectors as a read-only memory map of the file they were last verified in, without loading the pool,
+        converting them or re-checking every row; None when anything could have changed since (the data file, the
+        vectors file's size, mtime or checksum, the config), so the caller takes the full path with its checks."""
+        saved = self.store.get_meta("embeddings_file")
+        if self._pool_unverified or not recorded or not saved or saved.get("sha256") != recorded.get("sha256"):
+            return None
+        if self.config.precomputed and saved["path"] != self.config.precomputed:
+            return None
+        try:
+            if verified_record(saved["path"], saved["file"]) is None:
+                return None
+            vectors = np.load(saved["path"], mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        if vectors.ndim != 2 or vectors.shape != (recorded["rows"], recorded["dim"]):
+            return None
         return vectors
 
     def _verified_precomputed_sha256(self) -> str:
@@ -263,7 +323,7 @@ class Project:
             if not rebuild and saved and self.store.get_meta("index") == key:
                 index = load_index(self.index_path, vectors_sha256=key["sha256"])
             else:
-                index = build_index(vectors, self.pool.ids, backend=self.config.backend,
+                index = build_index(vectors, self.ids, backend=self.config.backend,
                                     show_progress=self.show_progress)
                 index.save(self.index_path, vectors_sha256=key["sha256"])
                 self.store.set_meta("index", key)
@@ -282,7 +342,7 @@ class Project:
                    round_id: int | None = None) -> None:
         """Validate every id and label, then record them all in one transaction."""
         self.check_labels(labels)
-        self.pool.positions(np.asarray(doc_ids, dtype=np.int64))
+        self.positions(doc_ids)
         self.store.add_labels(list(doc_ids), list(labels), source=source, round_id=round_id)
 
     def import_labels(self, path: str | Path) -> int:
@@ -290,7 +350,7 @@ class Project:
         from textsel.export import read_label_file
 
         doc_ids, labels = read_label_file(Path(path), self.config.labels)
-        known = np.isin(np.asarray(doc_ids, dtype=np.int64), self.pool.ids)
+        known = np.isin(np.asarray(doc_ids, dtype=np.int64), self.ids)
         if not known.all():
             row = int(np.flatnonzero(~known)[0])
             raise DataError(f"id {doc_ids[row]} is not in the pool", file=str(path), row=row + 1, column="id")
@@ -318,7 +378,15 @@ class Project:
         return project_status(self)
 
     def texts(self, doc_ids: Sequence[int]) -> list[str]:
-        return [self.pool.texts[i] for i in self.pool.positions(np.asarray(doc_ids, dtype=np.int64))]
+        """The texts of ``doc_ids``: read from the pool cache when it is valid (only those rows), else the pool."""
+        from textsel.data._pool_cache import read_pool_texts
+
+        positions = self.positions(doc_ids)
+        if "pool" not in self.__dict__ and not self._pool_unverified:
+            texts = read_pool_texts(self.cache_dir, self.store.get_meta("pool_cache"), positions)
+            if texts is not None:
+                return texts
+        return [self.pool.texts[i] for i in positions]
 
     # -- seeding ---------------------------------------------------------------------------------------------
 
@@ -331,7 +399,7 @@ class Project:
             raise ConfigError(f"the model {self.config.model!r} makes {query_vector.shape[1]}-dimensional vectors "
                               f"but the project's embeddings have {vectors.shape[1]} dimensions; set the model "
                               f"that made them in {CONFIG_NAME}")
-        ids, sims = self.index().search(query_vector, min(n, len(self.pool)))
+        ids, sims = self.index().search(query_vector, min(n, len(self.ids)))
         found = ids[0] >= 0
         labels = self.store.current_labels()
         return [Hit(int(doc_id), float(sim), text, labels.get(int(doc_id)))
@@ -342,18 +410,22 @@ class Project:
     @staticmethod
     def check_round_params(n: int, strategy: str, candidate_pool: str) -> None:
         """Raise ConfigError for a batch size, strategy or candidate pool a round cannot use (before any work)."""
-        from textsel.candidates import POOLS
+        from textsel.candidates import POOL_CHOICES
         from textsel.strategies import get_strategy
 
         check_param("Project.next_batch", "n", n, isinstance(n, int) and not isinstance(n, bool) and n >= 1,
                     "an int >= 1")
         get_strategy(strategy)
-        check_param("Project.next_batch", "candidate_pool", candidate_pool, candidate_pool in POOLS,
-                    f"one of {POOLS}")
+        check_param("Project.next_batch", "candidate_pool", candidate_pool, candidate_pool in POOL_CHOICES,
+                    f"one of {POOL_CHOICES}")
 
-    def next_batch(self, n: int = 20, *, strategy: str = "maxent", candidate_pool: str = "seals",
+    def next_batch(self, n: int = 20, *, strategy: str = "maxent", candidate_pool: str = "auto",
                    seed: int = 0, discard_pending: bool = False) -> tuple[int, SelectionResult]:
         """Select the next ``n`` texts with the round engine and record the round; return (round id, result).
+
+        ``candidate_pool`` "auto" picks the full scan or SEALS, whichever the cost model predicts cheaper, and k
+        from the pool size (:func:`textsel.candidates.choose_pool`); the choice and its reason are recorded in the
+        round's params. The SEALS pool is kept in the project between rounds (:mod:`textsel.candidate_state`).
 
         While the latest round still has texts to label this raises StoreError, unless ``discard_pending``: then
         those texts are recorded as discarded (after the new batch is selected, so a failed selection changes
@@ -369,31 +441,76 @@ class Project:
             raise StoreError(f"round {pending_round} still has {len(pending)} texts to label; label them first, "
                              f"or discard them to select a new batch")
         features = self.embeddings()
-        needs_index = candidate_pool == "seals" or strategy == "id"
-        index = self.index() if needs_index else None
         labels = self.store.current_labels()
+        labeled_ids = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
+        choice = self.choose_candidate_pool(candidate_pool, labeled_ids)
+        index = self.index() if choice.name == "seals" or strategy == "id" else None
+        state = None
+        if choice.name == "seals":
+            inner, state = self._seals_candidates(index, choice.k, labeled_ids)
+        else:
+            inner = make_candidate_pool(choice.name, k=choice.k, seed=seed)
         selected_before = np.fromiter(self.store.selected_ids(), dtype=np.int64)
-        pool = _ExcludingCandidates(make_candidate_pool(candidate_pool, index=index, k=self.config.k, seed=seed),
-                                    selected_before)
-        result = select_batch(self.pool.ids, features, labels, pool, strategy=strategy, batch_size=n, seed=seed,
+        pool = _ExcludingCandidates(inner, selected_before)
+        result = select_batch(self.ids, features, labels, pool, strategy=strategy, batch_size=n, seed=seed,
                               positive_label=self.config.positive, classes=self.config.labels, index=index)
-        params = {"n": n, "candidate_pool": candidate_pool, "k": self.config.k, "learner": "logistic",
-                  "model": self.config.model, "labels_used": len(labels),
-                  "excluded_selected_before": len(selected_before)}
+        if state is not None:
+            self._save_candidate_state(inner, index)
+        params = {"n": n, "candidate_pool": choice.name, "pool_requested": candidate_pool,
+                  "pool_reason": choice.reason, "k": choice.k, "learner": "logistic", "model": self.config.model,
+                  "labels_used": len(labels), "excluded_selected_before": len(selected_before)}
+        if state is not None:
+            params.update(candidate_state=state, neighbour_queries=inner.queried_)
         if pending:
             self.store.discard_pending()
         round_id = self.store.add_round(
             strategy=strategy, params=params, seed=seed, doc_ids=result.ids.tolist(),
             scores=None if result.scores is None else np.asarray(result.scores, dtype=float).tolist(),
-            pool_size=len(self.pool), candidate_pool_size=result.candidate_pool_size,
+            pool_size=len(self.ids), candidate_pool_size=result.candidate_pool_size,
             select_seconds=result.select_seconds, train_seconds=result.train_seconds)
+        self.last_pool_choice = choice
         return round_id, result
+
+    def choose_candidate_pool(self, requested: str, labeled_ids: np.ndarray):  # noqa: ANN201 - PoolChoice
+        """Resolve "auto" (or a pool name) for this project's size, labels and saved SEALS state."""
+        from textsel.candidates import choose_pool
+
+        record = self.store.get_meta("candidate_state") or {}
+        known = int(record.get("candidates", 0))
+        seen = int(record.get("seen", 0))
+        return choose_pool(requested, n_docs=len(self.ids), n_labeled=len(labeled_ids),
+                           n_new_labels=max(len(labeled_ids) - seen, 0) if record else len(labeled_ids),
+                           n_known_candidates=known if record else 0, k=self.config.k,
+                           index_loaded=self._index is not None)
+
+    @property
+    def candidate_state_path(self) -> Path:
+        return self.cache_dir / "candidates.npz"
+
+    def _candidate_source(self, index, k: int) -> dict:  # noqa: ANN001 - textsel.index.VectorIndex
+        from textsel.index import saved_index_digest
+
+        return {"index": saved_index_digest(self.index_path), "k": int(k), "ef": None}
+
+    def _seals_candidates(self, index, k: int, labeled_ids: np.ndarray):  # noqa: ANN001, ANN202
+        """The SEALS pool restored from the project (or empty, to be rebuilt from every label in one batched
+        query) and how: "restored", "new" or "rebuilt: <why>"."""
+        from textsel.candidate_state import load_candidate_state
+
+        return load_candidate_state(self.candidate_state_path, self.store.get_meta("candidate_state"), index, k=k,
+                                    ef=None, source=self._candidate_source(index, k), labeled_ids=labeled_ids)
+
+    def _save_candidate_state(self, pool, index) -> None:  # noqa: ANN001 - SEALSCandidates, VectorIndex
+        from textsel.candidate_state import save_candidate_state
+
+        record = save_candidate_state(self.candidate_state_path, pool, self._candidate_source(index, pool.k))
+        self.store.set_meta("candidate_state", {**record, "seen": len(pool.seen_), "candidates": len(pool.neighbours_)})
 
     def _engine(self):  # noqa: ANN202 - textsel.rounds.RoundEngine
         from textsel.candidates import AllCandidates
         from textsel.rounds import RoundEngine
 
-        return RoundEngine(self.pool.ids, AllCandidates(), features=self.embeddings(),
+        return RoundEngine(self.ids, AllCandidates(), features=self.embeddings(),
                            positive_label=self.config.positive, classes=self.config.labels)
 
     def train(self) -> TrainedModel:
@@ -402,7 +519,7 @@ class Project:
         label_rows = self.store.label_count()
         engine = self._engine()
         seconds = engine.fit(labels)
-        probabilities = engine.predict_proba(np.arange(len(self.pool)))
+        probabilities = engine.predict_proba(np.arange(len(self.ids)))
         classes = [str(name) for name in engine.learner_.classes_]
         # Share of the pool the model predicts positive: a rough estimate (balanced class weights and actively
         # chosen labels both bias it); status prefers random rounds when there are any.
@@ -485,14 +602,15 @@ class Project:
         import pyarrow.parquet as pq
 
         model = self.trained_model()
-        probabilities = np.vstack([model.learner.predict_proba(self.embeddings()[start:start + 65_536])
-                                   for start in range(0, len(self.pool), 65_536)])
-        columns = {"id": self.pool.ids,
+        vectors = self.embeddings()
+        probabilities = np.vstack([model.learner.predict_proba(np.asarray(vectors[start:start + 65_536], np.float32))
+                                   for start in range(0, len(self.ids), 65_536)])
+        columns = {"id": self.ids,
                    "predicted": np.asarray(model.classes, dtype=object)[probabilities.argmax(axis=1)].astype(str)}
         columns.update({f"p_{name}": probabilities[:, column] for column, name in enumerate(model.classes)})
         with atomic_path(out) as tmp:
             pq.write_table(pa.table(columns), tmp)
-        return len(self.pool)
+        return len(self.ids)
 
 def init_project(directory: str | Path, *, data: str, text_col: str = "text", id_col: str | None = None,
                  label_col: str | None = None, format: str | None = None, labels: Sequence[str] | None = None,
@@ -527,6 +645,7 @@ def init_project(directory: str | Path, *, data: str, text_col: str = "text", id
     with Store(directory / DB_NAME, create=True) as store:
         store.set_meta("pool_size", len(pool))
         _record_pool(store, pool, config.source)
+        _record_pool_cache(store, pool, directory / "cache")
         if precomputed is not None:
             store.set_meta("precomputed_file", precomputed)
     write_text_atomic(directory / CONFIG_NAME, config.to_toml())
@@ -548,3 +667,11 @@ def _record_pool(store: Store, pool, source: str) -> None:  # noqa: ANN001 - tex
     """Remember what the project's data is: its row count and fingerprint, and the data file's size and mtime."""
     store.set_meta("pool", {"rows": len(pool), "fingerprint": pool.fingerprint()})
     store.set_meta("data_file", _data_file_stat(source))
+
+
+def _record_pool_cache(store: Store, pool, cache_dir: Path) -> None:  # noqa: ANN001 - textsel.data.Pool
+    """Write the pool cache (ids and row-addressable texts) and record its checksums in the store."""
+    from textsel.data._pool_cache import write_pool_cache
+
+    store.set_meta("pool_cache", None)  # a cut-short write leaves no record that could match half of it
+    store.set_meta("pool_cache", write_pool_cache(cache_dir, pool))

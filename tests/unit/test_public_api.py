@@ -44,7 +44,7 @@ def test_every_command_has_help_text():
 
 # Stages in data-flow order; a module may import only from its own stage or earlier ones.
 STAGES = ["errors", "ids", "_atomic", "_integrity",
-          "_progress", "provenance", "data", "embed", "index", "candidates", "strategies",
+          "_progress", "provenance", "data", "embed", "index", "candidates", "candidate_state", "strategies",
           "proxy", "learner",
           "models", "rounds", "metrics", "diagnose", "svp", "simulate", "svp_experiments", "store",
           "project_config", "status", "labeling", "export", "project", "demo"]
