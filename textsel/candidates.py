@@ -76,8 +76,8 @@ class SEALSCandidates:
 
     Parameters
     ----------
-    index : ExactIndex or HNSWIndex
-        Built over the pool's embeddings, keyed by document id.
+    index : ExactIndex, HNSWIndex or NeighbourTable
+        Built over the pool's embeddings, keyed by document id (a NeighbourTable answers from precomputed rows).
     k : int, default=100
         Neighbours per labeled document (the paper's default).
     ef : int, optional
@@ -103,8 +103,11 @@ class SEALSCandidates:
         self.queried_ = len(new)
         if not len(new):
             return
-        found, _ = self.index.search(self.index.get_vectors(new), int(self.k),
-                                     ef=int(self.ef) if self.ef is not None else int(self.k))
+        ef = int(self.ef) if self.ef is not None else int(self.k)
+        if hasattr(self.index, "neighbours"):  # textsel indexes and NeighbourTable: one batched lookup
+            found = self.index.neighbours(new, int(self.k), ef=ef)
+        else:
+            found, _ = self.index.search(self.index.get_vectors(new), int(self.k), ef=ef)
         found = found[found >= 0]
         self.neighbours_ = np.union1d(self.neighbours_, found)
         self.seen_ = np.union1d(self.seen_, new)

@@ -327,8 +327,40 @@ class Project:
                                     show_progress=self.show_progress)
                 index.save(self.index_path, vectors_sha256=key["sha256"])
                 self.store.set_meta("index", key)
+                self.__dict__.pop("_neighbour_table", None)  # computed from the old index
         self._index = index
         return index
+
+    @property
+    def neighbour_table_path(self) -> Path:
+        return self.cache_dir / "neighbours.npy"
+
+    def neighbour_table(self, *, build: bool = False):  # noqa: ANN201 - textsel.index.NeighbourTable or None
+        """The saved table of every document's nearest neighbours (SEALS reads rows of it instead of loading the
+        index), or None when there is none matching the current index. ``build`` computes and saves it first
+        (k = the larger of the config's k and the automatic k; a one-time cost like the index)."""
+        from textsel.candidates import auto_k
+        from textsel.index import build_neighbour_table, load_neighbour_table, save_neighbour_table, saved_index_digest
+
+        if hasattr(self, "_neighbour_table") and not build:
+            return self._neighbour_table
+        table = None
+        embeddings = self.store.get_meta("embeddings")
+        current = embeddings and self.store.get_meta("index") == {**embeddings, "backend": self.config.backend}
+        if build or (current and Path(str(self.index_path) + ".json").exists()):
+            if build:
+                index = self.index()
+                k = max(self.config.k, auto_k(len(index)))
+                what = f"the neighbour table {self.neighbour_table_path}"
+                with cache_lock(self.cache_dir / "index.build.lock", what):
+                    built = build_neighbour_table(index, k, show_progress=self.show_progress)
+                    record = save_neighbour_table(self.neighbour_table_path, built,
+                                                  index_digest=saved_index_digest(self.index_path))
+                    self.store.set_meta("neighbour_table", record)
+            table = load_neighbour_table(self.neighbour_table_path, self.store.get_meta("neighbour_table"),
+                                         index_digest=saved_index_digest(self.index_path))
+        self._neighbour_table = table
+        return table
 
     # -- labels ----------------------------------------------------------------------------------------------
 
@@ -444,10 +476,13 @@ class Project:
         labels = self.store.current_labels()
         labeled_ids = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
         choice = self.choose_candidate_pool(candidate_pool, labeled_ids)
-        index = self.index() if choice.name == "seals" or strategy == "id" else None
+        table = self.neighbour_table() if choice.name == "seals" and strategy != "id" else None
+        if table is not None and table.k < choice.k:
+            table = None
+        index = self.index() if (choice.name == "seals" and table is None) or strategy == "id" else None
         state = None
         if choice.name == "seals":
-            inner, state = self._seals_candidates(index, choice.k, labeled_ids)
+            inner, state = self._seals_candidates(table if table is not None else index, choice.k, labeled_ids)
         else:
             inner = make_candidate_pool(choice.name, k=choice.k, seed=seed)
         selected_before = np.fromiter(self.store.selected_ids(), dtype=np.int64)
@@ -455,12 +490,13 @@ class Project:
         result = select_batch(self.ids, features, labels, pool, strategy=strategy, batch_size=n, seed=seed,
                               positive_label=self.config.positive, classes=self.config.labels, index=index)
         if state is not None:
-            self._save_candidate_state(inner, index)
+            self._save_candidate_state(inner)
         params = {"n": n, "candidate_pool": choice.name, "pool_requested": candidate_pool,
                   "pool_reason": choice.reason, "k": choice.k, "learner": "logistic", "model": self.config.model,
                   "labels_used": len(labels), "excluded_selected_before": len(selected_before)}
         if state is not None:
-            params.update(candidate_state=state, neighbour_queries=inner.queried_)
+            params.update(candidate_state=state, neighbour_queries=inner.queried_,
+                          neighbours_from="table" if table is not None else "index")
         if pending:
             self.store.discard_pending()
         round_id = self.store.add_round(
@@ -481,29 +517,29 @@ class Project:
         return choose_pool(requested, n_docs=len(self.ids), n_labeled=len(labeled_ids),
                            n_new_labels=max(len(labeled_ids) - seen, 0) if record else len(labeled_ids),
                            n_known_candidates=known if record else 0, k=self.config.k,
-                           index_loaded=self._index is not None)
+                           index_loaded=self._index is not None or self.neighbour_table() is not None)
 
     @property
     def candidate_state_path(self) -> Path:
         return self.cache_dir / "candidates.npz"
 
-    def _candidate_source(self, index, k: int) -> dict:  # noqa: ANN001 - textsel.index.VectorIndex
+    def _candidate_source(self, k: int) -> dict:
         from textsel.index import saved_index_digest
 
         return {"index": saved_index_digest(self.index_path), "k": int(k), "ef": None}
 
-    def _seals_candidates(self, index, k: int, labeled_ids: np.ndarray):  # noqa: ANN001, ANN202
-        """The SEALS pool restored from the project (or empty, to be rebuilt from every label in one batched
-        query) and how: "restored", "new" or "rebuilt: <why>"."""
+    def _seals_candidates(self, neighbours, k: int, labeled_ids: np.ndarray):  # noqa: ANN001, ANN202
+        """The SEALS pool over ``neighbours`` (the index or its NeighbourTable) restored from the project (or empty,
+        to be rebuilt from every label in one batched query) and how: "restored", "new" or "rebuilt: <why>"."""
         from textsel.candidate_state import load_candidate_state
 
-        return load_candidate_state(self.candidate_state_path, self.store.get_meta("candidate_state"), index, k=k,
-                                    ef=None, source=self._candidate_source(index, k), labeled_ids=labeled_ids)
+        return load_candidate_state(self.candidate_state_path, self.store.get_meta("candidate_state"), neighbours,
+                                    k=k, ef=None, source=self._candidate_source(k), labeled_ids=labeled_ids)
 
-    def _save_candidate_state(self, pool, index) -> None:  # noqa: ANN001 - SEALSCandidates, VectorIndex
+    def _save_candidate_state(self, pool) -> None:  # noqa: ANN001 - SEALSCandidates
         from textsel.candidate_state import save_candidate_state
 
-        record = save_candidate_state(self.candidate_state_path, pool, self._candidate_source(index, pool.k))
+        record = save_candidate_state(self.candidate_state_path, pool, self._candidate_source(pool.k))
         self.store.set_meta("candidate_state", {**record, "seen": len(pool.seen_), "candidates": len(pool.neighbours_)})
 
     def _engine(self):  # noqa: ANN202 - textsel.rounds.RoundEngine
