@@ -152,13 +152,15 @@ class RandomCandidates:
 POOLS = ("all", "seals", "random")
 POOL_CHOICES = ("auto", *POOLS)
 
-# The cost model behind "auto", in seconds, measured with benchmarks/next_latency.py (Amazon MiniLM vectors, one
-# core): the full scan reads and scores every unlabeled document; SEALS searches the neighbours of each new label,
-# scores its candidates, and (without a neighbour table) pays for loading the index, which grows with the pool.
-SCAN_S_PER_DOC = 4e-7
-SEALS_S_PER_QUERY = 4e-4
-SEALS_S_PER_CANDIDATE = 4e-7
-SEALS_INDEX_LOAD_S_PER_DOC = 3e-7
+# The cost model behind "auto", in seconds. Measured on a 100k-text project of Amazon MiniLM vectors (float16 memory
+# map, HNSW M=16, benchmarks/next_latency.py): per document, a full scan (read + score) and scoring one SEALS
+# candidate cost about the same; loading the HNSW graph costs ~1.5x a scan per indexed document, one neighbour query
+# (k=100) ~230x, and a row of the neighbour table nothing that matters. The absolute scale (SCAN_S_PER_DOC) only
+# sets the figures quoted in the reason; the choice depends on the ratios.
+SCAN_S_PER_DOC = 5e-7
+SEALS_S_PER_CANDIDATE = 1.1 * SCAN_S_PER_DOC
+SEALS_INDEX_LOAD_S_PER_DOC = 1.5 * SCAN_S_PER_DOC
+SEALS_S_PER_QUERY = {"table": 0.0, "loaded": 230 * SCAN_S_PER_DOC, "index": 230 * SCAN_S_PER_DOC}
 
 
 @dataclass(frozen=True)
@@ -181,15 +183,17 @@ def auto_k(n_docs: int) -> int:
 
 
 def choose_pool(requested: str, *, n_docs: int, n_labeled: int, n_new_labels: int, n_known_candidates: int,
-                k: int, index_loaded: bool = False) -> PoolChoice:
+                k: int, neighbours: str = "index") -> PoolChoice:
     """Resolve ``requested`` ("auto" or a name in :data:`POOLS`) to the pool a round uses.
 
-    For "auto" the predicted seconds of a full scan (``SCAN_S_PER_DOC`` per unlabeled document) are compared with
-    SEALS (a query per new label, the candidates it will score, estimated as the known ones plus k per new label
-    and capped at the pool, and loading the index unless ``index_loaded``); the cheaper wins. Nothing labeled yet
-    means a scan: SEALS has no neighbourhood to start from.
+    For "auto" the predicted seconds of a full scan (every unlabeled document) are compared with SEALS: a lookup
+    per new label, scoring its candidates (the known ones plus k per new label, capped at the pool) and, when
+    ``neighbours`` is "index" (the graph is not loaded yet and there is no neighbour table), loading the index.
+    The cheaper wins. Nothing labeled yet means a scan: SEALS has no neighbourhood to start from.
     """
     check_param("choose_pool", "requested", requested, requested in POOL_CHOICES, f"one of {POOL_CHOICES}")
+    check_param("choose_pool", "neighbours", neighbours, neighbours in SEALS_S_PER_QUERY,
+                f"one of {tuple(SEALS_S_PER_QUERY)}")
     if requested != "auto":
         return PoolChoice(requested, k, "requested")
     k = auto_k(n_docs)
@@ -198,11 +202,13 @@ def choose_pool(requested: str, *, n_docs: int, n_labeled: int, n_new_labels: in
         return PoolChoice("all", k, "nothing is labeled yet, so SEALS has no neighbourhood to search")
     scan = SCAN_S_PER_DOC * unlabeled
     candidates = min(unlabeled, n_known_candidates + k * n_new_labels)
-    seals = (SEALS_S_PER_QUERY * n_new_labels + SEALS_S_PER_CANDIDATE * candidates
-             + (0.0 if index_loaded else SEALS_INDEX_LOAD_S_PER_DOC * n_docs))
+    seals = (SEALS_S_PER_QUERY[neighbours] * n_new_labels + SEALS_S_PER_CANDIDATE * candidates
+             + (SEALS_INDEX_LOAD_S_PER_DOC * n_docs if neighbours == "index" else 0.0))
     name = "seals" if seals < scan else "all"
+    source = {"table": "the neighbour table", "loaded": "the loaded index", "index": "loading the index"}[neighbours]
     return PoolChoice(name, k, f"predicted {seals:.2f} s for SEALS (k={k}, ~{candidates:,} candidates, "
-                               f"{n_new_labels:,} new labels) vs {scan:.2f} s for scanning {unlabeled:,} texts")
+                               f"{n_new_labels:,} new labels, {source}) vs {scan:.2f} s for scanning "
+                               f"{unlabeled:,} texts")
 
 
 def make_candidate_pool(name: str, *, index=None, k: int = 100, m: int = 10_000, seed: int = 0) -> CandidatePool:

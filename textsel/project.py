@@ -156,7 +156,9 @@ class Project:
         pool = load_pool(config.source, text_col=config.text_col, id_col=config.id_col,
                          label_col=config.label_col, format=config.format)
         self._check_pool_unchanged(pool)
-        if self._pool_cache_ids() is None:  # none yet (an older project) or damaged: write it for later commands
+        from textsel.data._pool_cache import pool_cache_valid
+
+        if not pool_cache_valid(self.cache_dir, self.store.get_meta("pool_cache")):  # none yet, or damaged
             _record_pool_cache(self.store, pool, self.cache_dir)
         return pool
 
@@ -517,7 +519,8 @@ class Project:
         return choose_pool(requested, n_docs=len(self.ids), n_labeled=len(labeled_ids),
                            n_new_labels=max(len(labeled_ids) - seen, 0) if record else len(labeled_ids),
                            n_known_candidates=known if record else 0, k=self.config.k,
-                           index_loaded=self._index is not None or self.neighbour_table() is not None)
+                           neighbours="table" if self.neighbour_table() is not None else
+                           "loaded" if self._index is not None else "index")
 
     @property
     def candidate_state_path(self) -> Path:

@@ -53,6 +53,11 @@ def _verified(folder: Path, record: dict | None, keys: tuple[str, ...]) -> bool:
     return True
 
 
+def pool_cache_valid(folder: str | os.PathLike, record: dict | None) -> bool:
+    """Whether every file of the cache in ``folder`` matches ``record``."""
+    return _verified(Path(folder), record, tuple(_FILES))
+
+
 def read_pool_ids(folder: str | os.PathLike, record: dict | None) -> np.ndarray | None:
     """The pool's ids from the cache, or None when the cache is missing or does not match ``record``."""
     folder = Path(folder)
