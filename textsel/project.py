@@ -158,8 +158,8 @@ class Project:
         self._check_pool_unchanged(pool)
         from textsel.data._pool_cache import pool_cache_valid
 
-        if not pool_cache_valid(self.cache_dir, self.store.get_meta("pool_cache")):  # none yet, or damaged
-            _record_pool_cache(self.store, pool, self.cache_dir)
+        if not pool_cache_valid(self.cache_dir, self._pool_cache_record()):  # none yet, damaged, or other columns
+            _record_pool_cache(self.store, pool, self.cache_dir, config)
         return pool
 
     @cached_property
@@ -175,7 +175,12 @@ class Project:
     def _pool_cache_ids(self) -> np.ndarray | None:
         from textsel.data._pool_cache import read_pool_ids
 
-        return read_pool_ids(self.cache_dir, self.store.get_meta("pool_cache"))
+        return read_pool_ids(self.cache_dir, self._pool_cache_record())
+
+    def _pool_cache_record(self) -> dict | None:
+        """The pool cache's record when it was written for the current [data] settings (else None)."""
+        record = self.store.get_meta("pool_cache")
+        return record if record and record.get("data") == _data_settings(self.config) else None
 
     def positions(self, doc_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Pool positions of document ids; an unknown id raises DataError naming it (texts are not loaded)."""
@@ -302,7 +307,7 @@ class Project:
         from textsel.embed import clear_embedding_cache
 
         clear_embedding_cache(self.cache_dir / "embeddings")
-        for key in ("embeddings", "index", "precomputed_file"):
+        for key in ("embeddings", "embeddings_file", "index", "precomputed_file"):
             self.store.set_meta(key, None)
         self._embeddings = self._index = None
 
@@ -417,7 +422,7 @@ class Project:
 
         positions = self.positions(doc_ids)
         if "pool" not in self.__dict__ and not self._pool_unverified:
-            texts = read_pool_texts(self.cache_dir, self.store.get_meta("pool_cache"), positions)
+            texts = read_pool_texts(self.cache_dir, self._pool_cache_record(), positions)
             if texts is not None:
                 return texts
         return [self.pool.texts[i] for i in positions]
@@ -684,7 +689,7 @@ def init_project(directory: str | Path, *, data: str, text_col: str = "text", id
     with Store(directory / DB_NAME, create=True) as store:
         store.set_meta("pool_size", len(pool))
         _record_pool(store, pool, config.source)
-        _record_pool_cache(store, pool, directory / "cache")
+        _record_pool_cache(store, pool, directory / "cache", config)
         if precomputed is not None:
             store.set_meta("precomputed_file", precomputed)
     write_text_atomic(directory / CONFIG_NAME, config.to_toml())
@@ -708,9 +713,14 @@ def _record_pool(store: Store, pool, source: str) -> None:  # noqa: ANN001 - tex
     store.set_meta("data_file", _data_file_stat(source))
 
 
-def _record_pool_cache(store: Store, pool, cache_dir: Path) -> None:  # noqa: ANN001 - textsel.data.Pool
-    """Write the pool cache (ids and row-addressable texts) and record its checksums in the store."""
+def _data_settings(config: ProjectConfig) -> dict:
+    """The [data] settings a pool is loaded with: a pool cache is valid for these only."""
+    return {"source": config.source, "text_col": config.text_col, "id_col": config.id_col, "format": config.format}
+
+
+def _record_pool_cache(store: Store, pool, cache_dir: Path, config: ProjectConfig) -> None:  # noqa: ANN001 - Pool
+    """Write the pool cache (ids and row-addressable texts) and record its checksums and [data] settings."""
     from textsel.data._pool_cache import write_pool_cache
 
     store.set_meta("pool_cache", None)  # a cut-short write leaves no record that could match half of it
-    store.set_meta("pool_cache", write_pool_cache(cache_dir, pool))
+    store.set_meta("pool_cache", {**write_pool_cache(cache_dir, pool), "data": _data_settings(config)})

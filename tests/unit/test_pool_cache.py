@@ -68,3 +68,19 @@ def test_next_says_which_pool_auto_chose_and_why(tmp_path):
         params = project.store.rounds()[-1].params
     assert params["pool_requested"] == "auto" and params["candidate_pool"] == "all"
     assert params["pool_reason"].startswith("predicted") and "scanning 190 texts" in params["pool_reason"]
+
+
+def test_a_pool_cache_written_for_another_text_column_is_not_used(tmp_path):
+    data = tmp_path / "pool.csv"
+    with open(data, "w", newline="") as handle:
+        rows = [[i, f"body {i}", f"title {i}"] for i in range(50)]
+        csv.writer(handle).writerows([["doc_id", "body", "title"], *rows])
+    np.save(tmp_path / "emb.npy", fake_embeddings([f"body {i}" for i in range(50)], 8))
+    init_project(tmp_path / "proj", data=str(data), text_col="body", id_col="doc_id", labels=["a", "b"],
+                 embeddings=str(tmp_path / "emb.npy"), backend="exact").close()
+    config = tmp_path / "proj" / "textsel.toml"
+    with Project(tmp_path / "proj") as project:
+        assert project.texts([3]) == ["body 3"]
+    config.write_text(config.read_text().replace('text_col = "body"', 'text_col = "title"'))
+    with Project(tmp_path / "proj") as project:
+        assert project.texts([3]) == ["title 3"]
