@@ -17,7 +17,8 @@ oracle labels (``textsel import``, not timed) until 2,000 texts are labeled, and
 Each timer is the wall time of one whole command in a subprocess (interpreter start, imports, project checks,
 index or state load, training, selection, writing the round); peak RSS is the largest ``ru_maxrss`` of any
 timed command. --baseline names another ``textsel`` executable (e.g. main's) whose ``next --pool seals``
-is timed in the same rounds, interleaved, as the mode ``seals_baseline``.
+is timed in the same rounds, interleaved, as the mode ``seals_baseline``; it labels its own batches, timed as
+``label_wall_s_median_baseline``.
 
     .venv/bin/python benchmarks/next_latency.py --phase build --n-docs 100000 --workdir /tmp/next_latency
     .venv/bin/python benchmarks/next_latency.py --phase table --n-docs 100000 --workdir /tmp/next_latency  # if needed
@@ -149,7 +150,7 @@ def label_ids(executable: str, project: Path, ids: list[int], is_positive: np.nd
 
 
 def run_rounds(args: argparse.Namespace, project: Path, is_positive: np.ndarray, modes: dict[str, list[str]],
-               times: dict[str, list[float]], label_times: list[float], rss: list[float]) -> None:
+               times: dict[str, list[float]], label_times: dict[str, list[float]], rss: list[float]) -> None:
     batch = project.parent / "batch.csv"
     for _ in range(args.rounds):
         for mode, command in modes.items():
@@ -158,8 +159,9 @@ def run_rounds(args: argparse.Namespace, project: Path, is_positive: np.ndarray,
             rss.append(peak)
             with open(batch, newline="", encoding="utf-8") as handle:
                 ids = [int(row["id"]) for row in csv.DictReader(handle)]
-            for wall, peak in label_ids(TEXTSEL, project, ids, is_positive, args.category):
-                label_times.append(wall)
+            executable = command[0]  # the baseline labels its own batches, so its label time is measured too
+            for wall, peak in label_ids(executable, project, ids, is_positive, args.category):
+                label_times.setdefault("baseline" if executable != TEXTSEL else "textsel", []).append(wall)
                 rss.append(peak)
 
 
@@ -205,7 +207,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
     if args.baseline:
         modes["seals_baseline"] = [args.baseline, "next", "--n", "20", "--pool", "seals"]
     seed_labels(args, project, is_positive, 100)
-    phases, label_times, rss = {}, [], []
+    phases, label_times, rss = {}, {}, []
     for name in ("after_100_labels", f"after_{LABELS_GOAL}_labels"):
         if name != "after_100_labels":
             import sqlite3
@@ -220,8 +222,10 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
     built = json.loads((folder / "build.json").read_text())
     return {"benchmark": "next_latency", "n_docs": args.n_docs, "category": args.category, "rounds": args.rounds,
             "batch": 20, **{key: value for key, value in built.items() if key != "n_docs"}, **phases,
-            "label_wall_s_median": round(float(np.median(label_times)), 3),
-            "label_wall_s_p95": round(float(np.percentile(label_times, 95)), 3),
+            "label_wall_s_median": round(float(np.median(label_times["textsel"])), 3),
+            "label_wall_s_p95": round(float(np.percentile(label_times["textsel"], 95)), 3),
+            **({"label_wall_s_median_baseline": round(float(np.median(label_times["baseline"])), 3)}
+               if "baseline" in label_times else {}),
             "peak_rss_mb": round(max(rss), 1)}
 
 
