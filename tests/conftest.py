@@ -64,3 +64,23 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+def precomputed_project(tmp_path: Path, texts: list[str], ids: list[int], labels: list[str], *,
+                        dtype=np.float32, backend: str = "exact") -> tuple[Path, np.ndarray]:  # noqa: ANN001
+    """A project over a CSV pool (columns doc_id, body) with fake precomputed embeddings of ``dtype``; returns the
+    project folder and the vectors as saved."""
+    import csv
+
+    from textsel.project import init_project
+
+    data = tmp_path / "pool.csv"
+    with open(data, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["doc_id", "body"])
+        writer.writerows(zip(ids, texts, strict=True))
+    vectors = fake_embeddings(texts, 8).astype(dtype)
+    np.save(tmp_path / "emb.npy", vectors)
+    init_project(tmp_path / "proj", data=str(data), text_col="body", id_col="doc_id", labels=labels,
+                 embeddings=str(tmp_path / "emb.npy"), backend=backend).close()
+    return tmp_path / "proj", vectors

@@ -4,36 +4,25 @@ and the neighbour table answers as the index does."""
 
 from __future__ import annotations
 
-import csv
-
 import numpy as np
 import pytest
-from conftest import fake_embeddings
+from conftest import precomputed_project
 
 from textsel.candidate_state import load_candidate_state, save_candidate_state
 from textsel.candidates import SEALSCandidates
 from textsel.index import ExactIndex, build_neighbour_table, load_neighbour_table, save_neighbour_table
-from textsel.project import Project, init_project
+from textsel.project import Project
 
 K = 8
 
 
 def make_project(tmp_path, n=300, backend="exact"):
     texts = [f"text number {i} about {'gears' if i % 10 == 0 else 'fabric'}" for i in range(n)]
-    data = tmp_path / "pool.csv"
-    with open(data, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["doc_id", "body"])
-        writer.writerows([1000 + 3 * i, text] for i, text in enumerate(texts))
-    vectors = fake_embeddings(texts, 8)
-    np.save(tmp_path / "emb.npy", vectors)
-    project = init_project(tmp_path / "proj", data=str(data), text_col="body", id_col="doc_id",
-                           labels=["gears", "fabric"], embeddings=str(tmp_path / "emb.npy"), backend=backend)
-    project.close()
-    config = (tmp_path / "proj" / "textsel.toml").read_text().replace("k = 100", f"k = {K}")
-    (tmp_path / "proj" / "textsel.toml").write_text(config)
-    ids = np.asarray([1000 + 3 * i for i in range(n)], dtype=np.int64)
-    return tmp_path / "proj", ids, vectors
+    ids = [1000 + 3 * i for i in range(n)]
+    folder, vectors = precomputed_project(tmp_path, texts, ids, ["gears", "fabric"], backend=backend)
+    config = (folder / "textsel.toml").read_text().replace("k = 100", f"k = {K}")
+    (folder / "textsel.toml").write_text(config)
+    return folder, np.asarray(ids, dtype=np.int64), vectors
 
 
 def brute_force_union(vectors, ids, labeled, k=K):

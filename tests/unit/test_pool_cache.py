@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 
 import numpy as np
-from conftest import fake_embeddings
+from conftest import fake_embeddings, precomputed_project
 from textsel.cli.app import app
 from typer.testing import CliRunner
 
@@ -15,15 +15,9 @@ from textsel.project import Project, init_project
 
 def make_project(tmp_path, n=200):
     texts = [f"review {i}: {'squeaky hinge' if i % 9 == 0 else 'nice shirt'} ✓" for i in range(n)]
-    data = tmp_path / "pool.csv"
-    with open(data, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["doc_id", "body"])
-        writer.writerows([7 + 2 * i, text] for i, text in enumerate(texts))
-    np.save(tmp_path / "emb.npy", fake_embeddings(texts, 8).astype(np.float16))
-    init_project(tmp_path / "proj", data=str(data), text_col="body", id_col="doc_id", labels=["hinge", "other"],
-                 embeddings=str(tmp_path / "emb.npy"), backend="exact").close()
-    return tmp_path / "proj", texts
+    folder, _ = precomputed_project(tmp_path, texts, [7 + 2 * i for i in range(n)], ["hinge", "other"],
+                                    dtype=np.float16)
+    return folder, texts
 
 
 def test_ids_texts_and_labels_need_no_pool_load_and_match_the_pool(tmp_path):
