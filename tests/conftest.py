@@ -50,6 +50,12 @@ def overwrite_npy_rows(path: Path, change) -> None:  # noqa: ANN001 - change: a 
         os.utime(path, ns=(before, before + 1_000_000))
 
 
+@pytest.fixture(autouse=True)
+def private_textsel_home(tmp_path_factory, monkeypatch):
+    """Machine-wide caches (the per-text embedding cache) go to a folder of each test's own, never ~/.cache."""
+    monkeypatch.setenv("TEXTSEL_HOME", str(tmp_path_factory.mktemp("textsel-home")))
+
+
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES

@@ -106,6 +106,7 @@ class Project:
         self._embeddings: np.ndarray | None = None
         self._index = None
         self.last_pool_choice = None  # the PoolChoice of this process's last next_batch
+        self.encoded_texts = 0  # texts this process sent to the embedding model (the others came from caches)
         try:
             self._pool_unverified = self._data_file_changed()
             if self._pool_unverified and self.store.get_meta("data_file") is not None:
@@ -247,9 +248,15 @@ class Project:
             file = {"path": config.precomputed, "file": self.store.get_meta("precomputed_file")}
         else:
             from textsel.embed import embed_pool_with_record
+            from textsel.text_cache import CachedEncoder
 
-            vectors, cache = embed_pool_with_record(pool, self.embedder(), cache_dir=self.cache_dir / "embeddings",
-                                                    show_progress=self.show_progress)
+            encoder = CachedEncoder(self.embedder())  # texts embedded before, by any project here, are not again
+            try:
+                vectors, cache = embed_pool_with_record(pool, encoder, cache_dir=self.cache_dir / "embeddings",
+                                                        show_progress=self.show_progress)
+            finally:
+                encoder.cache.close()
+            self.encoded_texts = encoder.encoded_texts
             vectors, sha256 = np.asarray(vectors, dtype=np.float32), cache["file"]["sha256"]
             file = {"path": self._embedding_cache_file(cache["file"]), "file": cache["file"]}
         key = {"model": config.model, "fingerprint": pool.fingerprint(), "rows": len(pool),

@@ -47,7 +47,7 @@ STAGES = ["errors", "ids", "_atomic", "_integrity",
           "_progress", "provenance", "data", "embed", "index", "candidates", "candidate_state", "strategies",
           "proxy", "learner",
           "models", "rounds", "metrics", "diagnose", "svp", "simulate", "svp_experiments", "store",
-          "project_config", "status", "labeling", "export", "project", "demo"]
+          "project_config", "status", "labeling", "export", "text_cache", "project", "demo"]
 
 
 def _stage(module: str) -> str:
