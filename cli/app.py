@@ -38,7 +38,7 @@ app = typer.Typer(
 )
 
 # Modules under textsel.cli that define commands; importing one registers its commands on `app`.
-COMMAND_MODULES: list[str] = ["project", "round", "label", "demo", "simulate", "svp"]
+COMMAND_MODULES: list[str] = ["project", "round", "label", "demo", "simulate", "svp", "add"]
 
 
 def _version(value: bool) -> None:

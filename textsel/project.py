@@ -156,6 +156,8 @@ class Project:
         config = self.config
         pool = load_pool(config.source, text_col=config.text_col, id_col=config.id_col,
                          label_col=config.label_col, format=config.format)
+        if self._added_files():
+            pool = type(pool).concat([pool, *(self._load_added(entry) for entry in self._added_files())])
         self._check_pool_unchanged(pool)
         from textsel.data._pool_cache import pool_cache_valid
 
@@ -193,14 +195,86 @@ class Project:
 
     def _data_file_changed(self) -> bool:
         """Whether the data may differ from what the project was made from: no record of the data file (another
-        source kind, or a project from an older textsel), or a size/mtime unlike the recorded ones."""
+        source kind, or a project from an older textsel), or a size/mtime unlike the recorded ones (of the data file
+        or of a file added with ``add_documents``)."""
         recorded = self.store.get_meta("data_file")
         if recorded is None:
             return True
         if not Path(self.config.source).is_file():
             raise DataError("the project's data file is missing (moved or deleted?); put it back, or set [data] "
                             f"source in {CONFIG_NAME} to where it is now", file=self.config.source)
-        return _data_file_stat(self.config.source) != recorded
+        for entry in self._added_files():
+            if not Path(entry["source"]).is_file():
+                raise DataError("a file added to the project is missing (moved or deleted?); put it back",
+                                file=entry["source"])
+        return _data_file_stat(self.config.source) != recorded or any(
+            _data_file_stat(entry["source"]) != entry["stat"] for entry in self._added_files())
+
+    def _added_files(self) -> list[dict]:
+        """The files ``add_documents`` appended to the pool, in order: source, format, id offset, size and mtime."""
+        return self.store.get_meta("added_files") or []
+
+    def _load_added(self, entry: dict):  # noqa: ANN202 - textsel.data.Pool
+        """One added file as a Pool with the project's columns; without an id column its row numbers continue
+        after the ids before it (``id_offset``)."""
+        from textsel.data import Pool, load_pool
+
+        config = self.config
+        pool = load_pool(entry["source"], text_col=config.text_col, id_col=config.id_col, format=entry["format"])
+        if entry["id_offset"]:
+            pool = Pool(ids=pool.ids + entry["id_offset"], texts=pool.texts, columns=pool.columns, source=pool.source)
+        return pool
+
+    def add_documents(self, path: str | Path, *, format: str | None = None) -> int:
+        """Append the texts of ``path`` (same columns as the project's data file) to the pool; return how many.
+
+        Every new id is checked against the pool before anything is written. Only texts no project on this machine
+        embedded before reach the model (:mod:`textsel.text_cache`), and a saved index grows with the new vectors
+        instead of being rebuilt. Projects with precomputed embeddings cannot grow (nothing here can embed new
+        texts to match them).
+        """
+        from textsel.data import Pool
+
+        if self.config.precomputed:
+            raise ConfigError("this project's embeddings were precomputed, so new texts cannot be embedded to match "
+                              "them; create a new project with embeddings for every text")
+        source = str(Path(path).resolve())
+        if source == str(Path(self.config.source).resolve()) or source in {e["source"] for e in self._added_files()}:
+            raise DataError("this file is already part of the project", file=str(path))
+        old = self.pool
+        offset = 0 if self.config.id_col else int(old.ids.max()) + 1
+        entry = {"source": source, "format": format, "id_offset": offset}
+        new = self._load_added(entry)
+        clash = np.intersect1d(old.ids, new.ids)
+        if len(clash):
+            raise DataError(f"id {int(clash[0])} is already in the project ({len(clash)} ids are)", file=str(path),
+                            column=self.config.id_col or "id")
+        old_embeddings, old_index = self.store.get_meta("embeddings"), self.store.get_meta("index")
+        combined = Pool.concat([old, new])
+        self.store.set_meta("added_files", [*self._added_files(), {**entry, "stat": _data_file_stat(source)}])
+        _record_pool(self.store, combined, self.config.source)
+        self.__dict__["pool"] = combined
+        self.__dict__.pop("ids", None)
+        self.__dict__.pop("_neighbour_table", None)
+        _record_pool_cache(self.store, combined, self.cache_dir, self.config)
+        self._embeddings = self._index = None
+        vectors = self.embeddings()
+        if old_embeddings and old_index == {**old_embeddings, "backend": self.config.backend}:
+            self._grow_index(old_embeddings["sha256"], new.ids, vectors[len(old):])
+        return len(new)
+
+    def _grow_index(self, old_sha256: str, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Add ``vectors`` under ``ids`` to the saved index (built over the vectors ``old_sha256``) and save it as
+        the index of the current embeddings."""
+        from textsel.index import load_index
+
+        key = {**self.store.get_meta("embeddings"), "backend": self.config.backend}
+        with cache_lock(self.cache_dir / "index.build.lock", f"the index {self.index_path}"):
+            index = load_index(self.index_path, vectors_sha256=old_sha256)
+            index.add(np.asarray(vectors, dtype=np.float32), ids)
+            index.save(self.index_path, vectors_sha256=key["sha256"])
+            self.store.set_meta("index", key)
+        self._index = index
 
     def _check_pool_unchanged(self, pool) -> None:  # noqa: ANN001 - textsel.data.Pool
         """Raise DataError when ``pool`` is not the data the project was made from (rows, then fingerprint)."""
@@ -215,6 +289,9 @@ class Project:
                             f"project for the new data", file=self.config.source)
         if self._pool_unverified:  # the same data (perhaps copied or touched): remember its new size and mtime
             _record_pool(self.store, pool, self.config.source)
+            if self._added_files():
+                self.store.set_meta("added_files", [{**entry, "stat": _data_file_stat(entry["source"])}
+                                                    for entry in self._added_files()])
             self._pool_unverified = False
 
     def embedder(self):  # noqa: ANN201 - textsel.embed.Embedder
@@ -278,9 +355,11 @@ class Project:
         """The vectors as a read-only memory map of the file they were last verified in, without loading the pool,
         converting them or re-checking every row; None when anything could have changed since (the data file, the
         vectors file's size, mtime or checksum, the config), so the caller takes the full path with its checks."""
-        saved = self.store.get_meta("embeddings_file")
+        saved, pool = self.store.get_meta("embeddings_file"), self.store.get_meta("pool") or {}
         if self._pool_unverified or not recorded or not saved or saved.get("sha256") != recorded.get("sha256"):
             return None
+        if recorded.get("fingerprint") != pool.get("fingerprint") or recorded.get("rows") != pool.get("rows"):
+            return None  # the pool changed (texts were added) since these vectors were made
         if self.config.precomputed and saved["path"] != self.config.precomputed:
             return None
         try:

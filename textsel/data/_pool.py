@@ -83,6 +83,15 @@ class Pool:
                             file=source or None, column="id")
         return positions
 
+    @staticmethod
+    def concat(pools: list[Pool]) -> Pool:
+        """One Pool of ``pools`` in order (ids must stay unique); extra columns are kept when every pool has them."""
+        names = set.intersection(*(set(pool.columns) for pool in pools))
+        return Pool(ids=np.concatenate([pool.ids for pool in pools]),
+                    texts=[text for pool in pools for text in pool.texts],
+                    columns={name: np.concatenate([pool.columns[name] for pool in pools]) for name in sorted(names)},
+                    source=pools[0].source)
+
     def subset(self, positions: np.ndarray | list[int]) -> Pool:
         """A new Pool with the rows at ``positions`` (ids are kept)."""
         positions = np.asarray(positions, dtype=np.int64)
