@@ -14,7 +14,9 @@ In each round every pool mode in --modes runs in turn (interleaved, so the modes
 labels coming from the category column (an oracle). After those rounds, random texts are imported with their
 oracle labels (``textsel import``, not timed) until 2,000 texts are labeled, and the rounds run again.
 
-Each timer is the wall time of one whole command in a subprocess (interpreter start, imports, project checks,
+Before the rounds, one step outside the medians opens the embeddings once (``first_embeddings_open_s``: their
+checksum is verified and recorded; later commands memory-map them). Each timer is the wall time of one whole
+command in a subprocess (interpreter start, imports, project checks,
 index or state load, training, selection, writing the round); peak RSS is the largest ``ru_maxrss`` of any
 timed command. --baseline names another ``textsel`` executable (e.g. main's) whose ``next --pool seals``
 is timed in the same rounds, interleaved, as the mode ``seals_baseline``; it labels its own batches, timed as
@@ -207,7 +209,10 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
     if args.baseline:
         modes["seals_baseline"] = [args.baseline, "next", "--n", "20", "--pool", "seals"]
     seed_labels(args, project, is_positive, 100)
-    phases, label_times, rss = {}, {}, []
+    # One-time: the first open verifies the embeddings file (sha256) and records it; later commands memory-map it.
+    first_open_s, _, _ = timed([sys.executable, "-c", "import sys; from textsel.project import Project; "
+                                "Project(sys.argv[1]).embeddings()", str(project)])
+    phases, label_times, rss = {"first_embeddings_open_s": round(first_open_s, 3)}, {}, []
     for name in ("after_100_labels", f"after_{LABELS_GOAL}_labels"):
         if name != "after_100_labels":
             import sqlite3
