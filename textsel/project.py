@@ -602,20 +602,22 @@ class Project:
 
     def choose_candidate_pool(self, requested: str, labeled_ids: np.ndarray):  # noqa: ANN201 - PoolChoice
         """Resolve "auto" (or a pool name) for this project's size, labels and saved SEALS state."""
-        from textsel.candidates import choose_pool
+        from textsel.candidates import auto_k, choose_pool
 
-        record = self.store.get_meta("candidate_state") or {}
-        known = int(record.get("candidates", 0))
-        seen = int(record.get("seen", 0))
+        record = self.store.get_meta(self._candidate_state_key(auto_k(len(self.ids)))) or {}
+        known, seen = int(record.get("candidates", 0)), int(record.get("seen", 0))
         return choose_pool(requested, n_docs=len(self.ids), n_labeled=len(labeled_ids),
-                           n_new_labels=max(len(labeled_ids) - seen, 0) if record else len(labeled_ids),
-                           n_known_candidates=known if record else 0, k=self.config.k,
+                           n_new_labels=max(len(labeled_ids) - seen, 0), n_known_candidates=known, k=self.config.k,
                            neighbours="table" if self.neighbour_table() is not None else
                            "loaded" if self._index is not None else "index")
 
-    @property
-    def candidate_state_path(self) -> Path:
-        return self.cache_dir / "candidates.npz"
+    def candidate_state_path(self, k: int) -> Path:
+        """The saved SEALS state for ``k`` (one per k, so rounds with different k do not undo each other's)."""
+        return self.cache_dir / f"candidates.k{int(k)}.npz"
+
+    @staticmethod
+    def _candidate_state_key(k: int) -> str:
+        return f"candidate_state_k{int(k)}"
 
     def _candidate_source(self, k: int) -> dict:
         from textsel.index import saved_index_digest
@@ -627,14 +629,16 @@ class Project:
         to be rebuilt from every label in one batched query) and how: "restored", "new" or "rebuilt: <why>"."""
         from textsel.candidate_state import load_candidate_state
 
-        return load_candidate_state(self.candidate_state_path, self.store.get_meta("candidate_state"), neighbours,
-                                    k=k, ef=None, source=self._candidate_source(k), labeled_ids=labeled_ids)
+        return load_candidate_state(self.candidate_state_path(k), self.store.get_meta(self._candidate_state_key(k)),
+                                    neighbours, k=k, ef=None, source=self._candidate_source(k),
+                                    labeled_ids=labeled_ids)
 
     def _save_candidate_state(self, pool) -> None:  # noqa: ANN001 - SEALSCandidates
         from textsel.candidate_state import save_candidate_state
 
-        record = save_candidate_state(self.candidate_state_path, pool, self._candidate_source(pool.k))
-        self.store.set_meta("candidate_state", {**record, "seen": len(pool.seen_), "candidates": len(pool.neighbours_)})
+        record = save_candidate_state(self.candidate_state_path(pool.k), pool, self._candidate_source(pool.k))
+        self.store.set_meta(self._candidate_state_key(pool.k),
+                            {**record, "seen": len(pool.seen_), "candidates": len(pool.neighbours_)})
 
     def _engine(self):  # noqa: ANN202 - textsel.rounds.RoundEngine
         from textsel.candidates import AllCandidates

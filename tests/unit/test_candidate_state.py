@@ -32,7 +32,7 @@ def brute_force_union(vectors, ids, labeled, k=K):
 
 
 def saved_state(folder):
-    with np.load(folder / "cache" / "candidates.npz", allow_pickle=False) as arrays:
+    with np.load(folder / "cache" / f"candidates.k{K}.npz", allow_pickle=False) as arrays:
         return arrays["seen"], arrays["neighbours"]
 
 
@@ -77,7 +77,7 @@ def test_a_rebuilt_index_a_changed_k_or_a_damaged_file_rebuilds_the_state_and_sa
         labeled = np.fromiter(project.store.current_labels(), dtype=np.int64)
         assert set(saved_state(folder)[1].tolist()) == brute_force_union(vectors, ids, labeled)
         label_round(project, result.ids.tolist())
-    state = folder / "cache" / "candidates.npz"
+    state = folder / "cache" / f"candidates.k{K}.npz"
     state.write_bytes(state.read_bytes()[:-7] + b"garbage")
     with Project(folder) as project:
         _, result = project.next_batch(4, candidate_pool="seals")
@@ -143,3 +143,19 @@ def test_seals_rounds_read_the_neighbour_table_instead_of_loading_the_index(tmp_
         assert project.neighbour_table() is None
         project.next_batch(5, candidate_pool="seals", discard_pending=True)
         assert project.store.rounds()[-1].params["neighbours_from"] == "index"
+
+
+def test_rounds_with_another_k_keep_their_own_state(tmp_path):
+    folder, ids, _ = make_project(tmp_path)
+    config = folder / "textsel.toml"
+    with Project(folder) as project:
+        project.add_labels([int(i) for i in ids[:6]], ["gears", "fabric"] * 3, source="seed")
+    hows = []
+    for k in (K, 12, K, 12):
+        config.write_text(config.read_text().replace("k = 8", f"k = {k}").replace("k = 12", f"k = {k}"))
+        with Project(folder) as project:
+            _, result = project.next_batch(3, candidate_pool="seals")
+            params = project.store.rounds()[-1].params
+            hows.append((params["k"], params["candidate_state"], params["neighbour_queries"]))
+            label_round(project, result.ids.tolist())
+    assert hows == [(K, "new", 6), (12, "new", 9), (K, "restored", 6), (12, "restored", 6)]
