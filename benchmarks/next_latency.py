@@ -18,9 +18,9 @@ Before the rounds, one step outside the medians opens the embeddings once (``fir
 checksum is verified and recorded; later commands memory-map them). Each timer is the wall time of one whole
 command in a subprocess (interpreter start, imports, project checks,
 index or state load, training, selection, writing the round); peak RSS is the largest ``ru_maxrss`` of any
-timed command. --baseline names another ``textsel`` executable (e.g. main's) whose ``next --pool seals``
-is timed in the same rounds, interleaved, as the mode ``seals_baseline``; it labels its own batches, timed as
-``label_wall_s_median_baseline``.
+timed command of this textsel (``peak_rss_mb_baseline``: of the baseline's). --baseline names another ``textsel``
+executable (e.g. this branch's base) whose ``next --pool seals`` is timed in the same rounds, interleaved, as the
+mode ``seals_baseline``; it labels its own batches, timed as ``label_wall_s_median_baseline``.
 
     .venv/bin/python benchmarks/next_latency.py --phase build --n-docs 100000 --workdir /tmp/next_latency
     .venv/bin/python benchmarks/next_latency.py --phase table --n-docs 100000 --workdir /tmp/next_latency  # if needed
@@ -152,19 +152,21 @@ def label_ids(executable: str, project: Path, ids: list[int], is_positive: np.nd
 
 
 def run_rounds(args: argparse.Namespace, project: Path, is_positive: np.ndarray, modes: dict[str, list[str]],
-               times: dict[str, list[float]], label_times: dict[str, list[float]], rss: list[float]) -> None:
+               times: dict[str, list[float]], label_times: dict[str, list[float]], rss: dict[str, list[float]]
+               ) -> None:
     batch = project.parent / "batch.csv"
     for _ in range(args.rounds):
         for mode, command in modes.items():
             wall, peak, _ = timed([*command, "-p", str(project), "--out", str(batch), "--force", "-q"])
             times.setdefault(mode, []).append(wall)
-            rss.append(peak)
+            who = "baseline" if command[0] != TEXTSEL else "textsel"
+            rss.setdefault(who, []).append(peak)
             with open(batch, newline="", encoding="utf-8") as handle:
                 ids = [int(row["id"]) for row in csv.DictReader(handle)]
             executable = command[0]  # the baseline labels its own batches, so its label time is measured too
             for wall, peak in label_ids(executable, project, ids, is_positive, args.category):
-                label_times.setdefault("baseline" if executable != TEXTSEL else "textsel", []).append(wall)
-                rss.append(peak)
+                label_times.setdefault(who, []).append(wall)
+                rss.setdefault(who, []).append(peak)
 
 
 def seed_labels(args: argparse.Namespace, project: Path, is_positive: np.ndarray, count: int) -> None:
@@ -212,7 +214,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
     # One-time: the first open verifies the embeddings file (sha256) and records it; later commands memory-map it.
     first_open_s, _, _ = timed([sys.executable, "-c", "import sys; from textsel.project import Project; "
                                 "Project(sys.argv[1]).embeddings()", str(project)])
-    phases, label_times, rss = {"first_embeddings_open_s": round(first_open_s, 3)}, {}, []
+    phases, label_times, rss = {"first_embeddings_open_s": round(first_open_s, 3)}, {}, {}
     for name in ("after_100_labels", f"after_{LABELS_GOAL}_labels"):
         if name != "after_100_labels":
             import sqlite3
@@ -231,7 +233,8 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
             "label_wall_s_p95": round(float(np.percentile(label_times["textsel"], 95)), 3),
             **({"label_wall_s_median_baseline": round(float(np.median(label_times["baseline"])), 3)}
                if "baseline" in label_times else {}),
-            "peak_rss_mb": round(max(rss), 1)}
+            "peak_rss_mb": round(max(rss["textsel"]), 1),
+            **({"peak_rss_mb_baseline": round(max(rss["baseline"]), 1)} if "baseline" in rss else {})}
 
 
 def main(argv: list[str] | None = None) -> dict:
