@@ -90,3 +90,18 @@ def precomputed_project(tmp_path: Path, texts: list[str], ids: list[int], labels
     init_project(tmp_path / "proj", data=str(data), text_col="body", id_col="doc_id", labels=labels,
                  embeddings=str(tmp_path / "emb.npy"), backend=backend).close()
     return tmp_path / "proj", vectors
+
+
+class CountingEmbedder:
+    """A stand-in embedding model: fake vectors (dimension 12) and a count of the texts it was asked to embed."""
+
+    name = "counting-test-model"
+    max_seq_length = 64
+    normalize = True
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def encode(self, texts):  # noqa: ANN001, ANN201 - any sequence of str -> float32 array
+        self.calls += len(texts)
+        return fake_embeddings(list(texts), 12)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import fake_embeddings, precomputed_project
+from conftest import CountingEmbedder, fake_embeddings, precomputed_project
 from textsel.cli.app import app
 from typer.testing import CliRunner
 
@@ -13,19 +13,6 @@ import textsel.index
 from textsel.project import Project, init_project
 
 runner = CliRunner()
-
-
-class CountingEmbedder:
-    name = "counting-test-model"
-    max_seq_length = 64
-    normalize = True
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def encode(self, texts):
-        self.calls += len(texts)
-        return fake_embeddings(list(texts), 12)
 
 
 @pytest.fixture

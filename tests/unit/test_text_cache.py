@@ -5,26 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import fake_embeddings
+from conftest import CountingEmbedder, fake_embeddings
 
 from textsel.errors import DataError
 from textsel.project import Project, init_project
 from textsel.text_cache import CachedEncoder, TextEmbeddingCache, encoder_settings
-
-
-class CountingEmbedder:
-    """A stand-in model: fake vectors, and a count of the texts it was asked to embed."""
-
-    name = "counting-test-model"
-    max_seq_length = 64
-    normalize = True
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def encode(self, texts):
-        self.calls += len(texts)
-        return fake_embeddings(list(texts), 12)
 
 
 def write_pool(path, texts):
