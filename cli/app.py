@@ -78,7 +78,7 @@ app = typer.Typer(
 )
 
 # Modules under textsel.cli that define commands; importing one registers its commands on `app`.
-COMMAND_MODULES: list[str] = ["project", "round", "label", "audit", "concept", "demo", "simulate", "svp"]
+COMMAND_MODULES: list[str] = ["project", "round", "label", "audit", "add", "concept", "demo", "simulate", "svp"]
 
 
 def _version(value: bool) -> None:

@@ -85,6 +85,8 @@ def index(
     with open_project(project_dir, quiet=quiet) as project, project.lock():
         built = project.index(rebuild=rebuild)
         console.print(f"Index: {len(built):,} vectors ({project.config.backend}) at {project.index_path}.")
+        table = project.neighbour_table(build=rebuild or project.neighbour_table() is None)
+        console.print(f"Neighbour table: the {table.k} nearest of each text, for SEALS rounds without the index.")
 
 
 @app.command()

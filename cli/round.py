@@ -21,8 +21,8 @@ def next_batch(
     learner: Annotated[str, typer.Option(
         "--learner", help="The model that scores candidates: logistic (on the embeddings), fasttext (the SVP proxy, "
                           "on the texts), transformer or vdcnn (slow without a GPU).")] = "logistic",
-    pool: Annotated[str, typer.Option("--pool", help="Candidate pool: seals (kNN of labeled texts) or all.")]
-    = "seals",
+    pool: Annotated[str, typer.Option("--pool", help="Candidate pool: auto (the cheaper of the two, k from the pool "
+                                                     "size), seals (kNN of labeled texts) or all.")] = "auto",
     seed: Annotated[int, typer.Option("--seed", help="Seed for random choices (recorded with the round).")] = 0,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Also write the batch for an external tool: "
                                                                  ".csv, .jsonl or .json (Label Studio).")] = None,
@@ -72,8 +72,11 @@ def next_batch(
         title = (f"Round {round_id} is not finished: {len(ids)} texts still to label (no new round selected; "
                  f"--discard-pending drops them)")
     else:
-        title = (f"Round {round_id}: {canonical_strategy(strategy)} with the {learner} learner over the {pool} pool "
-                 f"({result.candidate_pool_size:,} candidates, {result.pool_fraction:.1%} of the unlabeled pool)")
+        chosen = project.last_pool_choice
+        why = f"; auto: {chosen.reason}" if pool == "auto" else ""
+        title = (f"Round {round_id}: {canonical_strategy(strategy)} with the {learner} learner over the {chosen.name} "
+                 f"pool (k={chosen.k}, {result.candidate_pool_size:,} candidates, {result.pool_fraction:.1%} of the "
+                 f"unlabeled pool{why})")
     table = Table("#", "id", Column(f"P({safe(positive)})", justify="right"), Column("score", justify="right"),
                   "text", title=title)
     for rank, (record, probability) in enumerate(zip(records, probabilities, strict=True), start=1):

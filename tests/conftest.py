@@ -50,6 +50,12 @@ def overwrite_npy_rows(path: Path, change) -> None:  # noqa: ANN001 - change: a 
         os.utime(path, ns=(before, before + 1_000_000))
 
 
+@pytest.fixture(autouse=True)
+def private_textsel_home(tmp_path_factory, monkeypatch):
+    """Machine-wide caches (the per-text embedding cache) go to a folder of each test's own, never ~/.cache."""
+    monkeypatch.setenv("TEXTSEL_HOME", str(tmp_path_factory.mktemp("textsel-home")))
+
+
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
@@ -69,3 +75,38 @@ def one_torch_thread():
 def flat(output: str) -> str:
     """CLI output with rich's line wrapping undone (runs of whitespace made one space), for substring checks."""
     return " ".join(output.split())
+
+
+def precomputed_project(tmp_path: Path, texts: list[str], ids: list[int], labels: list[str], *,
+                        dtype=np.float32, backend: str = "exact") -> tuple[Path, np.ndarray]:  # noqa: ANN001
+    """A project over a CSV pool (columns doc_id, body) with fake precomputed embeddings of ``dtype``; returns the
+    project folder and the vectors as saved."""
+    import csv
+
+    from textsel.project import init_project
+
+    data = tmp_path / "pool.csv"
+    with open(data, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["doc_id", "body"])
+        writer.writerows(zip(ids, texts, strict=True))
+    vectors = fake_embeddings(texts, 8).astype(dtype)
+    np.save(tmp_path / "emb.npy", vectors)
+    init_project(tmp_path / "proj", data=str(data), text_col="body", id_col="doc_id", labels=labels,
+                 embeddings=str(tmp_path / "emb.npy"), backend=backend).close()
+    return tmp_path / "proj", vectors
+
+
+class CountingEmbedder:
+    """A stand-in embedding model: fake vectors (dimension 12) and a count of the texts it was asked to embed."""
+
+    name = "counting-test-model"
+    max_seq_length = 64
+    normalize = True
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def encode(self, texts):  # noqa: ANN001, ANN201 - any sequence of str -> float32 array
+        self.calls += len(texts)
+        return fake_embeddings(list(texts), 12)

@@ -5,27 +5,36 @@ Heavy libraries (torch, sentence-transformers, fastText) load on first use, not 
 the SVP target models live in ``textsel.models``.
 """
 
-from textsel.candidates import AllCandidates, RandomCandidates, SEALSCandidates, make_candidate_pool
-from textsel.data import (
-                          Pool,
-                          load_amazon_fasttext,
-                          load_amazon_polarity_hf,
-                          load_amazon_zhang_csv,
-                          load_goodreads_spoilers,
-                          load_mcauley_jsonl,
-                          load_pool,
-)
-from textsel.diagnose import Diagnosis, diagnose
-from textsel.embed import Embedder, embed_pool, load_embeddings
-from textsel.errors import TextselError
-from textsel.index import ExactIndex, HNSWIndex, build_index, load_index
-from textsel.learner import LEARNERS, LogisticLearner, make_learner, register_learner
-from textsel.project import Project, init_project
-from textsel.proxy import FastTextProxy
-from textsel.rounds import RoundEngine, SelectionResult, select_batch
-from textsel.simulate import run_simulation, simulate
-from textsel.strategies import STRATEGIES, register_strategy
-from textsel.svp import select_active, select_coreset
+import importlib
+
+# Public names -> the module that defines them. They are imported on first use (PEP 562), so a command that needs
+# only the project store does not pay for scipy, scikit-learn or torch on start-up.
+_EXPORTS = {
+    "AllCandidates": "candidates", "RandomCandidates": "candidates", "SEALSCandidates": "candidates",
+    "make_candidate_pool": "candidates", "Pool": "data", "load_amazon_fasttext": "data",
+    "load_amazon_polarity_hf": "data", "load_amazon_zhang_csv": "data", "load_goodreads_spoilers": "data",
+    "load_mcauley_jsonl": "data", "load_pool": "data", "Diagnosis": "diagnose", "diagnose": "diagnose",
+    "Embedder": "embed", "embed_pool": "embed", "load_embeddings": "embed", "TextselError": "errors",
+    "ExactIndex": "index", "HNSWIndex": "index", "build_index": "index", "load_index": "index",
+    "LogisticLearner": "learner", "LEARNERS": "learner", "make_learner": "learner", "register_learner": "learner",
+    "Project": "project", "init_project": "project", "FastTextProxy": "proxy",
+    "RoundEngine": "rounds", "SelectionResult": "rounds", "select_batch": "rounds", "run_simulation": "simulate",
+    "simulate": "simulate", "STRATEGIES": "strategies",
+    "register_strategy": "strategies", "select_active": "svp", "select_coreset": "svp",
+}
+
+
+def __getattr__(name: str):  # noqa: ANN202 - PEP 562 module attribute hook
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"textsel.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'textsel' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
 
 __version__ = "0.1.0"
 

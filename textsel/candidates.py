@@ -13,6 +13,7 @@ Every pool has the same tiny interface, in document ids:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -68,13 +69,15 @@ class AllCandidates:
 class SEALSCandidates:
     """Union of the k nearest neighbours of every labeled document, minus the labeled ones.
 
-    The pool grows incrementally: ``update`` searches the index only for documents it has not seen yet, so a
-    round costs O(new labels x k) index work however large the unlabeled pool is.
+    The pool grows incrementally: ``update`` searches the index only for documents it has not seen yet, all of
+    them in one batched query on every core, so a round costs O(new labels x k) index work however large the
+    unlabeled pool is. Its state (``neighbours_``, ``seen_``: sorted id arrays) can be saved and restored with
+    :mod:`textsel.candidate_state`, so a new process does not replay the label history.
 
     Parameters
     ----------
-    index : ExactIndex or HNSWIndex
-        Built over the pool's embeddings, keyed by document id.
+    index : ExactIndex, HNSWIndex or NeighbourTable
+        Built over the pool's embeddings, keyed by document id (a NeighbourTable answers from precomputed rows).
     k : int, default=100
         Neighbours per labeled document (the paper's default).
     ef : int, optional
@@ -89,26 +92,30 @@ class SEALSCandidates:
         self.ef = ef
         self.size = 0
         self.neighbours_ = np.zeros(0, dtype=np.int64)
-        self.seen_: set[int] = set()
+        self.seen_ = np.zeros(0, dtype=np.int64)
+        self.queried_ = 0  # documents whose neighbours the last update searched for
 
     def update(self, labeled_ids: np.ndarray) -> None:
+        """Add the neighbours of labeled documents not seen before (one batched index query)."""
         check_param("SEALSCandidates", "k", self.k, isinstance(self.k, int | np.integer) and self.k >= 1,
                     "an int >= 1")
-        new = [i for i in dict.fromkeys(_as_ids(labeled_ids).tolist()) if i not in self.seen_]
-        if not new:
+        new = np.setdiff1d(_as_ids(labeled_ids), self.seen_)  # sorted, unique
+        self.queried_ = len(new)
+        if not len(new):
             return
-        new_ids = np.asarray(new, dtype=np.int64)
-        found, _ = self.index.search(self.index.get_vectors(new_ids), int(self.k),
-                                     ef=int(self.ef) if self.ef is not None else int(self.k))
+        ef = int(self.ef) if self.ef is not None else int(self.k)
+        if hasattr(self.index, "neighbours"):  # textsel indexes and NeighbourTable: one batched lookup
+            found = self.index.neighbours(new, int(self.k), ef=ef)
+        else:
+            found, _ = self.index.search(self.index.get_vectors(new), int(self.k), ef=ef)
         found = found[found >= 0]
         self.neighbours_ = np.union1d(self.neighbours_, found)
-        self.seen_.update(new)
+        self.seen_ = np.union1d(self.seen_, new)
 
     def candidates(self, pool_ids: np.ndarray, labeled_ids: np.ndarray) -> np.ndarray:
         """Neighbours of labeled documents that are not labeled themselves (``pool_ids`` is not scanned)."""
         self.update(labeled_ids)
-        labeled = _as_ids(labeled_ids)
-        result = self.neighbours_[~np.isin(self.neighbours_, labeled)] if len(labeled) else self.neighbours_
+        result = _unlabeled(self.neighbours_, labeled_ids)
         self.size = len(result)
         return result
 
@@ -143,6 +150,65 @@ class RandomCandidates:
 
 
 POOLS = ("all", "seals", "random")
+POOL_CHOICES = ("auto", *POOLS)
+
+# The cost model behind "auto", in seconds. Measured on a 100k-text project of Amazon MiniLM vectors (float16 memory
+# map, HNSW M=16, benchmarks/next_latency.py): per document, a full scan (read + score) and scoring one SEALS
+# candidate cost about the same; loading the HNSW graph costs ~1.5x a scan per indexed document, one neighbour query
+# (k=100) ~230x, and a row of the neighbour table nothing that matters. The absolute scale (SCAN_S_PER_DOC) only
+# sets the figures quoted in the reason; the choice depends on the ratios.
+SCAN_S_PER_DOC = 5e-7
+SEALS_S_PER_CANDIDATE = 1.1 * SCAN_S_PER_DOC
+SEALS_INDEX_LOAD_S_PER_DOC = 1.5 * SCAN_S_PER_DOC
+SEALS_S_PER_QUERY = {"table": 0.0, "loaded": 230 * SCAN_S_PER_DOC, "index": 230 * SCAN_S_PER_DOC}
+
+
+@dataclass(frozen=True)
+class PoolChoice:
+    """Which candidate pool a round uses, with which k, and why (recorded with the round)."""
+
+    name: str
+    k: int
+    reason: str
+
+
+def auto_k(n_docs: int) -> int:
+    """Neighbours per label for a pool of ``n_docs``: sqrt(N)/10 within [16, 100] (100 from 1M documents on).
+
+    A fixed k=100 makes SEALS score most of a pool of 4k-25k texts; k=10 loses positives of concepts the embedding
+    does not cluster tightly. Small pools are scanned in full anyway; the SEALS pool of a large one stays a small
+    fraction of it at k=100 (the paper's default, chosen for such pools).
+    """
+    return int(min(100, max(16, round(n_docs ** 0.5 / 10))))
+
+
+def choose_pool(requested: str, *, n_docs: int, n_labeled: int, n_new_labels: int, n_known_candidates: int,
+                k: int, neighbours: str = "index") -> PoolChoice:
+    """Resolve ``requested`` ("auto" or a name in :data:`POOLS`) to the pool a round uses.
+
+    For "auto" the predicted seconds of a full scan (every unlabeled document) are compared with SEALS: a lookup
+    per new label, scoring its candidates (the known ones plus k per new label, capped at the pool) and, when
+    ``neighbours`` is "index" (the graph is not loaded yet and there is no neighbour table), loading the index.
+    The cheaper wins. Nothing labeled yet means a scan: SEALS has no neighbourhood to start from.
+    """
+    check_param("choose_pool", "requested", requested, requested in POOL_CHOICES, f"one of {POOL_CHOICES}")
+    check_param("choose_pool", "neighbours", neighbours, neighbours in SEALS_S_PER_QUERY,
+                f"one of {tuple(SEALS_S_PER_QUERY)}")
+    if requested != "auto":
+        return PoolChoice(requested, k, "requested")
+    k = auto_k(n_docs)
+    unlabeled = max(n_docs - n_labeled, 0)
+    if not n_labeled:
+        return PoolChoice("all", k, "nothing is labeled yet, so SEALS has no neighbourhood to search")
+    scan = SCAN_S_PER_DOC * unlabeled
+    candidates = min(unlabeled, n_known_candidates + k * n_new_labels)
+    seals = (SEALS_S_PER_QUERY[neighbours] * n_new_labels + SEALS_S_PER_CANDIDATE * candidates
+             + (SEALS_INDEX_LOAD_S_PER_DOC * n_docs if neighbours == "index" else 0.0))
+    name = "seals" if seals < scan else "all"
+    source = {"table": "the neighbour table", "loaded": "the loaded index", "index": "loading the index"}[neighbours]
+    return PoolChoice(name, k, f"predicted {seals:.2f} s for SEALS (k={k}, ~{candidates:,} candidates, "
+                               f"{n_new_labels:,} new labels, {source}) vs {scan:.2f} s for scanning "
+                               f"{unlabeled:,} texts")
 
 
 def make_candidate_pool(name: str, *, index=None, k: int = 100, m: int = 10_000, seed: int = 0) -> CandidatePool:

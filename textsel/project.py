@@ -134,6 +134,8 @@ class Project:
         self.store = Store(self.directory / DB_NAME)
         self._embeddings: np.ndarray | None = None
         self._index = None
+        self.last_pool_choice = None  # the PoolChoice of this process's last next_batch
+        self.encoded_texts = 0  # texts this process sent to the embedding model (the others came from caches)
         try:
             self._pool_unverified = self._data_file_changed()
             if self._pool_unverified and self.store.get_meta("data_file") is not None:
@@ -183,19 +185,125 @@ class Project:
         config = self.config
         pool = load_pool(config.source, text_col=config.text_col, id_col=config.id_col,
                          label_col=config.label_col, format=config.format)
+        if self._added_files():
+            pool = type(pool).concat([pool, *(self._load_added(entry) for entry in self._added_files())])
         self._check_pool_unchanged(pool)
+        from textsel.data._pool_cache import pool_cache_valid
+
+        if not pool_cache_valid(self.cache_dir, self._pool_cache_record()):  # none yet, damaged, or other columns
+            _record_pool_cache(self.store, pool, self.cache_dir, config)
         return pool
+
+    @cached_property
+    def ids(self) -> np.ndarray:
+        """The pool's document ids, in pool order, without loading the texts when the project's pool cache (see
+        :mod:`textsel.data._pool_cache`) is valid and the data file is unchanged since it was verified."""
+        if "pool" not in self.__dict__ and not self._pool_unverified:
+            ids = self._pool_cache_ids()
+            if ids is not None:
+                return ids
+        return self.pool.ids
+
+    def _pool_cache_ids(self) -> np.ndarray | None:
+        from textsel.data._pool_cache import read_pool_ids
+
+        return read_pool_ids(self.cache_dir, self._pool_cache_record())
+
+    def _pool_cache_record(self) -> dict | None:
+        """The pool cache's record when it was written for the current [data] settings (else None)."""
+        record = self.store.get_meta("pool_cache")
+        return record if record and record.get("data") == _data_settings(self.config) else None
+
+    def positions(self, doc_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Pool positions of document ids; an unknown id raises DataError naming it (texts are not loaded)."""
+        from textsel.data import Pool
+
+        if "pool" in self.__dict__:
+            return self.pool.positions(np.asarray(doc_ids, dtype=np.int64))
+        return Pool.positions_in(self.ids, np.asarray(doc_ids, dtype=np.int64), source=self.config.source)
 
     def _data_file_changed(self) -> bool:
         """Whether the data may differ from what the project was made from: no record of the data file (another
-        source kind, or a project from an older textsel), or a size/mtime unlike the recorded ones."""
+        source kind, or a project from an older textsel), or a size/mtime unlike the recorded ones (of the data file
+        or of a file added with ``add_documents``)."""
         recorded = self.store.get_meta("data_file")
         if recorded is None:
             return True
         if not Path(self.config.source).is_file():
             raise DataError("the project's data file is missing (moved or deleted?); put it back, or set [data] "
                             f"source in {CONFIG_NAME} to where it is now", file=self.config.source)
-        return _data_file_stat(self.config.source) != recorded
+        for entry in self._added_files():
+            if not Path(entry["source"]).is_file():
+                raise DataError("a file added to the project is missing (moved or deleted?); put it back",
+                                file=entry["source"])
+        return _data_file_stat(self.config.source) != recorded or any(
+            _data_file_stat(entry["source"]) != entry["stat"] for entry in self._added_files())
+
+    def _added_files(self) -> list[dict]:
+        """The files ``add_documents`` appended to the pool, in order: source, format, id offset, size and mtime."""
+        return self.store.get_meta("added_files") or []
+
+    def _load_added(self, entry: dict):  # noqa: ANN202 - textsel.data.Pool
+        """One added file as a Pool with the project's columns; without an id column its row numbers continue
+        after the ids before it (``id_offset``)."""
+        from textsel.data import Pool, load_pool
+
+        config = self.config
+        pool = load_pool(entry["source"], text_col=config.text_col, id_col=config.id_col, format=entry["format"])
+        if entry["id_offset"]:
+            pool = Pool(ids=pool.ids + entry["id_offset"], texts=pool.texts, columns=pool.columns, source=pool.source)
+        return pool
+
+    def add_documents(self, path: str | Path, *, format: str | None = None) -> int:
+        """Append the texts of ``path`` (same columns as the project's data file) to the pool; return how many.
+
+        Every new id is checked against the pool before anything is written. Only texts no project on this machine
+        embedded before reach the model (:mod:`textsel.text_cache`), and a saved index grows with the new vectors
+        instead of being rebuilt. Projects with precomputed embeddings cannot grow (nothing here can embed new
+        texts to match them).
+        """
+        from textsel.data import Pool
+
+        if self.config.precomputed:
+            raise ConfigError("this project's embeddings were precomputed, so new texts cannot be embedded to match "
+                              "them; create a new project with embeddings for every text")
+        source = str(Path(path).resolve())
+        if source == str(Path(self.config.source).resolve()) or source in {e["source"] for e in self._added_files()}:
+            raise DataError("this file is already part of the project", file=str(path))
+        old = self.pool
+        offset = 0 if self.config.id_col else int(old.ids.max()) + 1
+        entry = {"source": source, "format": format, "id_offset": offset}
+        new = self._load_added(entry)
+        clash = np.intersect1d(old.ids, new.ids)
+        if len(clash):
+            raise DataError(f"id {int(clash[0])} is already in the project ({len(clash)} ids are)", file=str(path),
+                            column=self.config.id_col or "id")
+        old_embeddings, old_index = self.store.get_meta("embeddings"), self.store.get_meta("index")
+        combined = Pool.concat([old, new])
+        self.store.set_meta("added_files", [*self._added_files(), {**entry, "stat": _data_file_stat(source)}])
+        _record_pool(self.store, combined, self.config.source)
+        self.__dict__["pool"] = combined
+        self.__dict__.pop("ids", None)
+        self.__dict__.pop("_neighbour_table", None)
+        _record_pool_cache(self.store, combined, self.cache_dir, self.config)
+        self._embeddings = self._index = None
+        vectors = self.embeddings()
+        if old_embeddings and old_index == {**old_embeddings, "backend": self.config.backend}:
+            self._grow_index(old_embeddings["sha256"], new.ids, vectors[len(old):])
+        return len(new)
+
+    def _grow_index(self, old_sha256: str, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Add ``vectors`` under ``ids`` to the saved index (built over the vectors ``old_sha256``) and save it as
+        the index of the current embeddings."""
+        from textsel.index import load_index
+
+        key = {**self.store.get_meta("embeddings"), "backend": self.config.backend}
+        with cache_lock(self.cache_dir / "index.build.lock", f"the index {self.index_path}"):
+            index = load_index(self.index_path, vectors_sha256=old_sha256)
+            index.add(np.asarray(vectors, dtype=np.float32), ids)
+            index.save(self.index_path, vectors_sha256=key["sha256"])
+            self.store.set_meta("index", key)
+        self._index = index
 
     def _check_pool_unchanged(self, pool) -> None:  # noqa: ANN001 - textsel.data.Pool
         """Raise DataError when ``pool`` is not the data the project was made from (rows, then fingerprint)."""
@@ -210,6 +318,9 @@ class Project:
                             f"project for the new data", file=self.config.source)
         if self._pool_unverified:  # the same data (perhaps copied or touched): remember its new size and mtime
             _record_pool(self.store, pool, self.config.source)
+            if self._added_files():
+                self.store.set_meta("added_files", [{**entry, "stat": _data_file_stat(entry["source"])}
+                                                    for entry in self._added_files()])
             self._pool_unverified = False
 
     def embedder(self):  # noqa: ANN201 - textsel.embed.Embedder
@@ -225,27 +336,69 @@ class Project:
         """
         if self._embeddings is not None:
             return self._embeddings
-        pool, config = self.pool, self.config
+        config = self.config
         recorded = self.store.get_meta("embeddings")
         if recorded and recorded["model"] != config.model:
             raise ConfigError(f"the model {config.model!r} in {CONFIG_NAME} does not match the cached embeddings, "
                               f"made with {recorded['model']!r}; restore the model name or rebuild the embeddings")
+        vectors = self._recorded_embeddings(recorded)
+        if vectors is not None:
+            self._embeddings = vectors
+            return vectors
+        pool = self.pool
         if config.precomputed:
             from textsel.embed import load_embeddings
 
             sha256 = self._verified_precomputed_sha256()
             vectors = load_embeddings(config.precomputed, len(pool))
+            file = {"path": config.precomputed, "file": self.store.get_meta("precomputed_file")}
         else:
             from textsel.embed import embed_pool_with_record
+            from textsel.text_cache import CachedEncoder
 
-            vectors, cache = embed_pool_with_record(pool, self.embedder(), cache_dir=self.cache_dir / "embeddings",
-                                                    show_progress=self.show_progress)
+            encoder = CachedEncoder(self.embedder())  # texts embedded before, by any project here, are not again
+            try:
+                vectors, cache = embed_pool_with_record(pool, encoder, cache_dir=self.cache_dir / "embeddings",
+                                                        show_progress=self.show_progress)
+            finally:
+                encoder.cache.close()
+            self.encoded_texts = encoder.encoded_texts
             vectors, sha256 = np.asarray(vectors, dtype=np.float32), cache["file"]["sha256"]
+            file = {"path": self._embedding_cache_file(cache["file"]), "file": cache["file"]}
         key = {"model": config.model, "fingerprint": pool.fingerprint(), "rows": len(pool),
                "dim": int(vectors.shape[1]), "sha256": sha256}
         if recorded != key:
             self.store.set_meta("embeddings", key)
+        self.store.set_meta("embeddings_file", None if file["path"] is None else {**file, "sha256": sha256})
         self._embeddings = vectors
+        return vectors
+
+    def _embedding_cache_file(self, record: dict) -> str | None:
+        """The path of the embedding cache file that ``record`` (size, mtime, sha256) describes."""
+        for path in sorted((self.cache_dir / "embeddings").glob("embeddings-*/embeddings.npy")):
+            if (path.stat().st_size, path.stat().st_mtime_ns) == (record.get("size"), record.get("mtime_ns")):
+                return str(path)
+        return None
+
+    def _recorded_embeddings(self, recorded: dict | None) -> np.ndarray | None:
+        """The vectors as a read-only memory map of the file they were last verified in, without loading the pool,
+        converting them or re-checking every row; None when anything could have changed since (the data file, the
+        vectors file's size, mtime or checksum, the config), so the caller takes the full path with its checks."""
+        saved, pool = self.store.get_meta("embeddings_file"), self.store.get_meta("pool") or {}
+        if self._pool_unverified or not recorded or not saved or saved.get("sha256") != recorded.get("sha256"):
+            return None
+        if recorded.get("fingerprint") != pool.get("fingerprint") or recorded.get("rows") != pool.get("rows"):
+            return None  # the pool changed (texts were added) since these vectors were made
+        if self.config.precomputed and saved["path"] != self.config.precomputed:
+            return None
+        try:
+            if verified_record(saved["path"], saved["file"]) is None:
+                return None
+            vectors = np.load(saved["path"], mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        if vectors.ndim != 2 or vectors.shape != (recorded["rows"], recorded["dim"]):
+            return None
         return vectors
 
     def _verified_precomputed_sha256(self) -> str:
@@ -269,7 +422,7 @@ class Project:
         from textsel.embed import clear_embedding_cache
 
         clear_embedding_cache(self.cache_dir / "embeddings")
-        for key in ("embeddings", "index", "precomputed_file"):
+        for key in ("embeddings", "embeddings_file", "index", "precomputed_file"):
             self.store.set_meta(key, None)
         self._embeddings = self._index = None
 
@@ -292,12 +445,44 @@ class Project:
             if not rebuild and saved and self.store.get_meta("index") == key:
                 index = load_index(self.index_path, vectors_sha256=key["sha256"])
             else:
-                index = build_index(vectors, self.pool.ids, backend=self.config.backend,
+                index = build_index(vectors, self.ids, backend=self.config.backend,
                                     show_progress=self.show_progress)
                 index.save(self.index_path, vectors_sha256=key["sha256"])
                 self.store.set_meta("index", key)
+                self.__dict__.pop("_neighbour_table", None)  # computed from the old index
         self._index = index
         return index
+
+    @property
+    def neighbour_table_path(self) -> Path:
+        return self.cache_dir / "neighbours.npy"
+
+    def neighbour_table(self, *, build: bool = False):  # noqa: ANN201 - textsel.index.NeighbourTable or None
+        """The saved table of every document's nearest neighbours (SEALS reads rows of it instead of loading the
+        index), or None when there is none matching the current index. ``build`` computes and saves it first
+        (k = the larger of the config's k and the automatic k; a one-time cost like the index)."""
+        from textsel.candidates import auto_k
+        from textsel.index import build_neighbour_table, load_neighbour_table, save_neighbour_table, saved_index_digest
+
+        if hasattr(self, "_neighbour_table") and not build:
+            return self._neighbour_table
+        table = None
+        embeddings = self.store.get_meta("embeddings")
+        current = embeddings and self.store.get_meta("index") == {**embeddings, "backend": self.config.backend}
+        if build or (current and Path(str(self.index_path) + ".json").exists()):
+            if build:
+                index = self.index()
+                k = max(self.config.k, auto_k(len(index)))
+                what = f"the neighbour table {self.neighbour_table_path}"
+                with cache_lock(self.cache_dir / "index.build.lock", what):
+                    built = build_neighbour_table(index, k, show_progress=self.show_progress)
+                    record = save_neighbour_table(self.neighbour_table_path, built,
+                                                  index_digest=saved_index_digest(self.index_path))
+                    self.store.set_meta("neighbour_table", record)
+            table = load_neighbour_table(self.neighbour_table_path, self.store.get_meta("neighbour_table"),
+                                         index_digest=saved_index_digest(self.index_path))
+        self._neighbour_table = table
+        return table
 
     # -- labels ----------------------------------------------------------------------------------------------
 
@@ -312,14 +497,32 @@ class Project:
 
         Raises DataError naming the first id that is malformed or not in the pool.
         """
+        if self._integer_ids_without_loading():
+            from textsel.ids import parse_doc_id
+
+            doc_ids = [parse_doc_id(value) if isinstance(value, str) else int(value) for value in values]
+            self.positions(doc_ids)  # an unknown id raises DataError naming it
+            return doc_ids
         return self.pool.resolve(list(values)).tolist()
+
+    def _integer_ids_without_loading(self) -> bool:
+        """True when the pool is not loaded and its valid cache says its ids are integers (so ids map to
+        themselves and nothing needs the texts)."""
+        if "pool" in self.__dict__ or self._pool_unverified:
+            return False
+        record = self._pool_cache_record()
+        return bool(record) and record.get("string_ids") is False
 
     def external_ids(self, doc_ids: Sequence[int] | np.ndarray) -> list[int | str]:
         """The ids users know (string ids as given, else the integers) of internal ``doc_ids``."""
+        if self._integer_ids_without_loading():
+            return [int(doc_id) for doc_id in doc_ids]
         return self.pool.external(doc_ids)
 
     def remember_keys(self, doc_ids: Sequence[int]) -> None:
         """Record the string ids of internal ``doc_ids`` in the store (nothing for a pool with integer ids)."""
+        if self._integer_ids_without_loading():
+            return
         if self.pool.has_string_ids and len(doc_ids):
             self.store.remember_keys(dict(zip(map(int, doc_ids), self.external_ids(doc_ids), strict=True)))
 
@@ -433,8 +636,15 @@ class Project:
         return round_id, chosen
 
     def texts(self, doc_ids: Sequence[int]) -> list[str]:
-        """The texts of internal ``doc_ids`` (see ``resolve_ids`` for ids as users type them)."""
-        return [self.pool.texts[i] for i in self.pool.positions(np.asarray(doc_ids, dtype=np.int64))]
+        """The texts of ``doc_ids``: read from the pool cache when it is valid (only those rows), else the pool."""
+        from textsel.data._pool_cache import read_pool_texts
+
+        positions = self.positions(doc_ids)
+        if "pool" not in self.__dict__ and not self._pool_unverified:
+            texts = read_pool_texts(self.cache_dir, self._pool_cache_record(), positions)
+            if texts is not None:
+                return texts
+        return [self.pool.texts[i] for i in positions]
 
     # -- seeding ---------------------------------------------------------------------------------------------
 
@@ -452,7 +662,7 @@ class Project:
             raise ConfigError(f"the model {self.config.model!r} makes {query_vector.shape[1]}-dimensional vectors "
                               f"but the project's embeddings have {vectors.shape[1]} dimensions; set the model "
                               f"that made them in {CONFIG_NAME}")
-        ids, sims = self.index().search(query_vector, min(n, len(self.pool)))
+        ids, sims = self.index().search(query_vector, min(n, len(self.ids)))
         found = ids[0][ids[0] >= 0]
         return self._hits(found, sims[0][ids[0] >= 0])
 
@@ -490,18 +700,18 @@ class Project:
     def check_round_params(n: int, strategy: str, candidate_pool: str, learner: str = "logistic") -> None:
         """Raise ConfigError for a batch size, strategy, candidate pool or learner a round cannot use (before any
         work)."""
-        from textsel.candidates import POOLS
+        from textsel.candidates import POOL_CHOICES
         from textsel.learner import learner_spec
         from textsel.strategies import get_strategy
 
         check_param("Project.next_batch", "n", n, isinstance(n, int) and not isinstance(n, bool) and n >= 1,
                     "an int >= 1")
         get_strategy(strategy)
-        check_param("Project.next_batch", "candidate_pool", candidate_pool, candidate_pool in POOLS,
-                    f"one of {POOLS}")
+        check_param("Project.next_batch", "candidate_pool", candidate_pool, candidate_pool in POOL_CHOICES,
+                    f"one of {POOL_CHOICES}")
         learner_spec(learner)
 
-    def next_batch(self, n: int = 20, *, strategy: str = "entropy", candidate_pool: str = "seals",
+    def next_batch(self, n: int = 20, *, strategy: str = "entropy", candidate_pool: str = "auto",
                    seed: int = 0, discard_pending: bool = False,
                    learner: str = "logistic") -> tuple[int, SelectionResult]:
         """Select the next ``n`` texts with the round engine and record the round; return (round id, result).
@@ -509,6 +719,10 @@ class Project:
         ``learner`` names the model that scores the candidates (see :data:`textsel.learner.LEARNERS`): the
         default logistic regression on the embeddings, or e.g. the fastText proxy on the texts, which is
         Selection via Proxy's selector. The round records the strategy under its canonical name.
+
+        ``candidate_pool`` "auto" picks the full scan or SEALS, whichever the cost model predicts cheaper, and k
+        from the pool size (:func:`textsel.candidates.choose_pool`); the choice and its reason are recorded in the
+        round's params. The SEALS pool is kept in the project between rounds (:mod:`textsel.candidate_state`).
 
         While the latest round still has texts to label this raises StoreError, unless ``discard_pending``: then
         those texts are recorded as discarded (after the new batch is selected, so a failed selection changes
@@ -526,26 +740,41 @@ class Project:
             raise StoreError(f"round {pending_round} still has {len(pending)} texts to label; label them first, "
                              f"or discard them to select a new batch")
         needs, reads = get_strategy(strategy).needs, learner_spec(learner).input
-        needs_index = candidate_pool == "seals" or "density" in needs
-        features = self.embeddings() if reads == "embeddings" or needs_index or needs & _FEATURE_INPUTS else None
-        index = self.index() if needs_index else None
+        features = self.embeddings() if reads == "embeddings" or "density" in needs or needs & _FEATURE_INPUTS \
+            else None
         labels = self.store.current_labels()
+        labeled_ids = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
+        choice = self.choose_candidate_pool(candidate_pool, labeled_ids)
+        table = self.neighbour_table() if choice.name == "seals" and "density" not in needs else None
+        if table is not None and table.k < choice.k:
+            table = None
+        index = self.index() if (choice.name == "seals" and table is None) or "density" in needs else None
+        state = None
+        if choice.name == "seals":
+            inner, state = self._seals_candidates(table if table is not None else index, choice.k, labeled_ids)
+        else:
+            inner = make_candidate_pool(choice.name, k=choice.k, seed=seed)
         selected_before = np.fromiter(self.store.selected_ids(), dtype=np.int64)
-        pool = _ExcludingCandidates(make_candidate_pool(candidate_pool, index=index, k=self.config.k, seed=seed),
-                                    selected_before)
-        result = select_batch(self.pool.ids, features, labels, pool, strategy=strategy, batch_size=n, seed=seed,
+        pool = _ExcludingCandidates(inner, selected_before)
+        result = select_batch(self.ids, features, labels, pool, strategy=strategy, batch_size=n, seed=seed,
                               learner=self._learner(learner, seed), texts=self.pool.texts if reads == "texts" else None,
                               positive_label=self.config.positive, classes=self.config.labels, index=index)
-        params = {"n": n, "candidate_pool": candidate_pool, "k": self.config.k, "learner": learner,
-                  "model": self.config.model, "labels_used": len(labels),
-                  "excluded_selected_before": len(selected_before)}
+        if state is not None:
+            self._save_candidate_state(inner)
+        params = {"n": n, "candidate_pool": choice.name, "pool_requested": candidate_pool,
+                  "pool_reason": choice.reason, "k": choice.k, "learner": learner, "model": self.config.model,
+                  "labels_used": len(labels), "excluded_selected_before": len(selected_before)}
+        if state is not None:
+            params.update(candidate_state=state, neighbour_queries=inner.queried_,
+                          neighbours_from="table" if table is not None else "index")
         if pending:
             self.store.discard_pending()
         round_id = self.store.add_round(
             strategy=get_strategy(strategy).name, params=params, seed=seed, doc_ids=result.ids.tolist(),
             scores=None if result.scores is None else np.asarray(result.scores, dtype=float).tolist(),
-            pool_size=len(self.pool), candidate_pool_size=result.candidate_pool_size,
+            pool_size=len(self.ids), candidate_pool_size=result.candidate_pool_size,
             select_seconds=result.select_seconds, train_seconds=result.train_seconds)
+        self.last_pool_choice = choice
         return round_id, result
 
     @staticmethod
@@ -559,6 +788,46 @@ class Project:
             params.setdefault("threads", 1)  # fastText is repeatable only on one thread
         return make_learner(name, **params)
 
+    def choose_candidate_pool(self, requested: str, labeled_ids: np.ndarray):  # noqa: ANN201 - PoolChoice
+        """Resolve "auto" (or a pool name) for this project's size, labels and saved SEALS state."""
+        from textsel.candidates import auto_k, choose_pool
+
+        record = self.store.get_meta(self._candidate_state_key(auto_k(len(self.ids)))) or {}
+        known, seen = int(record.get("candidates", 0)), int(record.get("seen", 0))
+        return choose_pool(requested, n_docs=len(self.ids), n_labeled=len(labeled_ids),
+                           n_new_labels=max(len(labeled_ids) - seen, 0), n_known_candidates=known, k=self.config.k,
+                           neighbours="table" if self.neighbour_table() is not None else
+                           "loaded" if self._index is not None else "index")
+
+    def candidate_state_path(self, k: int) -> Path:
+        """The saved SEALS state for ``k`` (one per k, so rounds with different k do not undo each other's)."""
+        return self.cache_dir / f"candidates.k{int(k)}.npz"
+
+    @staticmethod
+    def _candidate_state_key(k: int) -> str:
+        return f"candidate_state_k{int(k)}"
+
+    def _candidate_source(self, k: int) -> dict:
+        from textsel.index import saved_index_digest
+
+        return {"index": saved_index_digest(self.index_path), "k": int(k), "ef": None}
+
+    def _seals_candidates(self, neighbours, k: int, labeled_ids: np.ndarray):  # noqa: ANN001, ANN202
+        """The SEALS pool over ``neighbours`` (the index or its NeighbourTable) restored from the project (or empty,
+        to be rebuilt from every label in one batched query) and how: "restored", "new" or "rebuilt: <why>"."""
+        from textsel.candidate_state import load_candidate_state
+
+        return load_candidate_state(self.candidate_state_path(k), self.store.get_meta(self._candidate_state_key(k)),
+                                    neighbours, k=k, ef=None, source=self._candidate_source(k),
+                                    labeled_ids=labeled_ids)
+
+    def _save_candidate_state(self, pool) -> None:  # noqa: ANN001 - SEALSCandidates
+        from textsel.candidate_state import save_candidate_state
+
+        record = save_candidate_state(self.candidate_state_path(pool.k), pool, self._candidate_source(pool.k))
+        self.store.set_meta(self._candidate_state_key(pool.k),
+                            {**record, "seen": len(pool.seen_), "candidates": len(pool.neighbours_)})
+
     def _engine(self, learner: str = "logistic", **params):  # noqa: ANN202 - textsel.rounds.RoundEngine
         """A round engine over the whole pool with the named learner, given the embeddings or texts it reads."""
         from textsel.candidates import AllCandidates
@@ -566,7 +835,7 @@ class Project:
         from textsel.rounds import RoundEngine
 
         reads = learner_spec(learner).input
-        return RoundEngine(self.pool.ids, AllCandidates(),
+        return RoundEngine(self.ids, AllCandidates(),
                            features=self.embeddings() if reads == "embeddings" else None,
                            texts=self.pool.texts if reads == "texts" else None,
                            learner=self._learner(learner, **params), positive_label=self.config.positive,
@@ -585,7 +854,7 @@ class Project:
         label_rows = self.store.label_count()
         engine = self._engine(target, **params)
         seconds = engine.fit(labels)
-        probabilities = engine.predict_proba(np.arange(len(self.pool)))
+        probabilities = engine.predict_proba(np.arange(len(self.ids)))
         classes = [str(name) for name in engine.learner_.classes_]
         # Share of the pool the model predicts positive: a rough estimate (balanced class weights and actively
         # chosen labels both bias it); status prefers random rounds when there are any.
@@ -723,7 +992,7 @@ class Project:
         """Pool rows ``start:stop`` as the learner reads them: embedding rows or texts."""
         if getattr(learner, "input", "embeddings") == "texts":
             return self.pool.texts[start:stop]
-        return self.embeddings()[start:stop]
+        return np.asarray(self.embeddings()[start:stop], dtype=np.float32)
 
     def predict(self, out: str | Path) -> int:
         """Write id, text, predicted label and one probability column per class (``p_<label>``, see
@@ -733,7 +1002,7 @@ class Project:
 
         model = self.trained_model()
         probabilities = np.vstack([model.learner.predict_proba(self._model_inputs(model.learner, start, start + 65_536))
-                                   for start in range(0, len(self.pool), 65_536)])
+                                   for start in range(0, len(self.ids), 65_536)])
         ids = self.pool.keys.tolist() if self.pool.has_string_ids else self.pool.ids
         columns = {"id": ids, "text": self.pool.texts,
                    "predicted": np.asarray(model.classes, dtype=object)[probabilities.argmax(axis=1)].astype(str)}
@@ -742,7 +1011,7 @@ class Project:
                         for column, name in zip(probability_columns(ordered), ordered, strict=True)})
         with atomic_path(out) as tmp:
             pq.write_table(pa.table(columns), tmp)
-        return len(self.pool)
+        return len(self.ids)
 
 def probability_columns(classes: Sequence[str]) -> list[str]:
     """Clean column names ``p_<label>`` for class probabilities: lower case, runs of anything but letters, digits
@@ -794,6 +1063,7 @@ def init_project(directory: str | Path, *, data: str, text_col: str = "text", id
     with Store(directory / DB_NAME, create=True) as store:
         store.set_meta("pool_size", len(pool))
         _record_pool(store, pool, config.source)
+        _record_pool_cache(store, pool, directory / "cache", config)
         if precomputed is not None:
             store.set_meta("precomputed_file", precomputed)
     write_text_atomic(directory / CONFIG_NAME, config.to_toml())
@@ -815,3 +1085,16 @@ def _record_pool(store: Store, pool, source: str) -> None:  # noqa: ANN001 - tex
     """Remember what the project's data is: its row count and fingerprint, and the data file's size and mtime."""
     store.set_meta("pool", {"rows": len(pool), "fingerprint": pool.fingerprint()})
     store.set_meta("data_file", _data_file_stat(source))
+
+
+def _data_settings(config: ProjectConfig) -> dict:
+    """The [data] settings a pool is loaded with: a pool cache is valid for these only."""
+    return {"source": config.source, "text_col": config.text_col, "id_col": config.id_col, "format": config.format}
+
+
+def _record_pool_cache(store: Store, pool, cache_dir: Path, config: ProjectConfig) -> None:  # noqa: ANN001 - Pool
+    """Write the pool cache (ids and row-addressable texts) and record its checksums and [data] settings."""
+    from textsel.data._pool_cache import write_pool_cache
+
+    store.set_meta("pool_cache", None)  # a cut-short write leaves no record that could match half of it
+    store.set_meta("pool_cache", {**write_pool_cache(cache_dir, pool), "data": _data_settings(config)})

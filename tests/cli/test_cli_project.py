@@ -126,9 +126,11 @@ def test_import_records_labels_and_relabels_append(project, tmp_path):
 
 def test_next_records_the_round_and_writes_batches_for_external_tools(project, tmp_path):
     seed_labels(project, tmp_path)
-    result = invoke("next", "--n", 5, "--strategy", "mlp", "--seed", 3, "--out", tmp_path / "batch.csv", "-p", project)
+    result = invoke("next", "--n", 5, "--strategy", "mlp", "--seed", 3, "--pool", "seals", "--out",
+                    tmp_path / "batch.csv", "-p", project)
     assert result.exit_code == 0, result.output
-    assert "Round 1: most-likely-positive with the logistic learner over the seals pool" in result.output  # old name
+    flat_output = " ".join(result.output.split())
+    assert "Round 1: most-likely-positive with the logistic learner over the seals pool (k=100" in flat_output
     with open(tmp_path / "batch.csv") as handle:
         batch = list(csv.DictReader(handle))
     assert len(batch) == 5 and {row["round"] for row in batch} == {"1"}

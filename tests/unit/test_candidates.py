@@ -97,3 +97,27 @@ def test_seals_queries_use_a_search_width_of_k_unless_told():
     SEALSCandidates(index, k=2).candidates(index.ids, [10])
     SEALSCandidates(index, k=2, ef=64).candidates(index.ids, [11])
     assert index.widths == [2, 64]
+
+
+def test_auto_k_grows_with_the_pool_within_bounds():
+    from textsel.candidates import auto_k
+
+    assert [auto_k(n) for n in (1_000, 25_000, 100_000, 1_000_000, 10_000_000)] == [16, 16, 32, 100, 100]
+
+
+def test_auto_scans_small_pools_and_uses_seals_where_the_cost_model_says_it_pays():
+    from textsel.candidates import PoolChoice, choose_pool
+
+    common = {"n_labeled": 200, "n_new_labels": 20, "n_known_candidates": 15_000}
+    small = choose_pool("auto", n_docs=5_000, neighbours="table", k=100, **common)
+    assert small.name == "all" and small.k == 16 and "scanning 4,800 texts" in small.reason
+    large = choose_pool("auto", n_docs=1_000_000, neighbours="table", k=100, **common)
+    assert large.name == "seals" and large.k == 100 and "neighbour table" in large.reason
+    # without a table SEALS must load the whole graph, which costs more than scanning: scan
+    assert choose_pool("auto", n_docs=1_000_000, neighbours="index", k=100, **common).name == "all"
+    assert choose_pool("auto", n_docs=1_000_000, neighbours="loaded", k=100, **common).name == "seals"
+    first = choose_pool("auto", n_docs=1_000_000, n_labeled=0, n_new_labels=0, n_known_candidates=0, k=100)
+    assert first.name == "all" and "nothing is labeled" in first.reason
+    assert choose_pool("seals", n_docs=50, k=7, **common) == PoolChoice("seals", 7, "requested")
+    with pytest.raises(ConfigError):
+        choose_pool("everything", n_docs=50, k=7, **common)

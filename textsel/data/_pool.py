@@ -151,16 +151,35 @@ class Pool:
 
     def positions(self, ids: np.ndarray | list[int]) -> np.ndarray:
         """Map document ids to row positions; unknown ids raise DataError."""
+        return self.positions_in(self.ids, ids, source=self.source)
+
+    @staticmethod
+    def positions_in(pool_ids: np.ndarray, ids: np.ndarray | list[int], *, source: str = "") -> np.ndarray:
+        """Row positions of ``ids`` in ``pool_ids`` (a pool's ids, loaded or cached); unknown ids raise DataError.
+
+        Sorted ids (the usual case) are searched directly, others through an argsort.
+        """
         ids = np.asarray(ids, dtype=np.int64)
-        order = np.argsort(self.ids, kind="stable")
-        found = np.searchsorted(self.ids, ids, sorter=order)
-        found = np.minimum(found, len(order) - 1) if len(order) else found
-        positions = order[found] if len(order) else np.zeros(0, dtype=np.int64)
-        missing = ids[self.ids[positions] != ids] if len(ids) else ids
+        pool_ids = np.asarray(pool_ids, dtype=np.int64)
+        ascending = len(pool_ids) < 2 or bool((pool_ids[1:] > pool_ids[:-1]).all())
+        order = None if ascending else np.argsort(pool_ids, kind="stable")
+        found = np.searchsorted(pool_ids, ids, sorter=order)
+        found = np.minimum(found, len(pool_ids) - 1) if len(pool_ids) else found
+        positions = (found if order is None else order[found]) if len(pool_ids) else np.zeros(0, dtype=np.int64)
+        missing = ids[pool_ids[positions] != ids] if len(ids) and len(pool_ids) else ids
         if len(missing):
             raise DataError(f"id {int(missing[0])} is not in the pool ({len(missing)} unknown ids)",
-                            file=self.source or None, column="id")
+                            file=source or None, column="id")
         return positions
+
+    @staticmethod
+    def concat(pools: list[Pool]) -> Pool:
+        """One Pool of ``pools`` in order (ids must stay unique); extra columns are kept when every pool has them."""
+        names = set.intersection(*(set(pool.columns) for pool in pools))
+        return Pool(ids=np.concatenate([pool.ids for pool in pools]),
+                    texts=[text for pool in pools for text in pool.texts],
+                    columns={name: np.concatenate([pool.columns[name] for pool in pools]) for name in sorted(names)},
+                    source=pools[0].source)
 
     def subset(self, positions: np.ndarray | list[int]) -> Pool:
         """A new Pool with the rows at ``positions`` (ids are kept)."""

@@ -1,0 +1,26 @@
+"""`textsel add FILE`: append documents to the project's pool (embedding only texts not seen before)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from textsel.cli._display import safe
+from textsel.cli.app import app
+from textsel.cli.project import ProjectDir, Quiet, console, open_project
+
+
+@app.command()
+def add(
+    path: Annotated[Path, typer.Argument(help="File of new texts, with the same columns as the project's data.")],
+    data_format: Annotated[str | None, typer.Option("--format", help="Force the file's format.")] = None,
+    project_dir: ProjectDir = Path("."),
+    quiet: Quiet = False,
+) -> None:
+    """Add the texts of FILE to the pool: ids are checked first, only new texts are embedded, the index grows."""
+    with open_project(project_dir, quiet=quiet) as project, project.lock():
+        count = project.add_documents(path, format=data_format)
+        total = len(project.ids)
+    console.print(f"Added {count:,} texts from {safe(path)} ({project.encoded_texts:,} embedded now, the others "
+                  f"from the embedding cache); the pool holds {total:,}.")
