@@ -67,15 +67,55 @@ def init(
 def embed(
     project_dir: ProjectDir = Path("."),
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop cached embeddings (after a model change).")] = False,
+    dtype: Annotated[str | None, typer.Option(
+        "--dtype", help="Encoder dtype: auto (bfloat16 where the CPU or GPU has the hardware for it, else float32), "
+                        "float32, bfloat16 or float16. Saved in textsel.toml for later commands.")] = None,
+    device: Annotated[str | None, typer.Option(
+        "--device", help="cpu, cuda, cuda:N, mps, or auto (whatever torch finds). Saved in textsel.toml.")] = None,
     quiet: Quiet = False,
 ) -> None:
-    """Embed every text of the pool (cached and resumable)."""
+    """Embed every text of the pool (cached and resumable: after Ctrl-C, run it again to continue)."""
     with open_project(project_dir, quiet=quiet) as project, project.lock():
+        if dtype is not None or device is not None:
+            _save_encoder_settings(project, dtype, device)
         if rebuild:
             project.forget_embeddings()
-        vectors = project.embeddings()
+        try:
+            vectors = project.embeddings()
+        except KeyboardInterrupt:
+            console.print(_interrupted_message(project))
+            raise typer.Exit(130) from None
+        embedder = project.embedder()
+        encoder = "precomputed" if project.config.precomputed else \
+            f"{embedder.resolved_dtype} on {embedder.device_class}"
         console.print(f"Embeddings: {vectors.shape[0]:,} texts x {vectors.shape[1]} dimensions "
-                      f"({project.config.model}).")
+                      f"({project.config.model}, {encoder}).")
+
+
+def _save_encoder_settings(project, dtype: str | None, device: str | None) -> None:  # noqa: ANN001 - Project
+    """Check the new encoder dtype/device (an error names the bad value) and write them to textsel.toml."""
+    from dataclasses import replace
+
+    from textsel._atomic import write_text_atomic
+    from textsel.embed import Embedder
+    from textsel.project_config import CONFIG_NAME
+
+    config = replace(project.config, dtype=dtype if dtype is not None else project.config.dtype,
+                     device=project.config.device if device is None else None if device == "auto" else device)
+    Embedder(config.model, dtype=config.dtype, device=config.device).check_settings()
+    write_text_atomic(project.directory / CONFIG_NAME, config.to_toml())
+    project.config = config
+
+
+def _interrupted_message(project) -> str:  # noqa: ANN001 - Project
+    """How much an interrupted embedding run saved, and that running it again resumes there."""
+    from textsel.embed import embedding_cache_folder, saved_rows
+
+    saved, total = saved_rows(embedding_cache_folder(project.pool, project.embedder(),
+                                                     project.cache_dir / "embeddings"))
+    total = total or len(project.pool)
+    return (f"Interrupted: {saved:,} of {total:,} embeddings are saved. Run `textsel embed` again to resume "
+            f"from row {saved + 1:,}.")
 
 
 @app.command()
