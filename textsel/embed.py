@@ -304,9 +304,10 @@ def _cache_fields(pool: Pool, embedder: TextEncoder, dtype: str) -> dict:
               "model_name": str(getattr(embedder, "name", None) or type(embedder).__qualname__),
               "max_seq_length": getattr(embedder, "max_seq_length", None),
               "normalize": getattr(embedder, "normalize", None), "dtype": dtype}
-    if isinstance(embedder, Embedder):  # fp32 and bf16, CPU and GPU vectors never share a cache
-        fields |= {"encoder_dtype": embedder.resolved_dtype, "device_class": embedder.device_class}
-    return fields
+    # fp32 and bf16, CPU and GPU vectors never share a cache (encoders that do not say are keyed without them)
+    encoder = {"encoder_dtype": getattr(embedder, "resolved_dtype", None),
+               "device_class": getattr(embedder, "device_class", None)}
+    return fields | {name: value for name, value in encoder.items() if value is not None}
 
 
 def _fill_cache(pool: Pool, embedder: TextEncoder, folder: Path, fields: dict, chunk_size: int,

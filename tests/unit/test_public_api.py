@@ -43,8 +43,8 @@ def test_every_command_has_help_text():
 
 
 # Stages in data-flow order; a module may import only from its own stage or earlier ones.
-STAGES = ["errors", "ids", "_atomic", "_progress", "provenance", "data", "embed", "index", "candidates", "strategies",
-          "proxy", "learner",
+STAGES = ["errors", "ids", "_atomic", "_progress", "provenance", "data", "embed", "embed_ray", "index", "candidates",
+          "strategies", "proxy", "learner",
           "models", "rounds", "metrics", "diagnose", "svp", "simulate", "svp_experiments", "store",
           "project_config", "status", "labeling", "export", "project", "demo"]
 
