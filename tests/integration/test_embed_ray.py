@@ -54,3 +54,25 @@ def test_a_saved_shard_is_not_encoded_again(local_ray, tmp_path):
     np.testing.assert_allclose(vectors[16:32], saved, atol=2e-3)
     local = small_embedder().encode(POOL.texts[:16])
     np.testing.assert_allclose(vectors[:16], local, atol=2e-3)
+
+
+def test_cli_engine_ray_fills_the_project_cache(local_ray, tmp_path):
+    import pyarrow
+    from pyarrow import csv as pyarrow_csv
+    from textsel.cli.app import app
+    from typer.testing import CliRunner
+
+    from textsel.project import Project
+
+    runner = CliRunner()
+    pyarrow_csv.write_csv(pyarrow.table({"text": POOL.texts[:30]}), tmp_path / "pool.csv")
+    project_dir = str(tmp_path / "p")
+    assert runner.invoke(app, ["init", project_dir, "--data", str(tmp_path / "pool.csv")]).exit_code == 0
+    bad = runner.invoke(app, ["embed", "-p", project_dir, "--engine", "spark"])
+    assert bad.exit_code != 0 and "--engine" in bad.output
+    result = runner.invoke(app, ["embed", "-p", project_dir, "-q", "--engine", "ray", "--dtype", "float32",
+                                 "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert "30 texts x 384 dimensions" in result.output and "float32 on cpu" in result.output
+    project = Project(project_dir)
+    np.testing.assert_allclose(project.embeddings(), small_embedder().encode(project.pool.texts), atol=2e-3)
