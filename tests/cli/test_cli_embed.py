@@ -31,7 +31,9 @@ def fake_encoder(monkeypatch, interrupt_on_call=None):
         return fake_embeddings(list(texts), 16)
 
     monkeypatch.setattr(Embedder, "encode", encode)
-    monkeypatch.setattr(embed_module, "embed_pool", functools.partial(embed_module.embed_pool, chunk_size=10))
+    for name in ("embed_pool", "embed_pool_with_record"):  # whichever the project calls: small chunks
+        if hasattr(embed_module, name):
+            monkeypatch.setattr(embed_module, name, functools.partial(getattr(embed_module, name), chunk_size=10))
     return seen
 
 
