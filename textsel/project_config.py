@@ -37,6 +37,8 @@ class ProjectConfig:
     model: str = DEFAULT_MODEL
     max_seq_length: int = 256
     precomputed: str | None = None
+    dtype: str = "auto"  # the encoder's dtype (textsel.embed.Embedder); "auto" picks bf16 where it pays
+    device: str | None = None  # "cpu", "cuda", "mps"; None lets torch pick
     backend: str = "hnsw"
     k: int = 100
 
@@ -54,7 +56,7 @@ class ProjectConfig:
 
     _SECTIONS = {"data": ("source", "text_col", "id_col", "label_col", "format"),
                  "labels": ("labels", "positive"),
-                 "embeddings": ("model", "max_seq_length", "precomputed"),
+                 "embeddings": ("model", "max_seq_length", "precomputed", "dtype", "device"),
                  "index": ("backend", "k")}
 
     def to_toml(self) -> str:

@@ -18,7 +18,7 @@ TEXTS = ["the battery died after two days", "great sound for the price, would bu
 @pytest.fixture(scope="session")
 def minilm() -> Embedder:
     """The packaged MiniLM, loaded once for the session."""
-    embedder = Embedder(device="cpu")
+    embedder = Embedder(device="cpu", dtype="float32")
     embedder.encode(TEXTS[:1])
     return embedder
 
@@ -54,7 +54,7 @@ def test_cached_pool_embeddings_equal_direct_encoding(minilm, tmp_path):
 
 def test_short_max_seq_length_truncates_long_texts(minilm):
     long_text = "the first sentence is about shoes. " + "then it rambles about the weather all day. " * 20
-    short = Embedder(max_seq_length=8, device="cpu").encode([long_text])
+    short = Embedder(max_seq_length=8, device="cpu", dtype="float32").encode([long_text])
     assert float(short[0] @ minilm.encode([long_text])[0]) < 0.99
 
 
@@ -74,3 +74,38 @@ def test_matches_the_shared_minilm_embeddings(minilm):
     ours = minilm.encode(texts)
     cosines = np.sum(ours * shared, axis=1) / np.linalg.norm(shared, axis=1)
     assert cosines.min() >= 0.999
+
+
+def test_bfloat16_vectors_are_unit_float32_and_close_to_float32(minilm, one_torch_thread):
+    half = Embedder(device="cpu", dtype="bfloat16")
+    vectors = half.encode(TEXTS)
+    assert vectors.dtype == np.float32 and half.resolved_dtype == "bfloat16"
+    assert str(next(half.model_.parameters()).dtype) == "torch.bfloat16"
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    cosines = np.sum(vectors * minilm.encode(TEXTS), axis=1)
+    assert cosines.min() >= 0.999
+
+
+def test_encode_reports_every_batch_and_keeps_row_order(minilm):
+    small_batches = Embedder(device="cpu", dtype="float32", batch_size=2)
+    reported = []
+    vectors = small_batches.encode(TEXTS[:5], on_batch=reported.append)
+    assert reported == [2, 2, 1]
+    np.testing.assert_allclose(vectors, minilm.encode(TEXTS[:5]), atol=1e-5)
+
+
+def test_embed_pool_progress_moves_with_every_encoder_batch(minilm, tmp_path, monkeypatch):
+    from contextlib import contextmanager
+
+    import textsel.embed as embed_module
+
+    advances = []
+
+    @contextmanager
+    def recording_bar(description, total, *, show, completed=0):
+        yield advances.append
+
+    monkeypatch.setattr(embed_module, "progress_bar", recording_bar)
+    monkeypatch.setattr(minilm, "batch_size", 2)
+    embed_pool(Pool(ids=np.arange(len(TEXTS)), texts=TEXTS), minilm, cache_dir=tmp_path, chunk_size=4)
+    assert advances == [2, 2, 2]

@@ -29,8 +29,10 @@ def _imported_top_level_modules() -> set[str]:
 
 
 def test_every_imported_package_is_a_declared_dependency():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    extras = [requirement for group in project.get("optional-dependencies", {}).values() for requirement in group]
     declared = {re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
-                for requirement in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]}
+                for requirement in [*project["dependencies"], *extras]}  # an extra declares an optional import
     distributions = packages_distributions()
     undeclared = {module: distributions.get(module, [module]) for module in _imported_top_level_modules()
                   if not {name.lower().replace("_", "-") for name in distributions.get(module, [module])} & declared}
