@@ -20,17 +20,23 @@ from pathlib import Path
 SCHEMA_VERSION = 1
 PACKAGES = ("textsel", "numpy", "torch", "sentence-transformers", "transformers", "hnswlib", "fasttext-wheel",
             "scikit-learn")
+RESULT_FOLDERS = ("benchmarks/results", "recipes/results")
 REQUIRED_KEYS = ("schema_version", "git_commit", "git_dirty", "command", "packages", "machine", "seeds",
                  "wall_seconds", "date")
 
 
 def git_state(folder: str | Path | None = None) -> tuple[str | None, bool | None]:
-    """(commit, dirty) of the git checkout holding ``folder`` (default: this package); (None, None) outside git."""
+    """(commit, dirty) of the git checkout holding ``folder`` (default: this package); (None, None) outside git.
+
+    Dirty means tracked code or documents differ from the commit; changed files under :data:`RESULT_FOLDERS` do not
+    count."""
     folder = Path(folder) if folder is not None else Path(__file__).resolve().parent
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True,
                                 check=True, timeout=10).stdout.strip()
-        changes = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=folder,
+        # Results files are outputs, not code: a run that saves its results in stages must not call itself dirty.
+        changes = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ":/",
+                                  *(f":(exclude,top){folder}" for folder in RESULT_FOLDERS)], cwd=folder,
                                  capture_output=True, text=True, check=True, timeout=30).stdout
     except (OSError, subprocess.SubprocessError):
         return None, None

@@ -28,3 +28,25 @@ def test_check_names_what_is_missing_or_outdated():
     problems = check_provenance({"provenance": block})
     assert any("'seeds'" in problem for problem in problems)
     assert any("schema" in problem for problem in problems)
+
+
+def test_only_changed_code_makes_the_tree_dirty_not_changed_results(tmp_path):
+    import subprocess
+
+    from textsel.provenance import git_state
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+
+    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    (tmp_path / "code.py").write_text("x = 1\n")
+    (tmp_path / "benchmarks" / "results" / "run.json").write_text("{}\n")
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "start")
+    (tmp_path / "benchmarks" / "results" / "run.json").write_text('{"stage": 2}\n')  # a run saving in stages
+    commit, dirty = git_state(tmp_path / "benchmarks")
+    assert len(commit) == 40 and dirty is False
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert git_state(tmp_path) == (commit, True)
