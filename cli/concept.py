@@ -59,8 +59,8 @@ def seed(
 def next_batches(
     n: Annotated[int, typer.Option("--n", "-n", help="Texts to select per concept.")] = 10,
     strategy: Annotated[str, typer.Option("--strategy", "-s", help="Selection strategy (as for `textsel next`).")]
-    = "maxent",
-    pool: Annotated[str, typer.Option("--pool", help="Candidate pool: seals or all.")] = "seals",
+    = "entropy",
+    pool: Annotated[str, typer.Option("--pool", help="Candidate pool: auto, seals or all.")] = "auto",
     seed: Annotated[int, typer.Option("--seed", help="Seed for random choices.")] = 0,
     project_dir: ProjectDir = Path("."),
     quiet: Quiet = False,

@@ -200,8 +200,9 @@ def label(
     retrain_every: Annotated[int, typer.Option("--retrain-every", help="With --continuous: texts per batch; the "
                                                                        "model is retrained after each.")] = 10,
     strategy: Annotated[str, typer.Option("--strategy", "-s", help="With --continuous: the selection strategy "
-                                                                   "(as for `textsel next`).")] = "maxent",
-    pool: Annotated[str, typer.Option("--pool", help="With --continuous: candidate pool, seals or all.")] = "seals",
+                                                                   "(as for `textsel next`).")] = "entropy",
+    pool: Annotated[str, typer.Option("--pool", help="With --continuous: candidate pool, auto, seals or all.")]
+    = "auto",
     max_labels: Annotated[int | None, typer.Option("--max-labels", help="With --continuous: stop after this many "
                                                                         "labels.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="With --continuous: seed of the first batch.")] = 0,

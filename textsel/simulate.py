@@ -60,7 +60,7 @@ def draw_seed(labels: np.ndarray, pool_ids: np.ndarray, positive_label, n_positi
 
 
 def run_simulation(pool_ids, labels, *, features=None, texts=None, heldout: HeldOut | None = None,
-                   strategy: str = "maxent", candidate_pool=None, learner=None, batch_size: int = 100,
+                   strategy: str = "entropy", candidate_pool=None, learner=None, batch_size: int = 100,
                    budget: int = 2000, seed_positives: int = 5, seed_negatives: int = 95, positive_label=1,
                    seed: int = 0, index=None, density: NeighbourDensity | None = None,
                    keep_labeled_ids: bool = False) -> list[dict]:
