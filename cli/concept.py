@@ -142,12 +142,7 @@ def export(
     Example: textsel concept export concepts.csv -p reviews/
     """
     from textsel.concepts import export_concepts
-    from textsel.errors import DataError
-    from textsel.export import OutputExistsError
 
     with open_project(project_dir) as project:
-        try:
-            count = export_concepts(project, out, format=export_format, force=force)
-        except OutputExistsError as error:
-            raise DataError(f"{error} (pass --force to replace it)") from error
+        count = export_concepts(project, out, format=export_format, force=force)
     console.print(f"Wrote {count} texts to {safe(out)}.", highlight=False)

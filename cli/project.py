@@ -293,20 +293,16 @@ def export(
     OUT is checked before anything is written: never a folder (except a new one for hf), never in or over the
     project, and an existing file only with --force. Example: textsel export labels.jsonl -p spoilers/
     """
-    from rich.markup import escape
-
     from textsel.errors import DataError
-    from textsel.export import OutputExistsError, UnknownSuffixError, export_labels
+    from textsel.export import UnknownSuffixError, export_labels
 
-    hints = {OutputExistsError: "pass --force to replace it",
-             UnknownSuffixError: "or name one with --format csv, jsonl, hf or label-studio"}
     with open_project(project_dir) as project:
         try:
             count = export_labels(project, out, format=export_format, force=force)
-        except (OutputExistsError, UnknownSuffixError) as error:
-            raise DataError(f"{error} ({hints[type(error)]})") from error
+        except UnknownSuffixError as error:
+            raise DataError(f"{error} (or name one with --format csv, jsonl, hf or label-studio)") from error
     named = f" ({export_format})" if export_format else ""
-    console.print(f"Wrote {count} labeled texts to {escape(str(out))}{named}.", highlight=False)
+    console.print(f"Wrote {count} labeled texts to {safe(out)}{named}.", highlight=False)
 
 
 @app.command()

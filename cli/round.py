@@ -40,7 +40,8 @@ def next_batch(
     Examples: `textsel next -n 20`; `textsel next --strategy most-likely-positive --pool all`;
     `textsel next --learner fasttext` (select with the fastText proxy; then `textsel train --target transformer`).
     """
-    from textsel.export import OutputExistsError, check_output, write_batch
+    from textsel.errors import OutputExistsError
+    from textsel.export import check_output, write_batch
     from textsel.project import Project
     from textsel.strategies import canonical_strategy
 

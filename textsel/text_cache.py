@@ -21,17 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
+from textsel._home import textsel_home
 from textsel.errors import DataError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS vectors (text_sha256 BLOB PRIMARY KEY, vector BLOB NOT NULL);
 """
-
-
-def textsel_home() -> Path:
-    """Where machine-wide caches live: ``$TEXTSEL_HOME``, else ``~/.cache/textsel``."""
-    return Path(os.environ.get("TEXTSEL_HOME") or Path.home() / ".cache" / "textsel")
 
 
 def encoder_settings(embedder: object) -> dict:
