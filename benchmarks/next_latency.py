@@ -211,6 +211,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
     if args.baseline:
         modes["seals_baseline"] = [args.baseline, "next", "--n", "20", "--pool", "seals"]
     seed_labels(args, project, is_positive, 100)
+    load_start = os.getloadavg()[0]  # the machine may be shared: the 1-minute load average, before and after
     # One-time: the first open verifies the embeddings file (sha256) and records it; later commands memory-map it.
     first_open_s, _, _ = timed([sys.executable, "-c", "import sys; from textsel.project import Project; "
                                 "Project(sys.argv[1]).embeddings()", str(project)])
@@ -234,6 +235,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
             **({"label_wall_s_median_baseline": round(float(np.median(label_times["baseline"])), 3)}
                if "baseline" in label_times else {}),
             "peak_rss_mb": round(max(rss["textsel"]), 1),
+            "load_average_1m": [round(load_start, 2), round(os.getloadavg()[0], 2)], "cpus": os.cpu_count(),
             **({"peak_rss_mb_baseline": round(max(rss["baseline"]), 1)} if "baseline" in rss else {})}
 
 

@@ -1,9 +1,13 @@
 """How SEALS selection cost scales with pool size, against scoring the whole pool ("-All").
 
-Synthetic pools of clustered unit vectors (384-d, like all-MiniLM-L6-v2): background documents fall in 1,000
-loose clusters, the rare concept (0.5% by default) in 5 tight ones. For each size the vectors and the HNSW
-index are built once and cached under --cache-dir, with the seconds the build took kept beside them
-(``<index>.build.json``), so ``index_build_s`` is always the real build time of the run that built it.
+Two sources of pools. Synthetic (--sizes): clustered unit vectors (384-d, like all-MiniLM-L6-v2): background
+documents fall in 1,000 loose clusters, the rare concept (0.5% by default) in 5 tight ones. For each size the
+vectors and the HNSW index are built once and cached under --cache-dir, with the seconds the build took kept
+beside them (``<index>.build.json``), so ``index_build_s`` is always the real build time of the run that built it.
+Real (--projects): the folders benchmarks/next_latency.py builds (the shared Amazon reviews' MiniLM vectors
+repeated to N with small noise, the project's HNSW index and neighbour table); the rare concept is a product
+category (--category); the index and table build seconds are the ones next_latency recorded in ``build.json``.
+With a neighbour table SEALS reads its rows, as ``textsel next`` does (--neighbours index queries the graph).
 Each size then runs the same labeling session (seed 5 positives + 95 negatives, --rounds rounds of 100) for each
 seed in --seeds with MaxEnt and ID, on the SEALS pool (k=100) and on All.
 
@@ -26,6 +30,8 @@ Needs only numpy, scipy, hnswlib, scikit-learn and textsel. The last line printe
 provenance (also written to --out).
 
     .venv/bin/python benchmarks/seals_scale.py --sizes 100000 --cache-dir /tmp/seals_scale
+    .venv/bin/python benchmarks/seals_scale.py --projects /tmp/next_latency/n100000,/tmp/next_latency/n1000000 \
+        --strategies maxent --out benchmarks/results/seals_scale_amazon.json
     .venv/bin/python benchmarks/seals_scale.py --sizes 100000,1000000,5000000 --cache-dir /data/seals_scale \
         --out seals_scale.json                                  # 16 cores, ~64 GB of memory for 5M
 """
@@ -33,16 +39,18 @@ provenance (also written to --out).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 from _results import BuildRecord, break_even_rounds, finish, mean_ci95
 
 from textsel._atomic import atomic_path
 from textsel.candidates import AllCandidates, SEALSCandidates
-from textsel.index import HNSWIndex, build_index
+from textsel.index import HNSWIndex, NeighbourTable, build_index
 from textsel.learner import LogisticLearner
 from textsel.rounds import NeighbourDensity
 from textsel.simulate import run_simulation
@@ -56,7 +64,7 @@ _GENERATE_CHUNK = 100_000
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100000", help="Comma-separated pool sizes, e.g. 100000,1000000,5000000")
-    parser.add_argument("--cache-dir", type=Path, required=True, help="Vectors and HNSW indexes are kept here.")
+    parser.add_argument("--cache-dir", type=Path, help="Synthetic pools: vectors and HNSW indexes are kept here.")
     parser.add_argument("--rare-fraction", type=float, default=0.005)
     parser.add_argument("--rounds", type=int, default=5, help="Selection rounds per run (100 labels each).")
     parser.add_argument("--batch", type=int, default=100)
@@ -65,7 +73,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="Seed of the synthetic pool.")
     parser.add_argument("--seeds", default="0,1,2,3,4", help="Comma-separated session seeds (seed labels, ties).")
     parser.add_argument("--out", type=Path, default=None, help="Also write the final JSON here.")
-    return parser.parse_args(argv)
+    parser.add_argument("--projects", default=None,
+                        help="Comma-separated folders built by benchmarks/next_latency.py (phase build), one per size, "
+                             "used instead of synthetic pools: their perturbed Amazon vectors, index and neighbour "
+                             "table; the rare concept is --category.")
+    parser.add_argument("--category", default="tools_hardware", help="With --projects: the rare 'domain' value.")
+    parser.add_argument("--neighbours", choices=("table", "index"), default="table",
+                        help="With --projects: SEALS reads the project's neighbour table (as textsel next does when "
+                             "one exists) or queries the HNSW index.")
+    args = parser.parse_args(argv)
+    if not args.projects and args.cache_dir is None:
+        parser.error("synthetic pools need --cache-dir (or give --projects)")
+    return args
 
 
 def centers(seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -126,10 +145,34 @@ def cached_pool(n: int, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarra
     return vectors, labels, index, costs
 
 
+def project_pool(folder: Path, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, HNSWIndex, dict]:
+    """Vectors, labels, index and (when saved) neighbour table of a project built by benchmarks/next_latency.py.
+
+    Its vectors are the shared Amazon reviews' MiniLM embeddings, repeated with small noise; the one-time costs
+    are those next_latency recorded when it built the project (``build.json``)."""
+    vectors = np.load(folder / "embeddings.npy", mmap_mode="r")
+    domains = pq.read_table(folder / "data.parquet", columns=["domain"]).column("domain").to_numpy(
+        zero_copy_only=False)
+    labels = (domains == args.category).astype(np.int64)
+    cache = folder / "project" / "cache"
+    index = HNSWIndex.load(cache / "index.hnsw")
+    table = None
+    if args.neighbours == "table" and (cache / "neighbours.npy").exists():
+        table = NeighbourTable(np.load(cache / "neighbours.ids.npy", allow_pickle=False),
+                               np.load(cache / "neighbours.npy", mmap_mode="r", allow_pickle=False))
+    build = json.loads((folder / "build.json").read_text())
+    costs = {"source": str(folder), "index_build_s": build.get("index_build_s"),
+             "neighbour_table_s": build.get("neighbour_table_s"), "index_from_cache": True,
+             "neighbours_from": "table" if table is not None else "index"}
+    return vectors, labels, (index, table), costs
+
+
 def session(ids, vectors, labels, index, strategy: str, pool: str, args, density: NeighbourDensity | None,  # noqa: ANN001
-            seed: int) -> dict:
-    """One labeling session; ``density`` None means the session computes density itself, incrementally."""
-    candidate_pool = SEALSCandidates(index, k=args.k) if pool == "seals" else AllCandidates()
+            seed: int, neighbours=None) -> dict:  # noqa: ANN001 - a NeighbourTable or None
+    """One labeling session; ``density`` None means the session computes density itself, incrementally. SEALS
+    reads ``neighbours`` (a neighbour table) when given, else queries ``index``."""
+    candidate_pool = SEALSCandidates(neighbours if neighbours is not None else index, k=args.k) if pool == "seals" \
+        else AllCandidates()
     records = run_simulation(ids, labels, features=vectors, strategy=strategy, candidate_pool=candidate_pool,
                              learner=LogisticLearner(), batch_size=args.batch,
                              budget=100 + args.rounds * args.batch, seed=seed, index=index,
@@ -146,8 +189,13 @@ def session(ids, vectors, labels, index, strategy: str, pool: str, args, density
             "positives_found": records[-1]["positives_found"]}
 
 
-def measure(n: int, args: argparse.Namespace) -> dict:
-    vectors, labels, index, costs = cached_pool(n, args)
+def measure(n: int, args: argparse.Namespace, folder: Path | None = None) -> dict:
+    table = None
+    if folder is not None:
+        vectors, labels, (index, table), costs = project_pool(folder, args)
+        n = len(labels)
+    else:
+        vectors, labels, index, costs = cached_pool(n, args)
     ids = np.arange(n, dtype=np.int64)
     row = {"size": n, "positives": int(labels.sum()), **costs}
     strategies, seeds = args.strategies.split(","), [int(s) for s in args.seeds.split(",")]
@@ -161,7 +209,7 @@ def measure(n: int, args: argparse.Namespace) -> dict:
         for seed in seeds:  # SEALS and All interleaved, seed by seed
             for pool in ("seals", "all"):
                 density = all_density if pool == "all" else None  # SEALS pays its own, incrementally
-                result = session(ids, vectors, labels, index, strategy, pool, args, density, seed)
+                result = session(ids, vectors, labels, index, strategy, pool, args, density, seed, table)
                 row.setdefault(f"{pool}_{strategy}", []).append(result)
                 print(f"n={n:>9,} {strategy:>6} {pool:>5} seed {seed}: {result['round_s'] * 1e3:8.1f} ms/round, "
                       f"pool fraction {result['pool_fraction']:.2%}, positives {result['positives_found']}",
@@ -172,9 +220,12 @@ def measure(n: int, args: argparse.Namespace) -> dict:
         row[f"all_over_seals_{strategy}_median"] = mean_ci95([a["round_s_median"] / s["round_s_median"]
                                                                for s, a in zip(seals, everything, strict=True)])
         seals_round, all_round = (float(np.mean([r["round_s"] for r in runs])) for runs in (seals, everything))
+        seals_one_time = costs["index_build_s"]
+        if table is not None and seals_one_time is not None:
+            seals_one_time += costs["neighbour_table_s"] or 0.0
         all_one_time = 0.0 if strategy != "id" else (
             None if costs["index_build_s"] is None else costs["index_build_s"] + row["all_id_density_one_time_s"])
-        row[f"break_even_rounds_{strategy}"] = break_even_rounds(costs["index_build_s"], all_one_time, seals_round,
+        row[f"break_even_rounds_{strategy}"] = break_even_rounds(seals_one_time, all_one_time, seals_round,
                                                                  all_round)
     return row
 
@@ -189,11 +240,18 @@ TIMING_POLICY = ("per-round seconds = candidate pool + density of newly seen doc
 def main(argv: list[str] | None = None) -> dict:
     started = time.perf_counter()
     args = parse_args(argv)
-    sizes = [int(s) for s in args.sizes.split(",")]
-    rows = [measure(n, args) for n in sizes]
+    if args.projects:
+        rows = [measure(0, args, Path(folder)) for folder in args.projects.split(",")]
+        sizes = [row["size"] for row in rows]
+    else:
+        sizes = [int(s) for s in args.sizes.split(",")]
+        rows = [measure(n, args) for n in sizes]
     strategies = args.strategies.split(",")
     result = {"benchmark": "seals_scale", "timing_policy": TIMING_POLICY, "sizes": sizes, "rounds": args.rounds,
-              "batch": args.batch, "k": args.k, "rare_fraction": args.rare_fraction, "seed_labels": [5, 95],
+              "batch": args.batch, "k": args.k, "seed_labels": [5, 95],
+              "data": (f"next_latency projects (shared Amazon MiniLM vectors repeated with noise), rare concept "
+                       f"domain == {args.category!r}, SEALS neighbours from the {args.neighbours}") if args.projects
+              else f"synthetic clustered vectors, rare fraction {args.rare_fraction:g}",
               "pool_seed": args.seed, "session_seeds": [int(s) for s in args.seeds.split(",")]}
     for strategy in strategies:
         for pool in ("seals", "all"):

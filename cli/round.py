@@ -40,16 +40,12 @@ def next_batch(
     Examples: `textsel next -n 20`; `textsel next --strategy most-likely-positive --pool all`;
     `textsel next --learner fasttext` (select with the fastText proxy; then `textsel train --target transformer`).
     """
-    from textsel.errors import OutputExistsError
     from textsel.export import check_output, write_batch
     from textsel.project import Project
     from textsel.strategies import canonical_strategy
 
-    if out is not None:
-        try:  # refuses the project folder, an existing folder, and an existing file without --force
-            check_output(out, force=force, project_dir=project_dir)
-        except OutputExistsError as error:
-            raise typer.BadParameter(f"{error}; pass --force to overwrite it", param_hint="--out") from error
+    if out is not None:  # refuses the project folder, an existing folder, and an existing file without --force
+        check_output(out, force=force, project_dir=project_dir)  # as export: one error line, exit 1
     Project.check_round_params(n, strategy, pool, learner)  # every argument is checked before anything is written
     with open_project(project_dir, quiet=quiet) as project, project.lock():
         round_id, pending = project.store.pending()

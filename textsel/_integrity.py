@@ -55,6 +55,13 @@ def verified_record(path: str | os.PathLike, record: Mapping | None) -> dict | N
     return current if current["sha256"] == record["sha256"] else None
 
 
+def restamped(record: Mapping, path: str | os.PathLike) -> dict:
+    """``record`` with ``path``'s current size and mtime. Store it once the file's checksum matched under another
+    mtime (a project copied without its timestamps), so later checks go by stat again instead of re-hashing."""
+    stat = os.stat(path)
+    return {**record, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
 @contextmanager
 def cache_lock(lock_path: str | os.PathLike, what: str) -> Iterator[None]:
     """Hold the lock file ``lock_path`` while writing the cache ``what``; wait (saying so) while another holds it.

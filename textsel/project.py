@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from textsel._atomic import atomic_path, write_text_atomic
-from textsel._integrity import cache_lock, file_record, file_sha256, verified_record
+from textsel._integrity import cache_lock, file_record, file_sha256, restamped, verified_record
 from textsel.errors import ConfigError, DataError, NotAProjectError, StoreError, TextselError, check_param
 from textsel.project_config import (
     CONFIG_NAME,
@@ -207,7 +207,19 @@ class Project:
     def _pool_cache_ids(self) -> np.ndarray | None:
         from textsel.data._pool_cache import read_pool_ids
 
-        return read_pool_ids(self.cache_dir, self._pool_cache_record())
+        ids = read_pool_ids(self.cache_dir, self._pool_cache_record())
+        if ids is not None:
+            self._restamp_pool_cache(("ids",))
+        return ids
+
+    def _restamp_pool_cache(self, keys: tuple[str, ...]) -> None:
+        """Remember the current stat of pool cache files just verified (by stat, or by checksum after a copy)."""
+        from textsel.data._pool_cache import restamped_pool_cache
+
+        record = self._pool_cache_record()
+        fresh = restamped_pool_cache(self.cache_dir, record, keys)
+        if fresh != record:
+            self.store.set_meta("pool_cache", fresh)
 
     def _pool_cache_record(self) -> dict | None:
         """The pool cache's record when it was written for the current [data] settings (else None)."""
@@ -393,8 +405,11 @@ class Project:
         if self.config.precomputed and saved["path"] != self.config.precomputed:
             return None
         try:
-            if verified_record(saved["path"], saved["file"]) is None:
+            current = verified_record(saved["path"], saved["file"])
+            if current is None:
                 return None
+            if current != saved["file"]:  # same bytes, new mtime (a copied file): check by stat from now on
+                self.store.set_meta("embeddings_file", {**saved, "file": current})
             vectors = np.load(saved["path"], mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError):
             return None
@@ -480,8 +495,13 @@ class Project:
                     record = save_neighbour_table(self.neighbour_table_path, built,
                                                   index_digest=saved_index_digest(self.index_path))
                     self.store.set_meta("neighbour_table", record)
-            table = load_neighbour_table(self.neighbour_table_path, self.store.get_meta("neighbour_table"),
-                                         index_digest=saved_index_digest(self.index_path))
+            record = self.store.get_meta("neighbour_table")
+            table = load_neighbour_table(self.neighbour_table_path, record, index_digest=saved_index_digest(
+                self.index_path))
+            if table is not None:  # its files were verified: remember their stat (new after a copy)
+                files = {name: restamped(file, self.cache_dir / name) for name, file in record["files"].items()}
+                if files != record["files"]:
+                    self.store.set_meta("neighbour_table", {**record, "files": files})
         self._neighbour_table = table
         return table
 
@@ -644,6 +664,7 @@ class Project:
         if "pool" not in self.__dict__ and not self._pool_unverified:
             texts = read_pool_texts(self.cache_dir, self._pool_cache_record(), positions)
             if texts is not None:
+                self._restamp_pool_cache(("offsets", "texts"))
                 return texts
         return [self.pool.texts[i] for i in positions]
 

@@ -170,7 +170,8 @@ class RoundEngine:
         check_param("RoundEngine", "batch_size", self.batch_size,
                     isinstance(self.batch_size, int | np.integer) and self.batch_size >= 1, "an int >= 1")
         ids = np.asarray(self.pool_ids, dtype=np.int64)
-        if len(np.unique(ids)) != len(ids):
+        self._sorted = bool(len(ids) < 2 or (ids[1:] > ids[:-1]).all())  # strictly increasing, hence unique
+        if not self._sorted and len(np.unique(ids)) != len(ids):
             raise DataError("pool ids must be unique", column="id")
         self.learner_ = self.learner if self.learner is not None else LogisticLearner()
         reads_texts = getattr(self.learner_, "input", "embeddings") == "texts"
@@ -187,7 +188,6 @@ class RoundEngine:
                                   f"compute density.")
             self.density = NeighbourDensity(self.index)
         self._learner_features = learner_features and bool({"features", "labeled_features"} & needs)
-        self._sorted = bool(len(ids) < 2 or (ids[1:] > ids[:-1]).all())
         self._order = None if self._sorted else np.argsort(ids, kind="stable")
         self.ids_ = ids
 

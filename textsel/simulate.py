@@ -19,7 +19,7 @@ import numpy as np
 from textsel._home import shared_embedding_cache
 from textsel.candidates import POOLS, make_candidate_pool
 from textsel.data import resolve_data, split_test
-from textsel.errors import ConfigError, DataError, check_param
+from textsel.errors import ConfigError, DataError, NotFittedError, check_param
 from textsel.learner import make_learner
 from textsel.metrics import heldout_scores, labels_to_reach, plot_runs, summarize, write_json, write_jsonl
 from textsel.provenance import results_with_provenance
@@ -57,6 +57,14 @@ def draw_seed(labels: np.ndarray, pool_ids: np.ndarray, positive_label, n_positi
         rest = np.setdiff1d(np.arange(len(labels)), chosen)
         chosen = np.concatenate([chosen, rng.choice(rest, min(n_negatives, len(rest)), replace=False)])
     return pool_ids[chosen]
+
+
+def _is_fitted(learner) -> bool:  # noqa: ANN001 - any textsel.learner.Learner
+    try:
+        learner.classes_  # noqa: B018 - set by fit (LogisticLearner raises NotFittedError before)
+    except (NotFittedError, AttributeError):
+        return False
+    return True
 
 
 def run_simulation(pool_ids, labels, *, features=None, texts=None, heldout: HeldOut | None = None,
@@ -117,7 +125,7 @@ def _round_record(round_number, order, labeled, positive_label, total_positives,
         record.update(labels_to_reach(is_positive))
     else:
         record["positives_found"] = record["recall"] = None
-    if heldout is not None and hasattr(engine.learner_, "model_"):
+    if heldout is not None and _is_fitted(engine.learner_):
         inputs = heldout.texts if getattr(engine.learner_, "input", "embeddings") == "texts" else heldout.features
         probabilities = engine.learner_.predict_proba(inputs)
         record.update(heldout_scores(probabilities, heldout.labels, engine.learner_.classes_, positive_label))

@@ -363,7 +363,7 @@ def test_next_out_overwrites_an_existing_file_only_with_force_and_never_writes_i
     batch = tmp_path / "batch.csv"
     batch.write_text("mine\n")
     refused = invoke("next", "-n", 3, "--out", batch, "-p", project)
-    assert refused.exit_code != 0 and "--force" in refused.output
+    assert refused.exit_code == 1 and "already exists" in refused.output and "--force" in refused.output
     assert batch.read_text() == "mine\n" and rounds_and_selections(project) == [0, 0]
     inside = invoke("next", "-n", 3, "--out", project / "batch.csv", "-p", project)
     assert inside.exit_code == 1 and not (project / "batch.csv").exists()

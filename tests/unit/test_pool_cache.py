@@ -4,6 +4,7 @@ as a memory map; a damaged cache or a changed data file falls back to loading (a
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import numpy as np
 from conftest import fake_embeddings, precomputed_project
@@ -51,6 +52,19 @@ def test_a_damaged_pool_cache_falls_back_to_the_pool_and_is_written_again(tmp_pa
         assert np.array_equal(project.ids, 7 + 2 * np.arange(200)) and "pool" in project.__dict__
 
 
+def test_a_cache_record_older_than_the_string_ids_flag_is_written_again(tmp_path):
+    folder, _ = make_project(tmp_path)
+    with Project(folder) as project:
+        record = project.store.get_meta("pool_cache")
+        project.store.set_meta("pool_cache", {key: value for key, value in record.items() if key != "string_ids"})
+    with Project(folder) as project:
+        project.external_ids([7])
+        assert "pool" in project.__dict__  # without the flag, whether ids are strings is unknown: load the pool ...
+    with Project(folder) as project:
+        assert project.store.get_meta("pool_cache")["string_ids"] is False
+        assert project.external_ids([7, 9]) == [7, 9] and "pool" not in project.__dict__  # ... once
+
+
 def test_next_says_which_pool_auto_chose_and_why(tmp_path):
     folder, _ = make_project(tmp_path)
     with Project(folder) as project:
@@ -79,3 +93,27 @@ def test_a_pool_cache_written_for_another_text_column_is_not_used(tmp_path):
     config.write_text(config.read_text().replace('text_col = "body"', 'text_col = "title"'))
     with Project(tmp_path / "proj") as project:
         assert project.texts([3]) == ["title 3"]
+
+
+def test_a_copied_project_is_hashed_once_then_checked_by_stat(tmp_path, monkeypatch):
+    """``cp -r`` gives every cache file a new mtime: the first command verifies the checksums, later ones by stat."""
+    import shutil
+
+    import textsel._integrity as integrity
+
+    folder, texts = make_project(tmp_path)
+    with Project(folder) as project:
+        project.embeddings()  # records the vectors file, read later as a memory map
+        assert project.texts([7]) == [texts[0]]
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy, copy_function=shutil.copy)  # contents only: new mtimes
+    hashed = []
+    real_hash = integrity.file_sha256
+    monkeypatch.setattr(integrity, "file_sha256", lambda path: hashed.append(path) or real_hash(path))
+    for expect_hashing in (True, False):
+        hashed.clear()
+        with Project(copy) as project:
+            assert project.texts([9]) == [texts[1]] and np.array_equal(project.ids, 7 + 2 * np.arange(200))
+            assert isinstance(project.embeddings(), np.memmap) and "pool" not in project.__dict__
+        names = {Path(path).name for path in hashed}
+        assert bool({"pool.ids.npy", "pool.texts.bin"} & names) is expect_hashing, names

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from textsel._atomic import atomic_path
-from textsel._integrity import file_record, verified_record
+from textsel._integrity import file_record, restamped, verified_record
 from textsel.data._pool import Pool
 
 _FILES = {"ids": "pool.ids.npy", "offsets": "pool.offsets.npy", "texts": "pool.texts.bin"}
@@ -43,7 +43,7 @@ def write_pool_cache(folder: str | os.PathLike, pool: Pool) -> dict:
 
 
 def _verified(folder: Path, record: dict | None, keys: tuple[str, ...]) -> bool:
-    if not record:
+    if not record or "string_ids" not in record:  # a record older than the flag: written again on the next load
         return False
     for key in keys:
         try:
@@ -52,6 +52,12 @@ def _verified(folder: Path, record: dict | None, keys: tuple[str, ...]) -> bool:
         except FileNotFoundError:
             return False
     return True
+
+
+def restamped_pool_cache(folder: str | os.PathLike, record: dict, keys: tuple[str, ...]) -> dict:
+    """``record`` with the current stat of the files ``keys`` (just verified by checksum: see
+    :func:`textsel._integrity.restamped`)."""
+    return {**record, **{key: restamped(record[key], Path(folder) / _FILES[key]) for key in keys}}
 
 
 def pool_cache_valid(folder: str | os.PathLike, record: dict | None) -> bool:
