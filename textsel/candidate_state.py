@@ -5,7 +5,8 @@ were added, and the sorted union of those neighbours) after each round in one ``
 ``allow_pickle=False``) and records, in its store, the file's checksum and what the state was built from: the
 index (:func:`textsel.index.saved_index_digest`), k and the search width. A later round restores it only when all
 of that still holds and every id it has seen is still labeled; otherwise the state is rebuilt from the current
-labels in one batched query, and the caller is told why.
+labels in one batched query, and the caller is told why. Documents removed from the corpus since are dropped from the
+restored candidates (their labels, and so the ids seen, stay).
 """
 
 from __future__ import annotations
@@ -38,8 +39,11 @@ def save_candidate_state(path: str | os.PathLike, pool: SEALSCandidates, source:
 
 
 def load_candidate_state(path: str | os.PathLike, record: dict | None, index, *, k: int, ef: int | None,
-                         source: dict, labeled_ids: np.ndarray) -> tuple[SEALSCandidates, str]:
+                         source: dict, labeled_ids: np.ndarray, removed_ids: np.ndarray | None = None
+                         ) -> tuple[SEALSCandidates, str]:
     """A SEALS pool over ``index``: the saved state when it is still valid, else an empty one to rebuild.
+
+    ``removed_ids`` (documents removed from the corpus) are left out of the restored candidates.
 
     Returns ``(pool, how)`` where ``how`` says what happened: "restored", "new" (no saved state), or
     "rebuilt: <reason>" (the index or k changed, the file changed since it was saved, or a label was retracted).
@@ -58,7 +62,10 @@ def load_candidate_state(path: str | os.PathLike, record: dict | None, index, *,
             if len(np.setdiff1d(seen, labeled_ids)):
                 reason = "a label was retracted since it was saved"
             else:
-                pool.seen_, pool.neighbours_ = seen.astype(np.int64), neighbours.astype(np.int64)
+                neighbours = neighbours.astype(np.int64)
+                if removed_ids is not None and len(removed_ids):
+                    neighbours = np.setdiff1d(neighbours, np.asarray(removed_ids, dtype=np.int64))
+                pool.seen_, pool.neighbours_ = seen.astype(np.int64), neighbours
                 return pool, "restored"
     return pool, f"rebuilt: {reason}"
 
