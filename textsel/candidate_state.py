@@ -23,13 +23,16 @@ from textsel.candidates import SEALSCandidates
 STATE_FORMAT = 1
 
 
-def save_candidate_state(path: str | os.PathLike, pool: SEALSCandidates, source: dict) -> dict:
+def save_candidate_state(path: str | os.PathLike, pool: SEALSCandidates, source: dict,
+                         removed_ids: np.ndarray | None = None) -> dict:
     """Write ``pool``'s state to ``path`` atomically; return the record to keep (format, source, file checksum).
 
     ``source`` says what the state was built from (the index digest, k, ef); :func:`load_candidate_state`
-    accepts the file only for the same ``source``.
+    accepts the file only for the same ``source``. ``removed_ids`` are dropped from the pool's candidates first
+    (the neighbours of new labels may name texts removed from the corpus).
     """
     path = Path(path)
+    drop_removed(pool, removed_ids)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as handle:  # a file object: np.savez would otherwise append ".npz" to the name
@@ -62,12 +65,17 @@ def load_candidate_state(path: str | os.PathLike, record: dict | None, index, *,
             if len(np.setdiff1d(seen, labeled_ids)):
                 reason = "a label was retracted since it was saved"
             else:
-                neighbours = neighbours.astype(np.int64)
-                if removed_ids is not None and len(removed_ids):
-                    neighbours = np.setdiff1d(neighbours, np.asarray(removed_ids, dtype=np.int64))
-                pool.seen_, pool.neighbours_ = seen.astype(np.int64), neighbours
+                pool.seen_, pool.neighbours_ = seen.astype(np.int64), neighbours.astype(np.int64)
+                drop_removed(pool, removed_ids)
                 return pool, "restored"
     return pool, f"rebuilt: {reason}"
+
+
+def drop_removed(pool: SEALSCandidates, removed_ids: np.ndarray | None) -> None:
+    """Take documents removed from the corpus out of ``pool``'s candidates (not out of ``seen_``: their labels
+    stay, and so do the neighbourhoods they brought in)."""
+    if removed_ids is not None and len(removed_ids):
+        pool.neighbours_ = np.setdiff1d(pool.neighbours_, np.asarray(removed_ids, dtype=np.int64))
 
 
 def _stale_reason(path: Path, record: dict, source: dict) -> str | None:

@@ -38,9 +38,9 @@ def parse_doc_ids(values: str) -> list[int]:
 
 
 def read_id_column(path: str | Path) -> tuple[list[tuple[int, str]], str]:
-    """(row, id as written) of every id in a CSV file with a header row, and the column they came from: the column named ``id``
-    (a textsel export, an ``id,label`` file) or a file's only column. Blank lines are passed over; ``DataError``
-    names the file (and row) when it cannot be read, has no id column, or a row has no id."""
+    """(row, id as written) of every id in a CSV file with a header row, and the column they came from: the column
+    named ``id`` (a textsel export, an ``id,label`` file) or a file's only column. Blank lines are passed over;
+    ``DataError`` names the file (and row) when it cannot be read, has no id column, or a row has no id."""
     import csv
 
     try:

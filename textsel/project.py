@@ -915,7 +915,8 @@ class Project:
     def _save_candidate_state(self, pool) -> None:  # noqa: ANN001 - SEALSCandidates
         from textsel.candidate_state import save_candidate_state
 
-        record = save_candidate_state(self.candidate_state_path(pool.k), pool, self._candidate_source(pool.k))
+        record = save_candidate_state(self.candidate_state_path(pool.k), pool, self._candidate_source(pool.k),
+                                      self.removed_ids())
         self.store.set_meta(self._candidate_state_key(pool.k),
                             {**record, "seen": len(pool.seen_), "candidates": len(pool.neighbours_)})
 
