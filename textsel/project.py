@@ -137,6 +137,7 @@ class Project:
             raise StoreError(f"{self.directory.resolve()} has {CONFIG_NAME} but no project database ({DB_NAME}, which "
                              f"holds the labels); restore it from a backup")
         self.store = Store(self.directory / DB_NAME)
+        self.corpus_store = self.store  # removals belong to the corpus: a concept's view (own store) keeps this one
         self._embeddings: np.ndarray | None = None
         self._index = None
         self.last_pool_choice = None  # the PoolChoice of this process's last next_batch
@@ -478,7 +479,7 @@ class Project:
     def removed_ids(self) -> np.ndarray:
         """Sorted ids (internal) of documents removed from the corpus: never selected, audited, estimated over or
         predicted again; their labels stay (kept, exported, and used for training)."""
-        return np.asarray(sorted(self.store.removed_ids()), dtype=np.int64)
+        return np.asarray(sorted(self.corpus_store.removed_ids()), dtype=np.int64)
 
     def remove_documents(self, ids: Sequence[int | str], *, reason: str | None = None) -> list[int]:
         """Remove documents (ids as users know them) from the corpus; return the internal ids not removed before.
@@ -491,7 +492,7 @@ class Project:
         stops being pending in the batch that selected it.
         """
         internal = self.resolve_ids(ids)
-        new = self.store.add_removals(internal, reason=reason)
+        new = self.corpus_store.add_removals(internal, reason=reason)
         self._apply_to_saved_index()
         return new
 
@@ -499,13 +500,13 @@ class Project:
         """Undo ``remove_documents`` for ``ids`` (checked first; ids not removed raise DataError, nothing written):
         they can be selected again and the index searches them again. Return their internal ids."""
         internal = self.resolve_ids(ids)
-        removed = self.store.removed_ids()
+        removed = self.corpus_store.removed_ids()
         missing = [value for value, doc_id in zip(ids, internal, strict=True) if doc_id not in removed]
         if missing:
             raise DataError(f"id {missing[0]} is not removed, so there is nothing to restore ({len(missing)} ids "
                             f"are not)")
-        self.store.delete_removals(internal)
-        self.store.set_meta("restores", int(self.store.get_meta("restores", 0)) + 1)  # SEALS states dropped them
+        self.corpus_store.delete_removals(internal)
+        self.corpus_store.set_meta("restores", int(self.corpus_store.get_meta("restores", 0)) + 1)  # states drop them
         self._apply_to_saved_index()
         return internal
 
@@ -900,7 +901,7 @@ class Project:
         from textsel.index import saved_index_digest
 
         source = {"index": saved_index_digest(self.index_path), "k": int(k), "ef": None}
-        restores = int(self.store.get_meta("restores", 0))
+        restores = int(self.corpus_store.get_meta("restores", 0))
         return {**source, "restores": restores} if restores else source  # a restored text may be a candidate again
 
     def _seals_candidates(self, neighbours, k: int, labeled_ids: np.ndarray):  # noqa: ANN001, ANN202

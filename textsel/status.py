@@ -130,7 +130,7 @@ def project_status(project, *, target_recall: float = DEFAULT_TARGET_RECALL,  # 
     # The population is the corpus less removed documents; their labels are counted per class but not as found.
     # An unlabeled positive removed after an audit leaves the remaining positives without being "found": the
     # estimate of what remains then errs high (the safe side).
-    removed = project.store.removed_ids()
+    removed = set(project.removed_ids().tolist())
     pool_size = len(project.ids) - len(removed)
     in_corpus = {doc_id: label for doc_id, label in labels.items() if doc_id not in removed}
     found = sum(label == positive for label in in_corpus.values())

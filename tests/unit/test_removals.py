@@ -163,3 +163,21 @@ def test_an_index_built_after_the_removal_marks_it(tmp_path):
         index = project.index()
         assert index.deleted_ids.tolist() == [int(ids[0])]
         assert int(ids[0]) not in index.search(vectors[:1], 5)[0].ravel().tolist()
+
+
+def test_a_concept_never_selects_or_audits_texts_removed_from_the_corpus(tmp_path):
+    from textsel.concepts import add_concept, concept_project
+
+    folder, ids, vectors = make_project(tmp_path, backend="exact")
+    removed = seed_and_remove(folder, ids, vectors)
+    with Project(folder) as project:
+        add_concept(project, "gears")
+        view = concept_project(project, "gears")
+        try:
+            view.add_labels([int(i) for i in ids[2:6]], ["yes", "no"] * 2, source="seed")
+            _, result = view.next_batch(40, candidate_pool="all")
+            _, audited = view.audit_batch(40, seed=1, discard_pending=True)
+            assert len(result.ids) == 40 and not removed & (set(result.ids.tolist()) | set(audited.tolist()))
+            assert view.store.removed_ids() == set()  # recorded once, in the project's own store
+        finally:
+            view.close()
