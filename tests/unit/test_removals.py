@@ -181,3 +181,19 @@ def test_a_concept_never_selects_or_audits_texts_removed_from_the_corpus(tmp_pat
             assert view.store.removed_ids() == set()  # recorded once, in the project's own store
         finally:
             view.close()
+
+
+def test_a_removal_cut_short_before_its_index_write_is_finished_when_the_index_loads(tmp_path):
+    folder, ids, vectors = make_project(tmp_path)
+    with Project(folder) as project:
+        project.index()
+        digest = saved_index_digest(project.index_path)
+        project.store.add_removals([int(ids[7])])  # recorded, then the process died before marking the index
+    with Project(folder) as project:
+        assert project.index().deleted_ids.tolist() == [int(ids[7])]
+        assert saved_index_digest(project.index_path) == digest  # caches derived from the graph stay valid
+        table = project.neighbour_table(build=True)  # computed over every id, the removed one's row included
+        rows = table.neighbours(np.asarray(ids[:20]), 16)
+        assert len(rows) == 20 and int(ids[7]) not in rows.ravel().tolist()
+    with Project(folder) as project:
+        assert load_index(project.index_path).deleted_ids.tolist() == [int(ids[7])]
