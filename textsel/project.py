@@ -13,12 +13,12 @@ it holds no selection logic of its own.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -37,6 +37,7 @@ from textsel.store import Store
 
 SAVED_LEARNERS = ("logistic", "transformer")  # learners a project can train, save (no pickle) and load
 _FEATURE_INPUTS = frozenset({"features", "labeled_features"})  # strategy inputs read from the embeddings
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from textsel.rounds import SelectionResult
@@ -492,9 +493,7 @@ class Project:
         stops being pending in the batch that selected it.
         """
         internal = self.resolve_ids(ids)
-        new = self.corpus_store.add_removals(internal, reason=reason)
-        self._apply_to_saved_index()
-        return new
+        return self._change_removals(lambda: self.corpus_store.add_removals(internal, reason=reason))
 
     def restore_documents(self, ids: Sequence[int | str]) -> list[int]:
         """Undo ``remove_documents`` for ``ids`` (checked first; ids not removed raise DataError, nothing written):
@@ -505,25 +504,30 @@ class Project:
         if missing:
             raise DataError(f"id {missing[0]} is not removed, so there is nothing to restore ({len(missing)} ids "
                             f"are not)")
-        self.corpus_store.delete_removals(internal)
-        self.corpus_store.set_meta("restores", int(self.corpus_store.get_meta("restores", 0)) + 1)  # states drop them
-        self._apply_to_saved_index()
+        def write() -> None:
+            self.corpus_store.delete_removals(internal)
+            self.corpus_store.set_meta("restores", int(self.corpus_store.get_meta("restores", 0)) + 1)  # see below
+
+        self._change_removals(write)  # the SEALS states dropped restored texts: "restores" in their source
         return internal
 
-    def _apply_to_saved_index(self) -> None:
-        """Bring the saved index's deletion marks in line with the store, when there is a current saved index (one
-        built later marks the removals as it is built)."""
+    def _change_removals(self, write: Callable[[], T]) -> T:
+        """Run ``write`` (the store's change of removals) and bring the saved index's deletion marks in line with
+        it, holding the index lock. A current saved index is loaded and verified before ``write``, so a damaged one
+        fails with nothing written; one built later marks the removals as it is built."""
         embeddings = self.store.get_meta("embeddings")
         current = embeddings and self.store.get_meta("index") == {**embeddings, "backend": self.config.backend}
         if not current or not Path(str(self.index_path) + ".json").exists():
-            return
+            return write()
         from textsel.index import load_index
 
         with cache_lock(self.cache_dir / "index.build.lock", f"the index {self.index_path}"):
             index = self._index if self._index is not None else load_index(
                 self.index_path, vectors_sha256=embeddings["sha256"])
+            result = write()
             self._sync_deletions(index)
         self._index = index
+        return result
 
     @property
     def neighbour_table_path(self) -> Path:
@@ -765,7 +769,8 @@ class Project:
         """Texts containing a keyword (or matching a regular expression), for seeding where the embedding does not
         help; return (the ``n`` with most matches, pool order breaking ties; how many texts match in all).
 
-        A Hit's score is the number of matches in the text. A malformed regular expression raises DataError.
+        A Hit's score is the number of matches in the text; texts removed from the corpus are left out. A malformed
+        regular expression raises DataError.
         """
         import re
 
@@ -778,6 +783,7 @@ class Project:
             raise DataError(f"{pattern!r} is not a valid regular expression: {error}") from error
         counts = np.fromiter((len(compiled.findall(text)) for text in self.pool.texts), dtype=np.int64,
                              count=len(self.pool))
+        counts[np.isin(self.pool.ids, self.removed_ids())] = 0  # removed texts are not found, as by the index
         matching = np.flatnonzero(counts)
         best = matching[np.argsort(-counts[matching], kind="stable")[:n]]
         return self._hits(self.pool.ids[best], counts[best].astype(float).tolist()), len(matching)

@@ -4,6 +4,7 @@ older project database gains the table when opened; a removed id cannot be added
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
 import numpy as np
@@ -197,3 +198,27 @@ def test_a_removal_cut_short_before_its_index_write_is_finished_when_the_index_l
         assert len(rows) == 20 and int(ids[7]) not in rows.ravel().tolist()
     with Project(folder) as project:
         assert load_index(project.index_path).deleted_ids.tolist() == [int(ids[7])]
+
+
+def test_a_damaged_saved_index_fails_the_removal_before_anything_is_written(tmp_path):
+    folder, ids, _ = make_project(tmp_path)
+    with Project(folder) as project:
+        project.index()
+    graph = folder / "cache" / "index.hnsw"
+    stat = graph.stat()
+    graph.write_bytes(graph.read_bytes()[:-8] + b"\x07" * 8)  # a disk fault: same size, other bytes, later mtime
+    os.utime(graph, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    with Project(folder) as project:
+        with pytest.raises(DataError, match="rebuild the index"):
+            project.remove_documents([int(ids[1])])
+        assert project.store.removed_ids() == set()
+
+
+def test_keyword_search_and_the_index_leave_removed_texts_out(tmp_path):
+    folder, ids, vectors = make_project(tmp_path)
+    with Project(folder) as project:
+        project.remove_documents([int(ids[10]), int(ids[20])])
+        hits, total = project.find_texts("gears", n=50)
+        assert total == 22 and {int(ids[10]), int(ids[20])}.isdisjoint(hit.doc_id for hit in hits)
+        found = project.index().search(vectors[[10, 20]], 1)[0].ravel().tolist()
+        assert {int(ids[10]), int(ids[20])}.isdisjoint(found)
