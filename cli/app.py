@@ -79,7 +79,8 @@ app = typer.Typer(
 )
 
 # Modules under textsel.cli that define commands; importing one registers its commands on `app`.
-COMMAND_MODULES: list[str] = ["project", "round", "label", "audit", "add", "concept", "demo", "simulate", "svp"]
+COMMAND_MODULES: list[str] = ["project", "round", "label", "audit", "add", "remove", "concept", "demo", "simulate",
+                              "svp"]
 
 
 def _version(value: bool) -> None:

@@ -236,8 +236,9 @@ def status(
     with open_project(project_dir) as project:
         report = project.status(target_recall=target_recall, confidence=confidence)
     classes = ", ".join(f"{name}: {count}" for name, count in report.labels_per_class.items())
-    console.print(f"Pool: {report.pool_size:,} texts. Labels: {sum(report.labels_per_class.values())} ({classes}).",
-                  highlight=False)
+    removed = f" ({report.removed:,} removed, their labels kept)" if report.removed else ""
+    console.print(f"Pool: {report.pool_size:,} texts{removed}. Labels: {sum(report.labels_per_class.values())} "
+                  f"({classes}).", highlight=False)
     console.print(f"Positives ({report.positive}) found: {report.positives_found}. Rounds: {len(report.rounds)}, "
                   f"{report.selected:,} distinct texts selected, {report.pending} selected texts still to label.",
                   highlight=False)

@@ -53,6 +53,7 @@ def next_batch(
             scores = dict(project.store.selection(round_id))
             ids, result = pending, None
             round_scores = [scores[doc_id] for doc_id in ids]
+            removed = len(set(scores) & project.store.removed_ids())  # no longer pending: out of the corpus
         else:
             round_id, result = project.next_batch(n, strategy=strategy, candidate_pool=pool, seed=seed,
                                                   discard_pending=discard_pending, learner=learner)
@@ -66,8 +67,9 @@ def next_batch(
     if out is not None:
         write_batch(records, out, force=force, project_dir=project_dir)
     if result is None:
+        gone = f"; {removed} selected texts of it were removed" if removed else ""
         title = (f"Round {round_id} is not finished: {len(ids)} texts still to label (no new round selected; "
-                 f"--discard-pending drops them)")
+                 f"--discard-pending drops them){gone}")
     else:
         chosen = project.last_pool_choice
         why = f"; auto: {chosen.reason}" if pool == "auto" else ""

@@ -5,7 +5,8 @@ were added, and the sorted union of those neighbours) after each round in one ``
 ``allow_pickle=False``) and records, in its store, the file's checksum and what the state was built from: the
 index (:func:`textsel.index.saved_index_digest`), k and the search width. A later round restores it only when all
 of that still holds and every id it has seen is still labeled; otherwise the state is rebuilt from the current
-labels in one batched query, and the caller is told why.
+labels in one batched query, and the caller is told why. Documents removed from the corpus since are dropped from the
+restored candidates (their labels, and so the ids seen, stay).
 """
 
 from __future__ import annotations
@@ -22,13 +23,16 @@ from textsel.candidates import SEALSCandidates
 STATE_FORMAT = 1
 
 
-def save_candidate_state(path: str | os.PathLike, pool: SEALSCandidates, source: dict) -> dict:
+def save_candidate_state(path: str | os.PathLike, pool: SEALSCandidates, source: dict,
+                         removed_ids: np.ndarray | None = None) -> dict:
     """Write ``pool``'s state to ``path`` atomically; return the record to keep (format, source, file checksum).
 
     ``source`` says what the state was built from (the index digest, k, ef); :func:`load_candidate_state`
-    accepts the file only for the same ``source``.
+    accepts the file only for the same ``source``. ``removed_ids`` are dropped from the pool's candidates first
+    (the neighbours of new labels may name texts removed from the corpus).
     """
     path = Path(path)
+    drop_removed(pool, removed_ids)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as handle:  # a file object: np.savez would otherwise append ".npz" to the name
@@ -38,8 +42,11 @@ def save_candidate_state(path: str | os.PathLike, pool: SEALSCandidates, source:
 
 
 def load_candidate_state(path: str | os.PathLike, record: dict | None, index, *, k: int, ef: int | None,
-                         source: dict, labeled_ids: np.ndarray) -> tuple[SEALSCandidates, str]:
+                         source: dict, labeled_ids: np.ndarray, removed_ids: np.ndarray | None = None
+                         ) -> tuple[SEALSCandidates, str]:
     """A SEALS pool over ``index``: the saved state when it is still valid, else an empty one to rebuild.
+
+    ``removed_ids`` (documents removed from the corpus) are left out of the restored candidates.
 
     Returns ``(pool, how)`` where ``how`` says what happened: "restored", "new" (no saved state), or
     "rebuilt: <reason>" (the index or k changed, the file changed since it was saved, or a label was retracted).
@@ -59,8 +66,16 @@ def load_candidate_state(path: str | os.PathLike, record: dict | None, index, *,
                 reason = "a label was retracted since it was saved"
             else:
                 pool.seen_, pool.neighbours_ = seen.astype(np.int64), neighbours.astype(np.int64)
+                drop_removed(pool, removed_ids)
                 return pool, "restored"
     return pool, f"rebuilt: {reason}"
+
+
+def drop_removed(pool: SEALSCandidates, removed_ids: np.ndarray | None) -> None:
+    """Take documents removed from the corpus out of ``pool``'s candidates (not out of ``seen_``: their labels
+    stay, and so do the neighbourhoods they brought in)."""
+    if removed_ids is not None and len(removed_ids):
+        pool.neighbours_ = np.setdiff1d(pool.neighbours_, np.asarray(removed_ids, dtype=np.int64))
 
 
 def _stale_reason(path: Path, record: dict, source: dict) -> str | None:

@@ -5,6 +5,8 @@ Pools key documents by 64-bit integers (``textsel.data``); ids arrive as text fr
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textsel.errors import DataError
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -33,3 +35,32 @@ def parse_doc_ids(values: str) -> list[int]:
     if not any(items):
         raise DataError("no ids given; write them comma-separated, e.g. 17,204,311")
     return [parse_doc_id(item, column=None) for item in items if item]
+
+
+def read_id_column(path: str | Path) -> tuple[list[tuple[int, str]], str]:
+    """(row, id as written) of every id in a CSV file with a header row, and the column they came from: the column
+    named ``id`` (a textsel export, an ``id,label`` file) or a file's only column. Blank lines are passed over;
+    ``DataError`` names the file (and row) when it cannot be read, has no id column, or a row has no id."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise DataError(f"cannot read the ids file ({error})", file=str(path)) from error
+    if not rows:
+        raise DataError("the ids file is empty; write a header row (id) and one id per row", file=str(path))
+    header = [cell.strip() for cell in rows[0]]
+    if "id" not in header and len(header) != 1:
+        raise DataError(f"the ids file has no 'id' column (its columns: {', '.join(header)})", file=str(path))
+    column = header.index("id") if "id" in header else 0
+    values = []
+    for row, cells in enumerate(rows[1:], start=1):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if column >= len(cells) or not cells[column].strip():
+            raise DataError("no id in this row", file=str(path), row=row, column=header[column])
+        values.append((row, cells[column].strip()))
+    if not values:
+        raise DataError("the ids file has a header but no ids", file=str(path))
+    return values, header[column]

@@ -1,7 +1,10 @@
 """Vector indexes over document ids: HNSW (hnswlib) for large pools, exact numpy search for small ones.
 
 Both answer ``search(queries, k, exclude)`` with document ids and similarities (higher is closer), so
-the candidate pool and the strategies never see positions or backend details.
+the candidate pool and the strategies never see positions or backend details. Documents removed from a corpus are
+marked deleted (``mark_deleted``, hnswlib's own marks for HNSW) instead of rebuilding: searches never return them,
+their vectors stay readable, and ``save(..., keep_digest=True)`` keeps the digest caches derived from the index
+were built for (deletion marks change no neighbourhood; readers of those caches filter removed ids themselves).
 """
 
 from __future__ import annotations
@@ -41,7 +44,14 @@ class VectorIndex(Protocol):
 
     def get_vectors(self, ids: np.ndarray) -> np.ndarray: ...
 
-    def save(self, path: str | Path, *, vectors_sha256: str | None = None) -> None: ...
+    @property
+    def deleted_ids(self) -> np.ndarray: ...
+
+    def mark_deleted(self, ids: np.ndarray) -> np.ndarray: ...
+
+    def unmark_deleted(self, ids: np.ndarray) -> np.ndarray: ...
+
+    def save(self, path: str | Path, *, vectors_sha256: str | None = None, keep_digest: bool = False) -> None: ...
 
 
 def _check_add(vectors: np.ndarray, ids: np.ndarray, dim: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -81,6 +91,14 @@ def _check_known_ids(held: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return positions
 
 
+def _changed_marks(held: np.ndarray, marked: np.ndarray, ids: np.ndarray, *, delete: bool) -> np.ndarray:
+    """The sorted ids whose deletion mark ``mark_deleted`` (``delete``) or ``unmark_deleted`` changes; an id the
+    index does not hold raises DataError."""
+    ids = np.unique(np.asarray(ids, dtype=np.int64))
+    _check_known_ids(held, ids)
+    return np.setdiff1d(ids, marked) if delete else np.intersect1d(ids, marked)
+
+
 def _check_queries(queries: np.ndarray, dim: int | None) -> np.ndarray:
     queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
     if dim is not None and (queries.ndim != 2 or queries.shape[1] != dim):
@@ -105,6 +123,7 @@ class ExactIndex:
         self.metric = metric
         self._vectors = np.zeros((0, 0), dtype=np.float32)
         self._ids = np.zeros(0, dtype=np.int64)
+        self._deleted = np.zeros(0, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -112,6 +131,23 @@ class ExactIndex:
     @property
     def ids(self) -> np.ndarray:
         return self._ids
+
+    @property
+    def deleted_ids(self) -> np.ndarray:
+        """Sorted ids marked deleted: held, never returned by ``search``."""
+        return self._deleted
+
+    def mark_deleted(self, ids: np.ndarray) -> np.ndarray:
+        """Mark ``ids`` deleted (unknown ids raise DataError, nothing marked); return those not marked before."""
+        new = _changed_marks(self._ids, self._deleted, ids, delete=True)
+        self._deleted = np.union1d(self._deleted, new)
+        return new
+
+    def unmark_deleted(self, ids: np.ndarray) -> np.ndarray:
+        """Make deleted ``ids`` searchable again; return those that were marked."""
+        back = _changed_marks(self._ids, self._deleted, ids, delete=False)
+        self._deleted = np.setdiff1d(self._deleted, back)
+        return back
 
     def add(self, vectors: np.ndarray, ids: np.ndarray) -> None:
         check_param("ExactIndex", "metric", self.metric, self.metric in METRICS, f"one of {METRICS}")
@@ -136,7 +172,8 @@ class ExactIndex:
         out_sims = np.full((len(queries), k), -np.inf, dtype=np.float32)
         if not len(self):
             return out_ids, out_sims
-        blocked = np.isin(self._ids, exclude) if exclude is not None and len(exclude) else None
+        hidden = self._deleted if exclude is None else np.union1d(self._deleted, np.asarray(exclude, dtype=np.int64))
+        blocked = np.isin(self._ids, hidden) if len(hidden) else None
         take = min(k, len(self))
         for start in range(0, len(queries), 1024):
             sims = queries[start:start + 1024] @ self._vectors.T
@@ -159,15 +196,17 @@ class ExactIndex:
         """The ids of the ``k`` nearest neighbours of indexed documents (themselves included), shape (len(ids), k)."""
         return self.search(self.get_vectors(ids), k, ef=ef)[0]
 
-    def save(self, path: str | Path, *, vectors_sha256: str | None = None) -> None:
-        """Write ``path``'s ``.npz`` (vectors and ids) and ``path.json`` (settings and checksums), as
-        :meth:`HNSWIndex.save` does."""
+    def save(self, path: str | Path, *, vectors_sha256: str | None = None, keep_digest: bool = False) -> None:
+        """Write ``path``'s ``.npz`` (vectors, ids and deletion marks) and ``path.json`` (settings and checksums),
+        as :meth:`HNSWIndex.save` does."""
         path = Path(path)
         with cache_lock(_lock_path(path), f"the index {path}"):
+            derived = _derived_digest(path) if keep_digest else None
             with atomic_path(path.with_suffix(".npz")) as tmp:
-                np.savez(tmp, vectors=self._vectors, ids=self._ids)
-            _write_sidecar(path, {"backend": "exact", "metric": self.metric, "count": len(self)},
-                           [path.with_suffix(".npz")], vectors_sha256)
+                np.savez(tmp, vectors=self._vectors, ids=self._ids, deleted=self._deleted)
+            _write_sidecar(path, {"backend": "exact", "metric": self.metric, "count": len(self),
+                                  "deleted": len(self._deleted)},
+                           [path.with_suffix(".npz")], vectors_sha256, derived)
 
     @classmethod
     def load(cls, path: str | Path, *, vectors_sha256: str | None = None) -> ExactIndex:
@@ -177,6 +216,8 @@ class ExactIndex:
         index = cls(metric=meta["metric"])
         with np.load(path.with_suffix(".npz"), allow_pickle=False) as arrays:
             index._vectors, index._ids = arrays["vectors"], arrays["ids"]
+            if "deleted" in arrays.files:  # absent from indexes saved before removals existed
+                index._deleted = arrays["deleted"].astype(np.int64)
         return index
 
 
@@ -207,6 +248,7 @@ class HNSWIndex:
         self.show_progress = show_progress
         self._index = None
         self._ids = np.zeros(0, dtype=np.int64)
+        self._deleted = np.zeros(0, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -214,6 +256,28 @@ class HNSWIndex:
     @property
     def ids(self) -> np.ndarray:
         return self._ids
+
+    @property
+    def deleted_ids(self) -> np.ndarray:
+        """Sorted ids marked deleted in the graph: still held and linked, never returned by ``search``."""
+        return self._deleted
+
+    def mark_deleted(self, ids: np.ndarray) -> np.ndarray:
+        """Mark ``ids`` deleted with hnswlib's ``mark_deleted`` (no rebuild; unknown ids raise DataError, nothing
+        marked); return those not marked before."""
+        new = _changed_marks(self._ids, self._deleted, ids, delete=True)
+        for doc_id in new.tolist():
+            self._index.mark_deleted(doc_id)
+        self._deleted = np.union1d(self._deleted, new)
+        return new
+
+    def unmark_deleted(self, ids: np.ndarray) -> np.ndarray:
+        """Make deleted ``ids`` searchable again (hnswlib's ``unmark_deleted``); return those that were marked."""
+        back = _changed_marks(self._ids, self._deleted, ids, delete=False)
+        for doc_id in back.tolist():
+            self._index.unmark_deleted(doc_id)
+        self._deleted = np.setdiff1d(self._deleted, back)
+        return back
 
     def _create(self, dim: int, capacity: int) -> None:
         import hnswlib
@@ -254,7 +318,7 @@ class HNSWIndex:
         # Only excluded ids the index holds shrink what is left; hnswlib fails when asked for more than that.
         excluded = np.intersect1d(self._ids, np.asarray(exclude, dtype=np.int64)) if exclude is not None \
             else np.zeros(0, dtype=np.int64)
-        take = min(k, len(self) - len(excluded))
+        take = min(k, len(self) - len(np.union1d(excluded, self._deleted)))
         if self._index is None or not len(queries) or take <= 0:
             return out_ids, out_sims
         labels, distances = self._query(queries, take, set(excluded.tolist()), ef if ef is not None else self.ef)
@@ -270,32 +334,45 @@ class HNSWIndex:
         return self._index.knn_query(queries, k=take, num_threads=1, filter=lambda label: label not in excluded)
 
     def get_vectors(self, ids: np.ndarray) -> np.ndarray:
-        """Stored vectors (unit length for cosine) of the given ids."""
+        """Stored vectors (unit length for cosine) of the given ids, deleted ones included."""
+        ids = np.asarray(ids, dtype=np.int64)
         _check_known_ids(self._ids, ids)
-        return np.asarray(self._index.get_items(np.asarray(ids, dtype=np.int64), return_type="numpy"),
-                          dtype=np.float32)
+        hidden = np.intersect1d(ids, self._deleted)
+        for doc_id in hidden.tolist():  # hnswlib hides a deleted item's vector; it is still stored
+            self._index.unmark_deleted(doc_id)
+        try:
+            return np.asarray(self._index.get_items(ids, return_type="numpy"), dtype=np.float32)
+        finally:
+            for doc_id in hidden.tolist():
+                self._index.mark_deleted(doc_id)
 
     def neighbours(self, ids: np.ndarray, k: int, *, ef: int | None = None) -> np.ndarray:
         """The ids of the ``k`` nearest neighbours of indexed documents (themselves included), shape (len(ids), k):
         one batched query on ``num_threads`` threads."""
         return self.search(self.get_vectors(ids), k, ef=ef)[0]
 
-    def save(self, path: str | Path, *, vectors_sha256: str | None = None) -> None:
-        """Write ``path`` (the graph), ``path.ids.npy`` and ``path.json`` (settings and the checksums of both
-        files, written last); every write is atomic and one process saves at a time. ``vectors_sha256`` records
-        which vectors the index was built over, for :func:`load_index` to check."""
+    def save(self, path: str | Path, *, vectors_sha256: str | None = None, keep_digest: bool = False) -> None:
+        """Write ``path`` (the graph, with its deletion marks), ``path.ids.npy``, ``path.deleted.npy`` and
+        ``path.json`` (settings and the checksums of the files, written last); every write is atomic and one
+        process saves at a time. ``vectors_sha256`` records which vectors the index was built over, for
+        :func:`load_index` to check. ``keep_digest``: the graph is the saved one with other deletion marks, so
+        :func:`saved_index_digest` stays what it was."""
         if self._index is None:
             raise DataError("cannot save an empty HNSW index; add vectors first", file=str(path))
         path = Path(path)
-        ids_path = path.with_name(path.name + ".ids.npy")
+        ids_path, deleted_path = _hnsw_id_files(path)
         with cache_lock(_lock_path(path), f"the index {path}"):
+            derived = _derived_digest(path) if keep_digest else None
             with atomic_path(path) as tmp:
                 self._index.save_index(str(tmp))
             with atomic_path(ids_path) as tmp:
                 np.save(tmp, self._ids)
+            with atomic_path(deleted_path) as tmp:
+                np.save(tmp, self._deleted)
             _write_sidecar(path, {"backend": "hnsw", "metric": self.metric, "dim": self._index.dim,
                                   "M": self.M, "ef_construction": self.ef_construction, "ef": self.ef,
-                                  "count": len(self)}, [path, ids_path], vectors_sha256)
+                                  "count": len(self), "deleted": len(self._deleted)},
+                           [path, ids_path, deleted_path], vectors_sha256, derived)
 
     @classmethod
     def load(cls, path: str | Path, *, num_threads: int = -1, vectors_sha256: str | None = None) -> HNSWIndex:
@@ -314,10 +391,13 @@ class HNSWIndex:
             raise DataError(f"hnswlib cannot read the index ({error}); {_REBUILD}", file=str(path)) from error
         index._index.set_ef(index.ef)
         index._index.set_num_threads(num_threads)
-        index._ids = np.load(path.with_name(path.name + ".ids.npy"), allow_pickle=False)
+        ids_path, deleted_path = _hnsw_id_files(path)
+        index._ids = np.load(ids_path, allow_pickle=False)
         if len(index._ids) != meta["count"]:
             raise DataError(f"index holds {meta['count']} items but its id file {len(index._ids)}; {_REBUILD}",
                             file=str(path))
+        if deleted_path.name in meta["files"]:  # absent from indexes saved before removals existed
+            index._deleted = np.load(deleted_path, allow_pickle=False).astype(np.int64)
         return index
 
 
@@ -433,11 +513,28 @@ def load_index(path: str | Path, *, vectors_sha256: str | None = None) -> Vector
 def saved_index_digest(path: str | Path) -> str:
     """A digest of which saved index is at ``path``: its settings, build and the checksums of its files (not their
     mtimes, so a copied project keeps its digest). Caches derived from the index record it and are rebuilt when it
-    changes; read it after the index was verified (``load_index``) or saved."""
+    changes; read it after the index was verified (``load_index``) or saved. A save that only changed deletion
+    marks (``keep_digest``) keeps the digest of the graph it marked."""
     meta = _read_sidecar(Path(path))
+    if isinstance(meta.get("derived_digest"), str):
+        return meta["derived_digest"]
     files = {name: record.get("sha256") for name, record in (meta.get("files") or {}).items()}
     kept = {key: value for key, value in meta.items() if key not in ("files", "settings_sha256")}
     return hashlib.sha256(json.dumps({**kept, "files": files}, sort_keys=True).encode()).hexdigest()
+
+
+def _hnsw_id_files(path: Path) -> tuple[Path, Path]:
+    """The files beside an HNSW graph: its ids (in insertion order) and its sorted deleted ids."""
+    return path.with_name(path.name + ".ids.npy"), path.with_name(path.name + ".deleted.npy")
+
+
+def _derived_digest(path: Path) -> str | None:
+    """The digest of the index saved at ``path`` now (None when there is none), for a save that only changes
+    deletion marks to keep."""
+    try:
+        return saved_index_digest(path)
+    except DataError:
+        return None
 
 
 def _lock_path(path: Path) -> Path:
@@ -451,11 +548,15 @@ def _settings_digest(meta: dict) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
 
-def _write_sidecar(path: Path, meta: dict, data_files: list[Path], vectors_sha256: str | None) -> None:
+def _write_sidecar(path: Path, meta: dict, data_files: list[Path], vectors_sha256: str | None,
+                   derived_digest: str | None = None) -> None:
     """The settings file: settings, ``vectors_sha256``, a FileRecord per data file, a fresh ``build_id`` (two
-    builds are told apart even when their bytes agree), and a digest of all of that."""
+    builds are told apart even when their bytes agree), the ``derived_digest`` to keep (if any), and a digest of
+    all of that."""
     meta = {**meta, "vectors_sha256": vectors_sha256, "build_id": uuid.uuid4().hex,
             "files": {file.name: file_record(file) for file in data_files}}
+    if derived_digest is not None:
+        meta["derived_digest"] = derived_digest
     _replace_sidecar(path, meta)
 
 

@@ -13,12 +13,12 @@ it holds no selection logic of its own.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -37,6 +37,7 @@ from textsel.store import Store
 
 SAVED_LEARNERS = ("logistic", "transformer")  # learners a project can train, save (no pickle) and load
 _FEATURE_INPUTS = frozenset({"features", "labeled_features"})  # strategy inputs read from the embeddings
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from textsel.rounds import SelectionResult
@@ -90,17 +91,22 @@ class TrainedModel:
 
 
 class _ExcludingCandidates:
-    """A candidate pool minus documents an earlier round already selected, so no text is selected twice."""
+    """A candidate pool minus documents an earlier round already selected, so no text is selected twice, and minus
+    documents removed from the corpus: a full scan or random draw never sees them, and SEALS candidates (from the
+    index, its neighbour table or the saved state) that name them are dropped."""
 
-    def __init__(self, inner, excluded: np.ndarray) -> None:  # noqa: ANN001 - a textsel.candidates pool
+    def __init__(self, inner, excluded: np.ndarray, removed: np.ndarray) -> None:  # noqa: ANN001 - a candidate pool
         self.inner = inner
-        self.excluded = np.asarray(excluded, dtype=np.int64)
+        self.removed = np.asarray(removed, dtype=np.int64)
+        self.excluded = np.union1d(np.asarray(excluded, dtype=np.int64), self.removed)
         self.size = 0
 
     def update(self, labeled_ids: np.ndarray) -> None:
         self.inner.update(labeled_ids)
 
     def candidates(self, pool_ids: np.ndarray, labeled_ids: np.ndarray) -> np.ndarray:
+        if len(self.removed):
+            pool_ids = np.asarray(pool_ids)[~np.isin(pool_ids, self.removed)]
         found = np.asarray(self.inner.candidates(pool_ids, labeled_ids), dtype=np.int64)
         kept = found[~np.isin(found, self.excluded)] if len(self.excluded) else found
         self.size = len(kept)
@@ -132,6 +138,7 @@ class Project:
             raise StoreError(f"{self.directory.resolve()} has {CONFIG_NAME} but no project database ({DB_NAME}, which "
                              f"holds the labels); restore it from a backup")
         self.store = Store(self.directory / DB_NAME)
+        self.corpus_store = self.store  # removals belong to the corpus: a concept's view (own store) keeps this one
         self._embeddings: np.ndarray | None = None
         self._index = None
         self.last_pool_choice = None  # the PoolChoice of this process's last next_batch
@@ -287,6 +294,10 @@ class Project:
         entry = {"source": source, "format": format, "id_offset": offset}
         new = self._load_added(entry)
         clash = np.intersect1d(old.ids, new.ids)
+        removed = np.intersect1d(clash, self.removed_ids())
+        if len(removed):  # its text is still in the pool, only marked removed: adding it again would hold it twice
+            raise DataError(f"id {int(removed[0])} was removed from the project, not deleted from it; restore it "
+                            f"instead of adding it again", file=str(path), column=self.config.id_col or "id")
         if len(clash):
             raise DataError(f"id {int(clash[0])} is already in the project ({len(clash)} ids are)", file=str(path),
                             column=self.config.id_col or "id")
@@ -460,14 +471,78 @@ class Project:
             saved = Path(str(self.index_path) + ".json").exists()
             if not rebuild and saved and self.store.get_meta("index") == key:
                 index = load_index(self.index_path, vectors_sha256=key["sha256"])
+                self._sync_deletions(index)
             else:
                 index = build_index(vectors, self.ids, backend=self.config.backend,
                                     show_progress=self.show_progress)
+                index.mark_deleted(self.removed_ids())
                 index.save(self.index_path, vectors_sha256=key["sha256"])
                 self.store.set_meta("index", key)
                 self.__dict__.pop("_neighbour_table", None)  # computed from the old index
         self._index = index
         return index
+
+    def _sync_deletions(self, index) -> None:  # noqa: ANN001 - a loaded textsel.index.VectorIndex
+        """Make the saved index's deletion marks the store's removals (a removal or restore cut short before its
+        index write is finished here) and save it in place when they differed. Call holding the index build lock."""
+        removed = self.removed_ids()
+        marked, unmarked = index.mark_deleted(removed), index.unmark_deleted(np.setdiff1d(index.deleted_ids, removed))
+        if len(marked) or len(unmarked):
+            index.save(self.index_path, vectors_sha256=self.store.get_meta("embeddings")["sha256"], keep_digest=True)
+
+    # -- removals --------------------------------------------------------------------------------------------
+
+    def removed_ids(self) -> np.ndarray:
+        """Sorted ids (internal) of documents removed from the corpus: never selected, audited, estimated over or
+        predicted again; their labels stay (kept, exported, and used for training)."""
+        return np.asarray(sorted(self.corpus_store.removed_ids()), dtype=np.int64)
+
+    def remove_documents(self, ids: Sequence[int | str], *, reason: str | None = None) -> list[int]:
+        """Remove documents (ids as users know them) from the corpus; return the internal ids not removed before.
+
+        Every id is checked first (an unknown one raises DataError, nothing written). The removal is recorded in
+        the store in one transaction, then marked in the saved index with its deletion marks (no rebuild; the index
+        file is rewritten atomically under the cache lock). The data files are not touched and labels are never
+        deleted: a removed document's labels stay in the store, in exports, and among the training labels. It is
+        never selected (any candidate pool), audited, counted in the estimates' population or predicted again, and
+        stops being pending in the batch that selected it.
+        """
+        internal = self.resolve_ids(ids)
+        return self._change_removals(lambda: self.corpus_store.add_removals(internal, reason=reason))
+
+    def restore_documents(self, ids: Sequence[int | str]) -> list[int]:
+        """Undo ``remove_documents`` for ``ids`` (checked first; ids not removed raise DataError, nothing written):
+        they can be selected again and the index searches them again. Return their internal ids."""
+        internal = self.resolve_ids(ids)
+        removed = self.corpus_store.removed_ids()
+        missing = [value for value, doc_id in zip(ids, internal, strict=True) if doc_id not in removed]
+        if missing:
+            raise DataError(f"id {missing[0]} is not removed, so there is nothing to restore ({len(missing)} ids "
+                            f"are not)")
+        def write() -> None:
+            self.corpus_store.delete_removals(internal)
+            self.corpus_store.set_meta("restores", int(self.corpus_store.get_meta("restores", 0)) + 1)  # see below
+
+        self._change_removals(write)  # the SEALS states dropped restored texts: "restores" in their source
+        return internal
+
+    def _change_removals(self, write: Callable[[], T]) -> T:
+        """Run ``write`` (the store's change of removals) and bring the saved index's deletion marks in line with
+        it, holding the index lock. A current saved index is loaded and verified before ``write``, so a damaged one
+        fails with nothing written; one built later marks the removals as it is built."""
+        embeddings = self.store.get_meta("embeddings")
+        current = embeddings and self.store.get_meta("index") == {**embeddings, "backend": self.config.backend}
+        if not current or not Path(str(self.index_path) + ".json").exists():
+            return write()
+        from textsel.index import load_index
+
+        with cache_lock(self.cache_dir / "index.build.lock", f"the index {self.index_path}"):
+            index = self._index if self._index is not None else load_index(
+                self.index_path, vectors_sha256=embeddings["sha256"])
+            result = write()
+            self._sync_deletions(index)
+        self._index = index
+        return result
 
     @property
     def neighbour_table_path(self) -> Path:
@@ -525,6 +600,21 @@ class Project:
             self.positions(doc_ids)  # an unknown id raises DataError naming it
             return doc_ids
         return self.pool.resolve(list(values)).tolist()
+
+    def resolve_id_file(self, path: str | Path) -> list[int | str]:
+        """The ids of a CSV file (column ``id``, or its only column; see :func:`textsel.ids.read_id_column`) as users
+        know them, every one checked: a malformed or unknown id raises DataError naming the file, row and column."""
+        from textsel.ids import read_id_column
+
+        rows, column = read_id_column(path)
+        values = [value for _, value in rows]
+        try:
+            self.resolve_ids(values)
+        except DataError:
+            for row, value in rows:  # name the row: resolve one by one (this loads the pool, on this path only)
+                self.pool.resolve_one(value, file=str(path), row=row, column=column)
+            raise
+        return values
 
     def _integer_ids_without_loading(self) -> bool:
         """True when the pool is not loaded and its valid cache says its ids are integers (so ids map to
@@ -641,18 +731,19 @@ class Project:
                              f"or discard them to draw an audit sample")
         start = time.perf_counter()
         labeled = np.fromiter(self.store.current_labels(), dtype=np.int64)
-        unlabeled = self.pool.ids[~np.isin(self.pool.ids, labeled)]
+        unlabeled = self.ids[~np.isin(self.ids, np.union1d(labeled, self.removed_ids()))]  # removed: not drawn
         if not len(unlabeled):
             raise PoolExhaustedError("every text is labeled: there is nothing left to audit")
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % 2**31)
         chosen = np.random.default_rng(seed).choice(unlabeled, min(n, len(unlabeled)), replace=False)
-        params = {"n": n, "sampling": "uniform without replacement", "population": "every unlabeled text",
+        params = {"n": n, "sampling": "uniform without replacement",
+                  "population": "every unlabeled text not removed from the corpus",
                   "unlabeled": int(len(unlabeled))}
         if pending:
             self.store.discard_pending()
         round_id = self.store.add_round(strategy="audit", params=params, seed=seed, doc_ids=chosen.tolist(),
-                                        scores=None, pool_size=len(self.pool), candidate_pool_size=len(unlabeled),
+                                        scores=None, pool_size=len(self.ids), candidate_pool_size=len(unlabeled),
                                         select_seconds=time.perf_counter() - start, train_seconds=0.0)
         return round_id, chosen
 
@@ -699,7 +790,8 @@ class Project:
         """Texts containing a keyword (or matching a regular expression), for seeding where the embedding does not
         help; return (the ``n`` with most matches, pool order breaking ties; how many texts match in all).
 
-        A Hit's score is the number of matches in the text. A malformed regular expression raises DataError.
+        A Hit's score is the number of matches in the text; texts removed from the corpus are left out. A malformed
+        regular expression raises DataError.
         """
         import re
 
@@ -712,6 +804,7 @@ class Project:
             raise DataError(f"{pattern!r} is not a valid regular expression: {error}") from error
         counts = np.fromiter((len(compiled.findall(text)) for text in self.pool.texts), dtype=np.int64,
                              count=len(self.pool))
+        counts[np.isin(self.pool.ids, self.removed_ids())] = 0  # removed texts are not found, as by the index
         matching = np.flatnonzero(counts)
         best = matching[np.argsort(-counts[matching], kind="stable")[:n]]
         return self._hits(self.pool.ids[best], counts[best].astype(float).tolist()), len(matching)
@@ -777,7 +870,8 @@ class Project:
         else:
             inner = make_candidate_pool(choice.name, k=choice.k, seed=seed)
         selected_before = np.fromiter(self.store.selected_ids(), dtype=np.int64)
-        pool = _ExcludingCandidates(inner, selected_before)
+        removed = self.removed_ids()
+        pool = _ExcludingCandidates(inner, selected_before, removed)
         result = select_batch(self.ids, features, labels, pool, strategy=strategy, batch_size=n, seed=seed,
                               learner=self._learner(learner, seed), texts=self.pool.texts if reads == "texts" else None,
                               positive_label=self.config.positive, classes=self.config.labels, index=index)
@@ -785,7 +879,8 @@ class Project:
             self._save_candidate_state(inner)
         params = {"n": n, "candidate_pool": choice.name, "pool_requested": candidate_pool,
                   "pool_reason": choice.reason, "k": choice.k, "learner": learner, "model": self.config.model,
-                  "labels_used": len(labels), "excluded_selected_before": len(selected_before)}
+                  "labels_used": len(labels), "excluded_selected_before": len(selected_before),
+                  "excluded_removed": len(removed)}
         if state is not None:
             params.update(candidate_state=state, neighbour_queries=inner.queried_,
                           neighbours_from="table" if table is not None else "index")
@@ -832,7 +927,9 @@ class Project:
     def _candidate_source(self, k: int) -> dict:
         from textsel.index import saved_index_digest
 
-        return {"index": saved_index_digest(self.index_path), "k": int(k), "ef": None}
+        source = {"index": saved_index_digest(self.index_path), "k": int(k), "ef": None}
+        restores = int(self.corpus_store.get_meta("restores", 0))
+        return {**source, "restores": restores} if restores else source  # a restored text may be a candidate again
 
     def _seals_candidates(self, neighbours, k: int, labeled_ids: np.ndarray):  # noqa: ANN001, ANN202
         """The SEALS pool over ``neighbours`` (the index or its NeighbourTable) restored from the project (or empty,
@@ -841,12 +938,13 @@ class Project:
 
         return load_candidate_state(self.candidate_state_path(k), self.store.get_meta(self._candidate_state_key(k)),
                                     neighbours, k=k, ef=None, source=self._candidate_source(k),
-                                    labeled_ids=labeled_ids)
+                                    labeled_ids=labeled_ids, removed_ids=self.removed_ids())
 
     def _save_candidate_state(self, pool) -> None:  # noqa: ANN001 - SEALSCandidates
         from textsel.candidate_state import save_candidate_state
 
-        record = save_candidate_state(self.candidate_state_path(pool.k), pool, self._candidate_source(pool.k))
+        record = save_candidate_state(self.candidate_state_path(pool.k), pool, self._candidate_source(pool.k),
+                                      self.removed_ids())
         self.store.set_meta(self._candidate_state_key(pool.k),
                             {**record, "seen": len(pool.seen_), "candidates": len(pool.neighbours_)})
 
@@ -876,7 +974,7 @@ class Project:
         label_rows = self.store.label_count()
         engine = self._engine(target, **params)
         seconds = engine.fit(labels)
-        probabilities = engine.predict_proba(np.arange(len(self.ids)))
+        probabilities = engine.predict_proba(np.flatnonzero(~np.isin(self.ids, self.removed_ids())))
         classes = [str(name) for name in engine.learner_.classes_]
         # Share of the pool the model predicts positive: a rough estimate (balanced class weights and actively
         # chosen labels both bias it); status prefers random rounds when there are any.
@@ -1018,22 +1116,24 @@ class Project:
 
     def predict(self, out: str | Path) -> int:
         """Write id, text, predicted label and one probability column per class (``p_<label>``, see
-        ``probability_columns``) for every text to a Parquet file."""
+        ``probability_columns``) for every text not removed from the corpus to a Parquet file; return how many."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         model = self.trained_model()
         probabilities = np.vstack([model.learner.predict_proba(self._model_inputs(model.learner, start, start + 65_536))
                                    for start in range(0, len(self.ids), 65_536)])
-        ids = self.pool.keys.tolist() if self.pool.has_string_ids else self.pool.ids
-        columns = {"id": ids, "text": self.pool.texts,
+        kept = np.flatnonzero(~np.isin(self.ids, self.removed_ids()))
+        probabilities = probabilities[kept]
+        ids = np.asarray(self.pool.keys, dtype=object)[kept].tolist() if self.pool.has_string_ids else self.ids[kept]
+        columns = {"id": ids, "text": [self.pool.texts[i] for i in kept],
                    "predicted": np.asarray(model.classes, dtype=object)[probabilities.argmax(axis=1)].astype(str)}
         ordered = [name for name in self.config.labels if name in model.classes]  # the project's label order
         columns.update({column: probabilities[:, model.classes.index(name)]
                         for column, name in zip(probability_columns(ordered), ordered, strict=True)})
         with atomic_path(out) as tmp:
             pq.write_table(pa.table(columns), tmp)
-        return len(self.ids)
+        return len(kept)
 
 def probability_columns(classes: Sequence[str]) -> list[str]:
     """Clean column names ``p_<label>`` for class probabilities: lower case, runs of anything but letters, digits

@@ -51,6 +51,7 @@ class ProjectStatus:
     stopping: StoppingDecision
     yield_hint: str
     diagnosis: object | None = None  # textsel.diagnose.Diagnosis once enough labels exist
+    removed: int = 0  # documents removed from the corpus: outside pool_size and the estimates, their labels kept
 
     @property
     def candidate_fraction(self) -> float | None:
@@ -126,12 +127,17 @@ def project_status(project, *, target_recall: float = DEFAULT_TARGET_RECALL,  # 
         per_class[label] = per_class.get(label, 0) + 1
     rounds = project.store.rounds()
     yields = round_yields(rounds, labels, positive)
-    pool_size = project.store.get_meta("pool_size") or len(project.pool)
-    found = per_class.get(positive, 0)
+    # The population is the corpus less removed documents; their labels are counted per class but not as found.
+    # An unlabeled positive removed after an audit leaves the remaining positives without being "found": the
+    # estimate of what remains then errs high (the safe side).
+    removed = set(project.removed_ids().tolist())
+    pool_size = len(project.ids) - len(removed)
+    in_corpus = {doc_id: label for doc_id, label in labels.items() if doc_id not in removed}
+    found = sum(label == positive for label in in_corpus.values())
     draws = audit_draws(project.store, positive)
     # A retracted label makes a text unlabeled again; the estimator needs the unlabeled set to only ever shrink, so
     # such texts count as labeled here (a slight undercount of the unlabeled, never a crash).
-    unlabeled = min([max(pool_size - len(labels), 0), *(draw.unlabeled for draw in draws)])
+    unlabeled = min([max(pool_size - len(in_corpus), 0), *(draw.unlabeled for draw in draws)])
     estimate = (estimate_remaining(draws, found=found, unlabeled_now=unlabeled, pool_size=pool_size,
                                    confidence=confidence)
                 if any(draw.labeled for draw in draws) else None)
@@ -142,7 +148,8 @@ def project_status(project, *, target_recall: float = DEFAULT_TARGET_RECALL,  # 
         candidate_pool_size=active[-1].candidate_pool_size if active else None, estimate=estimate,
         stopping=stopping_test(draws, found=found, unlabeled_now=unlabeled, target_recall=target_recall,
                                confidence=confidence),
-        yield_hint=yield_hint(yields), diagnosis=_diagnosis_if_enough_labels(project, per_class, positive))
+        yield_hint=yield_hint(yields), diagnosis=_diagnosis_if_enough_labels(project, per_class, positive),
+        removed=len(removed))
 
 
 def _diagnosis_if_enough_labels(project, per_class: dict[str, int], positive: str):  # noqa: ANN001, ANN202

@@ -91,7 +91,19 @@ def m003_doc_keys(connection: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial, m002_discards, m003_doc_keys]
+def m004_removals(connection: sqlite3.Connection) -> None:
+    """Documents removed from the corpus (``Project.remove_documents``): never selected, audited or predicted again;
+    their labels stay in ``labels``. One row per document; a restored document's row is deleted."""
+    _execute_all(connection, """
+        CREATE TABLE removals (
+            doc_id INTEGER PRIMARY KEY,
+            reason TEXT,
+            removed_at REAL NOT NULL
+        );
+    """)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial, m002_discards, m003_doc_keys, m004_removals]
 
 
 @dataclass(frozen=True)
@@ -262,6 +274,32 @@ class Store:
         """Number of label rows ever written (relabels and retractions included)."""
         return self._connection.execute("SELECT COUNT(*) FROM labels").fetchone()[0]
 
+    # -- removals --------------------------------------------------------------------------------------------
+
+    def add_removals(self, doc_ids: Sequence[int], *, reason: str | None = None) -> list[int]:
+        """Record documents as removed in one transaction; return the ids that were not removed already."""
+        now = time.time()
+        with self.transaction() as connection:
+            before = {doc_id for (doc_id,) in connection.execute("SELECT doc_id FROM removals")}
+            new = [int(doc_id) for doc_id in dict.fromkeys(map(int, doc_ids)) if int(doc_id) not in before]
+            connection.executemany("INSERT INTO removals(doc_id, reason, removed_at) VALUES (?, ?, ?)",
+                                   [(doc_id, reason, now) for doc_id in new])
+        return new
+
+    def delete_removals(self, doc_ids: Sequence[int]) -> None:
+        """Forget that documents were removed (they are part of the corpus again), in one transaction."""
+        with self.transaction() as connection:
+            connection.executemany("DELETE FROM removals WHERE doc_id = ?", [(int(doc_id),) for doc_id in doc_ids])
+
+    def removed_ids(self) -> set[int]:
+        """Every document removed from the corpus (and not restored)."""
+        return {doc_id for (doc_id,) in self._connection.execute("SELECT doc_id FROM removals")}
+
+    def removals(self) -> list[tuple[int, str | None, float]]:
+        """(doc id, reason, removed_at) of every removed document, oldest removal first."""
+        return self._connection.execute(
+            "SELECT doc_id, reason, removed_at FROM removals ORDER BY removed_at, doc_id").fetchall()
+
     # -- rounds ----------------------------------------------------------------------------------------------
 
     def add_round(self, *, strategy: str, params: dict, seed: int | None, doc_ids: Sequence[int],
@@ -295,7 +333,8 @@ class Store:
                 for row in rows]
 
     def pending(self) -> tuple[int | None, list[int]]:
-        """The latest round and its selected documents that are neither labeled, skipped nor discarded yet."""
+        """The latest round and its selected documents that are neither labeled, skipped, discarded nor removed
+        from the corpus yet."""
         row = self._connection.execute("SELECT MAX(round_id) FROM rounds").fetchone()
         round_id = row[0]
         if round_id is None:
@@ -307,8 +346,8 @@ class Store:
             "SELECT doc_id FROM labels WHERE row IN (SELECT MAX(row) FROM labels GROUP BY doc_id) "
             "AND label IS NOT NULL")}
         done = {doc_id for (doc_id,) in connection.execute(
-            "SELECT doc_id FROM skips WHERE round_id = ? UNION SELECT doc_id FROM discards WHERE round_id = ?",
-            (round_id, round_id))}
+            "SELECT doc_id FROM skips WHERE round_id = ? UNION SELECT doc_id FROM discards WHERE round_id = ? "
+            "UNION SELECT doc_id FROM removals", (round_id, round_id))}
         selected = [doc_id for (doc_id,) in connection.execute(
             "SELECT doc_id FROM selections WHERE round_id = ? ORDER BY position", (round_id,))]
         return [doc_id for doc_id in selected if doc_id not in labeled and doc_id not in done]
@@ -365,7 +404,8 @@ class Store:
                                (round_id, int(doc_id)))
 
     def skipped(self) -> list[tuple[int, int]]:
-        """(round id, doc id) of every skipped text that has no label now, oldest round first, in selection order.
+        """(round id, doc id) of every skipped text that has no label now and was not removed, oldest round first,
+        in selection order.
 
         A text skipped in a round and then labeled (by a revisit, ``label --ids`` or an import) is left out.
         """
@@ -373,8 +413,8 @@ class Store:
             SELECT skips.round_id, skips.doc_id FROM skips
             JOIN selections ON selections.round_id = skips.round_id AND selections.doc_id = skips.doc_id
             ORDER BY skips.round_id, selections.position""").fetchall()
-        labeled = self.current_labels()
-        return [(round_id, doc_id) for round_id, doc_id in rows if doc_id not in labeled]
+        done = set(self.current_labels()) | self.removed_ids()
+        return [(round_id, doc_id) for round_id, doc_id in rows if doc_id not in done]
 
     def unskip(self, round_id: int, doc_id: int) -> None:
         with self.transaction() as connection:

@@ -14,7 +14,7 @@ from textsel import _integrity
 from textsel.errors import DataError
 from textsel.index import build_index, load_index
 
-BACKENDS = {"hnsw": ["index.hnsw", "index.hnsw.ids.npy"], "exact": ["index.npz"]}
+BACKENDS = {"hnsw": ["index.hnsw", "index.hnsw.ids.npy", "index.hnsw.deleted.npy"], "exact": ["index.npz"]}
 
 
 @pytest.fixture
