@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import mmap
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,8 +30,9 @@ from typing import Any
 
 import numpy as np
 
+from textsel import errors
 from textsel.embed_ray import _ray
-from textsel.errors import ConfigError, DataError, check_param
+from textsel.errors import ConfigError, DataError, TextselError, check_param
 
 ENGINES = ("local", "ray")
 
@@ -124,14 +126,31 @@ def _run(ray: Any, dataset: Any, payload: dict, n_rows: int, *, batch_size: int,
                                  batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=workers),
                                  num_cpus=cpus_per_worker)
     probabilities, seen = None, np.zeros(n_rows, dtype=bool)
-    for batch in scored.iter_batches(batch_format="numpy", batch_size=None):
-        rows, values = np.asarray(batch["row"], dtype=np.int64), np.asarray(batch["probabilities"])
-        if probabilities is None:
-            probabilities = np.zeros((n_rows, values.shape[1]), dtype=values.dtype)
-        probabilities[rows], seen[rows] = values, True
+    try:
+        for batch in scored.iter_batches(batch_format="numpy", batch_size=None):
+            rows, values = np.asarray(batch["row"], dtype=np.int64), np.asarray(batch["probabilities"])
+            if probabilities is None:
+                probabilities = np.zeros((n_rows, values.shape[1]), dtype=values.dtype)
+            probabilities[rows], seen[rows] = values, True
+    except ray.exceptions.RayError as error:
+        raise _worker_error(error) from None
     if probabilities is None or not seen.all():
         raise DataError(f"Ray returned no probabilities for {int((~seen).sum())} of {n_rows} rows; score again")
     return probabilities
+
+
+def _worker_error(error: Exception) -> TextselError:
+    """One line for an error a Ray worker raised (Ray passes a multi-line traceback with colour codes): the worker's
+    own textsel error as it was, anything else with what to check."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in str(error).splitlines()] or [repr(error)]
+    for line in reversed(lines):
+        ours = re.match(r"textsel\.errors\.(\w+): (.+)", line)
+        kind = getattr(errors, ours.group(1), None) if ours else None
+        if isinstance(kind, type) and issubclass(kind, TextselError):
+            return kind(ours.group(2))
+    cause = next((line for line in reversed(lines) if re.match(r"[\w.]+(Error|Exception): ", line)), lines[-1])
+    return DataError(f"a Ray worker could not score the pool ({cause}); on a cluster every node needs textsel and "
+                     f"storage that can read the project's cache folder")
 
 
 def _vector_source(ray: Any, embeddings: np.ndarray) -> dict:

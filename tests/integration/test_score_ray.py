@@ -15,6 +15,7 @@ from textsel.cli.app import app
 from typer.testing import CliRunner
 
 from textsel.candidates import AllCandidates
+from textsel.errors import DataError
 from textsel.learner import LogisticLearner
 from textsel.project import Project
 from textsel.proxy import FastTextProxy
@@ -53,6 +54,17 @@ def test_text_learner_scores_equal_the_local_path_and_staging_is_removed(local_r
     scored = score_pool_ray(proxy, texts=TEXTS, staging_dir=tmp_path, chunk_rows=16)
     np.testing.assert_allclose(scored, proxy.predict_proba(TEXTS), rtol=0, atol=1e-6)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_no_worker_can_read_is_one_clear_error(local_ray, tmp_path, monkeypatch):
+    import textsel.score_ray
+
+    vectors = fake_embeddings(TEXTS, 12)
+    learner = LogisticLearner().fit(vectors[:18], list(LABELS.values()))
+    missing = {"path": str(tmp_path / "not-on-this-node.npy"), "shape": vectors.shape, "dtype": "float32"}
+    monkeypatch.setattr(textsel.score_ray, "_vector_source", lambda ray, embeddings: missing)  # as on a cluster node
+    with pytest.raises(DataError, match=r"^a Ray worker could not score the pool \(FileNotFoundError.*cache folder$"):
+        score_pool_ray(learner, embeddings=vectors, workers=1)
 
 
 def twin_projects(tmp_path):

@@ -13,11 +13,11 @@ from textsel.cli.app import app
 from typer.testing import CliRunner
 
 from textsel.candidates import AllCandidates, RandomCandidates
-from textsel.errors import ConfigError, MissingDependencyError
+from textsel.errors import ConfigError, DataError, MissingDependencyError, TextselError
 from textsel.learner import LogisticLearner
 from textsel.project import Project
 from textsel.rounds import RoundEngine
-from textsel.score_ray import _shippable, _unshipped, check_engine
+from textsel.score_ray import _shippable, _unshipped, _worker_error, check_engine
 
 runner = CliRunner()
 
@@ -121,3 +121,16 @@ def test_a_fasttext_learner_ships_as_bytes_and_predicts_the_same():
     np.testing.assert_array_equal(restored.predict_proba(TEXTS), proxy.predict_proba(TEXTS))
     logistic = LogisticLearner().fit(fake_embeddings(texts, 8), labels)
     assert _shippable(logistic) is logistic  # picklable learners travel as they are
+
+
+def test_a_worker_error_becomes_one_line():
+    traceback = ("The actor died because of an error raised in its creation task, \x1b[36mray::MapWorker()\x1b[39m\n"
+                 '  File "textsel/score_ray.py", line 223, in __init__\n'
+                 "    raise DataError(...)\n"
+                 "textsel.errors.DataError: file /shared/e.npy: the embeddings file changed; score again\n")
+    ours = _worker_error(RuntimeError(traceback))
+    assert type(ours) is DataError and str(ours) == "file /shared/e.npy: the embeddings file changed; score again"
+    other = _worker_error(RuntimeError("ray.exceptions.ActorDiedError: died\n  File x\n"
+                                       "FileNotFoundError: [Errno 2] No such file: '/local/e.npy'\n"))
+    assert isinstance(other, TextselError) and "\n" not in str(other)
+    assert "FileNotFoundError: [Errno 2] No such file: '/local/e.npy'" in str(other) and "cache folder" in str(other)
