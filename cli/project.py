@@ -86,7 +86,7 @@ def embed(
     quiet: Quiet = False,
 ) -> None:
     """Embed every text of the pool (cached and resumable: after Ctrl-C, run it again to continue)."""
-    check_engine_options(engine, address, workers)
+    check_engine_options(engine, address, workers, purpose="embedding")
     with open_project(project_dir, quiet=quiet) as project, project.lock():
         if dtype is not None or device is not None:
             _save_encoder_settings(project, dtype, device)
@@ -106,8 +106,9 @@ def embed(
                       f"({project.config.model}, {encoder}).")
 
 
-def check_engine_options(engine: str, address: str | None, workers: int | None) -> None:
-    """--engine is local or ray; --address and --workers come only with ray; the ray extra is installed."""
+def check_engine_options(engine: str, address: str | None, workers: int | None, purpose: str = "scoring") -> None:
+    """--engine is local or ray; --address and --workers come only with ray; the ray extra is installed (the
+    message says that ``purpose`` needs it)."""
     from textsel.errors import MissingDependencyError
     from textsel.score_ray import check_engine
 
@@ -116,7 +117,7 @@ def check_engine_options(engine: str, address: str | None, workers: int | None) 
     if engine == "local" and (address is not None or workers is not None):
         raise typer.BadParameter("--address and --workers need --engine ray", param_hint="--engine")
     try:
-        check_engine("textsel", engine, address, workers)
+        check_engine("textsel", engine, address, workers, purpose=purpose)
     except MissingDependencyError as error:
         raise typer.BadParameter(str(error), param_hint="--engine") from error
 

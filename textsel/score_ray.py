@@ -37,9 +37,11 @@ from textsel.errors import ConfigError, DataError, TextselError, check_param
 ENGINES = ("local", "ray")
 
 
-def check_engine(owner: str, engine: str, address: str | None = None, workers: int | None = None) -> None:
-    """Raise before any work unless ``engine`` is "local" or "ray" (with the ray extra installed), ``address`` is
-    None or a non-empty string, ``workers`` None or an int >= 1, and address and workers come only with Ray."""
+def check_engine(owner: str, engine: str, address: str | None = None, workers: int | None = None, *,
+                 purpose: str = "scoring") -> None:
+    """Raise before any work unless ``engine`` is "local" or "ray" (with the ray extra installed; ``purpose`` says
+    what needs it), ``address`` is None or a non-empty string, ``workers`` None or an int >= 1, and address and
+    workers come only with Ray."""
     check_param(owner, "engine", engine, engine in ENGINES, f"one of {ENGINES}")
     check_param(owner, "address", address, address is None or (isinstance(address, str) and bool(address.strip())),
                 "None or a Ray cluster address such as 'auto' or 'ray://head:10001'")
@@ -49,7 +51,7 @@ def check_engine(owner: str, engine: str, address: str | None = None, workers: i
     if engine == "local" and (address is not None or workers is not None):
         raise ConfigError(f"address and workers of {owner} apply only to engine='ray'")
     if engine == "ray":
-        _ray("scoring")  # the missing extra is an error now, not after a model was trained
+        _ray(purpose)  # the missing extra is an error now, not after a model was trained
 
 
 def score_pool_ray(learner: Any, *, embeddings: np.ndarray | None = None, texts: Sequence[str] | None = None,
@@ -105,6 +107,8 @@ def score_pool_ray(learner: Any, *, embeddings: np.ndarray | None = None, texts:
         workers = max(1, int((ray.cluster_resources().get("CPU", 1) - spare) // cpus_per_worker))
     payload = {"learner": [ray.put(_shippable(learner))]}  # in a list: the actor fetches it, Ray does not inline it
     if reads_texts:
+        if staging_dir is not None:
+            Path(staging_dir).mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix="textsel-scoring-", dir=staging_dir))
         try:
             dataset = ray.data.read_parquet(_stage_texts(texts, folder, chunk_rows))

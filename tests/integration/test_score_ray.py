@@ -51,9 +51,9 @@ def test_embedding_learner_scores_equal_the_local_path(local_ray, tmp_path):
 
 def test_text_learner_scores_equal_the_local_path_and_staging_is_removed(local_ray, tmp_path):
     proxy = FastTextProxy(threads=1, bucket=1000).fit(TEXTS[:18], list(LABELS.values()))
-    scored = score_pool_ray(proxy, texts=TEXTS, staging_dir=tmp_path, chunk_rows=16)
+    scored = score_pool_ray(proxy, texts=TEXTS, staging_dir=tmp_path / "staging", chunk_rows=16)
     np.testing.assert_allclose(scored, proxy.predict_proba(TEXTS), rtol=0, atol=1e-6)
-    assert list(tmp_path.iterdir()) == []
+    assert list((tmp_path / "staging").iterdir()) == []  # made when missing; emptied of what was staged
 
 
 def test_a_file_no_worker_can_read_is_one_clear_error(local_ray, tmp_path, monkeypatch):

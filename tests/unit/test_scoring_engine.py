@@ -66,6 +66,8 @@ def test_ray_without_the_extra_is_a_clear_error_before_any_work(folder, tmp_path
     result = runner.invoke(app, ["predict", "-o", str(out), "-p", str(folder), "--engine", "ray"])
     assert result.exit_code != 0 and "--engine" in result.output and "pip install" in plain(result.output)
     assert not out.exists()
+    embed = runner.invoke(app, ["embed", "-p", str(folder), "--engine", "ray"])
+    assert embed.exit_code != 0 and "embedding with Ray needs the ray extra" in plain(embed.output)
 
 
 def test_cli_checks_engine_options_before_writing(folder, tmp_path):
