@@ -79,7 +79,7 @@ def score_pool_ray(learner: Any, *, embeddings: np.ndarray | None = None, texts:
         unless it is already running in this process.
     workers : int or None, default=None
         Scoring actors (each holds the learner); None: as many as the cluster's CPUs fit (less one for a text
-        learner: Ray Data's parquet reads need one).
+        learner: Ray Data's parquet reads need one); more than fit is a ConfigError (the run would wait forever).
     cpus_per_worker : float, default=1.0
     show_progress : bool, default=False
         Ray Data's progress bars.
@@ -102,9 +102,13 @@ def score_pool_ray(learner: Any, *, embeddings: np.ndarray | None = None, texts:
     if not ray.is_initialized():
         ray.init(address=address, log_to_driver=show_progress, configure_logging=show_progress)
     ray.data.DataContext.get_current().enable_progress_bars = show_progress
-    if workers is None:  # parquet reads need a CPU of their own: actors holding every CPU would wait forever
-        spare = 1 if reads_texts else 0
-        workers = max(1, int((ray.cluster_resources().get("CPU", 1) - spare) // cpus_per_worker))
+    # Parquet reads need a CPU of their own: text-learner actors holding every CPU would wait for them forever.
+    spare = 1 if reads_texts else 0
+    fits = max(1, int((ray.cluster_resources().get("CPU", 1) - spare) // cpus_per_worker))
+    if workers is not None and workers > fits:
+        raise ConfigError(f"{workers} scoring workers do not fit the Ray cluster: at most {fits} with "
+                          f"{cpus_per_worker} CPUs each{' and one CPU left to the parquet reads' if spare else ''}")
+    workers = fits if workers is None else workers
     payload = {"learner": [ray.put(_shippable(learner))]}  # in a list: the actor fetches it, Ray does not inline it
     if reads_texts:
         if staging_dir is not None:

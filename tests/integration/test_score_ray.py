@@ -15,7 +15,7 @@ from textsel.cli.app import app
 from typer.testing import CliRunner
 
 from textsel.candidates import AllCandidates
-from textsel.errors import DataError
+from textsel.errors import ConfigError, DataError
 from textsel.learner import LogisticLearner
 from textsel.project import Project
 from textsel.proxy import FastTextProxy
@@ -54,6 +54,8 @@ def test_text_learner_scores_equal_the_local_path_and_staging_is_removed(local_r
     scored = score_pool_ray(proxy, texts=TEXTS, staging_dir=tmp_path / "staging", chunk_rows=16)
     np.testing.assert_allclose(scored, proxy.predict_proba(TEXTS), rtol=0, atol=1e-6)
     assert list((tmp_path / "staging").iterdir()) == []  # made when missing; emptied of what was staged
+    with pytest.raises(ConfigError, match="at most 1 with 1.0 CPUs each and one CPU left to the parquet reads"):
+        score_pool_ray(proxy, texts=TEXTS, workers=2)  # two actors on 2 CPUs would wait for the reads forever
 
 
 def test_a_file_no_worker_can_read_is_one_clear_error(local_ray, tmp_path, monkeypatch):
