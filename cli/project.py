@@ -16,6 +16,13 @@ console = Console()
 ProjectDir = Annotated[Path, typer.Option("--project", "-p", show_default=False,
                                           help="The project folder (default: the current folder).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+ScoringEngine = Annotated[str, typer.Option(
+    "--engine", help="local (this process) or ray (Ray Data: a local Ray, or the cluster at --address; "
+                     "pip install 'textsel[ray]').")]
+RayAddress = Annotated[str | None, typer.Option(
+    "--address", help="Ray cluster to use with --engine ray, e.g. auto or ray://head:10001.")]
+ScoringWorkers = Annotated[int | None, typer.Option(
+    "--workers", min=1, help="Scoring actors with --engine ray (default: what the cluster fits).")]
 
 
 def open_project(directory: Path, *, quiet: bool = True):  # noqa: ANN201 - textsel.project.Project
@@ -79,10 +86,7 @@ def embed(
     quiet: Quiet = False,
 ) -> None:
     """Embed every text of the pool (cached and resumable: after Ctrl-C, run it again to continue)."""
-    if engine not in ("local", "ray"):
-        raise typer.BadParameter(f"must be local or ray; got {engine!r}", param_hint="--engine")
-    if engine == "local" and (address is not None or workers is not None):
-        raise typer.BadParameter("--address and --workers need --engine ray", param_hint="--engine")
+    check_engine_options(engine, address, workers, purpose="embedding")
     with open_project(project_dir, quiet=quiet) as project, project.lock():
         if dtype is not None or device is not None:
             _save_encoder_settings(project, dtype, device)
@@ -100,6 +104,22 @@ def embed(
             f"{getattr(embedder, 'resolved_dtype', '?')} on {getattr(embedder, 'device_class', '?')}"
         console.print(f"Embeddings: {vectors.shape[0]:,} texts x {vectors.shape[1]} dimensions "
                       f"({project.config.model}, {encoder}).")
+
+
+def check_engine_options(engine: str, address: str | None, workers: int | None, purpose: str = "scoring") -> None:
+    """--engine is local or ray; --address and --workers come only with ray; the ray extra is installed (the
+    message says that ``purpose`` needs it)."""
+    from textsel.errors import MissingDependencyError
+    from textsel.score_ray import check_engine
+
+    if engine not in ("local", "ray"):
+        raise typer.BadParameter(f"must be local or ray; got {engine!r}", param_hint="--engine")
+    if engine == "local" and (address is not None or workers is not None):
+        raise typer.BadParameter("--address and --workers need --engine ray", param_hint="--engine")
+    try:
+        check_engine("textsel", engine, address, workers, purpose=purpose)
+    except MissingDependencyError as error:
+        raise typer.BadParameter(str(error), param_hint="--engine") from error
 
 
 def _embed_with_ray(project, *, address: str | None, workers: int | None, quiet: bool) -> None:  # noqa: ANN001
@@ -340,13 +360,17 @@ def train(
 @app.command()
 def predict(
     out: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write.")] = Path("preds.parquet"),
+    engine: ScoringEngine = "local",
+    address: RayAddress = None,
+    workers: ScoringWorkers = None,
     project_dir: ProjectDir = Path("."),
     quiet: Quiet = False,
 ) -> None:
     """Write id, text, predicted label and p_<label> probabilities for every text.
 
-    The model is trained first when labels changed since it was saved. Example: textsel predict -o preds.parquet
-    -p shop/"""
+    The model is trained first when labels changed since it was saved. Examples: textsel predict -o preds.parquet
+    -p shop/; textsel predict --engine ray --address auto (score on a Ray cluster)."""
+    check_engine_options(engine, address, workers)
     with open_project(project_dir, quiet=quiet) as project, project.lock():
-        count = project.predict(out)
+        count = project.predict(out, engine=engine, address=address, workers=workers)
     console.print(f"Wrote predictions for {count:,} texts to {safe(out)}.")

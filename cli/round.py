@@ -9,7 +9,15 @@ import typer
 from rich.table import Column, Table
 from textsel.cli._display import one_line, safe
 from textsel.cli.app import app
-from textsel.cli.project import ProjectDir, Quiet, console, open_project
+from textsel.cli.project import (
+    ProjectDir,
+    Quiet,
+    RayAddress,
+    ScoringWorkers,
+    check_engine_options,
+    console,
+    open_project,
+)
 
 
 @app.command("next")
@@ -30,6 +38,12 @@ def next_batch(
     discard_pending: Annotated[bool, typer.Option(
         "--discard-pending", help="Drop the texts of the last round still unlabeled (recorded; they are not "
                                   "selected again) and select a new batch.")] = False,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="local, or ray: score the full scan (--pool all, or auto when it picks all) on Ray Data, a "
+                         "local Ray or the cluster at --address (pip install 'textsel[ray]'). A SEALS pool is "
+                         "small and is always scored here.")] = "local",
+    address: RayAddress = None,
+    workers: ScoringWorkers = None,
     project_dir: ProjectDir = Path("."),
     quiet: Quiet = False,
 ) -> None:
@@ -38,7 +52,8 @@ def next_batch(
     While the last round still has texts to label, show those again instead (no new round).
 
     Examples: `textsel next -n 20`; `textsel next --strategy most-likely-positive --pool all`;
-    `textsel next --learner fasttext` (select with the fastText proxy; then `textsel train --target transformer`).
+    `textsel next --learner fasttext` (select with the fastText proxy; then `textsel train --target transformer`);
+    `textsel next --pool all --engine ray --address auto` (score the whole pool on a Ray cluster).
     """
     from textsel.export import check_output, write_batch
     from textsel.project import Project
@@ -47,6 +62,7 @@ def next_batch(
     if out is not None:  # refuses the project folder, an existing folder, and an existing file without --force
         check_output(out, force=force, project_dir=project_dir)  # as export: one error line, exit 1
     Project.check_round_params(n, strategy, pool, learner)  # every argument is checked before anything is written
+    check_engine_options(engine, address, workers)
     with open_project(project_dir, quiet=quiet) as project, project.lock():
         round_id, pending = project.store.pending()
         if pending and not discard_pending:
@@ -56,7 +72,8 @@ def next_batch(
             removed = len(set(scores) & project.store.removed_ids())  # no longer pending: out of the corpus
         else:
             round_id, result = project.next_batch(n, strategy=strategy, candidate_pool=pool, seed=seed,
-                                                  discard_pending=discard_pending, learner=learner)
+                                                  discard_pending=discard_pending, learner=learner, engine=engine,
+                                                  address=address, workers=workers)
             ids = result.ids.tolist()
             round_scores = [None] * len(ids) if result.scores is None else [float(score) for score in result.scores]
         positive = project.config.positive

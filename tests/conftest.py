@@ -56,6 +56,17 @@ def private_textsel_home(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("TEXTSEL_HOME", str(tmp_path_factory.mktemp("textsel-home")))
 
 
+@pytest.fixture(scope="session")
+def local_ray():
+    """One local Ray instance with 2 CPUs for the whole test session (starting Ray costs 10-30 s); skips without
+    the ray extra."""
+    ray = pytest.importorskip("ray")
+    pytest.importorskip("ray.data")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield ray
+    ray.shutdown()
+
+
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES

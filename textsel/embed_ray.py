@@ -97,12 +97,13 @@ def embed_pool_ray(pool: Pool, embedder: Embedder | None = None, *, cache_dir: s
     return vectors
 
 
-def _ray() -> Any:
+def _ray(purpose: str = "embedding") -> Any:
+    """The ray module with Ray Data, or MissingDependencyError naming the extra (``purpose``: what needs it)."""
     try:
         import ray
         import ray.data  # noqa: F401 - the Data library is the part used
     except ImportError as error:
-        raise MissingDependencyError("embedding with Ray needs the ray extra: pip install 'textsel[ray]'") from error
+        raise MissingDependencyError(f"{purpose} with Ray needs the ray extra: pip install 'textsel[ray]'") from error
     return ray
 
 

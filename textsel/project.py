@@ -827,8 +827,9 @@ class Project:
         learner_spec(learner)
 
     def next_batch(self, n: int = 20, *, strategy: str = "entropy", candidate_pool: str = "auto",
-                   seed: int = 0, discard_pending: bool = False,
-                   learner: str = "logistic") -> tuple[int, SelectionResult]:
+                   seed: int = 0, discard_pending: bool = False, learner: str = "logistic",
+                   engine: str = "local", address: str | None = None,
+                   workers: int | None = None) -> tuple[int, SelectionResult]:
         """Select the next ``n`` texts with the round engine and record the round; return (round id, result).
 
         ``learner`` names the model that scores the candidates (see :data:`textsel.learner.LEARNERS`): the
@@ -843,13 +844,18 @@ class Project:
         those texts are recorded as discarded (after the new batch is selected, so a failed selection changes
         nothing). A new round never selects a text an earlier round selected (labeled, skipped, discarded or
         pending), so each text appears in at most one round.
+
+        ``engine`` "ray" scores a full scan (the "all" pool) on Ray Data (:func:`textsel.score_ray.score_pool_ray`;
+        ``address`` and ``workers`` as there); a SEALS pool is small and is always scored here.
         """
         from textsel.candidates import make_candidate_pool
         from textsel.learner import learner_spec
         from textsel.rounds import select_batch
+        from textsel.score_ray import check_engine
         from textsel.strategies import get_strategy
 
         self.check_round_params(n, strategy, candidate_pool, learner)
+        check_engine("Project.next_batch", engine, address, workers)
         pending_round, pending = self.store.pending()
         if pending and not discard_pending:
             raise StoreError(f"round {pending_round} still has {len(pending)} texts to label; label them first, "
@@ -874,7 +880,8 @@ class Project:
         pool = _ExcludingCandidates(inner, selected_before, removed)
         result = select_batch(self.ids, features, labels, pool, strategy=strategy, batch_size=n, seed=seed,
                               learner=self._learner(learner, seed), texts=self.pool.texts if reads == "texts" else None,
-                              positive_label=self.config.positive, classes=self.config.labels, index=index)
+                              positive_label=self.config.positive, classes=self.config.labels, index=index,
+                              scorer=self._ray_scorer(features, reads, address, workers) if engine == "ray" else None)
         if state is not None:
             self._save_candidate_state(inner)
         params = {"n": n, "candidate_pool": choice.name, "pool_requested": candidate_pool,
@@ -1114,15 +1121,41 @@ class Project:
             return self.pool.texts[start:stop]
         return np.asarray(self.embeddings()[start:stop], dtype=np.float32)
 
-    def predict(self, out: str | Path) -> int:
+    def _ray_scorer(self, features: np.ndarray | None, reads: str, address: str | None,
+                    workers: int | None):  # noqa: ANN202 - scorer(learner) -> probabilities of every pool row
+        """Scores every pool row on Ray Data: the embeddings (read by the workers from the cache file) or the texts
+        (staged under the project's cache)."""
+        from functools import partial
+
+        from textsel.score_ray import score_pool_ray
+
+        return partial(score_pool_ray, embeddings=features if reads == "embeddings" else None,
+                       texts=self.pool.texts if reads == "texts" else None, staging_dir=self.cache_dir,
+                       address=address, workers=workers, show_progress=self.show_progress)
+
+    def predict(self, out: str | Path, *, engine: str = "local", address: str | None = None,
+                workers: int | None = None) -> int:
         """Write id, text, predicted label and one probability column per class (``p_<label>``, see
-        ``probability_columns``) for every text not removed from the corpus to a Parquet file; return how many."""
+        ``probability_columns``) for every text not removed from the corpus to a Parquet file; return how many.
+
+        ``engine`` "ray" scores the pool on Ray Data (a local Ray, or the cluster at ``address``, with ``workers``
+        scoring actors; see :func:`textsel.score_ray.score_pool_ray`) instead of in this process.
+        """
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        from textsel.score_ray import check_engine
+
+        check_engine("Project.predict", engine, address, workers)
         model = self.trained_model()
-        probabilities = np.vstack([model.learner.predict_proba(self._model_inputs(model.learner, start, start + 65_536))
-                                   for start in range(0, len(self.ids), 65_536)])
+        if engine == "ray":
+            reads = getattr(model.learner, "input", "embeddings")
+            features = self.embeddings() if reads == "embeddings" else None
+            probabilities = self._ray_scorer(features, reads, address, workers)(model.learner)
+        else:
+            learner, chunk = model.learner, 65_536
+            probabilities = np.vstack([learner.predict_proba(self._model_inputs(learner, start, start + chunk))
+                                       for start in range(0, len(self.ids), chunk)])
         kept = np.flatnonzero(~np.isin(self.ids, self.removed_ids()))
         probabilities = probabilities[kept]
         ids = np.asarray(self.pool.keys, dtype=object)[kept].tolist() if self.pool.has_string_ids else self.ids[kept]

@@ -9,7 +9,7 @@ labels, the candidate pool state and ``seed``.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -140,12 +140,17 @@ class RoundEngine:
     fit_every_round : bool, default=True
         Fit the learner each round even when the strategy reads no model (random, k-center on embeddings), so
         it can be evaluated after the round; False fits only when the strategy needs it.
+    scorer : callable, optional
+        ``scorer(learner)`` returns the fitted learner's probabilities of every pool row, in pool order; used
+        instead of local chunks when most of the pool is scored (the full scan), e.g. on Ray
+        (:func:`textsel.score_ray.score_pool_ray`). A small candidate pool is always scored here.
     """
 
     def __init__(self, pool_ids, candidate_pool, *, features=None, texts: Sequence[str] | None = None,
                  strategy: str = "entropy", learner=None, batch_size: int = 100, positive_label=None,
                  classes: Sequence | None = None, index=None, density: NeighbourDensity | None = None,
-                 seed: int = 0, rng: np.random.Generator | None = None, fit_every_round: bool = True) -> None:
+                 seed: int = 0, rng: np.random.Generator | None = None, fit_every_round: bool = True,
+                 scorer: Callable | None = None) -> None:
         self.pool_ids = pool_ids
         self.candidate_pool = candidate_pool
         self.features = features
@@ -160,6 +165,7 @@ class RoundEngine:
         self.seed = seed
         self.rng = rng
         self.fit_every_round = fit_every_round
+        self.scorer = scorer
 
     # --- setup ------------------------------------------------------------------------------------------
 
@@ -227,6 +233,8 @@ class RoundEngine:
         When most of the pool is asked for (the -All baselines), contiguous slices are scored and the rows
         picked afterwards: no gathered copy of the feature matrix.
         """
+        if self.scorer is not None and len(positions) > len(self.ids_) // 2:
+            return np.asarray(self.scorer(self.learner_))[positions]
         texts = getattr(self.learner_, "input", "embeddings") == "texts"
         if not texts and len(positions) > len(self.ids_) // 2:
             parts = [self.learner_.predict_proba(np.asarray(self.features[start:start + _CHUNK], dtype=np.float32))
@@ -329,7 +337,8 @@ class RoundEngine:
 
 def select_batch(pool_ids, features, labels: Mapping, candidate_pool, strategy: str = "entropy", learner=None,
                  batch_size: int = 100, seed: int = 0, *, texts: Sequence[str] | None = None,
-                 positive_label=None, classes: Sequence | None = None, index=None) -> SelectionResult:
+                 positive_label=None, classes: Sequence | None = None, index=None,
+                 scorer: Callable | None = None) -> SelectionResult:
     """One round, as a function: train on ``labels`` and return the next batch of ``batch_size`` ids.
 
     For a labeling session that runs one round per process: replaying every label into a fresh
@@ -337,5 +346,5 @@ def select_batch(pool_ids, features, labels: Mapping, candidate_pool, strategy: 
     """
     engine = RoundEngine(pool_ids, candidate_pool, features=features, texts=texts, strategy=strategy,
                          learner=learner, batch_size=batch_size, positive_label=positive_label, classes=classes,
-                         index=index, seed=seed)
+                         index=index, seed=seed, scorer=scorer)
     return engine.select_batch(labels)

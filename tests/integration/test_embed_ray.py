@@ -10,7 +10,7 @@ from conftest import fake_embeddings
 from textsel.data import Pool
 from textsel.embed import Embedder, embed_pool, embedding_cache_folder
 
-ray = pytest.importorskip("ray")
+pytest.importorskip("ray")
 pytest.importorskip("ray.data")
 
 from textsel.embed_ray import embed_pool_ray  # noqa: E402 - after the skip
@@ -18,14 +18,6 @@ from textsel.embed_ray import embed_pool_ray  # noqa: E402 - after the skip
 WORDS = ["battery", "zipper", "novel", "charger", "blender", "tent", "guitar", "lamp"]
 POOL = Pool(ids=np.arange(100, 140), texts=[f"the {WORDS[i % 8]} broke after {i} days, {WORDS[(i * 3) % 8]} too"
                                              for i in range(40)])
-
-
-@pytest.fixture(scope="session")
-def local_ray():
-    """One local Ray instance with 2 CPUs for the whole test session."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    yield ray
-    ray.shutdown()
 
 
 def small_embedder() -> Embedder:
