@@ -47,7 +47,7 @@ STAGES = ["errors", "ids", "_atomic", "_integrity", "_progress", "_home", "prove
           "static", "index",
           "candidates", "candidate_state", "strategies", "proxy", "models", "learner", "rounds", "metrics", "estimate",
           "diagnose", "svp", "simulate", "svp_experiments", "store", "project_config", "status", "labeling", "export",
-          "importing", "text_cache", "project", "concepts", "demo"]
+          "importing", "text_cache", "first_pass", "project", "concepts", "demo"]
 
 
 def _stage(module: str) -> str:
