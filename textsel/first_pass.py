@@ -70,7 +70,8 @@ class FirstPass:
 
 def build_first_pass(pool_ids: np.ndarray, texts: Sequence[str], *, transformer: Any,
                      static_vectors: np.ndarray | None = None, static_embedder: Any | None = None,
-                     k: int | None = None, index_backend: str = "hnsw", text_cache: bool = True) -> FirstPass:
+                     static_index: VectorIndex | None = None, k: int | None = None, index_backend: str = "hnsw",
+                     text_cache: bool = True) -> FirstPass:
     """Set up the two stages for a pool (``pool_ids`` row-aligned with ``texts``).
 
     Parameters
@@ -81,6 +82,8 @@ def build_first_pass(pool_ids: np.ndarray, texts: Sequence[str], *, transformer:
         The pool's static vectors when already computed (e.g. cached with ``embed_pool``); otherwise
         ``static_embedder`` (default: a :class:`textsel.static.StaticEmbedder` of the packaged MiniLM) embeds
         ``texts``.
+    static_index : VectorIndex, optional
+        An index already built over the pool's static vectors (keyed by ``pool_ids``): reused, nothing embedded.
     k : int, optional
         Neighbours per label in static space; default :func:`static_k` of the pool size.
     index_backend : {"hnsw", "exact"}, default="hnsw"
@@ -92,29 +95,35 @@ def build_first_pass(pool_ids: np.ndarray, texts: Sequence[str], *, transformer:
         raise DataError(f"the pool has {len(pool_ids)} ids but {len(texts)} texts; they must be row-aligned")
     k = static_k(len(pool_ids)) if k is None else k
     check_param("build_first_pass", "k", k, isinstance(k, int | np.integer) and k >= 1, "an int >= 1")
-    if static_vectors is None:
-        static_vectors = (static_embedder if static_embedder is not None else StaticEmbedder()).encode(texts)
-    if len(static_vectors) != len(pool_ids):
-        raise DataError(f"the static vectors have {len(static_vectors)} rows but the pool has {len(pool_ids)} texts")
-    index = build_index(np.asarray(static_vectors, dtype=np.float32), pool_ids, backend=index_backend)
+    if static_index is None:
+        if static_vectors is None:
+            static_vectors = (static_embedder if static_embedder is not None else StaticEmbedder()).encode(texts)
+        if len(static_vectors) != len(pool_ids):
+            raise DataError(f"the static vectors have {len(static_vectors)} rows but the pool has {len(pool_ids)} "
+                            "texts")
+        static_index = build_index(np.asarray(static_vectors, dtype=np.float32), pool_ids, backend=index_backend)
+    elif len(static_index) != len(pool_ids):
+        raise DataError(f"the static index holds {len(static_index)} texts but the pool has {len(pool_ids)}")
     encoder = CachedEncoder(transformer) if text_cache else transformer
-    return FirstPass(index, SEALSCandidates(index, k=int(k)), EmbeddedOnDemand(texts, encoder))
+    return FirstPass(static_index, SEALSCandidates(static_index, k=int(k)), EmbeddedOnDemand(texts, encoder))
 
 
 def simulate_first_pass(pool_ids: np.ndarray, labels: np.ndarray, first_pass: FirstPass, *,
                         heldout: HeldOut | None = None, strategy: str = "entropy", learner: Any = None,
                         batch_size: int = 100, budget: int = 2000, seed_positives: int = 5,
-                        seed_negatives: int = 95, positive_label: Any = 1, seed: int = 0) -> list[dict]:
+                        seed_negatives: int = 95, positive_label: Any = 1, seed: int = 0,
+                        keep_labeled_ids: bool = False) -> list[dict]:
     """One simulated labeling session over the two stages: :func:`textsel.simulate.run_simulation` (same seed
     draw and round records) with the static SEALS pool and the on-demand transformer features. The last record
     also holds ``transformer_rows``: the pool texts embedded with the transformer (labeled texts plus every
-    candidate scored), the cost the first pass saves on. ``heldout`` features are the transformer's."""
+    candidate scored), the cost the first pass saves on, and with ``keep_labeled_ids`` the ids labeled in order
+    (e.g. for :func:`textsel.diagnose.diagnose_static_space`). ``heldout`` features are the transformer's."""
     if "density" in get_strategy(strategy).needs:
         raise ConfigError(f"The {strategy!r} strategy needs density, which the static first pass does not offer "
                           f"(the static and transformer spaces would mix); use a model-based strategy.")
     records = run_simulation(pool_ids, labels, features=first_pass.features, heldout=heldout, strategy=strategy,
                              candidate_pool=first_pass.candidate_pool, learner=learner, batch_size=batch_size,
                              budget=budget, seed_positives=seed_positives, seed_negatives=seed_negatives,
-                             positive_label=positive_label, seed=seed)
+                             positive_label=positive_label, seed=seed, keep_labeled_ids=keep_labeled_ids)
     records[-1]["transformer_rows"] = first_pass.transformer_rows
     return records

@@ -1,0 +1,242 @@
+"""The static first pass (issue 11): static-embedding speed, and what two-stage selection finds vs full SEALS.
+
+The second JSON of the embedding benchmarks (``benchmarks/embed_throughput.py`` writes the first). Data: the
+shared amazon_multidomain reviews (pool: the train and dev rows; held-out: the test rows), the packaged
+all-MiniLM-L6-v2 (the transformer) and a static model distilled from it with model2vec (``--dims``, 256).
+
+1. Distillation (one-time, apart): ``distill_static_model`` into ``--cache-dir``; ``distill_s`` is the seconds of
+   the run that distilled it (kept beside the model, so a cache hit reports the real cost; null if unknown).
+2. Speed, interleaved on the same texts (the first ``--n`` of the data, in slices of ``--slice``, the order
+   rotating every slice; model loads outside the timers): ``raw MiniLM float32``'s timer holds one
+   ``SentenceTransformer.encode(slice, batch_size=64, normalize_embeddings=True)`` call; ``static``'s timer holds
+   ``StaticEmbedder.encode(slice)`` repeated ``--static-repeats`` times (one call takes milliseconds). Rates are
+   total texts over total seconds; ``static_ratio_vs_minilm`` is their ratio. ``static_pool_texts_per_s``: the
+   whole pool through ``embed_pool`` (cache writes included; skipped, null, when the cache already held it).
+3. Equal labels: per concept (a rare product domain) and seed, all-transformer SEALS (HNSW over the precomputed
+   MiniLM vectors of the shared data, k=``--k``) and the first pass (HNSW over the static vectors, k per
+   ``--static-k``; the learner on MiniLM vectors of the labeled texts and candidates only, read from the
+   precomputed file through ``EmbeddedOnDemand``, which counts them) run back to back: entropy, logistic
+   regression, seed 5 positives + 95 negatives, batches of ``--batch`` up to ``--budget`` labels.
+   ``positives_ratio_vs_full`` and ``ap_ratio_vs_full`` (held-out AP) are per-seed ratios first pass / full, with
+   mean, sd and 95% t-interval over seeds; ``transformer_share`` is the share of the pool the first pass embedded
+   with the transformer. Index builds are one-time costs (seconds reported; the MiniLM index cached like
+   seals_vs_all's).
+4. ``diagnose_static``: the mismatch diagnostic run in static space on the labels of each concept's first seed of
+   the first pass (``textsel.diagnose.diagnose_static_space``), beside the same diagnostic in MiniLM space.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/static_first_pass.py --cache-dir /tmp/sfp \
+        [--concepts office_products,automotive,cell_phones_service] [--repeats 5] [--budget 1000] \
+        [--out benchmarks/results/static_first_pass.json]
+
+The last line printed is one JSON object with its provenance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from _results import BuildRecord, finish, mean_ci95  # noqa: E402
+from seals_vs_all import pool_index  # noqa: E402
+
+from textsel.candidates import SEALSCandidates  # noqa: E402
+from textsel.data import Pool  # noqa: E402
+from textsel.diagnose import diagnose, diagnose_static_space  # noqa: E402
+from textsel.embed import embed_pool  # noqa: E402
+from textsel.first_pass import build_first_pass, simulate_first_pass  # noqa: E402
+from textsel.index import build_index  # noqa: E402
+from textsel.learner import LogisticLearner  # noqa: E402
+from textsel.simulate import HeldOut, run_simulation  # noqa: E402
+from textsel.static import StaticEmbedder, distill_static_model  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "amazon_multidomain"
+CONCEPTS = ["office_products", "automotive", "cell_phones_service"]
+
+
+class PrecomputedMiniLM:
+    """The transformer of the first pass, answered from the shared precomputed MiniLM vectors (the same model and
+    settings, cosine >= 0.999 to a fresh encode: tests/integration/test_embed_model.py); ``calls`` counts texts."""
+
+    name = "precomputed all-MiniLM-L6-v2"
+
+    def __init__(self, texts: list[str], vectors: np.ndarray) -> None:
+        self.row_of = {text: row for row, text in enumerate(texts)}
+        self.vectors = vectors
+        self.calls = 0
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.calls += len(texts)
+        return self.vectors[[self.row_of[text] for text in texts]]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--cache-dir", type=Path, required=True, help="static model, static vectors, MiniLM index")
+    parser.add_argument("--dims", type=int, default=256)
+    parser.add_argument("--n", type=int, default=512, help="texts of the interleaved speed measurement")
+    parser.add_argument("--slice", type=int, default=64)
+    parser.add_argument("--static-repeats", type=int, default=20)
+    parser.add_argument("--concepts", default=",".join(CONCEPTS))
+    parser.add_argument("--repeats", type=int, default=5, help="seeds 0..repeats-1")
+    parser.add_argument("--budget", type=int, default=1000)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--k", type=int, default=100, help="neighbours per label of all-transformer SEALS")
+    parser.add_argument("--static-k", default="100,300", help="neighbours per label in static space (a list)")
+    parser.add_argument("--out", type=Path, default=None)
+    return parser.parse_args(argv)
+
+
+def load(folder: Path):
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(folder / "data.parquet", columns=["id", "text", "domain", "split"]).to_pydict()
+    test = np.asarray(table["split"]) == "test"
+    minilm = np.load(folder / "minilm.f16.npy", mmap_mode="r")
+    pool, held = np.flatnonzero(~test), np.flatnonzero(test)
+    ids = np.asarray(table["id"], dtype=np.int64)
+    assert (ids[1:] > ids[:-1]).all(), "the data's ids are expected in ascending order"
+    return {"ids": ids[pool], "texts": [table["text"][i] for i in pool],
+            "domain": np.asarray(table["domain"])[pool], "minilm": np.asarray(minilm[pool], dtype=np.float32),
+            "test_domain": np.asarray(table["domain"])[held],
+            "test_minilm": np.asarray(minilm[held], dtype=np.float32)}
+
+
+def distilled(cache_dir: Path, dims: int) -> tuple[StaticEmbedder, float | None]:
+    folder_cache = cache_dir / "static-models"
+    start = time.perf_counter()
+    folder = distill_static_model(None, dims=dims, cache_dir=folder_cache)
+    seconds = time.perf_counter() - start
+    record = BuildRecord(folder)
+    if record.seconds() is None and seconds > 5:  # this call distilled it (a cache hit takes well under a second)
+        record.save(seconds)
+    return StaticEmbedder(None, dims=dims, cache_dir=folder_cache), record.seconds()
+
+
+def speed(texts: list[str], static: StaticEmbedder, args: argparse.Namespace) -> dict:
+    """Interleaved texts/s of raw MiniLM float32 and the static model on the same slices."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from textsel.embed import Embedder
+
+    minilm = SentenceTransformer(Embedder()._source(), device="cpu")
+    minilm.max_seq_length = 256
+    static.encode(texts[:8])
+    minilm.encode(texts[:8], batch_size=64, normalize_embeddings=True)  # warm-up
+    seconds = {"minilm": 0.0, "static": 0.0}
+    slices = [texts[start:start + args.slice] for start in range(0, len(texts), args.slice)]
+    for number, part in enumerate(slices):
+        order = ["minilm", "static"] if number % 2 == 0 else ["static", "minilm"]
+        for name in order:
+            start = time.perf_counter()
+            if name == "minilm":
+                minilm.encode(part, batch_size=64, normalize_embeddings=True)
+            else:
+                for _ in range(args.static_repeats):
+                    static.encode(part)
+            seconds[name] += time.perf_counter() - start
+    minilm_rate = len(texts) / seconds["minilm"]
+    static_rate = len(texts) * args.static_repeats / seconds["static"]
+    return {"minilm_fp32_texts_per_s": round(minilm_rate, 1), "static_texts_per_s": round(static_rate, 1),
+            "static_ratio_vs_minilm": round(static_rate / minilm_rate, 1), "speed_texts": len(texts),
+            "torch_threads": torch.get_num_threads()}
+
+
+def static_pool(data: dict, static: StaticEmbedder, cache_dir: Path) -> tuple[np.ndarray, float | None]:
+    """The pool's static vectors through embed_pool (cached); texts/s when this call embedded them."""
+    pool = Pool(ids=data["ids"], texts=data["texts"])
+    cached = any((cache_dir / "embeddings").glob("embeddings-*/embeddings.npy"))
+    start = time.perf_counter()
+    vectors = embed_pool(pool, static, cache_dir=cache_dir / "embeddings", dtype="float32")
+    seconds = time.perf_counter() - start
+    return vectors, None if cached else round(len(vectors) / seconds, 1)
+
+
+def final(records: list[dict], key: str) -> float:
+    return records[-1][key]
+
+
+def ratios(first: list[float], full: list[float]) -> dict:
+    return mean_ci95([a / max(b, 1e-12) for a, b in zip(first, full, strict=True)])
+
+
+def main(argv: list[str] | None = None) -> dict:
+    started = time.perf_counter()
+    args = parse_args(argv)
+    static_ks = [int(k) for k in args.static_k.split(",")]
+    data = load(args.data)
+    static, distill_s = distilled(args.cache_dir, args.dims)
+    result = {"benchmark": "static_first_pass", "data": str(args.data), "pool_size": len(data["ids"]),
+              "test_size": len(data["test_domain"]), "dims": static.dimension, "distill_s": distill_s}
+    result.update(speed(data["texts"][:args.n], static, args))
+    print(f"speed: {result}", file=sys.stderr, flush=True)
+    static_vectors, result["static_pool_texts_per_s"] = static_pool(data, static, args.cache_dir)
+    start = time.perf_counter()
+    static_index = build_index(static_vectors, data["ids"], backend="hnsw")
+    result["static_index_build_s"] = round(time.perf_counter() - start, 1)
+    minilm_index, result["minilm_index_build_s"] = pool_index(data["minilm"], data["ids"], args.cache_dir)
+    transformer = PrecomputedMiniLM(data["texts"], data["minilm"])
+    per_concept = []
+    for concept in args.concepts.split(","):
+        labels = (data["domain"] == concept).astype(np.int64)
+        heldout = HeldOut((data["test_domain"] == concept).astype(np.int64), data["test_minilm"])
+        settings = dict(batch_size=args.batch, budget=args.budget, seed_positives=5, seed_negatives=95)
+        runs = {"full": [], **{f"static_k{k}": [] for k in static_ks}}
+        shares = {k: [] for k in static_ks}
+        for seed in range(args.repeats):  # full and first pass back to back, seed by seed
+            runs["full"].append(run_simulation(data["ids"], labels, features=data["minilm"], heldout=heldout,
+                                               candidate_pool=SEALSCandidates(minilm_index, k=args.k),
+                                               learner=LogisticLearner(), seed=seed, **settings))
+            for k in static_ks:
+                first_pass = build_first_pass(data["ids"], data["texts"], transformer=transformer,
+                                              static_index=static_index, k=k, text_cache=False)
+                records = simulate_first_pass(data["ids"], labels, first_pass, heldout=heldout,
+                                              learner=LogisticLearner(), seed=seed, keep_labeled_ids=True,
+                                              **settings)
+                runs[f"static_k{k}"].append(records)
+                shares[k].append(first_pass.transformer_rows / len(data["ids"]))
+                if seed == 0 and k == static_ks[0]:
+                    labeled = np.asarray(records[-1]["labeled_ids"], dtype=np.int64)
+                    positive = labels[np.searchsorted(data["ids"], labeled)] == 1  # ids are sorted (load)
+                    diagnosis_static = diagnose_static_space(static_index, labeled, positive)
+                    diagnosis_minilm = diagnose(minilm_index, labeled, positive)
+        row = {"concept": concept, "pool_positives": int(labels.sum()),
+               "full": {"positives_found": [final(r, "positives_found") for r in runs["full"]],
+                        "average_precision": [final(r, "average_precision") for r in runs["full"]]}}
+        for k in static_ks:
+            first = runs[f"static_k{k}"]
+            row[f"static_k{k}"] = {
+                "positives_found": [final(r, "positives_found") for r in first],
+                "average_precision": [final(r, "average_precision") for r in first],
+                "positives_ratio_vs_full": ratios([final(r, "positives_found") for r in first],
+                                                  row["full"]["positives_found"]),
+                "ap_ratio_vs_full": ratios([final(r, "average_precision") for r in first],
+                                           row["full"]["average_precision"]),
+                "transformer_share": mean_ci95(shares[k])}
+        row["diagnose_static"] = {"mismatch": diagnosis_static.mismatch,
+                                  "probe_auc_above_chance": round(diagnosis_static.probe_auc_above_chance, 3),
+                                  "knn_share_above_chance": round(diagnosis_static.knn_share_above_chance, 3)}
+        row["diagnose_minilm"] = {"mismatch": diagnosis_minilm.mismatch,
+                                  "probe_auc_above_chance": round(diagnosis_minilm.probe_auc_above_chance, 3),
+                                  "knn_share_above_chance": round(diagnosis_minilm.knn_share_above_chance, 3)}
+        per_concept.append(row)
+        print(f"{concept}: " + ", ".join(
+            f"k={k} positives x{row[f'static_k{k}']['positives_ratio_vs_full']['mean']:.2f} AP "
+            f"x{row[f'static_k{k}']['ap_ratio_vs_full']['mean']:.2f} share "
+            f"{row[f'static_k{k}']['transformer_share']['mean']:.2f}" for k in static_ks)
+            + f" [{time.perf_counter() - started:.0f} s]", file=sys.stderr, flush=True)
+    result.update({"concepts": args.concepts.split(","), "repeats": args.repeats, "budget": args.budget,
+                   "batch": args.batch, "k_full": args.k, "static_k": static_ks, "strategy": "entropy",
+                   "learner": "logistic", "seed_labels": [5, 95], "per_concept": per_concept})
+    return finish(result, seeds=list(range(args.repeats)), started=started, out=args.out)
+
+
+if __name__ == "__main__":
+    main()
