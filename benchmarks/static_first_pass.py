@@ -21,7 +21,14 @@ all-MiniLM-L6-v2 (the transformer) and a static model distilled from it with mod
    mean, sd and 95% t-interval over seeds; ``transformer_share`` is the share of the pool the first pass embedded
    with the transformer. Index builds are one-time costs (seconds reported; the MiniLM index cached like
    seals_vs_all's).
-4. ``diagnose_static``: the mismatch diagnostic run in static space on the labels of each concept's first seed of
+4. ``first_selection``: time to the first selection on this pool, measured: static embedding of the pool
+   (``embed_pool``, cache writes included), the static HNSW build, SEALS in static space (k = ``static_k`` of a 1M
+   pool, 300) around the seed of the first concept (5 + 95 labels, seed 0), transformer embedding of those
+   candidates and the labeled texts (seconds = texts / the interleaved raw MiniLM rate of step 2: the pool's
+   texts are not re-embedded here), training and scoring. Beside it the all-transformer pipeline's embedding
+   (pool / MiniLM rate) and MiniLM index build. ``extrapolated_1m`` scales each part to 1M texts as its note says
+   (an extrapolation, not a measurement).
+5. ``diagnose_static``: the mismatch diagnostic run in static space on the labels of each concept's first seed of
    the first pass (``textsel.diagnose.diagnose_static_space``), beside the same diagnostic in MiniLM space.
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/static_first_pass.py --cache-dir /tmp/sfp \
@@ -37,6 +44,7 @@ import argparse
 import os
 import sys
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -150,13 +158,63 @@ def speed(texts: list[str], static: StaticEmbedder, args: argparse.Namespace) ->
 
 
 def static_pool(data: dict, static: StaticEmbedder, cache_dir: Path) -> tuple[np.ndarray, float | None]:
-    """The pool's static vectors through embed_pool (cached); texts/s when this call embedded them."""
+    """The pool's static vectors through embed_pool (cached) and texts/s of the run that embedded them (kept in a
+    build record beside the cache; null when unknown)."""
     pool = Pool(ids=data["ids"], texts=data["texts"])
+    record = BuildRecord(cache_dir / "static-pool-vectors")
     cached = any((cache_dir / "embeddings").glob("embeddings-*/embeddings.npy"))
     start = time.perf_counter()
     vectors = embed_pool(pool, static, cache_dir=cache_dir / "embeddings", dtype="float32")
-    seconds = time.perf_counter() - start
-    return vectors, None if cached else round(len(vectors) / seconds, 1)
+    if not cached:
+        record.save(time.perf_counter() - start)
+    seconds = record.seconds()
+    return vectors, round(len(vectors) / seconds, 1) if seconds else None
+
+
+def first_selection(data: dict, static_index, transformer: PrecomputedMiniLM, measured: dict,
+                    args: argparse.Namespace) -> dict:
+    """Seconds to the first selection with the first pass (measured parts; see the module docstring)."""
+    from textsel.first_pass import static_k
+    from textsel.rounds import RoundEngine
+    from textsel.simulate import draw_seed
+
+    n = len(data["ids"])
+    labels = (data["domain"] == args.concepts.split(",")[0]).astype(np.int64)
+    seed_ids = draw_seed(labels, data["ids"], 1, 5, 95, np.random.default_rng(0))
+    k = static_k(1_000_000)
+    first_pass = build_first_pass(data["ids"], data["texts"], transformer=transformer, static_index=static_index,
+                                  k=k, text_cache=False)
+    engine = RoundEngine(data["ids"], first_pass.candidate_pool, features=first_pass.features,
+                         learner=LogisticLearner(), batch_size=args.batch, positive_label=1)
+    start = time.perf_counter()
+    engine.select_batch(dict(zip(seed_ids.tolist(), labels[np.searchsorted(data["ids"], seed_ids)].tolist(),
+                                 strict=True)))
+    select_s = time.perf_counter() - start  # SEALS lookups, training, scoring (transformer rows: a lookup here)
+    embedded = first_pass.transformer_rows
+    minilm_rate, static_rate = measured["minilm_fp32_texts_per_s"], measured["static_pool_texts_per_s"]
+    static_embed_s = n / static_rate if static_rate else None
+    transformer_s = embedded / minilm_rate
+    parts = {"static_embed_s": static_embed_s, "static_index_build_s": measured["static_index_build_s"],
+             "transformer_embed_s": transformer_s, "select_s": select_s}
+    one_m = 1_000_000 / n
+    full_1m = 1_000_000 / minilm_rate
+    static_1m = {"static_embed_s": static_embed_s * one_m if static_embed_s else None,
+                 "static_index_build_s": measured["static_index_build_s"] * one_m * np.log(1e6) / np.log(n),
+                 "transformer_embed_s": min(len(seed_ids) * (k + 1), 1_000_000) / minilm_rate,
+                 "select_s": select_s * len(seed_ids) * (k + 1) / max(embedded, 1)}
+    total = sum(value for value in parts.values() if value is not None)
+    total_1m = sum(value for value in static_1m.values() if value is not None)
+    return {"pool": n, "k": k, "seed_labels": len(seed_ids), "transformer_texts": embedded,
+            "parts_s": {key: round(value, 1) if value is not None else None for key, value in parts.items()},
+            "total_s": round(total, 1), "all_transformer_embed_s": round(n / minilm_rate, 1),
+            "extrapolated_1m": {
+                "note": ("an extrapolation from this pool, not a measurement: static embedding linear in the pool; "
+                         "HNSW build as n log n; transformer texts at most seed labels x (k + 1) (candidate "
+                         "neighbourhoods overlap less in a larger pool: the upper bound is used) at the measured "
+                         "MiniLM rate; selection in proportion to the texts scored"),
+                "parts_s": {key: round(value, 1) if value is not None else None for key, value in static_1m.items()},
+                "total_s": round(total_1m, 1), "all_transformer_embed_s": round(full_1m, 1),
+                "speedup_vs_all_transformer_embedding": round(full_1m / total_1m, 1)}}
 
 
 def final(records: list[dict], key: str) -> float:
@@ -174,7 +232,8 @@ def main(argv: list[str] | None = None) -> dict:
     data = load(args.data)
     static, distill_s = distilled(args.cache_dir, args.dims)
     result = {"benchmark": "static_first_pass", "data": str(args.data), "pool_size": len(data["ids"]),
-              "test_size": len(data["test_domain"]), "dims": static.dimension, "distill_s": distill_s}
+              "test_size": len(data["test_domain"]), "dims": static.dimension, "distill_s": distill_s,
+              "model2vec": version("model2vec"), "load_average_1min_start": round(os.getloadavg()[0], 1)}
     result.update(speed(data["texts"][:args.n], static, args))
     print(f"speed: {result}", file=sys.stderr, flush=True)
     static_vectors, result["static_pool_texts_per_s"] = static_pool(data, static, args.cache_dir)
@@ -183,6 +242,8 @@ def main(argv: list[str] | None = None) -> dict:
     result["static_index_build_s"] = round(time.perf_counter() - start, 1)
     minilm_index, result["minilm_index_build_s"] = pool_index(data["minilm"], data["ids"], args.cache_dir)
     transformer = PrecomputedMiniLM(data["texts"], data["minilm"])
+    result["first_selection"] = first_selection(data, static_index, transformer, result, args)
+    print(f"first selection: {result['first_selection']}", file=sys.stderr, flush=True)
     per_concept = []
     for concept in args.concepts.split(","):
         labels = (data["domain"] == concept).astype(np.int64)
@@ -235,6 +296,7 @@ def main(argv: list[str] | None = None) -> dict:
     result.update({"concepts": args.concepts.split(","), "repeats": args.repeats, "budget": args.budget,
                    "batch": args.batch, "k_full": args.k, "static_k": static_ks, "strategy": "entropy",
                    "learner": "logistic", "seed_labels": [5, 95], "per_concept": per_concept})
+    result["load_average_1min_end"] = round(os.getloadavg()[0], 1)
     return finish(result, seeds=list(range(args.repeats)), started=started, out=args.out)
 
 
