@@ -112,3 +112,14 @@ def test_rows_are_embedded_only_when_read_and_only_once():
     everything = features[np.arange(50)]  # grows past its first allocation
     np.testing.assert_allclose(everything, fake_embeddings(texts, 12))
     assert counting.calls == 50 == features.embedded_rows
+
+
+def test_embed_pool_caches_static_vectors_like_any_embedding(tiny_bert, distilled, tmp_path):
+    from textsel.data import Pool
+    from textsel.embed import embed_pool
+
+    embedder = StaticEmbedder(tiny_bert, dims=8, cache_dir=distilled[1])
+    pool = Pool(ids=np.arange(len(TEXTS)) * 3, texts=TEXTS)
+    cached = embed_pool(pool, embedder, cache_dir=tmp_path, dtype="float32")
+    np.testing.assert_allclose(cached, embedder.encode(TEXTS), atol=1e-6)
+    assert [path.name.startswith("embeddings-") for path in tmp_path.iterdir()] == [True]
