@@ -34,6 +34,9 @@ all-MiniLM-L6-v2 (the transformer) and a static model distilled from it with mod
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/static_first_pass.py --cache-dir /tmp/sfp \
         [--concepts office_products,automotive,cell_phones_service] [--repeats 5] [--budget 1000] \
         [--out benchmarks/results/static_first_pass.json]
+    # a concept that cuts across topics: negative reviews (label_t2 = -1; only the 31k rows with a label_t2)
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/static_first_pass.py --cache-dir /tmp/sfp --n 0 \
+        --column label_t2 --concepts=-1 --out benchmarks/results/static_first_pass_negative.json
 
 The last line printed is one JSON object with its provenance.
 """
@@ -56,7 +59,7 @@ from seals_vs_all import pool_index  # noqa: E402
 from textsel.candidates import SEALSCandidates  # noqa: E402
 from textsel.data import Pool  # noqa: E402
 from textsel.diagnose import diagnose, diagnose_static_space  # noqa: E402
-from textsel.embed import embed_pool  # noqa: E402
+from textsel.embed import embed_pool, embedding_cache_folder  # noqa: E402
 from textsel.first_pass import build_first_pass, simulate_first_pass  # noqa: E402
 from textsel.index import build_index  # noqa: E402
 from textsel.learner import LogisticLearner  # noqa: E402
@@ -88,10 +91,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--cache-dir", type=Path, required=True, help="static model, static vectors, MiniLM index")
     parser.add_argument("--dims", type=int, default=256)
-    parser.add_argument("--n", type=int, default=512, help="texts of the interleaved speed measurement")
+    parser.add_argument("--n", type=int, default=512,
+                        help="texts of the interleaved speed measurement (0: no speed and no first-selection parts)")
     parser.add_argument("--slice", type=int, default=64)
     parser.add_argument("--static-repeats", type=int, default=20)
-    parser.add_argument("--concepts", default=",".join(CONCEPTS))
+    parser.add_argument("--column", default="domain", help="the concept column; rows without a value are left out")
+    parser.add_argument("--concepts", default=",".join(CONCEPTS), help="values of --column that make a positive")
     parser.add_argument("--repeats", type=int, default=5, help="seeds 0..repeats-1")
     parser.add_argument("--budget", type=int, default=1000)
     parser.add_argument("--batch", type=int, default=100)
@@ -101,18 +106,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def load(folder: Path):
+def load(folder: Path, column: str):
     import pyarrow.parquet as pq
 
-    table = pq.read_table(folder / "data.parquet", columns=["id", "text", "domain", "split"]).to_pydict()
+    table = pq.read_table(folder / "data.parquet", columns=["id", "text", column, "split"]).to_pydict()
+    values = np.asarray([str(value) for value in table[column]])
     test = np.asarray(table["split"]) == "test"
+    valued = np.asarray([value is not None for value in table[column]])  # label_t2 covers 31k of the 88k rows
     minilm = np.load(folder / "minilm.f16.npy", mmap_mode="r")
-    pool, held = np.flatnonzero(~test), np.flatnonzero(test)
+    pool, held = np.flatnonzero(~test & valued), np.flatnonzero(test & valued)
     ids = np.asarray(table["id"], dtype=np.int64)
     assert (ids[1:] > ids[:-1]).all(), "the data's ids are expected in ascending order"
     return {"ids": ids[pool], "texts": [table["text"][i] for i in pool],
-            "domain": np.asarray(table["domain"])[pool], "minilm": np.asarray(minilm[pool], dtype=np.float32),
-            "test_domain": np.asarray(table["domain"])[held],
+            "value": values[pool], "minilm": np.asarray(minilm[pool], dtype=np.float32),
+            "test_value": values[held],
             "test_minilm": np.asarray(minilm[held], dtype=np.float32)}
 
 
@@ -161,8 +168,8 @@ def static_pool(data: dict, static: StaticEmbedder, cache_dir: Path) -> tuple[np
     """The pool's static vectors through embed_pool (cached) and texts/s of the run that embedded them (kept in a
     build record beside the cache; null when unknown)."""
     pool = Pool(ids=data["ids"], texts=data["texts"])
-    record = BuildRecord(cache_dir / "static-pool-vectors")
-    cached = any((cache_dir / "embeddings").glob("embeddings-*/embeddings.npy"))
+    record = BuildRecord(cache_dir / f"static-pool-vectors-{pool.fingerprint()}")
+    cached = (embedding_cache_folder(pool, static, cache_dir / "embeddings", "float32") / "embeddings.npy").exists()
     start = time.perf_counter()
     vectors = embed_pool(pool, static, cache_dir=cache_dir / "embeddings", dtype="float32")
     if not cached:
@@ -179,7 +186,7 @@ def first_selection(data: dict, static_index, transformer: PrecomputedMiniLM, me
     from textsel.simulate import draw_seed
 
     n = len(data["ids"])
-    labels = (data["domain"] == args.concepts.split(",")[0]).astype(np.int64)
+    labels = (data["value"] == args.concepts.split(",")[0]).astype(np.int64)
     seed_ids = draw_seed(labels, data["ids"], 1, 5, 95, np.random.default_rng(0))
     k = static_k(1_000_000)
     first_pass = build_first_pass(data["ids"], data["texts"], transformer=transformer, static_index=static_index,
@@ -229,12 +236,14 @@ def main(argv: list[str] | None = None) -> dict:
     started = time.perf_counter()
     args = parse_args(argv)
     static_ks = [int(k) for k in args.static_k.split(",")]
-    data = load(args.data)
+    data = load(args.data, args.column)
     static, distill_s = distilled(args.cache_dir, args.dims)
     result = {"benchmark": "static_first_pass", "data": str(args.data), "pool_size": len(data["ids"]),
-              "test_size": len(data["test_domain"]), "dims": static.dimension, "distill_s": distill_s,
+              "test_size": len(data["test_value"]), "column": args.column, "dims": static.dimension,
+              "distill_s": distill_s,
               "model2vec": version("model2vec"), "load_average_1min_start": round(os.getloadavg()[0], 1)}
-    result.update(speed(data["texts"][:args.n], static, args))
+    if args.n:
+        result.update(speed(data["texts"][:args.n], static, args))
     print(f"speed: {result}", file=sys.stderr, flush=True)
     static_vectors, result["static_pool_texts_per_s"] = static_pool(data, static, args.cache_dir)
     start = time.perf_counter()
@@ -242,12 +251,13 @@ def main(argv: list[str] | None = None) -> dict:
     result["static_index_build_s"] = round(time.perf_counter() - start, 1)
     minilm_index, result["minilm_index_build_s"] = pool_index(data["minilm"], data["ids"], args.cache_dir)
     transformer = PrecomputedMiniLM(data["texts"], data["minilm"])
-    result["first_selection"] = first_selection(data, static_index, transformer, result, args)
-    print(f"first selection: {result['first_selection']}", file=sys.stderr, flush=True)
+    if args.n:
+        result["first_selection"] = first_selection(data, static_index, transformer, result, args)
+        print(f"first selection: {result['first_selection']}", file=sys.stderr, flush=True)
     per_concept = []
     for concept in args.concepts.split(","):
-        labels = (data["domain"] == concept).astype(np.int64)
-        heldout = HeldOut((data["test_domain"] == concept).astype(np.int64), data["test_minilm"])
+        labels = (data["value"] == concept).astype(np.int64)
+        heldout = HeldOut((data["test_value"] == concept).astype(np.int64), data["test_minilm"])
         settings = dict(batch_size=args.batch, budget=args.budget, seed_positives=5, seed_negatives=95)
         runs = {"full": [], **{f"static_k{k}": [] for k in static_ks}}
         shares = {k: [] for k in static_ks}
