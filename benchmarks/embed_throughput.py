@@ -29,6 +29,10 @@ dtype, renormalised in float32, stored as float16) and recall@10 of each text's 
 The last line printed is one JSON object: ``variants`` (dtype -> texts_per_s, ratio_vs_fp32, cosine_min,
 cosine_mean, recall_at_10), ``baseline``, ``pipeline_over_raw`` (float32 pipeline / raw float32) and
 ``best_ratio_at_cosine_0_999`` (the fastest variant whose minimum cosine is >= 0.999), with provenance.
+
+The second JSON of issue 11, the static first pass (``static_texts_per_s`` and its ratio to MiniLM float32,
+``distill_s``, and per concept ``positives_ratio_vs_full`` and ``ap_ratio_vs_full``), is written by
+``benchmarks/static_first_pass.py`` (``benchmarks/results/static_first_pass.json``).
 """
 
 from __future__ import annotations

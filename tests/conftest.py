@@ -50,6 +50,19 @@ def overwrite_npy_rows(path: Path, change) -> None:  # noqa: ANN001 - change: a 
         os.utime(path, ns=(before, before + 1_000_000))
 
 
+def save_tiny_bert(path: Path, words: list[str]) -> Path:
+    """A randomly initialised 2-layer BERT (hidden 32) and its word-piece tokenizer over ``words``, saved in
+    ``path`` like a hub checkpoint (safetensors): a model that loads offline in well under a second."""
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    vocab = {token: index for index, token in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words])}
+    BertTokenizerFast(vocab=vocab).save_pretrained(path)
+    config = BertConfig(vocab_size=len(words) + 5, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=64)
+    BertForSequenceClassification(config).save_pretrained(path)
+    return path
+
+
 @pytest.fixture(autouse=True)
 def private_textsel_home(tmp_path_factory, monkeypatch):
     """Machine-wide caches (the per-text embedding cache) go to a folder of each test's own, never ~/.cache."""

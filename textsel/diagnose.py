@@ -46,7 +46,7 @@ spoilers, MLP); drawing 20% of each round at random found fewer (0.42, 0.48, 0.3
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -225,3 +225,22 @@ def diagnose(index: VectorIndex, labeled_ids: np.ndarray, is_positive: np.ndarra
                      k=k, knn_share=share, knn_chance=rate, knn_share_above_chance=knn_above, probe_auc=auc,
                      probe_auc_above_chance=probe_above, mismatch=mismatch, reasons=reasons,
                      recommendation=RECOMMENDATION if mismatch else "")
+
+
+STATIC_RECOMMENDATION = ("What to do: the static first pass chooses candidates by their static vectors, and those "
+                         "do not cluster this concept, so its neighbourhoods miss positives the transformer would "
+                         "place near the ones found. Widen its k, or embed the whole pool with the transformer "
+                         "(no first pass) and check the transformer space with the same diagnostic.")
+
+
+def diagnose_static_space(static_index: VectorIndex, labeled_ids: np.ndarray, is_positive: np.ndarray,
+                          **options) -> Diagnosis:
+    """:func:`diagnose` in the static space of the first pass (:mod:`textsel.first_pass`): the same signals and
+    rule, measured on the static vectors in ``static_index``, with advice about the first pass when they say the
+    static space does not cluster the concept. ``options`` are :func:`diagnose`'s (random_ids, k, seed)."""
+    diagnosis = diagnose(static_index, labeled_ids, is_positive, **options)
+    if not diagnosis.mismatch:
+        return diagnosis
+    return replace(diagnosis, reasons=[f"in the static first pass's space: {reason}" for reason in diagnosis.reasons],
+                   recommendation=STATIC_RECOMMENDATION)
+

@@ -44,11 +44,11 @@ def test_every_command_has_help_text():
 
 # Stages in data-flow order; a module may import only from its own stage or earlier ones.
 STAGES = ["errors", "ids", "_atomic", "_integrity", "_progress", "_home", "provenance", "data", "embed", "embed_ray",
-          "index",
+          "static", "index",
           "candidates", "candidate_state", "strategies", "proxy", "models", "learner", "score_ray", "rounds", "metrics",
           "estimate",
           "diagnose", "svp", "simulate", "svp_experiments", "store", "project_config", "status", "labeling", "export",
-          "importing", "text_cache", "project", "concepts", "demo"]
+          "importing", "text_cache", "first_pass", "project", "concepts", "demo"]
 
 
 def _stage(module: str) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import save_tiny_bert
 
 from textsel.errors import ConfigError, DataError, NotFittedError
 from textsel.models.transformer import TransformerClassifier, default_model_path, mixed_precision
@@ -22,16 +23,10 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory) -> Path:
     """A randomly initialised 2-layer BERT and its word-piece tokenizer, saved like a hub checkpoint."""
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+    from transformers import BertTokenizerFast
 
-    path = tmp_path_factory.mktemp("tiny_bert")
-    vocab = {token: index for index, token in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS])}
-    tokenizer = BertTokenizerFast(vocab=vocab)
-    assert tokenizer("good bad")["input_ids"] == [2, 5, 8, 3]
-    tokenizer.save_pretrained(path)
-    config = BertConfig(vocab_size=len(WORDS) + 5, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=64)
-    BertForSequenceClassification(config).save_pretrained(path)
+    path = save_tiny_bert(tmp_path_factory.mktemp("tiny_bert"), WORDS)
+    assert BertTokenizerFast.from_pretrained(path)("good bad")["input_ids"] == [2, 5, 8, 3]
     return path
 
 
