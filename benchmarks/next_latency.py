@@ -14,13 +14,16 @@ In each round every pool mode in --modes runs in turn (interleaved, so the modes
 labels coming from the category column (an oracle). After those rounds, random texts are imported with their
 oracle labels (``textsel import``, not timed) until 2,000 texts are labeled, and the rounds run again.
 
-Before the rounds, one step outside the medians opens the embeddings once (``first_embeddings_open_s``: their
-checksum is verified and recorded; later commands memory-map them). Each timer is the wall time of one whole
+Before the rounds, one step outside the medians opens the embeddings and the pool cache once
+(``first_embeddings_open_s``: their checksums are verified and recorded, a pool cache from an older textsel is
+written again; later commands memory-map them). Each timer is the wall time of one whole
 command in a subprocess (interpreter start, imports, project checks,
 index or state load, training, selection, writing the round); peak RSS is the largest ``ru_maxrss`` of any
 timed command of this textsel (``peak_rss_mb_baseline``: of the baseline's). --baseline names another ``textsel``
 executable (e.g. this branch's base) whose ``next --pool seals`` is timed in the same rounds, interleaved, as the
-mode ``seals_baseline``; it labels its own batches, timed as ``label_wall_s_median_baseline``.
+mode ``seals_baseline``, on its own copy of the project (a newer textsel may upgrade the database past what the
+baseline reads); it imports the same seed labels and labels its own batches, timed as
+``label_wall_s_median_baseline``.
 
     .venv/bin/python benchmarks/next_latency.py --phase build --n-docs 100000 --workdir /tmp/next_latency
     .venv/bin/python benchmarks/next_latency.py --phase table --n-docs 100000 --workdir /tmp/next_latency  # if needed
@@ -151,12 +154,13 @@ def label_ids(executable: str, project: Path, ids: list[int], is_positive: np.nd
     return timings
 
 
-def run_rounds(args: argparse.Namespace, project: Path, is_positive: np.ndarray, modes: dict[str, list[str]],
-               times: dict[str, list[float]], label_times: dict[str, list[float]], rss: dict[str, list[float]]
-               ) -> None:
-    batch = project.parent / "batch.csv"
+def run_rounds(args: argparse.Namespace, projects: dict[str, Path], is_positive: np.ndarray,
+               modes: dict[str, list[str]], times: dict[str, list[float]], label_times: dict[str, list[float]],
+               rss: dict[str, list[float]]) -> None:
     for _ in range(args.rounds):
         for mode, command in modes.items():
+            project = projects[command[0]]
+            batch = project.parent / "batch.csv"
             wall, peak, _ = timed([*command, "-p", str(project), "--out", str(batch), "--force", "-q"])
             times.setdefault(mode, []).append(wall)
             who = "baseline" if command[0] != TEXTSEL else "textsel"
@@ -169,8 +173,10 @@ def run_rounds(args: argparse.Namespace, project: Path, is_positive: np.ndarray,
                 rss.setdefault(who, []).append(peak)
 
 
-def seed_labels(args: argparse.Namespace, project: Path, is_positive: np.ndarray, count: int) -> None:
-    """Import ``count`` more random labels (5 positives first when nothing is labeled), untimed."""
+def seed_labels(args: argparse.Namespace, project: Path, is_positive: np.ndarray, count: int,
+                executable: str = TEXTSEL) -> None:
+    """Import ``count`` more random labels (5 positives first when nothing is labeled) with ``executable``,
+    untimed."""
     import sqlite3
 
     with sqlite3.connect(project / "textsel.db") as connection:
@@ -189,7 +195,7 @@ def seed_labels(args: argparse.Namespace, project: Path, is_positive: np.ndarray
         writer = csv.writer(handle)
         writer.writerow(["id", "label"])
         writer.writerows([int(i), args.category if is_positive[i] else "other"] for i in chosen)
-    timed([TEXTSEL, "import", str(path), "-p", str(project)])
+    timed([executable, "import", str(path), "-p", str(project)])
 
 
 def summary(times: dict[str, list[float]]) -> dict:
@@ -205,26 +211,33 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
         shutil.rmtree(run_copy)
     run_copy.mkdir()
     shutil.copytree(project, run_copy / "project")  # each run starts from the freshly built project
-    project = run_copy / "project"
+    projects = {TEXTSEL: run_copy / "project"}
+    if args.baseline:  # its own copy: a newer textsel may upgrade the database past what the baseline reads
+        (run_copy / "baseline").mkdir()
+        projects[args.baseline] = shutil.copytree(project, run_copy / "baseline" / "project")
+    project = projects[TEXTSEL]
     is_positive = oracle(folder, args.category)
     modes = {mode: [TEXTSEL, "next", "--n", "20", "--pool", mode] for mode in args.modes.split(",")}
     if args.baseline:
         modes["seals_baseline"] = [args.baseline, "next", "--n", "20", "--pool", "seals"]
-    seed_labels(args, project, is_positive, 100)
+    for executable, copy in projects.items():
+        seed_labels(args, copy, is_positive, 100, executable)
     load_start = os.getloadavg()[0]  # the machine may be shared: the 1-minute load average, before and after
     # One-time: the first open verifies the embeddings file (sha256) and records it; later commands memory-map it.
     first_open_s, _, _ = timed([sys.executable, "-c", "import sys; from textsel.project import Project; "
-                                "Project(sys.argv[1]).embeddings()", str(project)])
+                                "project = Project(sys.argv[1]); project.embeddings(); project.external_ids([0])",
+                                str(project)])
     phases, label_times, rss = {"first_embeddings_open_s": round(first_open_s, 3)}, {}, {}
     for name in ("after_100_labels", f"after_{LABELS_GOAL}_labels"):
         if name != "after_100_labels":
             import sqlite3
 
-            with sqlite3.connect(project / "textsel.db") as connection:
-                have = connection.execute("SELECT COUNT(DISTINCT doc_id) FROM labels").fetchone()[0]
-            seed_labels(args, project, is_positive, max(LABELS_GOAL - have, 0))
+            for executable, copy in projects.items():
+                with sqlite3.connect(copy / "textsel.db") as connection:
+                    have = connection.execute("SELECT COUNT(DISTINCT doc_id) FROM labels").fetchone()[0]
+                seed_labels(args, copy, is_positive, max(LABELS_GOAL - have, 0), executable)
         times: dict[str, list[float]] = {}
-        run_rounds(args, project, is_positive, modes, times, label_times, rss)
+        run_rounds(args, projects, is_positive, modes, times, label_times, rss)
         phases[name] = summary(times)
         print(json.dumps({name: phases[name]}), flush=True)
     built = json.loads((folder / "build.json").read_text())
