@@ -7,8 +7,10 @@ measures that, next to an Amazon product category the embedding does capture:
 1. For each concept, a SEALS session (kNN candidate pool, k=100) and its full-scan twin ("All") with the same
    strategy (most-likely positive), the same seed labels (5 positives + 95 negatives) and the same budget:
    recall (share of the pool's positives found) and test AP at equal labels.
-2. ``textsel.diagnose.diagnose`` on the labels the SEALS session collected (what a real project would hold),
-   on those of the All session, and on a seeded random sample of labels (the calibration setting).
+2. ``textsel.diagnose.diagnose`` on the labels the SEALS session collected plus an audit sample (a seeded uniform
+   sample of --audit texts, as ``textsel audit`` draws; the diagnostic measures its positives, a fair sample of
+   the concept, rather than the ones SEALS found near other positives), the same for the All session, and on a
+   seeded random sample of labels alone (the calibration setting).
 3. A plain table and one verdict line per concept.
 
 Data: with ``--goodreads goodreads_reviews_spoiler.json.gz`` (Wan et al., ACL 2019) the spoiler concept is the
@@ -80,6 +82,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int)
     parser.add_argument("--budget", type=int)
     parser.add_argument("--k", type=int, default=100)
+    parser.add_argument("--audit", type=int, default=300,
+                        help="uniform audit sample added to each session's labels before the diagnostic (as "
+                             "`textsel audit` draws; about 9 spoilers at 3%%)")
     parser.add_argument("--strategy", default="mlp")
     parser.add_argument("--amazon", help="comma-separated amazon_multidomain categories to compare with ('' for none)")
     args = parser.parse_args(argv)
@@ -132,10 +137,11 @@ def amazon(folder: Path) -> Corpus:
 
 # --- one concept --------------------------------------------------------------------------------------------
 
-def safe_diagnosis(index, ids: np.ndarray, is_positive: np.ndarray, seed: int) -> dict:
+def safe_diagnosis(index, ids: np.ndarray, is_positive: np.ndarray, seed: int,  # noqa: ANN001 - a VectorIndex
+                   random_ids: np.ndarray | None = None) -> dict:
     """The diagnostic's figures, or the reason it could not run (too few positives among the labels)."""
     try:
-        result = diagnose(index, ids, is_positive, seed=seed)
+        result = diagnose(index, ids, is_positive, random_ids=random_ids, seed=seed)
     except DataError as error:
         return {"error": str(error), "n_labeled": int(len(ids)), "n_positive": int(np.sum(is_positive))}
     return result.to_dict()
@@ -152,11 +158,14 @@ def run_concept(name: str, corpus: Corpus, labels: np.ndarray, test_labels: np.n
         runs = seals_and_all(corpus, labels, test_labels, index, strategy=args.strategy, budget=config["budget"],
                              batch_size=config["batch"], k=args.k, seed=seed)
         row = {"seed": seed}
+        audit = np.random.default_rng([seed, 1]).choice(len(labels), min(args.audit, len(labels)), replace=False)
         for pool_name, records in runs.items():
-            ids = np.asarray(records[-1]["labeled_ids"], dtype=np.int64)
+            session = np.asarray(records[-1]["labeled_ids"], dtype=np.int64)
+            ids = np.union1d(session, corpus.pool_ids[audit])  # the session's labels and an audit sample
             at = np.asarray([position[i] for i in ids.tolist()])
             row[pool_name] = run_figures(records)
-            row[pool_name]["diagnosis"] = safe_diagnosis(index, ids, labels[at] == 1, seed)
+            row[pool_name]["diagnosis"] = safe_diagnosis(index, ids, labels[at] == 1, seed,
+                                                         random_ids=corpus.pool_ids[audit])
         sample = np.random.default_rng(seed).choice(len(labels), min(config["random_labels"], len(labels)),
                                                     replace=False)
         row["random_sample"] = safe_diagnosis(index, corpus.pool_ids[sample], labels[sample] == 1, seed)
@@ -284,7 +293,8 @@ def main(argv: list[str] | None = None) -> dict:
         f"Command: `{info['command']}`  \n{commit_note(info)}  \n"
         f"Seeds: {info['seeds']} (seed labels 5 positives + 95 negatives, "
         f"strategy {args.strategy}, k={args.k}, batch {config['batch']}, budget {config['budget']} labels, "
-        f"{config['index']} index; random label sets of {config['random_labels']})  \n"
+        f"{config['index']} index; each session's labels diagnosed with a uniform audit sample of {args.audit}; "
+        f"random label sets of {config['random_labels']})  \n"
         f"Runtime: {info['runtime_seconds']} s on {info['cpu_count']} CPU cores ({info['finished_utc']})",
         "## SEALS vs All at equal budget", seals_all,
         "## The diagnostic on three kinds of labeled sets (means over seeds)", diagnostic_table,

@@ -76,7 +76,7 @@ def test_spoilers_quick_on_tv_tropes_is_named_after_its_data(tmp_path):
     assert all(line.split(":")[0] in rows for line in payload["verdicts"])
     markdown = (tmp_path / "tv_spoilers_quick.md").read_text()
     assert markdown.startswith("# TV Tropes spoilers") and "kNN share above chance" in markdown
-    assert "SEALS recall" in markdown
+    assert "SEALS recall" in markdown and "diagnosed with a uniform audit sample of 300" in markdown
 
 
 def write_goodreads_file(path, n_reviews: int = 60) -> None:
