@@ -23,8 +23,9 @@ every seed's selection comparison, so a run cut short keeps those for all its se
 shared 2-core development box, where MiniLM is slow: measured there with 2 torch threads at load 7-12, fine-tuning
 ran at 3-7 texts/s and inference at 9-34 texts/s (64 tokens, batch 32; 1 thread 5-7 and 28-34), and inside a full
 SVP loop at load 12 at about 1 text/s fine-tuning and 5 texts/s inference. Hence 32 tokens, 1,000 labels and a
-1,000-text test set: even so one seed takes tens of minutes there. With a GPU, raise ``--pool``, ``--rounds`` and
-``--epochs``.
+1,000-text test set. In the committed run (32 tokens, batch 16): 3-5 texts/s fine-tuning and about 33 texts/s
+inference at load 7-12 (35 min a seed), about 40 and 170 texts/s once the machine was quiet (5 min a seed, plus
+9-20 min for each whole-pool training). With a GPU, raise ``--pool``, ``--rounds`` and ``--epochs``.
 Run from the repository root:
 
     .venv/bin/python benchmarks/svp_amazon.py --seeds 0,1,2            # "learns", 3 seeds
