@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 
 from textsel import errors
-from textsel.embed_ray import _ray
 from textsel.errors import ConfigError, DataError, TextselError, check_param
 
 ENGINES = ("local", "ray")
@@ -52,6 +51,14 @@ def check_engine(owner: str, engine: str, address: str | None = None, workers: i
         raise ConfigError(f"address and workers of {owner} apply only to engine='ray'")
     if engine == "ray":
         _ray(purpose)  # the missing extra is an error now, not after a model was trained
+
+
+def _ray(purpose: str) -> Any:
+    """The ray module (see :func:`textsel.embed_ray._ray`), imported with textsel.embed_ray only when Ray is
+    used: every local ``next`` and ``predict`` checks its engine here and needs neither."""
+    from textsel.embed_ray import _ray as ray_module
+
+    return ray_module(purpose)
 
 
 def score_pool_ray(learner: Any, *, embeddings: np.ndarray | None = None, texts: Sequence[str] | None = None,
