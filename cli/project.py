@@ -18,7 +18,8 @@ ProjectDir = Annotated[Path, typer.Option("--project", "-p", show_default=False,
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 ScoringEngine = Annotated[str, typer.Option(
     "--engine", help="local (this process) or ray (Ray Data: a local Ray, or the cluster at --address; "
-                     "pip install 'textsel[ray]').")]
+                     "pip install 'textsel[ray]'). With the project's device cuda, the transformer target scores "
+                     "on one GPU per actor.")]
 RayAddress = Annotated[str | None, typer.Option(
     "--address", help="Ray cluster to use with --engine ray, e.g. auto or ray://head:10001.")]
 ScoringWorkers = Annotated[int | None, typer.Option(

@@ -1270,14 +1270,20 @@ class Project:
     def _ray_scorer(self, features: np.ndarray | None, reads: str, address: str | None,
                     workers: int | None):  # noqa: ANN202 - scorer(learner) -> probabilities of every pool row
         """Scores every pool row on Ray Data: the embeddings (read by the workers from the cache file) or the texts
-        (staged under the project's cache)."""
-        from functools import partial
+        (staged under the project's cache). A learner with a torch model (the transformer target) gets one GPU per
+        scoring actor when the project's device is CUDA, as embedding does; the others score on CPUs."""
+        from textsel.score_ray import runs_on_gpu, score_pool_ray
 
-        from textsel.score_ray import score_pool_ray
+        on_cuda = self.embedder().device_class == "cuda"
 
-        return partial(score_pool_ray, embeddings=features if reads == "embeddings" else None,
-                       texts=self.pool.texts if reads == "texts" else None, staging_dir=self.cache_dir,
-                       address=address, workers=workers, show_progress=self.show_progress)
+        def scorer(learner):  # noqa: ANN001, ANN202 - a fitted learner -> probabilities of every pool row
+            return score_pool_ray(learner, embeddings=features if reads == "embeddings" else None,
+                                  texts=self.pool.texts if reads == "texts" else None, staging_dir=self.cache_dir,
+                                  address=address, workers=workers,
+                                  gpus_per_worker=1.0 if on_cuda and runs_on_gpu(learner) else 0.0,
+                                  show_progress=self.show_progress)
+
+        return scorer
 
     def predict(self, out: str | Path, *, engine: str = "local", address: str | None = None,
                 workers: int | None = None) -> int:
