@@ -141,6 +141,7 @@ class Project:
         self.corpus_store = self.store  # removals belong to the corpus: a concept's view (own store) keeps this one
         self._embeddings: np.ndarray | None = None
         self._static_vectors: np.ndarray | None = None
+        self._on_demand = None  # transformer_features(), kept for the rounds of this process
         self._index = None
         self.last_pool_choice = None  # the PoolChoice of this process's last next_batch
         self.encoded_texts = 0  # texts this process sent to the embedding model (the others came from caches)
@@ -153,7 +154,14 @@ class Project:
             raise
 
     def close(self) -> None:
+        self._forget_on_demand()
         self.store.close()
+
+    def _forget_on_demand(self) -> None:
+        """Drop the on-demand transformer features (their vectors stay in the per-text cache) and close its file."""
+        if self._on_demand is not None:
+            self._on_demand.encoder.cache.close()
+            self._on_demand = None
 
     def __enter__(self) -> Project:
         return self
@@ -311,6 +319,7 @@ class Project:
         self.__dict__.pop("_neighbour_table", None)
         _record_pool_cache(self.store, combined, self.cache_dir, self.config)
         self._embeddings = self._static_vectors = self._index = None
+        self._forget_on_demand()
         vectors = self._index_vectors()
         if old_key is not None and self.store.get_meta(self._index_meta) == old_key:
             self._grow_index(old_key["sha256"], new.ids, vectors[len(old):])
@@ -397,11 +406,14 @@ class Project:
 
     def transformer_features(self):  # noqa: ANN201 - textsel.static.EmbeddedOnDemand
         """Transformer rows of the pool embedded when first read, through the per-text cache shared by every
-        project here (:mod:`textsel.text_cache`): the learner's features in a static first-pass project."""
+        project here (:mod:`textsel.text_cache`): the learner's features in a static first-pass project. Kept for
+        the process, so later rounds (a continuous labeling session) read rows embedded before from memory."""
         from textsel.static import EmbeddedOnDemand
         from textsel.text_cache import CachedEncoder
 
-        return EmbeddedOnDemand(self.pool.texts, CachedEncoder(self.embedder()))
+        if self._on_demand is None:
+            self._on_demand = EmbeddedOnDemand(self.pool.texts, CachedEncoder(self.embedder()))
+        return self._on_demand
 
     def refuse_static(self, what: str, instead: str) -> None:
         """Raise ConfigError in a static first-pass project: ``what`` needs the transformer embedding of every text,
@@ -440,7 +452,8 @@ class Project:
         """
         if self._embeddings is not None:
             return self._embeddings
-        self.refuse_static("this", "remove first_pass from [embeddings] in textsel.toml to embed the whole pool")
+        self.refuse_static("reading the pool's embeddings", "remove first_pass from [embeddings] in textsel.toml to "
+                           "embed the whole pool")
         config = self.config
         recorded = self.store.get_meta("embeddings")
         if recorded and recorded["model"] != config.model:
@@ -987,7 +1000,8 @@ class Project:
         result = select_batch(self.ids, features, labels, pool, strategy=strategy, batch_size=n, seed=seed,
                               learner=self._learner(learner, seed), texts=self.pool.texts if reads == "texts" else None,
                               positive_label=self.config.positive, classes=self.config.labels, index=index,
-                              scorer=self._ray_scorer(features, reads, address, workers) if engine == "ray" else None)
+                              scorer=self._ray_scorer(features, reads, address, workers)
+                              if engine == "ray" and not self.is_static else None)
         if state is not None:
             self._save_candidate_state(inner)
         params = {"n": n, "candidate_pool": choice.name, "pool_requested": candidate_pool,
@@ -998,7 +1012,8 @@ class Project:
             params.update(candidate_state=state, neighbour_queries=inner.queried_,
                           neighbours_from="table" if table is not None else "index")
         if self.is_static:
-            params.update(first_pass="static", transformer_rows=getattr(features, "embedded_rows", 0))
+            params.update(first_pass="static", transformer_rows=getattr(features, "embedded_rows", 0),
+                          transformer_encoded=getattr(getattr(features, "encoder", None), "encoded_texts", 0))
         if pending:
             self.store.discard_pending()
         round_id = self.store.add_round(

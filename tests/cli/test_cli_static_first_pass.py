@@ -119,7 +119,7 @@ def test_init_embed_label_next_train_embeds_only_labeled_texts_and_candidates(st
     record = last_round(static_project)
     assert record.params["candidate_state"] == "restored" and record.params["neighbour_queries"] == 10
     # only texts no earlier run embedded reach the model: the per-text cache holds the rest
-    assert transformer.calls - before < record.params["transformer_rows"]
+    assert transformer.calls - before == record.params["transformer_encoded"] < record.params["transformer_rows"]
 
     before = transformer.calls
     trained = invoke("train", "-p", static_project, "-q")
@@ -197,3 +197,27 @@ def test_a_damaged_static_cache_is_a_clear_error(static_project, tmp_path, model
     result = invoke("next", "-p", static_project, "-q")
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output
     assert "checksum" in result.output and "embeddings.npy" in result.output
+
+
+def test_ctrl_c_during_the_static_embedding_says_what_was_saved_and_a_rerun_resumes(static_project, models,
+                                                                                    monkeypatch):
+    import functools
+
+    import textsel.embed as embed_module
+
+    static, _ = models
+    monkeypatch.setattr(embed_module, "embed_pool_with_record",
+                        functools.partial(embed_module.embed_pool_with_record, chunk_size=100))
+    encode = FakeStatic.encode
+
+    def interrupted(self, texts):  # noqa: ANN001, ANN202
+        if self.calls == 200:
+            raise KeyboardInterrupt
+        return encode(self, texts)
+
+    monkeypatch.setattr(FakeStatic, "encode", interrupted)
+    stopped = invoke("embed", "-p", static_project, "-q")
+    assert stopped.exit_code == 130 and "200 of 1,000 embeddings are saved" in flat(stopped.output)
+    monkeypatch.setattr(FakeStatic, "encode", encode)
+    resumed = invoke("embed", "-p", static_project, "-q")
+    assert resumed.exit_code == 0 and static.calls == N  # the 800 rows not saved, nothing twice
