@@ -208,7 +208,8 @@ def index(
     """Build the kNN index over the embeddings (embedding first when needed)."""
     with open_project(project_dir, quiet=quiet) as project, project.lock():
         built = project.index(rebuild=rebuild)
-        console.print(f"Index: {len(built):,} vectors ({project.config.backend}) at {project.index_path}.")
+        kind = "Static index (the first pass)" if project.is_static else "Index"
+        console.print(f"{kind}: {len(built):,} vectors ({project.config.backend}) at {project.index_path}.")
         table = project.neighbour_table(build=rebuild or project.neighbour_table() is None)
         console.print(f"Neighbour table: the {table.k} nearest of each text, for SEALS rounds without the index.")
 

@@ -175,8 +175,11 @@ def test_search_status_diagnose_audit_remove_and_add_work_in_static_space(static
     assert removed.exit_code == 0, removed.output
     with Project(static_project) as opened:
         assert set(opened.index().deleted_ids) == {503, 507}  # marked in the static index
+    table = invoke("index", "-p", static_project, "-q")  # the neighbour table of the static index
+    assert table.exit_code == 0 and "Static index (the first pass): 1,000 vectors" in flat(table.output)
     assert invoke("next", "-n", "50", "-p", static_project, "-q").exit_code == 0
     assert not {503, 507} & set(last_round(static_project).doc_ids)
+    assert last_round(static_project).params["neighbours_from"] == "table"
 
     extra = tmp_path / "extra.csv"
     write_labels(extra, [(5000 + i, f"a new review about zippers {i}") for i in range(5)], header=("doc_id", "body"))
