@@ -22,5 +22,6 @@ def add(
     with open_project(project_dir, quiet=quiet) as project, project.lock():
         count = project.add_documents(path, format=data_format)
         total = len(project.ids)
-    console.print(f"Added {count:,} texts from {safe(path)} ({project.encoded_texts:,} embedded now, the others "
-                  f"from the embedding cache); the pool holds {total:,}.")
+    how = ("static vectors made for the pool, the static index grown" if project.is_static else
+           f"{project.encoded_texts:,} embedded now, the others from the embedding cache")
+    console.print(f"Added {count:,} texts from {safe(path)} ({how}); the pool holds {total:,}.")

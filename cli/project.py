@@ -18,7 +18,8 @@ ProjectDir = Annotated[Path, typer.Option("--project", "-p", show_default=False,
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 ScoringEngine = Annotated[str, typer.Option(
     "--engine", help="local (this process) or ray (Ray Data: a local Ray, or the cluster at --address; "
-                     "pip install 'textsel[ray]').")]
+                     "pip install 'textsel[ray]'). With the project's device cuda, the transformer target scores "
+                     "on one GPU per actor.")]
 RayAddress = Annotated[str | None, typer.Option(
     "--address", help="Ray cluster to use with --engine ray, e.g. auto or ray://head:10001.")]
 ScoringWorkers = Annotated[int | None, typer.Option(
@@ -53,13 +54,20 @@ def init(
     label_col: Annotated[str | None, typer.Option("--label-col", help="Gold-label column (simulations).")] = None,
     data_format: Annotated[str | None, typer.Option("--format", help="Force the pool format.")] = None,
     backend: Annotated[str, typer.Option("--backend", help="Index backend: hnsw or exact.")] = "hnsw",
+    first_pass: Annotated[str | None, typer.Option(
+        "--first-pass", help="static: for very large pools, embed every text with static vectors distilled from "
+                             "the model (~100x faster) and give only labeled texts and SEALS candidates the "
+                             "transformer embedding (pip install 'textsel[static]').")] = None,
 ) -> None:
     """Create a project folder: textsel.toml, an SQLite database and a cache."""
     from textsel.project import init_project
 
+    if first_pass not in (None, "static"):
+        raise typer.BadParameter(f"must be static; got {first_pass!r}", param_hint="--first-pass")
     project = init_project(directory, data=data, text_col=text_col, id_col=id_col, label_col=label_col,
                            format=data_format, labels=split_list(labels), positive=positive, model=model,
-                           embeddings=str(embeddings) if embeddings else None, backend=backend)
+                           embeddings=str(embeddings) if embeddings else None, backend=backend,
+                           first_pass=first_pass)
     with project:
         console.print(f"Created project {directory} with {len(project.pool):,} texts; labels "
                       f"{', '.join(project.config.labels)} (rare class: {project.config.positive}).")
@@ -85,13 +93,24 @@ def embed(
         "--workers", min=1, help="Encoder actors with --engine ray (default: what the cluster fits).")] = None,
     quiet: Quiet = False,
 ) -> None:
-    """Embed every text of the pool (cached and resumable: after Ctrl-C, run it again to continue)."""
+    """Embed every text of the pool (cached and resumable: after Ctrl-C, run it again to continue).
+
+    In a project made with `init --first-pass static` this embeds the pool with static vectors and builds the
+    static index; the transformer embeds labeled texts and candidates later, in `textsel next`."""
     check_engine_options(engine, address, workers, purpose="embedding")
     with open_project(project_dir, quiet=quiet) as project, project.lock():
+        if project.is_static and engine == "ray":
+            from textsel.errors import ConfigError
+
+            raise ConfigError("the static first pass embeds in this process (about 100x faster than the transformer); "
+                              "run `textsel embed` without --engine ray")
         if dtype is not None or device is not None:
             _save_encoder_settings(project, dtype, device)
         if rebuild:
             project.forget_embeddings()
+        if project.is_static:
+            _embed_static(project)
+            return
         try:
             if engine == "ray" and not project.config.precomputed:
                 _embed_with_ray(project, address=address, workers=workers, quiet=quiet)
@@ -104,6 +123,20 @@ def embed(
             f"{getattr(embedder, 'resolved_dtype', '?')} on {getattr(embedder, 'device_class', '?')}"
         console.print(f"Embeddings: {vectors.shape[0]:,} texts x {vectors.shape[1]} dimensions "
                       f"({project.config.model}, {encoder}).")
+
+
+def _embed_static(project) -> None:  # noqa: ANN001 - Project
+    """The static first pass's embed: static vectors of every text, then the static index over them."""
+    try:
+        vectors = project.static_vectors()
+        built = project.index()
+    except KeyboardInterrupt:
+        console.print(_interrupted_message(project))
+        raise typer.Exit(130) from None
+    console.print(f"Static first pass: {vectors.shape[0]:,} texts x {vectors.shape[1]} dimensions of static vectors "
+                  f"distilled from {safe(project.config.model)}; static index of {len(built):,} texts at "
+                  f"{safe(project.index_path)}. No transformer embedding of the pool: `textsel next` embeds only "
+                  f"labeled texts and candidates.", highlight=False)
 
 
 def check_engine_options(engine: str, address: str | None, workers: int | None, purpose: str = "scoring") -> None:
@@ -151,7 +184,10 @@ def _interrupted_message(project, engine: str = "local") -> str:  # noqa: ANN001
     """How much an interrupted embedding run saved, and that running it again resumes there."""
     from textsel.embed import embedding_cache_folder, saved_rows
 
-    folder = embedding_cache_folder(project.pool, project.embedder(), project.cache_dir / "embeddings")
+    if project.is_static:
+        folder = embedding_cache_folder(project.pool, project.static_embedder(), project.static_cache_dir)
+    else:
+        folder = embedding_cache_folder(project.pool, project.embedder(), project.cache_dir / "embeddings")
     if engine == "ray":
         shards = len(list((folder / "shards").glob("shard-*.npy")))
         return (f"Interrupted: {shards:,} finished shards are saved. Run `textsel embed --engine ray` again to "
@@ -172,7 +208,8 @@ def index(
     """Build the kNN index over the embeddings (embedding first when needed)."""
     with open_project(project_dir, quiet=quiet) as project, project.lock():
         built = project.index(rebuild=rebuild)
-        console.print(f"Index: {len(built):,} vectors ({project.config.backend}) at {project.index_path}.")
+        kind = "Static index (the first pass)" if project.is_static else "Index"
+        console.print(f"{kind}: {len(built):,} vectors ({project.config.backend}) at {project.index_path}.")
         table = project.neighbour_table(build=rebuild or project.neighbour_table() is None)
         console.print(f"Neighbour table: the {table.k} nearest of each text, for SEALS rounds without the index.")
 
@@ -350,7 +387,9 @@ def train(
         raise typer.BadParameter("takes an int >= 1, with --target transformer", param_hint="--epochs")
     with open_project(project_dir, quiet=quiet) as project, project.lock():
         model = project.train(target, **({} if epochs is None else {"epochs": epochs}))
-    prevalence = ("n/a" if model.estimated_prevalence is None
+    prevalence = ("n/a (not estimated over a static first pass: it would embed every text)"
+                  if model.estimated_prevalence is None and project.is_static else
+                  "n/a" if model.estimated_prevalence is None
                   else f"{model.estimated_prevalence:.2%} of the pool predicted {safe(project.config.positive)}")
     console.print(f"Trained the {model.learner_name} model on {model.n_labels} labels "
                   f"({safe(', '.join(model.classes))}) in {model.train_seconds:.2f} s. "

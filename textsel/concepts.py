@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from textsel.errors import DataError, NoConceptsError, StoreError
+from textsel.errors import ConfigError, DataError, NoConceptsError, StoreError
 from textsel.project_config import check_label_name
 from textsel.store import Store
 
@@ -55,6 +55,9 @@ def concept_project(project, name: str):  # noqa: ANN001, ANN201 - textsel.proje
     if name not in concept_names(project):
         known = ", ".join(concept_names(project)) or "none yet"
         raise DataError(f"no concept {name!r} in this project (concepts: {known})")
+    if project.is_static:
+        raise ConfigError("concepts share the project's whole-pool embeddings, which a static first-pass project does "
+                          "not make; use one project per concept")
     vectors = project.embeddings()
     view = copy.copy(project)
     view.store = Store(Path(project.directory) / CONCEPTS_DIR / f"{name}.db")

@@ -140,6 +140,8 @@ class Project:
         self.store = Store(self.directory / DB_NAME)
         self.corpus_store = self.store  # removals belong to the corpus: a concept's view (own store) keeps this one
         self._embeddings: np.ndarray | None = None
+        self._static_vectors: np.ndarray | None = None
+        self._on_demand = None  # transformer_features(), kept for the rounds of this process
         self._index = None
         self.last_pool_choice = None  # the PoolChoice of this process's last next_batch
         self.encoded_texts = 0  # texts this process sent to the embedding model (the others came from caches)
@@ -152,7 +154,14 @@ class Project:
             raise
 
     def close(self) -> None:
+        self._forget_on_demand()
         self.store.close()
+
+    def _forget_on_demand(self) -> None:
+        """Drop the on-demand transformer features (their vectors stay in the per-text cache) and close its file."""
+        if self._on_demand is not None:
+            self._on_demand.encoder.cache.close()
+            self._on_demand = None
 
     def __enter__(self) -> Project:
         return self
@@ -301,7 +310,7 @@ class Project:
         if len(clash):
             raise DataError(f"id {int(clash[0])} is already in the project ({len(clash)} ids are)", file=str(path),
                             column=self.config.id_col or "id")
-        old_embeddings, old_index = self.store.get_meta("embeddings"), self.store.get_meta("index")
+        old_key = self._index_key()
         combined = Pool.concat([old, new])
         self.store.set_meta("added_files", [*self._added_files(), {**entry, "stat": _data_file_stat(source)}])
         _record_pool(self.store, combined, self.config.source)
@@ -309,10 +318,11 @@ class Project:
         self.__dict__.pop("ids", None)
         self.__dict__.pop("_neighbour_table", None)
         _record_pool_cache(self.store, combined, self.cache_dir, self.config)
-        self._embeddings = self._index = None
-        vectors = self.embeddings()
-        if old_embeddings and old_index == {**old_embeddings, "backend": self.config.backend}:
-            self._grow_index(old_embeddings["sha256"], new.ids, vectors[len(old):])
+        self._embeddings = self._static_vectors = self._index = None
+        self._forget_on_demand()
+        vectors = self._index_vectors()
+        if old_key is not None and self.store.get_meta(self._index_meta) == old_key:
+            self._grow_index(old_key["sha256"], new.ids, vectors[len(old):])
         return len(new)
 
     def _grow_index(self, old_sha256: str, ids: np.ndarray, vectors: np.ndarray) -> None:
@@ -320,12 +330,12 @@ class Project:
         the index of the current embeddings."""
         from textsel.index import load_index
 
-        key = {**self.store.get_meta("embeddings"), "backend": self.config.backend}
+        key = self._index_key()
         with cache_lock(self.cache_dir / "index.build.lock", f"the index {self.index_path}"):
             index = load_index(self.index_path, vectors_sha256=old_sha256)
             index.add(np.asarray(vectors, dtype=np.float32), ids)
             index.save(self.index_path, vectors_sha256=key["sha256"])
-            self.store.set_meta("index", key)
+            self.store.set_meta(self._index_meta, key)
         self._index = index
 
     def _check_pool_unchanged(self, pool) -> None:  # noqa: ANN001 - textsel.data.Pool
@@ -352,20 +362,104 @@ class Project:
         return Embedder(self.config.model, max_seq_length=self.config.max_seq_length, dtype=self.config.dtype,
                         device=self.config.device)
 
+    # -- the static first pass ([embeddings] first_pass = "static", see textsel.first_pass) --------------------
+
+    @property
+    def is_static(self) -> bool:
+        """True when the project selects with the static first pass: the pool is embedded with static vectors
+        (its index is over those), and only labeled texts and candidates get the transformer embedding."""
+        return self.config.first_pass == "static"
+
+    def static_embedder(self):  # noqa: ANN201 - textsel.static.StaticEmbedder
+        """The static (model2vec) embedder distilled from the project's model (distilled once, cached per machine)."""
+        from textsel.static import StaticEmbedder
+
+        return StaticEmbedder(self.config.model)
+
+    def static_vectors(self) -> np.ndarray:
+        """Row-aligned static vectors of the pool (the first pass's space), cached in ``cache/static-embeddings``
+        like the embeddings: the store records what they were built from (model, static model, pool fingerprint,
+        rows, dim, sha256 of the file), and a file whose bytes changed since is a DataError naming the fix."""
+        if self._static_vectors is not None:
+            return self._static_vectors
+        recorded = self.store.get_meta("static_embeddings")
+        vectors = self._recorded_embeddings(recorded, "static_embeddings_file")
+        if vectors is None:
+            from textsel.embed import embed_pool_with_record
+
+            pool = self.pool
+            vectors, cache = embed_pool_with_record(pool, self.static_embedder(), cache_dir=self.static_cache_dir,
+                                                    show_progress=self.show_progress)
+            key = {"model": self.config.model, "static_model": cache["model_name"], "fingerprint": pool.fingerprint(),
+                   "rows": len(pool), "dim": int(vectors.shape[1]), "sha256": cache["file"]["sha256"]}
+            if recorded != key:
+                self.store.set_meta("static_embeddings", key)
+            path = self._embedding_cache_file(cache["file"], self.static_cache_dir)
+            self.store.set_meta("static_embeddings_file", None if path is None else
+                                {"path": path, "file": cache["file"], "sha256": key["sha256"]})
+        self._static_vectors = vectors
+        return vectors
+
+    @property
+    def static_cache_dir(self) -> Path:
+        return self.cache_dir / "static-embeddings"
+
+    def transformer_features(self):  # noqa: ANN201 - textsel.static.EmbeddedOnDemand
+        """Transformer rows of the pool embedded when first read, through the per-text cache shared by every
+        project here (:mod:`textsel.text_cache`): the learner's features in a static first-pass project. Kept for
+        the process, so later rounds (a continuous labeling session) read rows embedded before from memory."""
+        from textsel.static import EmbeddedOnDemand
+        from textsel.text_cache import CachedEncoder
+
+        if self._on_demand is None:
+            self._on_demand = EmbeddedOnDemand(self.pool.texts, CachedEncoder(self.embedder()))
+        return self._on_demand
+
+    def refuse_static(self, what: str, instead: str) -> None:
+        """Raise ConfigError in a static first-pass project: ``what`` needs the transformer embedding of every text,
+        the cost the first pass avoids; ``instead`` says what to do."""
+        if self.is_static:
+            raise ConfigError(f"{what} needs the transformer embedding of every text, which this project's static "
+                              f"first pass does not make (only labeled texts and candidates get one); {instead}")
+
+    def _index_vectors(self) -> np.ndarray:
+        """The vectors the project's kNN index is built over: the static vectors or the embeddings."""
+        return self.static_vectors() if self.is_static else self.embeddings()
+
+    @property
+    def _index_meta(self) -> str:
+        """The store key recording which vectors and backend the saved index was built from."""
+        return "static_index" if self.is_static else "index"
+
+    def _index_key(self) -> dict | None:
+        """What the saved index must have been built from now: the recorded vectors and the backend (None when no
+        vectors are recorded yet)."""
+        recorded = self.store.get_meta("static_embeddings" if self.is_static else "embeddings")
+        return {**recorded, "backend": self.config.backend} if recorded else None
+
+    def _saved_index_current(self) -> bool:
+        """Whether a saved index file exists and was built from the current vectors and backend."""
+        key = self._index_key()
+        return bool(key) and self.store.get_meta(self._index_meta) == key and Path(
+            str(self.index_path) + ".json").exists()
+
     def embeddings(self) -> np.ndarray:
         """Row-aligned float32 embeddings of the pool: precomputed, cached, or computed now (resumable).
 
         The store records what they are (model, pool fingerprint, rows, dim, sha256 of the vectors' file); a cache
-        or precomputed file whose bytes changed since is a DataError instead of silently different vectors.
+        or precomputed file whose bytes changed since is a DataError instead of silently different vectors. A static
+        first-pass project has none (ConfigError): its index is over :meth:`static_vectors`.
         """
         if self._embeddings is not None:
             return self._embeddings
+        self.refuse_static("reading the pool's embeddings", "remove first_pass from [embeddings] in textsel.toml to "
+                           "embed the whole pool")
         config = self.config
         recorded = self.store.get_meta("embeddings")
         if recorded and recorded["model"] != config.model:
             raise ConfigError(f"the model {config.model!r} in {CONFIG_NAME} does not match the cached embeddings, "
                               f"made with {recorded['model']!r}; restore the model name or rebuild the embeddings")
-        vectors = self._recorded_embeddings(recorded)
+        vectors = self._recorded_embeddings(recorded, "embeddings_file")
         if vectors is not None:
             self._embeddings = vectors
             return vectors
@@ -388,7 +482,8 @@ class Project:
                 encoder.cache.close()
             self.encoded_texts = encoder.encoded_texts
             vectors, sha256 = np.asarray(vectors, dtype=np.float32), cache["file"]["sha256"]
-            file = {"path": self._embedding_cache_file(cache["file"]), "file": cache["file"]}
+            file = {"path": self._embedding_cache_file(cache["file"], self.cache_dir / "embeddings"),
+                    "file": cache["file"]}
         key = {"model": config.model, "fingerprint": pool.fingerprint(), "rows": len(pool),
                "dim": int(vectors.shape[1]), "sha256": sha256}
         if recorded != key:
@@ -397,22 +492,26 @@ class Project:
         self._embeddings = vectors
         return vectors
 
-    def _embedding_cache_file(self, record: dict) -> str | None:
-        """The path of the embedding cache file that ``record`` (size, mtime, sha256) describes."""
-        for path in sorted((self.cache_dir / "embeddings").glob("embeddings-*/embeddings.npy")):
+    @staticmethod
+    def _embedding_cache_file(record: dict, folder: Path) -> str | None:
+        """The path of the embedding cache file under ``folder`` that ``record`` (size, mtime, sha256) describes."""
+        for path in sorted(folder.glob("embeddings-*/embeddings.npy")):
             if (path.stat().st_size, path.stat().st_mtime_ns) == (record.get("size"), record.get("mtime_ns")):
                 return str(path)
         return None
 
-    def _recorded_embeddings(self, recorded: dict | None) -> np.ndarray | None:
-        """The vectors as a read-only memory map of the file they were last verified in, without loading the pool,
-        converting them or re-checking every row; None when anything could have changed since (the data file, the
-        vectors file's size, mtime or checksum, the config), so the caller takes the full path with its checks."""
-        saved, pool = self.store.get_meta("embeddings_file"), self.store.get_meta("pool") or {}
+    def _recorded_embeddings(self, recorded: dict | None, file_meta: str) -> np.ndarray | None:
+        """The vectors as a read-only memory map of the file they were last verified in (the store's ``file_meta``),
+        without loading the pool, converting them or re-checking every row; None when anything could have changed
+        since (the data file, the vectors file's size, mtime or checksum, the config), so the caller takes the full
+        path with its checks."""
+        saved, pool = self.store.get_meta(file_meta), self.store.get_meta("pool") or {}
         if self._pool_unverified or not recorded or not saved or saved.get("sha256") != recorded.get("sha256"):
             return None
         if recorded.get("fingerprint") != pool.get("fingerprint") or recorded.get("rows") != pool.get("rows"):
             return None  # the pool changed (texts were added) since these vectors were made
+        if recorded.get("model") != self.config.model:
+            return None
         if self.config.precomputed and saved["path"] != self.config.precomputed:
             return None
         try:
@@ -420,7 +519,7 @@ class Project:
             if current is None:
                 return None
             if current != saved["file"]:  # same bytes, new mtime (a copied file): check by stat from now on
-                self.store.set_meta("embeddings_file", {**saved, "file": current})
+                self.store.set_meta(file_meta, {**saved, "file": current})
             vectors = np.load(saved["path"], mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError):
             return None
@@ -449,27 +548,30 @@ class Project:
         from textsel.embed import clear_embedding_cache
 
         clear_embedding_cache(self.cache_dir / "embeddings")
-        for key in ("embeddings", "embeddings_file", "index", "precomputed_file"):
+        clear_embedding_cache(self.static_cache_dir)
+        for key in ("embeddings", "embeddings_file", "index", "precomputed_file", "static_embeddings",
+                    "static_embeddings_file", "static_index"):
             self.store.set_meta(key, None)
-        self._embeddings = self._index = None
+        self._embeddings = self._static_vectors = self._index = None
 
     @property
     def index_path(self) -> Path:
-        return self.cache_dir / f"index.{self.config.backend}"
+        """The saved kNN index: ``index.<backend>``, or ``index-static.<backend>`` over a static first pass."""
+        return self.cache_dir / f"index{'-static' if self.is_static else ''}.{self.config.backend}"
 
     def index(self, *, rebuild: bool = False):  # noqa: ANN201 - textsel.index.VectorIndex
-        """The kNN index over the embeddings: loaded from the cache after verifying its checksums, or built now
-        when missing, stale (other embeddings or backend) or ``rebuild`` is true. One process builds at a time."""
+        """The kNN index over the embeddings (the static vectors in a static first-pass project): loaded from the
+        cache after verifying its checksums, or built now when missing, stale (other vectors or backend) or
+        ``rebuild`` is true. One process builds at a time."""
         from textsel.index import build_index, load_index
 
         if self._index is not None and not rebuild:
             return self._index
-        vectors = self.embeddings()
-        key = {**self.store.get_meta("embeddings"), "backend": self.config.backend}
+        vectors = self._index_vectors()
+        key = self._index_key()
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         with cache_lock(self.cache_dir / "index.build.lock", f"the index {self.index_path}"):
-            saved = Path(str(self.index_path) + ".json").exists()
-            if not rebuild and saved and self.store.get_meta("index") == key:
+            if not rebuild and self._saved_index_current():
                 index = load_index(self.index_path, vectors_sha256=key["sha256"])
                 self._sync_deletions(index)
             else:
@@ -477,7 +579,7 @@ class Project:
                                     show_progress=self.show_progress)
                 index.mark_deleted(self.removed_ids())
                 index.save(self.index_path, vectors_sha256=key["sha256"])
-                self.store.set_meta("index", key)
+                self.store.set_meta(self._index_meta, key)
                 self.__dict__.pop("_neighbour_table", None)  # computed from the old index
         self._index = index
         return index
@@ -488,7 +590,7 @@ class Project:
         removed = self.removed_ids()
         marked, unmarked = index.mark_deleted(removed), index.unmark_deleted(np.setdiff1d(index.deleted_ids, removed))
         if len(marked) or len(unmarked):
-            index.save(self.index_path, vectors_sha256=self.store.get_meta("embeddings")["sha256"], keep_digest=True)
+            index.save(self.index_path, vectors_sha256=self._index_key()["sha256"], keep_digest=True)
 
     # -- removals --------------------------------------------------------------------------------------------
 
@@ -530,19 +632,28 @@ class Project:
         """Run ``write`` (the store's change of removals) and bring the saved index's deletion marks in line with
         it, holding the index lock. A current saved index is loaded and verified before ``write``, so a damaged one
         fails with nothing written; one built later marks the removals as it is built."""
-        embeddings = self.store.get_meta("embeddings")
-        current = embeddings and self.store.get_meta("index") == {**embeddings, "backend": self.config.backend}
-        if not current or not Path(str(self.index_path) + ".json").exists():
+        if not self._saved_index_current():
             return write()
         from textsel.index import load_index
 
         with cache_lock(self.cache_dir / "index.build.lock", f"the index {self.index_path}"):
             index = self._index if self._index is not None else load_index(
-                self.index_path, vectors_sha256=embeddings["sha256"])
+                self.index_path, vectors_sha256=self._index_key()["sha256"])
             result = write()
             self._sync_deletions(index)
         self._index = index
         return result
+
+    def _auto_k(self, n_docs: int) -> int:
+        """k of the "auto" candidate pool: :func:`textsel.candidates.auto_k`, or the wider
+        :func:`textsel.first_pass.static_k` (3x) over a static first pass, whose neighbourhoods hold fewer positives."""
+        if self.is_static:
+            from textsel.first_pass import static_k
+
+            return static_k(n_docs)
+        from textsel.candidates import auto_k
+
+        return auto_k(n_docs)
 
     @property
     def neighbour_table_path(self) -> Path:
@@ -552,18 +663,15 @@ class Project:
         """The saved table of every document's nearest neighbours (SEALS reads rows of it instead of loading the
         index), or None when there is none matching the current index. ``build`` computes and saves it first
         (k = the larger of the config's k and the automatic k; a one-time cost like the index)."""
-        from textsel.candidates import auto_k
         from textsel.index import build_neighbour_table, load_neighbour_table, save_neighbour_table, saved_index_digest
 
         if hasattr(self, "_neighbour_table") and not build:
             return self._neighbour_table
         table = None
-        embeddings = self.store.get_meta("embeddings")
-        current = embeddings and self.store.get_meta("index") == {**embeddings, "backend": self.config.backend}
-        if build or (current and Path(str(self.index_path) + ".json").exists()):
+        if build or self._saved_index_current():
             if build:
                 index = self.index()
-                k = max(self.config.k, auto_k(len(index)))
+                k = max(self.config.k, self._auto_k(len(index)))
                 what = f"the neighbour table {self.neighbour_table_path}"
                 with cache_lock(self.cache_dir / "index.build.lock", what):
                     built = build_neighbour_table(index, k, show_progress=self.show_progress)
@@ -693,13 +801,16 @@ class Project:
 
     def diagnose(self):  # noqa: ANN201 - textsel.diagnose.Diagnosis
         """Does the embedding capture the positive class? The labeled positives (those of audit samples once there
-        are enough) against a random sample of the pool (textsel.diagnose)."""
-        from textsel.diagnose import diagnose
+        are enough) against a random sample of the pool (textsel.diagnose). Over a static first pass this measures
+        the static space, with advice about the first pass when it does not cluster the class
+        (:func:`textsel.diagnose.diagnose_static_space`)."""
+        from textsel.diagnose import diagnose, diagnose_static_space
 
         doc_ids, labels = self.labeled()
         audited = [doc_id for record in self.store.rounds() if record.strategy == "audit" for doc_id in record.doc_ids]
-        return diagnose(self.index(), doc_ids, labels == self.config.positive,
-                        random_ids=np.asarray(audited, dtype=np.int64))
+        measure = diagnose_static_space if self.is_static else diagnose
+        return measure(self.index(), doc_ids, labels == self.config.positive,
+                       random_ids=np.asarray(audited, dtype=np.int64))
 
     def status(self, *, target_recall: float = 0.95, confidence: float = 0.95) -> ProjectStatus:
         """Labels per class, rounds and their yields, and from audit samples: positives remaining, prevalence,
@@ -764,12 +875,13 @@ class Project:
     def search(self, query: str, n: int = 20) -> list[Hit]:
         """The ``n`` texts nearest to ``query`` through the index, with their current labels.
 
-        The embedding model is loaded on the first query and kept, so a prompt of many queries loads it once.
+        The embedding model is loaded on the first query and kept, so a prompt of many queries loads it once. Over a
+        static first pass the query is embedded with the static model and searched in the static index.
         """
         check_param("Project.search", "n", n, isinstance(n, int) and n >= 1, "an int >= 1")
-        vectors = self.embeddings()
+        vectors = self._index_vectors()
         if self._query_embedder is None:
-            self._query_embedder = self.embedder()
+            self._query_embedder = self.static_embedder() if self.is_static else self.embedder()
         query_vector = np.asarray(self._query_embedder.encode([query]), dtype=np.float32).reshape(1, -1)
         if query_vector.shape[1] != vectors.shape[1]:
             raise ConfigError(f"the model {self.config.model!r} makes {query_vector.shape[1]}-dimensional vectors "
@@ -847,6 +959,11 @@ class Project:
 
         ``engine`` "ray" scores a full scan (the "all" pool) on Ray Data (:func:`textsel.score_ray.score_pool_ray`;
         ``address`` and ``workers`` as there); a SEALS pool is small and is always scored here.
+
+        In a static first-pass project (:attr:`is_static`) the SEALS candidates come from the static index ("auto":
+        k = :func:`textsel.first_pass.static_k`, three times the automatic k; "seals": the config's k) and the
+        learner reads transformer vectors of the labeled texts and candidates only, embedded on demand through the
+        per-text cache. The "all" pool and density strategies are refused (ConfigError).
         """
         from textsel.candidates import make_candidate_pool
         from textsel.learner import learner_spec
@@ -856,13 +973,15 @@ class Project:
 
         self.check_round_params(n, strategy, candidate_pool, learner)
         check_engine("Project.next_batch", engine, address, workers)
+        needs, reads = get_strategy(strategy).needs, learner_spec(learner).input
+        if self.is_static:
+            self._check_static_round(strategy, candidate_pool)
         pending_round, pending = self.store.pending()
         if pending and not discard_pending:
             raise StoreError(f"round {pending_round} still has {len(pending)} texts to label; label them first, "
                              f"or discard them to select a new batch")
-        needs, reads = get_strategy(strategy).needs, learner_spec(learner).input
-        features = self.embeddings() if reads == "embeddings" or "density" in needs or needs & _FEATURE_INPUTS \
-            else None
+        features = self._learner_features() if reads == "embeddings" or "density" in needs or \
+            needs & _FEATURE_INPUTS else None
         labels = self.store.current_labels()
         labeled_ids = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
         choice = self.choose_candidate_pool(candidate_pool, labeled_ids)
@@ -881,7 +1000,8 @@ class Project:
         result = select_batch(self.ids, features, labels, pool, strategy=strategy, batch_size=n, seed=seed,
                               learner=self._learner(learner, seed), texts=self.pool.texts if reads == "texts" else None,
                               positive_label=self.config.positive, classes=self.config.labels, index=index,
-                              scorer=self._ray_scorer(features, reads, address, workers) if engine == "ray" else None)
+                              scorer=self._ray_scorer(features, reads, address, workers)
+                              if engine == "ray" and not self.is_static else None)
         if state is not None:
             self._save_candidate_state(inner)
         params = {"n": n, "candidate_pool": choice.name, "pool_requested": candidate_pool,
@@ -891,6 +1011,9 @@ class Project:
         if state is not None:
             params.update(candidate_state=state, neighbour_queries=inner.queried_,
                           neighbours_from="table" if table is not None else "index")
+        if self.is_static:
+            params.update(first_pass="static", transformer_rows=getattr(features, "embedded_rows", 0),
+                          transformer_encoded=getattr(getattr(features, "encoder", None), "encoded_texts", 0))
         if pending:
             self.store.discard_pending()
         round_id = self.store.add_round(
@@ -912,11 +1035,39 @@ class Project:
             params.setdefault("threads", 1)  # fastText is repeatable only on one thread
         return make_learner(name, **params)
 
-    def choose_candidate_pool(self, requested: str, labeled_ids: np.ndarray):  # noqa: ANN201 - PoolChoice
-        """Resolve "auto" (or a pool name) for this project's size, labels and saved SEALS state."""
-        from textsel.candidates import auto_k, choose_pool
+    def _learner_features(self):  # noqa: ANN202 - an array, or EmbeddedOnDemand over a static first pass
+        """What an embedding learner reads: the embeddings, or over a static first pass the transformer vectors
+        embedded on demand (labeled texts and candidates only)."""
+        return self.transformer_features() if self.is_static else self.embeddings()
 
-        record = self.store.get_meta(self._candidate_state_key(auto_k(len(self.ids)))) or {}
+    def _check_static_round(self, strategy: str, candidate_pool: str) -> None:
+        """Raise ConfigError for a round a static first pass cannot run without embedding the whole pool."""
+        from textsel.strategies import get_strategy
+
+        if "density" in get_strategy(strategy).needs:
+            raise ConfigError(f"the {strategy!r} strategy needs density over the whole pool, which the static first "
+                              f"pass does not offer (the static and transformer spaces would mix); use a model-based "
+                              f"strategy such as entropy")
+        if candidate_pool == "all":
+            self.refuse_static("the 'all' candidate pool (scoring every text)",
+                               "select from the static index's neighbours with the 'auto' or 'seals' pool")
+
+    def choose_candidate_pool(self, requested: str, labeled_ids: np.ndarray):  # noqa: ANN201 - PoolChoice
+        """Resolve "auto" (or a pool name) for this project's size, labels and saved SEALS state.
+
+        Over a static first pass "auto" is always SEALS in static space with k = static_k (scanning would need the
+        transformer embedding of every text), which needs a labeled text to start from.
+        """
+        from textsel.candidates import PoolChoice, choose_pool
+
+        if self.is_static and requested == "auto":
+            if not len(labeled_ids):
+                raise ConfigError("the static first pass selects among the neighbours of labeled texts and nothing "
+                                  "is labeled yet; search for a few positives and label them first")
+            k = self._auto_k(len(self.ids))
+            return PoolChoice("seals", k, f"static first pass: SEALS in static space with k={k} (3x the automatic "
+                                          f"k; a scan would need the transformer embedding of every text)")
+        record = self.store.get_meta(self._candidate_state_key(self._auto_k(len(self.ids)))) or {}
         known, seen = int(record.get("candidates", 0)), int(record.get("seen", 0))
         return choose_pool(requested, n_docs=len(self.ids), n_labeled=len(labeled_ids),
                            n_new_labels=max(len(labeled_ids) - seen, 0), n_known_candidates=known, k=self.config.k,
@@ -924,17 +1075,19 @@ class Project:
                            "loaded" if self._index is not None else "index")
 
     def candidate_state_path(self, k: int) -> Path:
-        """The saved SEALS state for ``k`` (one per k, so rounds with different k do not undo each other's)."""
-        return self.cache_dir / f"candidates.k{int(k)}.npz"
+        """The saved SEALS state for ``k`` (one per k, so rounds with different k do not undo each other's); over a
+        static first pass ``candidates.static.k<k>.npz``, never mistaken for a state in transformer space."""
+        return self.cache_dir / f"candidates{'.static' if self.is_static else ''}.k{int(k)}.npz"
 
-    @staticmethod
-    def _candidate_state_key(k: int) -> str:
-        return f"candidate_state_k{int(k)}"
+    def _candidate_state_key(self, k: int) -> str:
+        return f"candidate_state{'_static' if self.is_static else ''}_k{int(k)}"
 
     def _candidate_source(self, k: int) -> dict:
         from textsel.index import saved_index_digest
 
         source = {"index": saved_index_digest(self.index_path), "k": int(k), "ef": None}
+        if self.is_static:
+            source["space"] = "static"
         restores = int(self.corpus_store.get_meta("restores", 0))
         return {**source, "restores": restores} if restores else source  # a restored text may be a candidate again
 
@@ -963,7 +1116,7 @@ class Project:
 
         reads = learner_spec(learner).input
         return RoundEngine(self.ids, AllCandidates(),
-                           features=self.embeddings() if reads == "embeddings" else None,
+                           features=self._learner_features() if reads == "embeddings" else None,
                            texts=self.pool.texts if reads == "texts" else None,
                            learner=self._learner(learner, **params), positive_label=self.config.positive,
                            classes=self.config.labels)
@@ -975,18 +1128,22 @@ class Project:
         on the embeddings) or "transformer" (a Hugging Face model fine-tuned on the labeled texts, saved as
         safetensors). Selecting with a cheap learner and training an expensive target on the labels is Selection
         via Proxy. ``params`` go to the learner (e.g. ``epochs=1``).
+
+        Over a static first pass the logistic model trains on the transformer vectors of the labeled texts only
+        (embedded on demand), and no prevalence is estimated (None): that would score every text with it.
         """
         check_param("Project.train", "target", target, target in SAVED_LEARNERS, f"one of {SAVED_LEARNERS}")
         labels = self.store.current_labels()
         label_rows = self.store.label_count()
         engine = self._engine(target, **params)
         seconds = engine.fit(labels)
-        probabilities = engine.predict_proba(np.flatnonzero(~np.isin(self.ids, self.removed_ids())))
         classes = [str(name) for name in engine.learner_.classes_]
-        # Share of the pool the model predicts positive: a rough estimate (balanced class weights and actively
-        # chosen labels both bias it); status prefers random rounds when there are any.
-        prevalence = (float(np.mean(probabilities.argmax(axis=1) == classes.index(self.config.positive)))
-                      if self.config.positive in classes else None)
+        prevalence = None
+        if self.config.positive in classes and not self.is_static:
+            # Share of the pool the model predicts positive: a rough estimate (balanced class weights and actively
+            # chosen labels both bias it); status prefers random rounds when there are any.
+            probabilities = engine.predict_proba(np.flatnonzero(~np.isin(self.ids, self.removed_ids())))
+            prevalence = float(np.mean(probabilities.argmax(axis=1) == classes.index(self.config.positive)))
         model = TrainedModel(engine.learner_, classes, len(labels), label_rows, seconds, prevalence,
                              self._model_source(target), target, self._learner_parameters(engine.learner_))
         self._save_model(model)
@@ -1029,6 +1186,10 @@ class Project:
 
         if learner_spec(learner).input == "texts":
             return {"texts": self.pool.fingerprint()}
+        if self.is_static:  # transformer vectors by text (the per-text cache's settings), not a pool file
+            from textsel.text_cache import encoder_settings
+
+            return {"model": self.config.model, "first_pass": "static", "vectors": encoder_settings(self.embedder())}
         recorded = self.store.get_meta("embeddings") or {}
         return {"model": self.config.model, "fingerprint": recorded.get("fingerprint"), "dim": recorded.get("dim")}
 
@@ -1092,7 +1253,7 @@ class Project:
         model = self.saved_model()
         name = model.learner_name if model is not None else "logistic"
         if model is not None and model.label_rows == self.store.label_count():
-            if name == "logistic":
+            if name == "logistic" and not self.is_static:
                 self.embeddings()  # records which vectors the model is checked against
             if model.embeddings == self._model_source(name):
                 return model
@@ -1111,7 +1272,7 @@ class Project:
         if getattr(model.learner, "input", "embeddings") == "texts":
             inputs = [self.pool.texts[i] for i in positions]
         else:
-            inputs = self.embeddings()[positions]
+            inputs = np.asarray(self._learner_features()[positions], dtype=np.float32)
         column = model.classes.index(self.config.positive)
         return [float(p) for p in model.learner.predict_proba(inputs)[:, column]]
 
@@ -1124,14 +1285,20 @@ class Project:
     def _ray_scorer(self, features: np.ndarray | None, reads: str, address: str | None,
                     workers: int | None):  # noqa: ANN202 - scorer(learner) -> probabilities of every pool row
         """Scores every pool row on Ray Data: the embeddings (read by the workers from the cache file) or the texts
-        (staged under the project's cache)."""
-        from functools import partial
+        (staged under the project's cache). A learner with a torch model (the transformer target) gets one GPU per
+        scoring actor when the project's device is CUDA, as embedding does; the others score on CPUs."""
+        from textsel.score_ray import runs_on_gpu, score_pool_ray
 
-        from textsel.score_ray import score_pool_ray
+        on_cuda = self.embedder().device_class == "cuda"
 
-        return partial(score_pool_ray, embeddings=features if reads == "embeddings" else None,
-                       texts=self.pool.texts if reads == "texts" else None, staging_dir=self.cache_dir,
-                       address=address, workers=workers, show_progress=self.show_progress)
+        def scorer(learner):  # noqa: ANN001, ANN202 - a fitted learner -> probabilities of every pool row
+            return score_pool_ray(learner, embeddings=features if reads == "embeddings" else None,
+                                  texts=self.pool.texts if reads == "texts" else None, staging_dir=self.cache_dir,
+                                  address=address, workers=workers,
+                                  gpus_per_worker=1.0 if on_cuda and runs_on_gpu(learner) else 0.0,
+                                  show_progress=self.show_progress)
+
+        return scorer
 
     def predict(self, out: str | Path, *, engine: str = "local", address: str | None = None,
                 workers: int | None = None) -> int:
@@ -1147,6 +1314,9 @@ class Project:
         from textsel.score_ray import check_engine
 
         check_engine("Project.predict", engine, address, workers)
+        self.refuse_static("predicting every text", "select likely positives among the candidates with the "
+                           "most-likely-positive strategy, or remove first_pass from [embeddings] in textsel.toml "
+                           "and embed the whole pool to predict it")
         model = self.trained_model()
         if engine == "ray":
             reads = getattr(model.learner, "input", "embeddings")
@@ -1188,9 +1358,13 @@ def probability_columns(classes: Sequence[str]) -> list[str]:
 def init_project(directory: str | Path, *, data: str, text_col: str = "text", id_col: str | None = None,
                  label_col: str | None = None, format: str | None = None, labels: Sequence[str] | None = None,
                  positive: str | None = None, model: str | None = None, embeddings: str | None = None,
-                 backend: str = "hnsw") -> Project:
+                 backend: str = "hnsw", first_pass: str | None = None) -> Project:
     """Create a project folder: check the model loads, the data loads (and precomputed embeddings fit), then write
-    the database (with what the data file and embeddings were) and the config. Nothing is written on failure."""
+    the database (with what the data file and embeddings were) and the config. Nothing is written on failure.
+
+    ``first_pass`` "static" makes a static first-pass project (see :attr:`Project.is_static`): model2vec must be
+    installed and the model must be a local folder (the static model is distilled from it offline).
+    """
     directory = Path(directory)
     if (directory / CONFIG_NAME).exists():
         raise StoreError(f"{directory.resolve()} is already a textsel project ({CONFIG_NAME} exists)")
@@ -1200,7 +1374,12 @@ def init_project(directory: str | Path, *, data: str, text_col: str = "text", id
     source = str(Path(data).resolve()) if Path(data).exists() else data
     config = ProjectConfig(source=source, text_col=text_col, id_col=id_col, label_col=label_col, format=format,
                            labels=list(labels or DEFAULT_LABELS), positive=positive, model=model or DEFAULT_MODEL,
-                           precomputed=str(Path(embeddings).resolve()) if embeddings else None, backend=backend)
+                           precomputed=str(Path(embeddings).resolve()) if embeddings else None, backend=backend,
+                           first_pass=first_pass)
+    if first_pass is not None:
+        from textsel.static import check_static_available
+
+        check_static_available(config.model)
     if model is not None:
         from textsel.embed import check_model_loads
 

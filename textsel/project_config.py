@@ -21,6 +21,7 @@ DB_NAME = "textsel.db"
 LOCK_NAME = ".textsel.lock"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_LABELS = ("positive", "negative")
+FIRST_PASSES = (None, "static")  # [embeddings] first_pass: none (embed the whole pool) or static (textsel.first_pass)
 
 
 @dataclass
@@ -39,6 +40,7 @@ class ProjectConfig:
     precomputed: str | None = None
     dtype: str = "auto"  # the encoder's dtype (textsel.embed.Embedder); "auto" picks bf16 where it pays
     device: str | None = None  # "cpu", "cuda", "mps"; None lets torch pick
+    first_pass: str | None = None  # "static": SEALS over static vectors, the transformer on candidates only
     backend: str = "hnsw"
     k: int = 100
 
@@ -51,12 +53,17 @@ class ProjectConfig:
             check_label_name(label)
         if self.positive not in self.labels:
             raise ConfigError(f"the positive class {self.positive!r} is not one of the labels {self.labels}")
+        if self.first_pass not in FIRST_PASSES:
+            raise ConfigError(f"[embeddings] first_pass must be 'static' or absent; got {self.first_pass!r}")
+        if self.first_pass and self.precomputed:
+            raise ConfigError("a project with precomputed embeddings cannot use the static first pass: its vectors "
+                              "are given for every text; drop one of the two")
         if self.backend not in ("hnsw", "exact"):
             raise ConfigError(f"index backend must be 'hnsw' or 'exact'; got {self.backend!r}")
 
     _SECTIONS = {"data": ("source", "text_col", "id_col", "label_col", "format"),
                  "labels": ("labels", "positive"),
-                 "embeddings": ("model", "max_seq_length", "precomputed", "dtype", "device"),
+                 "embeddings": ("model", "max_seq_length", "precomputed", "dtype", "device", "first_pass"),
                  "index": ("backend", "k")}
 
     def to_toml(self) -> str:

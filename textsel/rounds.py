@@ -230,13 +230,14 @@ class RoundEngine:
     def predict_proba(self, positions: np.ndarray) -> np.ndarray:
         """The fitted learner's probabilities for pool rows, in chunks (features may be a float16 memmap).
 
-        When most of the pool is asked for (the -All baselines), contiguous slices are scored and the rows
-        picked afterwards: no gathered copy of the feature matrix.
+        When most of the pool is asked for (the -All baselines), contiguous slices of an array are scored and the
+        rows picked afterwards: no gathered copy of the feature matrix. Features embedded on demand (not an array,
+        see :class:`textsel.static.EmbeddedOnDemand`) are read only at ``positions``, never whole.
         """
         if self.scorer is not None and len(positions) > len(self.ids_) // 2:
             return np.asarray(self.scorer(self.learner_))[positions]
         texts = getattr(self.learner_, "input", "embeddings") == "texts"
-        if not texts and len(positions) > len(self.ids_) // 2:
+        if not texts and isinstance(self.features, np.ndarray) and len(positions) > len(self.ids_) // 2:
             parts = [self.learner_.predict_proba(np.asarray(self.features[start:start + _CHUNK], dtype=np.float32))
                      for start in range(0, len(self.ids_), _CHUNK)]
             return np.vstack(parts)[positions]

@@ -12,6 +12,9 @@ of a pool; on a cluster they run where the vectors are encoded. :func:`score_poo
   memory map (computed in memory) are put in the object store once instead.
 - Text learners (fastText, the transformer): the texts are staged as parquet files (row, text) in a private
   folder under ``staging_dir``, read with ``ray.data.read_parquet``, and the folder is removed afterwards.
+- GPU actors (``gpus_per_worker`` > 0) serve learners with a torch model (the transformer target, VDCNN: see
+  :func:`runs_on_gpu`): each actor reserves that share of a GPU and moves the model there once. The cluster must
+  hold the GPUs asked for; otherwise the run is refused before anything is staged (Ray would wait forever).
 
 Every batch comes back with its row numbers, so the result is in pool order whatever order Ray finishes in.
 Ray is the optional extra ``textsel[ray]``; nothing here imports it until a scan runs.
@@ -61,10 +64,16 @@ def _ray(purpose: str) -> Any:
     return ray_module(purpose)
 
 
+def runs_on_gpu(learner: Any) -> bool:
+    """Whether a fitted learner holds a torch model that a GPU actor can run (``model_`` with ``.to`` and a
+    ``device_``): the transformer target and VDCNN do; logistic regression and fastText do not."""
+    return hasattr(getattr(learner, "model_", None), "to") and hasattr(learner, "device_")
+
+
 def score_pool_ray(learner: Any, *, embeddings: np.ndarray | None = None, texts: Sequence[str] | None = None,
                    staging_dir: str | os.PathLike | None = None, chunk_rows: int = 65_536,
                    address: str | None = None, workers: int | None = None, cpus_per_worker: float = 1.0,
-                   show_progress: bool = False) -> np.ndarray:
+                   gpus_per_worker: float = 0.0, show_progress: bool = False) -> np.ndarray:
     """``learner.predict_proba`` of every pool row, computed with Ray Data; shape (n_rows, n_classes).
 
     Parameters
@@ -88,6 +97,10 @@ def score_pool_ray(learner: Any, *, embeddings: np.ndarray | None = None, texts:
         Scoring actors (each holds the learner); None: as many as the cluster's CPUs fit (less one for a text
         learner: Ray Data's parquet reads need one); more than fit is a ConfigError (the run would wait forever).
     cpus_per_worker : float, default=1.0
+    gpus_per_worker : float, default=0.0
+        > 0 runs each scoring actor on that share of a GPU, the learner's torch model moved to ``cuda``; only for a
+        learner that :func:`runs_on_gpu`. More GPU actors than the cluster's GPUs fit is a ConfigError (a cluster
+        without GPUs fits none); None workers: as many as fit both the GPUs and the CPUs.
     show_progress : bool, default=False
         Ray Data's progress bars.
     """
@@ -95,8 +108,14 @@ def score_pool_ray(learner: Any, *, embeddings: np.ndarray | None = None, texts:
                 isinstance(chunk_rows, int | np.integer) and chunk_rows >= 1, "an int >= 1")
     check_param("score_pool_ray", "cpus_per_worker", cpus_per_worker,
                 isinstance(cpus_per_worker, int | float) and cpus_per_worker > 0, "a number > 0")
+    check_param("score_pool_ray", "gpus_per_worker", gpus_per_worker,
+                isinstance(gpus_per_worker, int | float) and not isinstance(gpus_per_worker, bool)
+                and gpus_per_worker >= 0, "a number >= 0")
     check_engine("score_pool_ray", "ray", address, workers)
     n_classes = len(learner.classes_)  # NotFittedError before Ray starts
+    if gpus_per_worker and not runs_on_gpu(learner):
+        raise ConfigError(f"GPU scoring actors run learners with a torch model (the transformer, VDCNN); "
+                          f"{type(learner).__name__} scores on CPUs: set gpus_per_worker to 0")
     reads_texts = getattr(learner, "input", "embeddings") == "texts"
     inputs = texts if reads_texts else embeddings
     if inputs is None:
@@ -111,12 +130,10 @@ def score_pool_ray(learner: Any, *, embeddings: np.ndarray | None = None, texts:
     ray.data.DataContext.get_current().enable_progress_bars = show_progress
     # Parquet reads need a CPU of their own: text-learner actors holding every CPU would wait for them forever.
     spare = 1 if reads_texts else 0
-    fits = max(1, int((ray.cluster_resources().get("CPU", 1) - spare) // cpus_per_worker))
-    if workers is not None and workers > fits:
-        raise ConfigError(f"{workers} scoring workers do not fit the Ray cluster: at most {fits} with "
-                          f"{cpus_per_worker} CPUs each{' and one CPU left to the parquet reads' if spare else ''}")
-    workers = fits if workers is None else workers
-    payload = {"learner": [ray.put(_shippable(learner))]}  # in a list: the actor fetches it, Ray does not inline it
+    workers = _fitting_workers(ray.cluster_resources(), workers, spare=spare, cpus_per_worker=cpus_per_worker,
+                               gpus_per_worker=gpus_per_worker)
+    payload = {"learner": [ray.put(_shippable(learner))],  # in a list: the actor fetches it, Ray does not inline it
+               "device": "cuda" if gpus_per_worker else None}
     if reads_texts:
         if staging_dir is not None:
             Path(staging_dir).mkdir(parents=True, exist_ok=True)
@@ -124,22 +141,39 @@ def score_pool_ray(learner: Any, *, embeddings: np.ndarray | None = None, texts:
         try:
             dataset = ray.data.read_parquet(_stage_texts(texts, folder, chunk_rows))
             return _run(ray, dataset, payload, len(texts), batch_size=int(chunk_rows), workers=workers,
-                        cpus_per_worker=cpus_per_worker)
+                        cpus_per_worker=cpus_per_worker, gpus_per_worker=gpus_per_worker)
         finally:
             _remove_staged(folder)
     payload["vectors"] = _vector_source(ray, embeddings)
     ranges = [{"start": start, "stop": min(start + int(chunk_rows), len(embeddings))}
               for start in range(0, len(embeddings), int(chunk_rows))]
     return _run(ray, ray.data.from_items(ranges), payload, len(embeddings), batch_size=1, workers=min(workers,
-                len(ranges)), cpus_per_worker=cpus_per_worker)
+                len(ranges)), cpus_per_worker=cpus_per_worker, gpus_per_worker=gpus_per_worker)
+
+
+def _fitting_workers(resources: dict, workers: int | None, *, spare: int, cpus_per_worker: float,
+                     gpus_per_worker: float) -> int:
+    """Scoring actors for a cluster with ``resources``: ``workers`` when they fit, else ConfigError; None: as many
+    as fit the CPUs (less ``spare`` for the parquet reads) and, for GPU actors, the GPUs."""
+    reads = " and one CPU left to the parquet reads" if spare else ""
+    cpu_fits = max(1, int((resources.get("CPU", 1) - spare) // cpus_per_worker))
+    gpu_fits = int(resources.get("GPU", 0) // gpus_per_worker) if gpus_per_worker else cpu_fits
+    if gpus_per_worker and (gpu_fits < 1 or (workers is not None and workers > gpu_fits)):
+        raise ConfigError(f"the Ray cluster has {resources.get('GPU', 0):g} GPUs, too few for {workers or 1} GPU "
+                          f"scoring worker(s) at {gpus_per_worker:g} GPU each; score on CPUs or add GPU nodes")
+    if workers is not None and workers > cpu_fits:
+        raise ConfigError(f"{workers} scoring workers do not fit the Ray cluster: at most {cpu_fits} with "
+                          f"{cpus_per_worker} CPUs each{reads}")
+    return min(cpu_fits, gpu_fits) if workers is None else workers
 
 
 def _run(ray: Any, dataset: Any, payload: dict, n_rows: int, *, batch_size: int, workers: int,
-         cpus_per_worker: float) -> np.ndarray:
-    """Score ``dataset`` with the actor pool; place every returned batch at its rows."""
+         cpus_per_worker: float, gpus_per_worker: float = 0.0) -> np.ndarray:
+    """Score ``dataset`` with the actor pool (each actor reserving ``gpus_per_worker`` of a GPU when > 0); place
+    every returned batch at its rows."""
     scored = dataset.map_batches(_ScoringActor, fn_constructor_kwargs={"payload": payload}, batch_size=batch_size,
                                  batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=workers),
-                                 num_cpus=cpus_per_worker)
+                                 num_cpus=cpus_per_worker, num_gpus=gpus_per_worker or None)
     probabilities, seen = None, np.zeros(n_rows, dtype=bool)
     try:
         for batch in scored.iter_batches(batch_format="numpy", batch_size=None):
@@ -240,6 +274,17 @@ def _unshipped(learner: Any) -> Any:
     return learner
 
 
+def _on_device(learner: Any, device: str | None) -> Any:
+    """The learner with its torch model moved to ``device`` (a GPU actor's "cuda"); unchanged for None."""
+    if device is None:
+        return learner
+    import torch
+
+    learner.model_ = learner.model_.to(device)
+    learner.device_ = torch.device(device)
+    return learner
+
+
 class _ScoringActor:
     """One per Ray worker: fetches the learner (and the vectors' source) once, then scores batches of rows.
 
@@ -248,7 +293,7 @@ class _ScoringActor:
 
     def __init__(self, payload: dict) -> None:
         ray = _ray("scoring")
-        self.learner = _unshipped(ray.get(payload["learner"][0]))
+        self.learner = _on_device(_unshipped(ray.get(payload["learner"][0])), payload.get("device"))
         source = payload.get("vectors")
         self.vectors = None
         if source is not None and "path" in source:

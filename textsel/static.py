@@ -62,17 +62,29 @@ def source_folder(model_name_or_path: str | os.PathLike | None) -> Path:
     return folder.resolve()
 
 
+def check_static_available(model_name_or_path: str | os.PathLike | None) -> None:
+    """Raise (MissingDependencyError, ConfigError) unless a static model can be distilled from the model here:
+    model2vec is installed and the model is a local folder with safetensors weights. Distils nothing."""
+    _model2vec()
+    _safetensors_weights(source_folder(model_name_or_path))
+
+
+def _safetensors_weights(folder: Path) -> list[Path]:
+    """The folder's top-level safetensors weights; ConfigError when there are none."""
+    weights = sorted(folder.glob("*.safetensors"))
+    if not weights:
+        raise ConfigError(f"the model folder {folder} has no .safetensors weights; static distillation loads "
+                          "safetensors only (save the model with safe_serialization=True)")
+    return weights
+
+
 def source_checksums(folder: str | os.PathLike) -> dict[str, str]:
     """sha256 of the model folder's top-level safetensors weights and vocabulary files, by file name.
 
     Only safetensors weights are distilled: a pickled ``pytorch_model.bin`` could run code when loaded.
     """
     folder = Path(folder)
-    weights = sorted(folder.glob("*.safetensors"))
-    if not weights:
-        raise ConfigError(f"the model folder {folder} has no .safetensors weights; static distillation loads "
-                          "safetensors only (save the model with safe_serialization=True)")
-    files = [*weights, *(folder / name for name in _SOURCE_FILES if (folder / name).is_file())]
+    files = [*_safetensors_weights(folder), *(folder / name for name in _SOURCE_FILES if (folder / name).is_file())]
     return {path.name: file_sha256(path) for path in files}
 
 

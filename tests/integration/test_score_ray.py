@@ -106,3 +106,68 @@ def test_cli_predict_and_next_with_ray_give_the_local_results(local_ray, tmp_pat
         _, local_result = project.next_batch(5, candidate_pool="all")
     assert from_ray_ids == local_result.ids.tolist()
     assert [options["workers"] for options in calls] == [1, None]  # both scans ran on Ray
+
+
+class TorchTextLearner:
+    """A fitted text learner holding a torch model, as the transformer target does (runs_on_gpu is true)."""
+
+    input = "texts"
+
+    def __init__(self) -> None:
+        import torch
+
+        self.model_, self.device_, self.classes_ = torch.nn.Linear(2, 2), torch.device("cpu"), np.array(["a", "b"])
+
+    def predict_proba(self, texts):  # noqa: ANN001, ANN201
+        return np.full((len(texts), 2), 0.5)
+
+
+def test_gpu_actors_the_cluster_lacks_are_refused_before_anything_is_staged(local_ray, tmp_path):
+    assert "GPU" not in local_ray.cluster_resources()  # the local test instance has CPUs only
+    with pytest.raises(ConfigError, match="has 0 GPUs, too few for 1 GPU scoring worker"):
+        score_pool_ray(TorchTextLearner(), texts=TEXTS, staging_dir=tmp_path / "staging", gpus_per_worker=1)
+    assert not (tmp_path / "staging").exists()
+    proxy = FastTextProxy(threads=1, bucket=1000).fit(TEXTS[:18], list(LABELS.values()))
+    with pytest.raises(ConfigError, match="FastTextProxy scores on CPUs"):
+        score_pool_ray(proxy, texts=TEXTS, gpus_per_worker=1)
+    with pytest.raises(ConfigError, match="'gpus_per_worker'"):
+        score_pool_ray(proxy, texts=TEXTS, gpus_per_worker=-1)
+
+
+def test_the_gpu_option_reaches_the_scoring_actors_resources(local_ray, tmp_path, monkeypatch):
+    import textsel.score_ray as score_ray
+
+    monkeypatch.setattr(local_ray, "cluster_resources", lambda: {"CPU": 6.0, "GPU": 2.0})
+    runs = []
+    monkeypatch.setattr(score_ray, "_run", lambda ray, dataset, payload, n_rows, **options: runs.append(
+        (payload["device"], options)) or np.zeros((n_rows, 2)))
+    score_pool_ray(TorchTextLearner(), texts=TEXTS, staging_dir=tmp_path, gpus_per_worker=1)
+    score_pool_ray(TorchTextLearner(), texts=TEXTS, staging_dir=tmp_path, gpus_per_worker=0.5, workers=4)
+    assert [(device, options["workers"], options["gpus_per_worker"]) for device, options in runs] == [
+        ("cuda", 2, 1), ("cuda", 4, 0.5)]  # as many as the GPUs fit; half a GPU each fits four
+    with pytest.raises(ConfigError, match="too few for 3 GPU scoring worker"):
+        score_pool_ray(TorchTextLearner(), texts=TEXTS, staging_dir=tmp_path, gpus_per_worker=1, workers=3)
+
+    class Dataset:  # what _run hands Ray Data: the actor pool's resources
+        def map_batches(self, actor, **options):
+            self.options = options
+            return self
+
+        def iter_batches(self, **_):
+            yield {"row": np.arange(3), "probabilities": np.full((3, 2), 0.5)}
+
+    dataset = Dataset()
+    monkeypatch.undo()
+    score_ray._run(local_ray, dataset, {}, 3, batch_size=8, workers=2, cpus_per_worker=1.0, gpus_per_worker=1.0)
+    assert dataset.options["num_gpus"] == 1.0 and dataset.options["compute"].min_size == 2
+    score_ray._run(local_ray, dataset, {}, 3, batch_size=8, workers=2, cpus_per_worker=1.0)
+    assert dataset.options["num_gpus"] is None  # CPU actors ask for no GPU
+
+
+def test_a_gpu_actor_moves_the_torch_model_to_the_gpu_once():
+    from textsel.score_ray import _on_device
+
+    learner, moved = TorchTextLearner(), []
+    learner.model_.to = lambda device: moved.append(device) or learner.model_
+    assert _on_device(learner, None) is learner and moved == []
+    assert _on_device(learner, "cuda").device_.type == "cuda" and moved == ["cuda"]

@@ -136,3 +136,28 @@ def test_a_worker_error_becomes_one_line():
                                        "FileNotFoundError: [Errno 2] No such file: '/local/e.npy'\n"))
     assert isinstance(other, TextselError) and "\n" not in str(other)
     assert "FileNotFoundError: [Errno 2] No such file: '/local/e.npy'" in str(other) and "cache folder" in str(other)
+
+
+def test_ray_scoring_asks_for_gpus_for_a_torch_learner_when_the_project_device_is_cuda(tmp_path, monkeypatch):
+    import dataclasses
+
+    import torch
+
+    import textsel.score_ray as score_ray
+    from textsel.proxy import FastTextProxy
+
+    class TorchLearner:  # what the transformer target holds once fitted
+        model_, device_ = torch.nn.Linear(2, 2), torch.device("cpu")
+
+    texts = [f"text {i}" for i in range(20)]
+    folder, _ = precomputed_project(tmp_path, texts, list(range(20)), ["yes", "no"])
+    asked = []
+    monkeypatch.setattr(score_ray, "score_pool_ray", lambda learner, **options: asked.append(
+        options["gpus_per_worker"]))
+    with Project(folder) as project:
+        for device in ("cuda", "cuda:1", "cpu"):
+            project.config = dataclasses.replace(project.config, device=device)
+            scorer = project._ray_scorer(None, "texts", None, None)
+            scorer(TorchLearner())
+            scorer(FastTextProxy())  # no torch model: CPU actors whatever the device
+    assert asked == [1.0, 0.0, 1.0, 0.0, 0.0, 0.0]

@@ -1,0 +1,50 @@
+"""A static first-pass project with real models: the static model distilled (offline, model2vec) from a tiny BERT
+and the same BERT as the transformer, through the Project API (the CLI tests use fakes for both)."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from conftest import save_tiny_bert
+
+from textsel.project import Project, init_project
+
+pytest.importorskip("model2vec.distill")
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+WORDS = ["zipper", "broke", "seam", "split", "lovely", "soft", "dress", "fits", "colour", "arrived", "the", "and"]
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory):
+    return save_tiny_bert(tmp_path_factory.mktemp("tiny_bert"), WORDS)
+
+
+def test_a_static_project_embeds_statically_and_selects_with_the_transformer_on_candidates(tmp_path, tiny_bert):
+    rng = np.random.default_rng(0)
+    texts = [" ".join(rng.choice(WORDS, 5)) + f" {i}" for i in range(600)]
+    data = tmp_path / "pool.csv"
+    with open(data, "w", newline="") as handle:
+        csv.writer(handle).writerows([("text",), *((text,) for text in texts)])
+    project = init_project(tmp_path / "proj", data=str(data), model=str(tiny_bert), labels=["yes", "no"],
+                           first_pass="static")
+    with project:
+        assert project.is_static
+        static = project.static_vectors()
+        assert static.shape == (600, 32) and project.store.get_meta("static_embeddings")["static_model"].startswith(
+            "model2vec-static:")
+        index = project.index()
+        assert len(index) == 600 and project.index_path.name == "index-static.hnsw"
+        project.add_labels([0, 1, 2, 3], ["yes", "no", "yes", "no"], source="test")
+        _, result = project.next_batch(5)
+        record = project.store.rounds()[-1]
+        assert len(result.ids) == 5 and record.params["first_pass"] == "static"
+        assert record.params["transformer_rows"] == 4 + result.candidate_pool_size < 600
+        assert not (project.cache_dir / "embeddings").exists()
+        model = project.train()
+        assert model.n_labels == 4 and model.estimated_prevalence is None
+    with Project(tmp_path / "proj") as reopened:  # the recorded static vectors are read back, not re-embedded
+        np.testing.assert_array_equal(reopened.static_vectors(), static)
+        assert reopened.positive_probabilities([0, 599])[0] is not None
