@@ -51,3 +51,40 @@ def test_a_target_at_the_probe_or_majority_error_is_not_called_learned() -> None
     at_majority = seed_results(0, {"proxy_selected": 0.10, "target_selected": 0.08, "random": 0.085}, PROBE,
                                error_all=0.07)
     assert not summary([at_majority], "amazon_multidomain")["target_beats_majority"]
+
+
+def blitzer_folder(tmp_path, positives: int = 60, negatives: int = 40):  # noqa: ANN001, ANN201 - a data dir
+    """An amazon_blitzer-shaped folder: data.parquet (rating 1,2,3,4,5) and row-aligned float16 vectors."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ratings = [3] * 5 + [5] * positives + [1] * negatives  # 3 stars are dropped
+    folder = tmp_path / "amazon_blitzer"
+    folder.mkdir()
+    pq.write_table(pa.table({"id": list(range(len(ratings))), "rating": [float(r) for r in ratings],
+                             "text": [f"review {i}" for i in range(len(ratings))]}), folder / "data.parquet")
+    np.save(folder / "minilm.f16.npy", np.arange(len(ratings) * 4, dtype=np.float16).reshape(-1, 4))
+    return tmp_path
+
+
+def test_blitzer_task_has_the_negative_share_exactly_and_pool_and_test_never_overlap(tmp_path) -> None:  # noqa: ANN001
+    import numpy as np
+    from svp_amazon import load_task
+
+    task = load_task("amazon_blitzer", pool_size=40, test_size=20, seed=3, data_dir=blitzer_folder(tmp_path),
+                     negative_rate=0.25)
+    assert (len(task["train_texts"]), len(task["test_texts"])) == (40, 20)
+    assert np.sum(task["train_labels"] == -1) == 10 and np.sum(task["test_labels"] == -1) == 5
+    assert not set(task["train_texts"]) & set(task["test_texts"])
+    rows = [int(text.split()[1]) for text in task["train_texts"]]  # text i sits in file row i
+    assert np.array_equal(task["train_vectors"][:, 0], np.asarray(rows, dtype=np.float32) * 4)
+    assert all((row >= 65) == (label == -1) for row, label in zip(rows, task["train_labels"], strict=True))
+
+
+def test_blitzer_task_refuses_more_rows_of_a_class_than_exist(tmp_path) -> None:  # noqa: ANN001
+    from svp_amazon import load_task
+
+    with pytest.raises(SystemExit, match="40 rows of class -1"):
+        load_task("amazon_blitzer", pool_size=120, test_size=20, seed=0, data_dir=blitzer_folder(tmp_path),
+                  negative_rate=0.5)
