@@ -372,12 +372,16 @@ def train(
     = "logistic",
     epochs: Annotated[int | None, typer.Option(
         "--epochs", help="Training epochs of the transformer target (3 when not given).")] = None,
+    engine: ScoringEngine = "local",
+    address: RayAddress = None,
+    workers: ScoringWorkers = None,
     project_dir: ProjectDir = Path("."),
     quiet: Quiet = False,
 ) -> None:
     """Train the classifier on every label, save it, and estimate the rare class's prevalence.
 
-    Examples: `textsel train`; `textsel train --target transformer --epochs 1`.
+    The estimate scores every text once, here or on Ray with --engine ray. Examples: `textsel train`;
+    `textsel train --target transformer --epochs 1`.
     """
     from textsel.project import SAVED_LEARNERS
 
@@ -385,8 +389,10 @@ def train(
         raise typer.BadParameter(f"must be one of {', '.join(SAVED_LEARNERS)}; got {target!r}", param_hint="--target")
     if epochs is not None and (target != "transformer" or epochs < 1):
         raise typer.BadParameter("takes an int >= 1, with --target transformer", param_hint="--epochs")
+    check_engine_options(engine, address, workers)
     with open_project(project_dir, quiet=quiet) as project, project.lock():
-        model = project.train(target, **({} if epochs is None else {"epochs": epochs}))
+        model = project.train(target, engine=engine, address=address, workers=workers,
+                              **({} if epochs is None else {"epochs": epochs}))
     prevalence = ("n/a (not estimated over a static first pass: it would embed every text)"
                   if model.estimated_prevalence is None and project.is_static else
                   "n/a" if model.estimated_prevalence is None

@@ -143,6 +143,7 @@ class Project:
         self._static_vectors: np.ndarray | None = None
         self._on_demand = None  # transformer_features(), kept for the rounds of this process
         self._index = None
+        self._last_ray_scores = None  # (learner, probabilities of every pool row) of the last Ray scan
         self.last_pool_choice = None  # the PoolChoice of this process's last next_batch
         self.encoded_texts = 0  # texts this process sent to the embedding model (the others came from caches)
         try:
@@ -1121,31 +1122,39 @@ class Project:
                            learner=self._learner(learner, **params), positive_label=self.config.positive,
                            classes=self.config.labels)
 
-    def train(self, target: str = "logistic", **params) -> TrainedModel:
+    def train(self, target: str = "logistic", *, engine: str = "local", address: str | None = None,
+              workers: int | None = None, **params) -> TrainedModel:
         """Fit the named learner on every label, save it, and estimate prevalence as the share predicted positive.
 
         ``target`` is a learner in :data:`textsel.learner.LEARNERS` that can be saved: "logistic" (the default,
         on the embeddings) or "transformer" (a Hugging Face model fine-tuned on the labeled texts, saved as
         safetensors). Selecting with a cheap learner and training an expensive target on the labels is Selection
-        via Proxy. ``params`` go to the learner (e.g. ``epochs=1``).
+        via Proxy. ``params`` go to the learner (e.g. ``epochs=1``). ``engine`` "ray" makes the prevalence
+        estimate's pass over the pool on Ray Data (``address`` and ``workers`` as in :meth:`predict`).
 
         Over a static first pass the logistic model trains on the transformer vectors of the labeled texts only
         (embedded on demand), and no prevalence is estimated (None): that would score every text with it.
         """
+        from textsel.learner import learner_spec
+        from textsel.score_ray import check_engine
+
         check_param("Project.train", "target", target, target in SAVED_LEARNERS, f"one of {SAVED_LEARNERS}")
+        check_engine("Project.train", engine, address, workers)
         labels = self.store.current_labels()
         label_rows = self.store.label_count()
-        engine = self._engine(target, **params)
-        seconds = engine.fit(labels)
-        classes = [str(name) for name in engine.learner_.classes_]
+        rounds = self._engine(target, **params)
+        if engine == "ray" and not self.is_static:
+            rounds.scorer = self._ray_scorer(rounds.features, learner_spec(target).input, address, workers)
+        seconds = rounds.fit(labels)
+        classes = [str(name) for name in rounds.learner_.classes_]
         prevalence = None
         if self.config.positive in classes and not self.is_static:
             # Share of the pool the model predicts positive: a rough estimate (balanced class weights and actively
             # chosen labels both bias it); status prefers random rounds when there are any.
-            probabilities = engine.predict_proba(np.flatnonzero(~np.isin(self.ids, self.removed_ids())))
+            probabilities = rounds.predict_proba(np.flatnonzero(~np.isin(self.ids, self.removed_ids())))
             prevalence = float(np.mean(probabilities.argmax(axis=1) == classes.index(self.config.positive)))
-        model = TrainedModel(engine.learner_, classes, len(labels), label_rows, seconds, prevalence,
-                             self._model_source(target), target, self._learner_parameters(engine.learner_))
+        model = TrainedModel(rounds.learner_, classes, len(labels), label_rows, seconds, prevalence,
+                             self._model_source(target), target, self._learner_parameters(rounds.learner_))
         self._save_model(model)
         self.store.set_meta("estimated_prevalence", prevalence)
         return model
@@ -1247,9 +1256,10 @@ class Project:
             raise DataError(f"the saved model in {self.cache_dir} is corrupt ({error}); retrain the model to "
                             f"replace it") from error
 
-    def trained_model(self) -> TrainedModel:
-        """The saved model, retrained first (the same learner, the same parameters) when labels or the data it
-        was trained on changed since."""
+    def trained_model(self, *, engine: str = "local", address: str | None = None,
+                      workers: int | None = None) -> TrainedModel:
+        """The saved model, retrained first (the same learner, the same parameters; ``engine`` as in :meth:`train`)
+        when labels or the data it was trained on changed since."""
         model = self.saved_model()
         name = model.learner_name if model is not None else "logistic"
         if model is not None and model.label_rows == self.store.label_count():
@@ -1257,7 +1267,8 @@ class Project:
                 self.embeddings()  # records which vectors the model is checked against
             if model.embeddings == self._model_source(name):
                 return model
-        return self.train(name, **(model.parameters if model is not None else {}))
+        return self.train(name, engine=engine, address=address, workers=workers,
+                          **(model.parameters if model is not None else {}))
 
     def positive_probabilities(self, doc_ids: Sequence[int]) -> list[float | None]:
         """The trained model's P(positive class) of each document (internal ids); all None before two classes
@@ -1286,17 +1297,25 @@ class Project:
                     workers: int | None):  # noqa: ANN202 - scorer(learner) -> probabilities of every pool row
         """Scores every pool row on Ray Data: the embeddings (read by the workers from the cache file) or the texts
         (staged under the project's cache). A learner with a torch model (the transformer target) gets one GPU per
-        scoring actor when the project's device is CUDA, as embedding does; the others score on CPUs."""
+        scoring actor when the project's device is CUDA, as embedding does; the others score on CPUs.
+
+        The last learner scored and its probabilities are kept for the process, so ``predict`` after a retrain
+        (whose prevalence estimate scored the pool with the same fitted learner) makes one pass over the pool, not
+        two."""
         from textsel.score_ray import runs_on_gpu, score_pool_ray
 
         on_cuda = self.embedder().device_class == "cuda"
 
         def scorer(learner):  # noqa: ANN001, ANN202 - a fitted learner -> probabilities of every pool row
-            return score_pool_ray(learner, embeddings=features if reads == "embeddings" else None,
-                                  texts=self.pool.texts if reads == "texts" else None, staging_dir=self.cache_dir,
-                                  address=address, workers=workers,
-                                  gpus_per_worker=1.0 if on_cuda and runs_on_gpu(learner) else 0.0,
-                                  show_progress=self.show_progress)
+            if self._last_ray_scores is not None and self._last_ray_scores[0] is learner:
+                return self._last_ray_scores[1]
+            probabilities = score_pool_ray(learner, embeddings=features if reads == "embeddings" else None,
+                                           texts=self.pool.texts if reads == "texts" else None,
+                                           staging_dir=self.cache_dir, address=address, workers=workers,
+                                           gpus_per_worker=1.0 if on_cuda and runs_on_gpu(learner) else 0.0,
+                                           show_progress=self.show_progress)
+            self._last_ray_scores = (learner, probabilities)
+            return probabilities
 
         return scorer
 
@@ -1317,7 +1336,7 @@ class Project:
         self.refuse_static("predicting every text", "select likely positives among the candidates with the "
                            "most-likely-positive strategy, or remove first_pass from [embeddings] in textsel.toml "
                            "and embed the whole pool to predict it")
-        model = self.trained_model()
+        model = self.trained_model(engine=engine, address=address, workers=workers)
         if engine == "ray":
             reads = getattr(model.learner, "input", "embeddings")
             features = self.embeddings() if reads == "embeddings" else None

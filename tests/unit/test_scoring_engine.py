@@ -161,3 +161,31 @@ def test_ray_scoring_asks_for_gpus_for_a_torch_learner_when_the_project_device_i
             scorer(TorchLearner())
             scorer(FastTextProxy())  # no torch model: CPU actors whatever the device
     assert asked == [1.0, 0.0, 1.0, 0.0, 0.0, 0.0]
+
+
+def test_predict_that_retrains_on_ray_scans_the_pool_once_and_matches_the_local_engine(folder, tmp_path,
+                                                                                         monkeypatch):
+    """The retrain's prevalence pass and the predictions share one Ray scan (Ray itself replaced by the learner
+    scoring the embeddings it was handed, as the Ray workers do)."""
+    scanned = []
+
+    def score_pool_ray(learner, *, embeddings, **options):  # noqa: ANN001, ANN003, ANN202
+        scanned.append(learner)
+        return learner.predict_proba(np.asarray(embeddings, dtype=np.float32))
+
+    monkeypatch.setattr("textsel.score_ray.score_pool_ray", score_pool_ray)
+    with Project(folder) as project:
+        project.predict(tmp_path / "ray.parquet", engine="ray")
+        on_ray = project.saved_model()
+    assert len(scanned) == 1 and on_ray.estimated_prevalence is not None
+    with Project(folder) as project:
+        local = project.train()
+        project.predict(tmp_path / "local.parquet")
+    assert local.estimated_prevalence == on_ray.estimated_prevalence
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(tmp_path / "ray.parquet").equals(pq.read_table(tmp_path / "local.parquet"))
+    result = runner.invoke(app, ["train", "-p", str(folder), "--engine", "ray", "-q"])
+    assert result.exit_code == 0 and len(scanned) == 2  # train's own prevalence pass went to Ray too
+    local_workers = runner.invoke(app, ["train", "-p", str(folder), "--workers", "2"])
+    assert local_workers.exit_code != 0 and "--engine ray" in plain(local_workers.output)
