@@ -201,6 +201,7 @@ def run(config: dict, dataset: str, seed: int, results: dict, save, *, data_dir:
         "proxy_warmup_seconds": warmup["proxy"], "target_warmup_seconds": warmup["target"],
         "proxy_round_seconds": by_proxy.round_seconds, "target_round_seconds": by_target.round_seconds,
         "proxy_selection_seconds": by_proxy.selection_seconds, "target_selection_seconds": by_target.selection_seconds,
+        "proxy_score_spreads": by_proxy.score_spreads(), "target_score_spreads": by_target.score_spreads(),
         "agreement_round1": rank_agreement(by_proxy.round_scores[0], by_target.round_scores[0],
                                            k=config["rounds"][0]),
         "negative_rate_selected": {name: float(np.mean(labels[positions] == -1))

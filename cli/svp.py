@@ -29,14 +29,23 @@ MaxLength = Annotated[int | None, typer.Option(help="Target max length (default:
 ModelPath = Annotated[str | None, typer.Option("--model", help="Transformer name or path (default: offline "
                                                                "MiniLM).")]
 Device = Annotated[str | None, typer.Option(help="Target device: cpu, cuda ... (default: cuda when available).")]
+SelectorEpochs = Annotated[int | None, typer.Option(
+    "--selector-epochs", min=1, help="Selector epochs (default: the paper's, 5 for fastText). With a few hundred "
+                                     "labels fastText needs more, e.g. 25.")]
+SelectorLearningRate = Annotated[float | None, typer.Option(
+    "--selector-lr", help="Selector learning rate (default: the paper's, 0.05 for fastText; "
+                                                "fastText's tutorial uses 0.5-1.0 on small data).")]
 Seed = Annotated[int, typer.Option(help="Random seed.")]
 
 
 def _setup(data: str, text_col: str, label_col: str, id_col: str | None, test_split: str | None, selector: str,
            target: str, epochs: int | None, max_length: int | None, device: str | None, model_path: str | None,
-           seed: int) -> tuple:
+           seed: int, selector_epochs: int | None = None, selector_lr: float | None = None) -> tuple:
     """(train pool, test pool, selector, target or None) from the shared options."""
     from textsel.svp_experiments import load_labeled_pools, make_model
+
+    if selector_lr is not None and not selector_lr > 0:
+        raise typer.BadParameter(f"must be a number > 0; got {selector_lr}", param_hint="--selector-lr")
 
     if model_path is not None:  # a model that cannot load fails now, not after the data and the selection
         from textsel.embed import check_model_loads
@@ -46,7 +55,9 @@ def _setup(data: str, text_col: str, label_col: str, id_col: str | None, test_sp
                                      test_split=test_split, seed=seed)
     target_model = None if target == "none" else make_model(target, seed=seed, epochs=epochs, max_length=max_length,
                                                             device=device, model_path=model_path)
-    return train, test, make_model(selector, seed=seed, model_path=model_path, device=device), target_model
+    selector_model = make_model(selector, seed=seed, epochs=selector_epochs, learning_rate=selector_lr,
+                                model_path=model_path, device=device)
+    return train, test, selector_model, target_model
 
 
 def _echo_error(what: str, error: float, majority: float) -> None:
@@ -70,13 +81,14 @@ def active(
     target_size: Annotated[list[int] | None, typer.Option(help="Labeled sizes at which the target is trained; "
                                                                "repeat. Default: the final size.")] = None,
     epochs: Epochs = None, max_length: MaxLength = None, model_path: ModelPath = None, device: Device = None,
-    seed: Seed = 0,
+    selector_epochs: SelectorEpochs = None, selector_lr: SelectorLearningRate = None, seed: Seed = 0,
 ) -> None:
     """SVP active learning: the selector is retrained each round; the target trains only on the final selection."""
     from textsel.svp_experiments import parse_sizes, run_active_experiment, write_results
 
     train, test, selector_model, target_model = _setup(data, text_col, label_col, id_col, test_split, selector,
-                                                       target, epochs, max_length, device, model_path, seed)
+                                                       target, epochs, max_length, device, model_path, seed,
+                                                       selector_epochs, selector_lr)
     report = run_active_experiment(
         train, test, label_col=label_col, selector=selector_model, target=target_model, strategy=strategy,
         initial_size=parse_sizes([initial])[0], round_sizes=parse_sizes(round_size or ["0.1", "0.1"]),
@@ -84,6 +96,11 @@ def active(
     json_path, png_path = write_results(report, out)
     typer.echo(f"{report['selector']} selected {report['round_ends'][-1]} of {report['pool_size']} texts in "
                f"{report['selection_seconds']:.2f} s of selection")
+    if report["flat_rounds"]:
+        spreads = ", ".join(f"{report['score_spreads'][r - 1]:.4f}" for r in report["flat_rounds"])
+        typer.echo(f"  warning: in round(s) {', '.join(map(str, report['flat_rounds']))} the selector gave every "
+                   f"text nearly the same confidence (score spread {spreads}), as an untrained model does: it chose "
+                   f"close to at random. Train it longer or faster (--selector-epochs, --selector-lr).", err=True)
     for name in ("target_selected", "target_random"):
         for size, values in report.get(name, {}).items():
             _echo_error(f"{report['target']} on {size} {name.split('_')[1]} texts", values["error"],
@@ -101,13 +118,14 @@ def coreset(
     selector: Selector = "fasttext", target: Target = "transformer",
     compare_all: Annotated[bool, typer.Option(help="Also train the target on every labeled text.")] = True,
     epochs: Epochs = None, max_length: MaxLength = None, model_path: ModelPath = None, device: Device = None,
-    seed: Seed = 0,
+    selector_epochs: SelectorEpochs = None, selector_lr: SelectorLearningRate = None, seed: Seed = 0,
 ) -> None:
     """SVP core-set selection: the selector trains once on all labels; the target trains on the kept subset."""
     from textsel.svp_experiments import parse_sizes, run_coreset_experiment, write_results
 
     train, test, selector_model, target_model = _setup(data, text_col, label_col, id_col, test_split, selector,
-                                                       target, epochs, max_length, device, model_path, seed)
+                                                       target, epochs, max_length, device, model_path, seed,
+                                                       selector_epochs, selector_lr)
     report = run_coreset_experiment(train, test, label_col=label_col, selector=selector_model, target=target_model,
                                     strategy=strategy, keep=parse_sizes([keep])[0], compare_all=compare_all,
                                     seed=seed)

@@ -79,3 +79,21 @@ def test_errors_are_printed_beside_the_majority_class_with_a_warning_when_not_be
     assert report["target_all"]["error"] >= report["majority_error"]
     assert "warning: FastTextProxy trained on all is at or below the majority class" in result.output
     assert report["provenance"]["seeds"] == [1] and report["provenance"]["git_commit"]
+
+
+def test_a_selector_that_learned_nothing_is_flagged_and_selector_options_reach_it(tmp_path) -> None:
+    path = tmp_path / "same.csv"
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["text", "label"])
+        for row in range(40):  # every text the same: any model gives them all one confidence
+            writer.writerow(["the same review", "pos" if row % 4 == 0 else "neg"])
+    out = tmp_path / "out"
+    result = invoke("active", str(path), "--out", str(out), "--initial", "8", "--round-size", "4", "--target",
+                    "none", "--selector-epochs", "2", "--selector-lr", "0.2")
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "active.json").read_text())
+    assert report["flat_rounds"] == [1] and report["score_spreads"][0] < 0.01
+    assert "warning: in round(s) 1 the selector gave every text nearly the same confidence" in result.output
+    bad = invoke("active", str(path), "--out", str(tmp_path / "bad"), "--selector-lr", "0")
+    assert bad.exit_code != 0 and "--selector-lr" in bad.output and not (tmp_path / "bad").exists()

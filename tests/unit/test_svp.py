@@ -196,3 +196,29 @@ def test_majority_error_is_the_test_share_of_the_other_classes() -> None:
     assert majority_error(["a", "a", "b"], ["a", "b", "b", "c"]) == 0.75
     with pytest.raises(ConfigError, match="at least one"):
         majority_error([], ["a"])
+
+
+class UntrainedLearner(ScriptedLearner):
+    """Gives every text the same confidence, as a model that learned nothing does."""
+
+    def predict_proba(self, texts):  # noqa: ANN001, ANN201
+        return np.tile([0.3, 0.7], (len(texts), 1))
+
+
+def test_rounds_where_the_selector_ranks_nearly_at_random_are_flagged() -> None:
+    flat = select_active(UntrainedLearner(), TEXTS, LABELS, initial_size=2, round_sizes=[2, 2])
+    assert flat.score_spreads() == [0.0, 0.0] and flat.flat_rounds() == [1, 2]
+    spread = select_active(ScriptedLearner(), TEXTS, LABELS, initial_size=2, round_sizes=[2])
+    scored = CONFIDENCE[np.setdiff1d(np.arange(len(TEXTS)), spread.order[:2])]
+    assert spread.score_spreads() == pytest.approx([np.std(1 - np.maximum(scored, 1 - scored))])
+    assert spread.flat_rounds() == [] and spread.flat_rounds(tolerance=1.0) == [1]
+    by_random = select_active(ScriptedLearner(), TEXTS, LABELS, initial_size=2, round_sizes=[2], strategy="random")
+    assert np.isnan(by_random.score_spreads()[0]) and by_random.flat_rounds() == []  # nothing scored: no verdict
+
+
+def test_make_model_takes_epochs_and_learning_rate_with_the_paper_defaults() -> None:
+    assert (make_model("fasttext").epoch, make_model("fasttext").lr) == (5, 0.05)
+    proxy = make_model("fasttext", epochs=25, learning_rate=0.5)
+    assert (proxy.epoch, proxy.lr) == (25, 0.5)
+    assert make_model("transformer", learning_rate=1e-4).learning_rate == 1e-4
+    assert make_model("vdcnn9").learning_rate == 0.01
