@@ -77,9 +77,11 @@ class ActiveLearningResult:
         """Rounds (1-based) whose scores hardly vary (spread below ``tolerance``): the selector gave every text
         nearly the same confidence, as an untrained model does, so its ranking is close to random.
 
-        Measured on amazon_blitzer (25% negatives, 500 random labels, 5 seeds): fastText with the paper's 5 epochs
-        at learning rate 0.05 gave max-probability spreads of 0.000-0.001 and sat at the majority-class test
-        error; at 25 epochs and learning rate 0.5 (fastText's tutorial settings for small data) 0.127-0.138.
+        Measured by ``benchmarks/svp_proxy_settings.py`` (amazon_blitzer, 25% negatives, 500 random labels, 5
+        seeds): fastText at the paper's 5 epochs and learning rate 0.05 gave round-1 spreads of 0.0002-0.0007, sat
+        at the majority-class test error (25.5% vs 25%) and chose 24% negatives, as random choice does; at 25
+        epochs and learning rate 0.5 (fastText's tutorial settings for small data) spreads of 0.118-0.142, 22.2%
+        error and 50% negatives chosen.
         """
         return [round_ + 1 for round_, spread in enumerate(self.score_spreads()) if spread < tolerance]
 
