@@ -11,9 +11,14 @@ random), the negative share of the 500 texts it chose (random choice gives about
 
 Settings: ``paper`` (5 epochs, learning rate 0.05, the SVP paper's fastText and textsel's default) and ``small_data``
 (25 epochs, learning rate 0.5, the settings fastText's supervised tutorial moves to on its small example). They
-were fixed before this run and not tuned on it. No transformer is trained here: a few seconds per seed.
+were fixed before this run and not tuned on it. Without ``--train-target`` no transformer is trained: a few
+seconds per seed. ``--train-target small_data`` also fine-tunes the MiniLM target of ``svp_amazon.py --config
+learns`` (same settings, seed and test set) on the 1,000 texts that setting's proxy labeled (500 initial + 500
+chosen) and records its test error (``target_error``; training timed apart as ``target_train_seconds``), to set
+beside that run's target-selected and random errors on the same seeds.
 
     .venv/bin/python benchmarks/svp_proxy_settings.py --seeds 0,1,2,3,4
+    .venv/bin/python benchmarks/svp_proxy_settings.py --seeds 0,1,2,3,4 --train-target small_data
 
 The last line printed is one JSON object; the same, with provenance, goes to
 benchmarks/results/svp_proxy_settings_amazon_blitzer_neg25.json (``--out``).
@@ -32,18 +37,19 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from _results import finish, mean_ci95  # noqa: E402
-from svp_amazon import CONFIGS, DATA, load_task  # noqa: E402
+from svp_amazon import CONFIGS, DATA, load_task, target_model  # noqa: E402
 
 from textsel.proxy import FastTextProxy  # noqa: E402
-from textsel.svp import FLAT_SCORE_SPREAD, majority_error, select_active  # noqa: E402
+from textsel.svp import FLAT_SCORE_SPREAD, majority_error, select_active, target_error  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SETTINGS = {"paper": {"epoch": 5, "lr": 0.05}, "small_data": {"epoch": 25, "lr": 0.5}}
-FIGURES = ("proxy_test_error", "score_spread_round1", "negative_share_chosen", "round_seconds")
+FIGURES = ("proxy_test_error", "score_spread_round1", "negative_share_chosen", "round_seconds", "target_error")
 
 
-def measure(setting: dict, task: dict, config: dict, seed: int) -> dict:
-    """One setting on one seed's task: the round-1 selection and the proxy's test error on the initial labels."""
+def measure(setting: dict, task: dict, config: dict, seed: int, train_target: bool = False) -> dict:
+    """One setting on one seed's task: the round-1 selection and the proxy's test error on the initial labels; with
+    ``train_target`` the target's test error after training on the proxy's labeled texts."""
     texts, labels = task["train_texts"], task["train_labels"]
     result = select_active(FastTextProxy(seed=seed, threads=1, **setting), texts, labels,
                            initial_size=config["initial"], round_sizes=config["rounds"][:1],
@@ -51,39 +57,53 @@ def measure(setting: dict, task: dict, config: dict, seed: int) -> dict:
     initial, chosen = result.order[:result.round_ends[0]], result.order[result.round_ends[0]:]
     proxy = FastTextProxy(seed=seed, threads=1, **setting).fit([texts[i] for i in initial], labels[initial])
     predicted = proxy.classes_[proxy.predict_proba(task["test_texts"]).argmax(axis=1)]
-    return {"proxy_test_error": float(np.mean(predicted != task["test_labels"])),
-            "score_spread_round1": result.score_spreads()[0], "flat": result.flat_rounds() == [1],
-            "negative_share_chosen": float(np.mean(labels[chosen] == -1)), "round_seconds": result.round_seconds[0]}
+    figures = {"proxy_test_error": float(np.mean(predicted != task["test_labels"])),
+               "score_spread_round1": result.score_spreads()[0], "flat": result.flat_rounds() == [1],
+               "negative_share_chosen": float(np.mean(labels[chosen] == -1)),
+               "round_seconds": result.round_seconds[0]}
+    if train_target:
+        labeled = result.labeled()
+        trained = target_error(target_model(config, seed, "cpu", None), [texts[i] for i in labeled], labels[labeled],
+                               task["test_texts"], task["test_labels"])
+        figures |= {"target_error": trained["error"], "target_train_seconds": trained["train_seconds"]}
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated seeds")
     parser.add_argument("--data-dir", type=Path, default=DATA, help="folder holding amazon_blitzer/")
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" /
-                        "svp_proxy_settings_amazon_blitzer_neg25.json")
+    parser.add_argument("--train-target", choices=sorted(SETTINGS), action="append", default=[],
+                        help="also fine-tune the target on this setting's selection (repeatable; minutes per seed)")
+    parser.add_argument("--out", type=Path, help="results file (default: benchmarks/results/svp_proxy_settings_"
+                        "amazon_blitzer_neg25[_target].json)")
     args = parser.parse_args()
     started = time.perf_counter()
     seeds = [int(seed) for seed in args.seeds.split(",")]
+    out = args.out or REPO / "benchmarks" / "results" / ("svp_proxy_settings_amazon_blitzer_neg25"
+                                                         f"{'_target' if args.train_target else ''}.json")
     config = CONFIGS["learns"]
     per_seed = []
     for seed in seeds:
         task = load_task(config["dataset"], config["pool"], config["test"], seed, args.data_dir,
                          config["negative_rate"])
         per_seed.append({"seed": seed, "majority_error": majority_error(task["train_labels"], task["test_labels"]),
-                         **{name: measure(setting, task, config, seed) for name, setting in SETTINGS.items()}})
+                         **{name: measure(setting, task, config, seed, name in args.train_target)
+                            for name, setting in SETTINGS.items()}})
         print(f"seed {seed}: " + "; ".join(f"{name} error {per_seed[-1][name]['proxy_test_error']:.3f} spread "
                                            f"{per_seed[-1][name]['score_spread_round1']:.4f}" for name in SETTINGS),
               file=sys.stderr)
-    summary = {name: {figure: mean_ci95([seed[name][figure] for seed in per_seed]) for figure in FIGURES}
+    summary = {name: {figure: mean_ci95([seed[name].get(figure) for seed in per_seed]) for figure in FIGURES}
                | {"flat_seeds": sum(seed[name]["flat"] for seed in per_seed)} for name in SETTINGS}
     finish({"benchmark": "svp_proxy_settings", "dataset": config["dataset"], "task": "rating <= 2 vs >= 4",
             "negative_rate": config["negative_rate"], "pool": config["pool"], "test": config["test"],
             "initial": config["initial"], "round": config["rounds"][0], "settings": SETTINGS,
             "flat_score_spread": FLAT_SCORE_SPREAD, "timing": "round_seconds = fastText training on the initial "
-            "labels + scoring the rest of the pool + ranking (one thread)",
+            "labels + scoring the rest of the pool + ranking (one thread); target_train_seconds apart",
             "majority_error": mean_ci95([seed["majority_error"] for seed in per_seed]), "summary": summary,
-            "per_seed": per_seed}, seeds=seeds, started=started, out=args.out)
+            "target_trained_for": args.train_target,
+            "target": {key: config[key] for key in ("max_length", "transformer_epochs", "learning_rate", "batch_size")},
+            "per_seed": per_seed}, seeds=seeds, started=started, out=out)
 
 
 if __name__ == "__main__":
