@@ -33,6 +33,7 @@ Run from the repository root:
 
     .venv/bin/python benchmarks/svp_amazon.py --seeds 0,1,2,3,4        # "learns", 5 seeds
     .venv/bin/python benchmarks/svp_amazon.py --config quick
+    .venv/bin/python benchmarks/svp_amazon.py --selection-only --seeds 0,1,2,3,4   # the timers only, quiet machine
 
 The last line printed is one JSON object with the headline figures (means over seeds; ``spread`` holds mean, sd
 and 95% interval; ``per_seed`` each seed's values). The results so far, with provenance, are rewritten after every
@@ -209,6 +210,8 @@ def run(config: dict, dataset: str, seed: int, results: dict, save, *, data_dir:
     }
     results["linear_probe_frozen_minilm"] = linear_probe_errors(task, subsets | {"all": np.arange(len(texts))})
     save("selection")
+    if config.get("selection_only"):
+        return results
 
     if config["vdcnn"]:
         results["active"]["vdcnn9"] = errors_on(vdcnn, task, {name: subsets[name] for name in ("proxy_selected",
@@ -358,7 +361,8 @@ def default_output_name(config: dict) -> str:
     """Results are named by the data they came from: ``svp_<dataset>``, plus ``_neg<percent>`` when the negative
     share was set (e.g. svp_amazon_blitzer_neg25)."""
     rate = config.get("negative_rate")
-    return f"svp_{config['dataset']}" + ("" if rate is None else f"_neg{round(100 * rate)}")
+    return (f"svp_{config['dataset']}" + ("" if rate is None else f"_neg{round(100 * rate)}")
+            + ("_selection" if config.get("selection_only") else ""))
 
 
 def main() -> None:
@@ -373,6 +377,8 @@ def main() -> None:
     parser.add_argument("--initial", type=int, help="override the random initial labels")
     parser.add_argument("--rounds", help="override the round sizes, comma-separated")
     parser.add_argument("--epochs", type=int, dest="transformer_epochs", help="override the target's epochs")
+    parser.add_argument("--selection-only", action="store_true",
+                        help="time the two selectors and stop: no target training for the errors (minutes a seed)")
     parser.add_argument("--proxy-epoch", type=int, default=5, help="fastText epochs (paper: 5)")
     parser.add_argument("--proxy-lr", type=float, default=0.05, help="fastText learning rate (paper: 0.05)")
     parser.add_argument("--data-dir", type=Path, default=DATA, help="folder holding <dataset>/data.parquet")
@@ -393,6 +399,8 @@ def main() -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     if args.rounds is not None:
         config["rounds"] = [int(size) for size in args.rounds.split(",")]
+    if args.selection_only:
+        config |= {"selection_only": True, "minilm_all": False, "vdcnn": False, "coreset": False}
     task = "label_t2" if dataset == "amazon_multidomain" else "rating <= 2 (negative) vs >= 4"
     results = {"benchmark": "svp_amazon", "dataset": dataset, "task": task, "config": config,
                "device": args.device, "timing": TIMING, "per_seed": []}
