@@ -395,12 +395,12 @@ def main() -> None:
     config |= {key: getattr(args, key) for key in ("dataset", "negative_rate", "pool", "test", "initial",
                                                    "transformer_epochs") if getattr(args, key) is not None}
     dataset = config["dataset"]
-    output = Path(args.output) if args.output else REPO / "recipes" / "results" / default_output_name(config)
-    output.parent.mkdir(parents=True, exist_ok=True)
     if args.rounds is not None:
         config["rounds"] = [int(size) for size in args.rounds.split(",")]
     if args.selection_only:
         config |= {"selection_only": True, "minilm_all": False, "vdcnn": False, "coreset": False}
+    output = Path(args.output) if args.output else REPO / "recipes" / "results" / default_output_name(config)
+    output.parent.mkdir(parents=True, exist_ok=True)
     task = "label_t2" if dataset == "amazon_multidomain" else "rating <= 2 (negative) vs >= 4"
     results = {"benchmark": "svp_amazon", "dataset": dataset, "task": task, "config": config,
                "device": args.device, "timing": TIMING, "per_seed": []}

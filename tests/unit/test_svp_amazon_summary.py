@@ -88,3 +88,28 @@ def test_blitzer_task_refuses_more_rows_of_a_class_than_exist(tmp_path) -> None:
     with pytest.raises(SystemExit, match="40 rows of class -1"):
         load_task("amazon_blitzer", pool_size=120, test_size=20, seed=0, data_dir=blitzer_folder(tmp_path),
                   negative_rate=0.5)
+
+
+def test_results_are_named_by_their_data_and_a_timing_only_run_never_takes_the_full_runs_name() -> None:
+    from svp_amazon import CONFIGS, default_output_name
+
+    assert default_output_name(CONFIGS["learns"]) == "svp_amazon_blitzer_neg25"
+    assert default_output_name(CONFIGS["quick"]) == "svp_amazon_multidomain"
+    assert default_output_name(CONFIGS["learns"] | {"selection_only": True}) == "svp_amazon_blitzer_neg25_selection"
+
+
+def test_selection_only_writes_under_its_own_name(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """main() picks the output name after applying --selection-only (a run once overwrote the full run's file)."""
+    import svp_amazon
+
+    def one_stage(config, dataset, seed, results, save, **options):  # noqa: ANN001, ANN003, ANN202 - no measuring
+        results |= {"seed": seed, "stages_done": []}
+        save("selection")
+
+    monkeypatch.setattr(svp_amazon, "REPO", tmp_path)
+    monkeypatch.setattr(svp_amazon, "run", one_stage)
+    monkeypatch.setattr(svp_amazon, "plot", lambda summary, path: None)
+    monkeypatch.setattr(sys, "argv", ["svp_amazon.py", "--selection-only", "--seeds", "0"])
+    svp_amazon.main()
+    written = sorted(path.name for path in (tmp_path / "recipes" / "results").iterdir())
+    assert written == ["svp_amazon_blitzer_neg25_selection.json"]
