@@ -40,7 +40,7 @@ def split_list(value: str | None) -> list[str] | None:
 
 @app.command()
 def init(
-    directory: Annotated[Path, typer.Argument(help="Folder to create the project in.")],
+    directory: Annotated[str, typer.Argument(help="Folder to create the project in.")],
     data: Annotated[str, typer.Option("--data", help="Pool file (CSV/TSV/JSONL/Parquet/fastText) or dataset.")],
     text_col: Annotated[str, typer.Option("--text-col", help="Column holding the texts.")] = "text",
     id_col: Annotated[str | None, typer.Option("--id-col", help="Column of unique integer ids.")] = None,
@@ -404,7 +404,9 @@ def train(
 
 @app.command()
 def predict(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write.")] = Path("preds.parquet"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write, outside the project.")]
+    = Path("preds.parquet"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --out file.")] = False,
     engine: ScoringEngine = "local",
     address: RayAddress = None,
     workers: ScoringWorkers = None,
@@ -417,5 +419,5 @@ def predict(
     -p shop/; textsel predict --engine ray --address auto (score on a Ray cluster)."""
     check_engine_options(engine, address, workers)
     with open_project(project_dir, quiet=quiet) as project, project.lock():
-        count = project.predict(out, engine=engine, address=address, workers=workers)
+        count = project.predict(out, engine=engine, address=address, workers=workers, force=force)
     console.print(f"Wrote predictions for {count:,} texts to {safe(out)}.")

@@ -84,8 +84,9 @@ def active(
     selector_epochs: SelectorEpochs = None, selector_lr: SelectorLearningRate = None, seed: Seed = 0,
 ) -> None:
     """SVP active learning: the selector is retrained each round; the target trains only on the final selection."""
-    from textsel.svp_experiments import parse_sizes, run_active_experiment, write_results
+    from textsel.svp_experiments import check_results_folder, parse_sizes, run_active_experiment, write_results
 
+    check_results_folder(out, "active")  # before any training: a file there, or a folder in a project, is refused
     train, test, selector_model, target_model = _setup(data, text_col, label_col, id_col, test_split, selector,
                                                        target, epochs, max_length, device, model_path, seed,
                                                        selector_epochs, selector_lr)
@@ -121,8 +122,9 @@ def coreset(
     selector_epochs: SelectorEpochs = None, selector_lr: SelectorLearningRate = None, seed: Seed = 0,
 ) -> None:
     """SVP core-set selection: the selector trains once on all labels; the target trains on the kept subset."""
-    from textsel.svp_experiments import parse_sizes, run_coreset_experiment, write_results
+    from textsel.svp_experiments import check_results_folder, parse_sizes, run_coreset_experiment, write_results
 
+    check_results_folder(out, "coreset")  # before any training: a file there, or a folder in a project, is refused
     train, test, selector_model, target_model = _setup(data, text_col, label_col, id_col, test_split, selector,
                                                        target, epochs, max_length, device, model_path, seed,
                                                        selector_epochs, selector_lr)

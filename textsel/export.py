@@ -19,8 +19,9 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from textsel._atomic import atomic_dir, atomic_path
+from textsel._atomic import atomic_dir
 from textsel.errors import DataError, OutputExistsError
+from textsel.outputs import check_place, check_writable_folder, output_file, writing
 
 logger = logging.getLogger("textsel.export")
 
@@ -51,27 +52,13 @@ def check_output(out: Path, *, force: bool = False, project_dir: Path | None = N
     ``force``; an existing file unless ``force`` (OutputExistsError); a file where a folder must be created.
     """
     out = Path(out)
-    try:  # where the rename lands (the parent resolved, the name as given) and where a symlink there points
-        places = {out.resolve()} | ({out.parent.resolve() / out.name} if out.name not in ("", "..") else set())
-    except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop (Python < 3.13)
-        raise DataError(f"cannot resolve the path: {error}", file=str(out)) from error
-    if project_dir is not None:
-        project = Path(project_dir).resolve()
-        if any(place == project or project in place.parents or place in project.parents for place in places):
-            raise DataError(f"is the project folder {project}, inside it or above it; exports are written "
-                            "outside the project", file=str(out))
-    cwd = Path.cwd().resolve()
-    if any(place == cwd or place in cwd.parents for place in places):
-        raise DataError("is the current folder or contains it; name a new file to write", file=str(out))
+    check_place(out, project_dir)
     format = batch_format(out) if format is None else format
     if format not in FORMATS:
         raise DataError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}", file=str(out))
     if out.exists() or out.is_symlink():
         _check_existing(out, format, force)
-    folder = out.parent.resolve()
-    existing = next(parent for parent in (folder, *folder.parents) if parent.exists())
-    if not existing.is_dir():
-        raise DataError(f"cannot create a folder here: {existing} is a file", file=str(out))
+    check_writable_folder(out)
     return format
 
 
@@ -140,7 +127,7 @@ def _write(records: Sequence[dict], out: Path, format: str, force: bool) -> None
     if format == "hf":
         _write_hf(records, out, replace=force)
         return
-    with atomic_path(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
+    with output_file(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
         if format == "csv":
             writer = csv.DictWriter(handle, fieldnames=list(records[0]) if records else ["id", "text", "label"])
             writer.writeheader()
@@ -168,7 +155,7 @@ def _write_hf(records: Sequence[dict], out: Path, *, replace: bool) -> None:
     quiet = datasets.utils.are_progress_bars_disabled()
     datasets.disable_progress_bars()
     try:
-        with atomic_dir(out, discard_old=_discard_saved_dataset if replace else None) as folder:
+        with writing(out), atomic_dir(out, discard_old=_discard_saved_dataset if replace else None) as folder:
             datasets.Dataset.from_dict(columns).save_to_disk(str(folder))
     finally:
         if not quiet:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
-from textsel._atomic import atomic_path, write_text_atomic
+from textsel._atomic import write_text_atomic
 from textsel._integrity import cache_lock, file_record, file_sha256, restamped, verified_record
 from textsel.errors import ConfigError, DataError, NotAProjectError, StoreError, TextselError, check_param
 from textsel.project_config import (
@@ -1320,19 +1320,23 @@ class Project:
         return scorer
 
     def predict(self, out: str | Path, *, engine: str = "local", address: str | None = None,
-                workers: int | None = None) -> int:
+                workers: int | None = None, force: bool = False) -> int:
         """Write id, text, predicted label and one probability column per class (``p_<label>``, see
         ``probability_columns``) for every text not removed from the corpus to a Parquet file; return how many.
 
         ``engine`` "ray" scores the pool on Ray Data (a local Ray, or the cluster at ``address``, with ``workers``
-        scoring actors; see :func:`textsel.score_ray.score_pool_ray`) instead of in this process.
+        scoring actors; see :func:`textsel.score_ray.score_pool_ray`) instead of in this process. ``out`` is checked
+        first (:func:`textsel.outputs.check_output_file`: never in or over the project, an existing file only with
+        ``force``).
         """
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        from textsel.outputs import check_output_file, output_file
         from textsel.score_ray import check_engine
 
         check_engine("Project.predict", engine, address, workers)
+        check_output_file(out, force=force, project_dir=self.directory)
         self.refuse_static("predicting every text", "select likely positives among the candidates with the "
                            "most-likely-positive strategy, or remove first_pass from [embeddings] in textsel.toml "
                            "and embed the whole pool to predict it")
@@ -1353,7 +1357,7 @@ class Project:
         ordered = [name for name in self.config.labels if name in model.classes]  # the project's label order
         columns.update({column: probabilities[:, model.classes.index(name)]
                         for column, name in zip(probability_columns(ordered), ordered, strict=True)})
-        with atomic_path(out) as tmp:
+        with output_file(out) as tmp:
             pq.write_table(pa.table(columns), tmp)
         return len(kept)
 
@@ -1384,7 +1388,9 @@ def init_project(directory: str | Path, *, data: str, text_col: str = "text", id
     ``first_pass`` "static" makes a static first-pass project (see :attr:`Project.is_static`): model2vec must be
     installed and the model must be a local folder (the static model is distilled from it offline).
     """
-    directory = Path(directory)
+    from textsel.outputs import check_new_project, creating_project
+
+    directory = check_new_project(directory)  # a named folder, not a file, not inside another project, writable
     if (directory / CONFIG_NAME).exists():
         raise StoreError(f"{directory.resolve()} is already a textsel project ({CONFIG_NAME} exists)")
     if (directory / DB_NAME).exists():
@@ -1412,14 +1418,15 @@ def init_project(directory: str | Path, *, data: str, text_col: str = "text", id
 
         load_embeddings(config.precomputed, len(pool))
         precomputed = file_record(config.precomputed)
-    directory.mkdir(parents=True, exist_ok=True)
-    with Store(directory / DB_NAME, create=True) as store:
-        store.set_meta("pool_size", len(pool))
-        _record_pool(store, pool, config.source)
-        _record_pool_cache(store, pool, directory / "cache", config)
-        if precomputed is not None:
-            store.set_meta("precomputed_file", precomputed)
-    write_text_atomic(directory / CONFIG_NAME, config.to_toml())
+    with creating_project(directory, (DB_NAME, CONFIG_NAME, "cache")):  # an error removes what was made here
+        directory.mkdir(parents=True, exist_ok=True)
+        with Store(directory / DB_NAME, create=True) as store:
+            store.set_meta("pool_size", len(pool))
+            _record_pool(store, pool, config.source)
+            _record_pool_cache(store, pool, directory / "cache", config)
+            if precomputed is not None:
+                store.set_meta("precomputed_file", precomputed)
+        write_text_atomic(directory / CONFIG_NAME, config.to_toml())
     project = Project(directory)
     project.__dict__["pool"] = pool
     return project

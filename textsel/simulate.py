@@ -22,9 +22,12 @@ from textsel.data import resolve_data, split_test
 from textsel.errors import ConfigError, DataError, NotFittedError, check_param
 from textsel.learner import make_learner
 from textsel.metrics import heldout_scores, labels_to_reach, plot_runs, summarize, write_json, write_jsonl
+from textsel.outputs import check_output_folder, writing
 from textsel.provenance import results_with_provenance
 from textsel.rounds import NeighbourDensity, RoundEngine
 from textsel.strategies import STRATEGIES, get_strategy
+
+RESULT_FILES = ("results.jsonl", "summary.json", "plot.png")  # what simulate writes into its output folder
 
 logger = logging.getLogger("textsel.simulate")
 
@@ -209,8 +212,8 @@ def simulate(data: str | Path, *, out: str | Path, embeddings: str | Path | None
     check_param("simulate", "repeats", repeats, isinstance(repeats, int) and repeats >= 1, "an int >= 1")
     check_param("simulate", "budget", budget, isinstance(budget, int) and budget >= seed_positives + seed_negatives,
                 f"an int >= the seed size ({seed_positives} + {seed_negatives})")
+    out = check_output_folder(out, names=RESULT_FILES)
     path = resolve_data(data)
-    out = Path(out)
     data_pool, texts, columns, rows = _load_rows(path, text_col, label_col)
     oracle, positive_label, concept = _oracle(columns, label_col, positive)
     test_mask, test_rule = split_test(columns, len(rows), test_split, seed)
@@ -250,7 +253,9 @@ def simulate(data: str | Path, *, out: str | Path, embeddings: str | Path | None
                "budget": budget, "seed": [seed_positives, seed_negatives], "repeats": repeats, "learner": learner,
                "runs": summarize(records)}
     summary = results_with_provenance(summary, seeds=[seed + repeat for repeat in range(repeats)], started=started)
-    write_jsonl(out / "results.jsonl", records)
-    write_json(out / "summary.json", summary)
-    plot_runs(records, out / "plot.png")
+    with writing(out):
+        out.mkdir(parents=True, exist_ok=True)
+        write_jsonl(out / "results.jsonl", records)
+        write_json(out / "summary.json", summary)
+        plot_runs(records, out / "plot.png")
     return summary

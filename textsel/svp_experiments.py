@@ -15,6 +15,7 @@ import numpy as np
 from textsel._atomic import atomic_path, write_text_atomic
 from textsel.data import Pool, load_pool, resolve_data, split_test
 from textsel.errors import DataError, check_param
+from textsel.outputs import check_output_folder, writing
 from textsel.provenance import results_with_provenance
 from textsel.svp import majority_error, resolve_size, select_active, select_coreset, target_error, train_on_selection
 
@@ -131,13 +132,20 @@ def parse_sizes(values: Sequence[str], pool_size: int | None = None) -> list[int
 
 def write_results(report: dict, output_dir: str | Path) -> tuple[Path, Path]:
     """Write ``<kind>.json`` and ``<kind>.png`` into ``output_dir`` atomically (temp file, then rename)."""
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
+    output_dir = check_results_folder(output_dir, report["kind"])
     json_path, png_path = output_dir / f"{report['kind']}.json", output_dir / f"{report['kind']}.png"
-    write_text_atomic(json_path, json.dumps(report, indent=2) + "\n")
-    with atomic_path(png_path) as tmp:
-        _plot(report, tmp)
+    with writing(output_dir):
+        output_dir.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(json_path, json.dumps(report, indent=2) + "\n")
+        with atomic_path(png_path) as tmp:
+            _plot(report, tmp)
     return json_path, png_path
+
+
+def check_results_folder(output_dir: str | Path, kind: str) -> Path:
+    """Check where :func:`write_results` will write an experiment ``kind``'s ``<kind>.json`` and ``<kind>.png``
+    (:func:`textsel.outputs.check_output_folder`), before the experiment runs."""
+    return check_output_folder(output_dir, names=(f"{kind}.json", f"{kind}.png"))
 
 
 def _plot(report: dict, path: Path) -> None:
