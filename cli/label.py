@@ -181,6 +181,7 @@ def _dispatch(session, key: str, shown_id: int) -> None:  # noqa: ANN001 - Label
         return
     if action is None:
         console.print("Nothing to undo in this session.")
+        return
     name = safe(session.shown_id(action.doc_id))
     if session.queue and session.queue[0] == action.doc_id:
         console.print(f"Undone: id {name} ({safe(action.label or 'skip')}).")

@@ -82,6 +82,7 @@ class Answer:
     yes: frozenset[str]
     skipped: bool = False
     written: dict[str, str | None] = dataclasses.field(default_factory=dict)  # concept -> label it replaced
+    rows: dict[str, int] = dataclasses.field(default_factory=dict)  # concept -> the label row this answer wrote
 
 
 class ConceptSession:
@@ -145,7 +146,8 @@ class ConceptSession:
                 if round_id is not None:
                     view.store.skip(round_id, shown_id)
             elif (before := view.store.latest_label(shown_id)) != (YES if name in answer.yes else NO):
-                view.store.add_label(shown_id, YES if name in answer.yes else NO, source="label", round_id=round_id)
+                answer.rows[name] = view.store.add_label_row(shown_id, YES if name in answer.yes else NO,
+                                                             source="label", round_id=round_id)
                 answer.written[name] = before
         self.queue.remove(shown_id)
         self.history.append(answer)
@@ -153,19 +155,26 @@ class ConceptSession:
         return answer
 
     def undo(self) -> Answer | None:
-        """Retract the last answer in every concept (or unskip it) and show that text again."""
+        """Retract the last answer in every concept (or unskip it) and show that text again. A concept whose label
+        another process changed since keeps that label; the others are undone, then StoreError names the kept."""
         if not self.history:
             return None
         answer = self.history.pop()
+        kept = []
         for name, view in self.views.items():
             round_id = self.rounds[name].get(answer.doc_id)
             if answer.skipped:
                 if round_id is not None:
                     view.store.unskip(round_id, answer.doc_id)
             elif name in answer.written:  # the label before the answer is current again (None: unlabeled)
-                view.store.add_label(answer.doc_id, answer.written[name], source="undo", round_id=round_id)
+                if not view.store.replace_if_latest(answer.doc_id, answer.rows[name], answer.written[name],
+                                                    source="undo", round_id=round_id):
+                    kept.append(name)
         self.queue.insert(0, answer.doc_id)
         self._shown = None
+        if kept:
+            raise StoreError(f"another process labeled this text for {', '.join(kept)} after this answer; undo left "
+                             f"those labels in place and undid the rest")
         return answer
 
 

@@ -23,6 +23,10 @@ class ShownTextChanged(StoreError):
     """The text on screen was labeled by another process before the key press; nothing was recorded."""
 
 
+class LabelChangedMeanwhile(ShownTextChanged):
+    """An undo found that another process labeled the text after this session did; its label stays."""
+
+
 @dataclass(frozen=True)
 class Action:
     """One committed step, kept so that ``undo`` can reverse it."""
@@ -31,6 +35,7 @@ class Action:
     doc_id: int
     label: str | None = None
     round_id: int | None = None
+    row: int | None = None  # the label row this session wrote (undo retracts it only while it is the latest)
 
 
 class LabelSession:
@@ -122,9 +127,10 @@ class LabelSession:
     def label(self, label: str, doc_id: int) -> Action:
         """Record ``label`` for ``doc_id`` unless another process labeled it first (then ShownTextChanged)."""
         round_id = self.rounds.get(doc_id)
-        if not self.project.store.label_if_unlabeled(doc_id, label, source="label", round_id=round_id):
+        row = self.project.store.label_if_unlabeled(doc_id, label, source="label", round_id=round_id)
+        if row is None:
             raise self._changed(doc_id)
-        return self._done(Action("label", doc_id, label, round_id))
+        return self._done(Action("label", doc_id, label, round_id, row))
 
     def skip(self, doc_id: int) -> Action:
         """Skip the text (recorded in its round); when revisiting skipped texts, leave it skipped and move on."""
@@ -150,14 +156,18 @@ class LabelSession:
         """Reverse this session's last label (a retracting row is appended), skip or pass; None if there is none.
 
         A label undone from a round that is no longer the latest is also recorded as skipped, so that a session
-        stopped before relabeling it leaves it where ``--skipped`` finds it.
+        stopped before relabeling it leaves it where ``--skipped`` finds it. A label that another process replaced
+        since is left alone: LabelChangedMeanwhile, nothing written (and that step can no longer be undone).
         """
         if not self.history:
             return None
         action = self.history.pop()
         store = self.project.store
         if action.kind == "label":
-            store.add_label(action.doc_id, None, source="undo", round_id=action.round_id)
+            if not store.replace_if_latest(action.doc_id, action.row, None, source="undo", round_id=action.round_id):
+                raise LabelChangedMeanwhile(
+                    f"id {self.shown_id(action.doc_id)} was labeled {store.latest_label(action.doc_id)!r} by "
+                    f"another process after this session's {action.label!r}; undo leaves that label in place")
             if self.revisit or action.round_id != store.pending()[0]:
                 store.skip(action.round_id, action.doc_id)
         elif action.kind == "skip":

@@ -377,13 +377,36 @@ class Store:
                                    [(row[0], doc_id, now) for doc_id in doc_ids])
         return row[0], doc_ids
 
-    def label_if_unlabeled(self, doc_id: int, label: str, *, source: str, round_id: int | None = None) -> bool:
+    def label_if_unlabeled(self, doc_id: int, label: str, *, source: str, round_id: int | None = None) -> int | None:
         """Record ``label`` only if the document has no label now, checked and written in one transaction.
 
-        Returns False (nothing written) when another process labeled it first.
+        Returns the new label row's number (for :meth:`replace_if_latest`), or None (nothing written) when another
+        process labeled it first.
         """
         with self.transaction() as connection:
             if _latest_label(connection, doc_id) is not None:
+                return None
+            return connection.execute(
+                "INSERT INTO labels(doc_id, label, source, round_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                (int(doc_id), label, source, round_id, time.time())).lastrowid
+
+    def add_label_row(self, doc_id: int, label: str | None, *, source: str, round_id: int | None = None) -> int:
+        """Append one label row (``None`` retracts) and return its row number."""
+        with self.transaction() as connection:
+            return connection.execute(
+                "INSERT INTO labels(doc_id, label, source, round_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                (int(doc_id), label, source, round_id, time.time())).lastrowid
+
+    def replace_if_latest(self, doc_id: int, row: int, label: str | None, *, source: str,
+                          round_id: int | None = None) -> bool:
+        """Append ``label`` (``None`` retracts) only while ``row`` is still the document's latest label row,
+        checked and written in one transaction: an undo never erases a label another process wrote since.
+
+        Returns False (nothing written) when a later row exists.
+        """
+        with self.transaction() as connection:
+            latest = connection.execute("SELECT MAX(row) FROM labels WHERE doc_id = ?", (int(doc_id),)).fetchone()[0]
+            if latest != row:
                 return False
             connection.execute("INSERT INTO labels(doc_id, label, source, round_id, created_at) VALUES (?, ?, ?, ?, ?)",
                                (int(doc_id), label, source, round_id, time.time()))

@@ -125,3 +125,20 @@ def test_a_text_already_labeled_for_a_concept_starts_toggled_and_undo_restores_t
         assert session.current == r0 and session.toggled == {"violence"}
         session.close()
         spoiler.store.close()
+
+
+def test_concept_undo_keeps_a_label_another_process_wrote_meanwhile(project):
+    with Project(project) as opened, Project(project) as other:
+        spoiler = concept_project(opened, "spoiler")
+        (r9,) = opened.resolve_ids(["r9"])
+        spoiler.store.add_round(strategy="manual", params={}, seed=None, doc_ids=[r9], scores=None,
+                                pool_size=48, candidate_pool_size=1, select_seconds=0.0, train_seconds=0.0)
+        session = ConceptSession(opened)
+        session.press("1", r9)
+        session.press("a", r9)  # spoiler yes, violence no
+        concept_project(other, "violence").store.add_label(r9, "yes", source="cli")  # another process
+        with pytest.raises(StoreError, match="violence"):
+            session.press("u", None)
+        assert [view.store.latest_label(r9) for view in session.views.values()] == [None, "yes"]
+        session.close()
+        spoiler.store.close()

@@ -240,3 +240,39 @@ def test_label_ids_that_are_not_ids_are_one_clear_line(project, ids):
     assert "Error: " in result.output and "Traceback" not in result.output
     assert "is not an integer" in result.output or "out of range" in result.output
     assert label_rows(project) == []
+
+
+def test_undo_never_erases_a_label_another_process_wrote_meanwhile(project):
+    """Issue 19, case 2: press a key, another process relabels that text, press u: the other label stays."""
+    from textsel.labeling import LabelChangedMeanwhile, LabelSession
+
+    batch = pending(project)
+    with Project(project) as first, Project(project) as second:
+        session = LabelSession(first)
+        session.press("1", batch[0])
+        second.add_labels([batch[0]], ["ok"], source="cli")  # `label --ids <id> --label ok` in another terminal
+        with pytest.raises(LabelChangedMeanwhile, match=f"id {batch[0]} was labeled 'ok' by another process"):
+            session.press("u", session.current)
+        assert session.current == batch[1] and session.press("u", batch[1]) is None  # nothing left to undo
+    assert label_rows(project) == [(batch[0], "torn"), (batch[0], "ok")]
+    with Project(project) as opened:
+        assert opened.store.latest_label(batch[0]) == "ok"
+
+
+def test_the_labeler_explains_a_refused_undo_and_keeps_going(project, monkeypatch):
+    from textsel.labeling import LabelSession
+
+    batch = pending(project)
+    original = LabelSession.undo
+
+    def undo_after_another_process_relabels(self):
+        with Project(project) as other:
+            other.add_labels([batch[0]], ["ok"], source="cli")
+        return original(self)
+
+    monkeypatch.setattr(LabelSession, "undo", undo_after_another_process_relabels)
+    result = invoke("label", "-p", project, stdin="1\nu\nu\nq\n")
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())  # rich wraps long lines
+    assert "undo leaves that label in place" in output and "Nothing to undo" in output
+    assert label_rows(project)[-1] == (batch[0], "ok")
