@@ -21,6 +21,7 @@ from textsel._atomic import atomic_path, write_text_atomic
 from textsel._integrity import cache_lock, file_record, verified_record
 from textsel._progress import progress_bar
 from textsel.errors import ConfigError, DataError, check_param
+from textsel.hnsw_check import check_hnsw_graph
 
 METRICS = ("cosine", "ip")
 _CHUNK = 10_000
@@ -384,6 +385,16 @@ class HNSWIndex:
         meta = _verified_sidecar(path, vectors_sha256)
         index = cls(metric=meta["metric"], M=meta["M"], ef_construction=meta["ef_construction"],
                     ef=meta["ef"], num_threads=num_threads)
+        ids_path, deleted_path = _hnsw_id_files(path)
+        index._ids = _load_id_file(ids_path)
+        if len(index._ids) != meta["count"]:
+            raise DataError(f"index holds {meta['count']} items but its id file {len(index._ids)}; {_REBUILD}",
+                            file=str(path))
+        if deleted_path.name in meta["files"]:  # absent from indexes saved before removals existed
+            index._deleted = _load_id_file(deleted_path)
+        # The checksums catch damage, not a graph made to crash hnswlib: its structure is checked before it is read.
+        check_hnsw_graph(path, dim=meta["dim"], M=meta["M"], count=meta["count"], ids=index._ids,
+                         deleted=index._deleted if deleted_path.name in meta["files"] else None, fix=_REBUILD)
         index._index = hnswlib.Index(space=meta["metric"], dim=meta["dim"])
         try:
             index._index.load_index(str(path), max_elements=meta["count"])
@@ -391,13 +402,6 @@ class HNSWIndex:
             raise DataError(f"hnswlib cannot read the index ({error}); {_REBUILD}", file=str(path)) from error
         index._index.set_ef(index.ef)
         index._index.set_num_threads(num_threads)
-        ids_path, deleted_path = _hnsw_id_files(path)
-        index._ids = np.load(ids_path, allow_pickle=False)
-        if len(index._ids) != meta["count"]:
-            raise DataError(f"index holds {meta['count']} items but its id file {len(index._ids)}; {_REBUILD}",
-                            file=str(path))
-        if deleted_path.name in meta["files"]:  # absent from indexes saved before removals existed
-            index._deleted = np.load(deleted_path, allow_pickle=False).astype(np.int64)
         return index
 
 
@@ -521,6 +525,17 @@ def saved_index_digest(path: str | Path) -> str:
     files = {name: record.get("sha256") for name, record in (meta.get("files") or {}).items()}
     kept = {key: value for key, value in meta.items() if key not in ("files", "settings_sha256")}
     return hashlib.sha256(json.dumps({**kept, "files": files}, sort_keys=True).encode()).hexdigest()
+
+
+def _load_id_file(path: Path) -> np.ndarray:
+    """A saved array of document ids: one dimension of integers, or DataError."""
+    try:
+        ids = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise DataError(f"the index id file is unreadable ({error}); {_REBUILD}", file=str(path)) from error
+    if ids.ndim != 1 or ids.dtype.kind not in "iu":
+        raise DataError(f"the index id file does not hold one row of integer ids; {_REBUILD}", file=str(path))
+    return ids.astype(np.int64)
 
 
 def _hnsw_id_files(path: Path) -> tuple[Path, Path]:

@@ -142,6 +142,7 @@ class Store:
                              f"gone; restore it from a backup (only creating a project makes a new database)")
         try:
             self._connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            self._connection.execute("PRAGMA trusted_schema = OFF")  # a received file's schema runs no functions
             if not create:
                 self._check_existing()
             self._connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -161,6 +162,11 @@ class Store:
         if self.schema_version == 0:
             raise StoreError(f"{self.path} has no textsel tables (not a project database, or an empty one); "
                              f"restore the project's database from a backup")
+        foreign = [name for (name,) in self._connection.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('trigger', 'view')")]
+        if foreign:  # textsel writes neither; a trigger would run on every label written
+            raise StoreError(f"the project database {self.path} holds triggers or views textsel never writes "
+                             f"({', '.join(foreign[:3])}); restore it from a backup or the sender's export")
 
     def close(self) -> None:
         self._connection.close()

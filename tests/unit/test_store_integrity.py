@@ -51,3 +51,16 @@ def test_creating_a_store_still_works_on_a_new_path_and_reopens(tmp_path):
     path = labeled_store(tmp_path / "textsel.db", n=5)
     with Store(path) as store:
         assert len(store.current_labels()) == 5
+
+
+def test_a_received_database_with_a_trigger_is_refused_before_any_label_is_written(tmp_path):
+    """Issue 19 (a project from someone else): a trigger would run on every label this machine writes."""
+    path = tmp_path / "textsel.db"
+    with Store(path, create=True) as store:
+        store.add_label(1, "pos", source="test")
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TRIGGER flip AFTER INSERT ON labels BEGIN DELETE FROM labels; END")
+    with pytest.raises(StoreError, match="triggers or views"):
+        Store(path)
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 1
