@@ -7,13 +7,17 @@ under ``$TEXTSEL_HOME/text-embeddings/`` (default ``~/.cache/textsel``). :class:
 or a pool that grew by a few documents, embeds only what it has not seen.
 
 Rows are float32 bytes (what the model returned, so a cached row equals a fresh one); each file records its
-settings and is checked before use; SQLite holds no executable content.
+settings and is checked before use; SQLite holds no executable content. Each row is bound to its text: it stores
+the sha256 of the text's key and the vector's bytes, checked on every read, so a row moved to another text, cut
+short or changed is a miss (re-embedded and rewritten, with a warning), never a wrong vector. Rows written before
+the binding existed are misses too.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 from collections.abc import Sequence
@@ -26,8 +30,9 @@ from textsel.errors import DataError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS vectors (text_sha256 BLOB PRIMARY KEY, vector BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS vectors (text_sha256 BLOB PRIMARY KEY, vector BLOB NOT NULL, binding BLOB);
 """
+logger = logging.getLogger(__name__)
 
 
 def encoder_settings(embedder: object) -> dict:
@@ -57,6 +62,8 @@ class TextEmbeddingCache:
         try:
             self._connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self._connection.executescript(_SCHEMA)
+            if "binding" not in {row[1] for row in self._connection.execute("PRAGMA table_info(vectors)")}:
+                self._connection.execute("ALTER TABLE vectors ADD COLUMN binding BLOB")  # older rows: misses
             row = self._connection.execute("SELECT value FROM settings WHERE key = 'settings'").fetchone()
             if row is None:
                 self._connection.execute("INSERT OR IGNORE INTO settings VALUES ('settings', ?)",
@@ -79,20 +86,44 @@ class TextEmbeddingCache:
         """Cached vectors of ``texts`` by key (texts not cached are absent)."""
         keys = list(dict.fromkeys(self.key(text) for text in texts))
         found: dict[bytes, np.ndarray] = {}
+        unbound = 0
         for start in range(0, len(keys), 500):  # SQLite's limit on bound parameters
             part = keys[start:start + 500]
             rows = self._connection.execute(
-                f"SELECT text_sha256, vector FROM vectors WHERE text_sha256 IN ({','.join('?' * len(part))})", part)
-            found.update((key, np.frombuffer(blob, dtype=np.float32)) for key, blob in rows)
+                f"SELECT text_sha256, vector, binding FROM vectors WHERE text_sha256 IN ({','.join('?' * len(part))})",
+                part)
+            for key, blob, binding in rows:
+                if _bound(key, blob, binding):
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+                else:
+                    unbound += 1
+        if unbound:
+            logger.warning("%d cached embeddings in %s do not match their texts (changed, cut short or written by an "
+                           "older textsel); they are embedded again", unbound, self.path)
         return found
 
     def store(self, texts: Sequence[str], vectors: np.ndarray) -> None:
-        """Remember ``vectors`` (rows aligned with ``texts``) in one transaction."""
-        rows = [(self.key(text), np.ascontiguousarray(vector, dtype=np.float32).tobytes())
-                for text, vector in zip(texts, vectors, strict=True)]
+        """Remember ``vectors`` (rows aligned with ``texts``), each bound to its text, in one transaction; a row
+        that failed its check is replaced."""
+        rows = []
+        for text, vector in zip(texts, vectors, strict=True):
+            key, blob = self.key(text), np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+            rows.append((key, blob, _binding(key, blob)))
         with self._connection:
             self._connection.execute("BEGIN IMMEDIATE")
-            self._connection.executemany("INSERT OR IGNORE INTO vectors VALUES (?, ?)", rows)
+            self._connection.executemany("INSERT OR REPLACE INTO vectors(text_sha256, vector, binding) "
+                                         "VALUES (?, ?, ?)", rows)
+
+
+def _binding(key: bytes, blob: bytes) -> bytes:
+    """What binds a vector to its text: the sha256 of the text's key and the vector's bytes."""
+    return hashlib.sha256(b"textsel-text-embedding\0" + key + blob).digest()
+
+
+def _bound(key: object, blob: object, binding: object) -> bool:
+    """Whether a row read back is a whole float32 vector still bound to the text ``key``."""
+    return (isinstance(key, bytes) and isinstance(blob, bytes) and isinstance(binding, bytes) and len(blob) > 0
+            and len(blob) % 4 == 0 and binding == _binding(key, blob))
 
 
 class CachedEncoder:
@@ -122,4 +153,7 @@ class CachedEncoder:
             found.update(zip((self.cache.key(text) for text in missing), fresh, strict=True))
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
+        if len({len(found[key]) for key in keys}) > 1:
+            raise DataError("the per-text embedding cache holds vectors of different lengths for one model; delete "
+                            "it to start a new one", file=str(self.cache.path))
         return np.vstack([found[key] for key in keys]).astype(np.float32, copy=False)

@@ -50,3 +50,49 @@ def test_cached_rows_equal_fresh_ones_and_other_settings_are_refused(tmp_path):
     encoder.cache.path.write_bytes(b"not a database at all" * 100)
     with pytest.raises(DataError, match="delete it to start a new one"):
         TextEmbeddingCache(encoder_settings(model), tmp_path)
+
+
+def _rows(cache):
+    import sqlite3
+
+    with sqlite3.connect(cache.path) as connection:
+        return connection.execute("SELECT text_sha256, vector FROM vectors ORDER BY text_sha256").fetchall()
+
+
+def _set_vector(cache, key, blob):
+    import sqlite3
+
+    with sqlite3.connect(cache.path) as connection:
+        connection.execute("UPDATE vectors SET vector = ? WHERE text_sha256 = ?", (blob, key))
+
+
+def test_swapped_or_truncated_cached_vectors_are_misses_and_embedded_again(tmp_path, caplog):
+    """Issue 19, case 4: each cached vector is bound to its text; a swapped or cut row is never returned."""
+    model = CountingEmbedder()
+    texts = ["first text", "second text", "third text"]
+    encoder = CachedEncoder(model, TextEmbeddingCache(encoder_settings(model), tmp_path))
+    fresh = encoder.encode(texts)
+    (key_a, blob_a), (key_b, blob_b), (key_c, blob_c) = _rows(encoder.cache)
+    _set_vector(encoder.cache, key_a, blob_b)  # two rows swapped
+    _set_vector(encoder.cache, key_b, blob_a)
+    _set_vector(encoder.cache, key_c, blob_c[:-6])  # a vector cut short (not even whole floats)
+    again = CachedEncoder(model, TextEmbeddingCache(encoder_settings(model), tmp_path))
+    assert np.array_equal(again.encode(texts), fresh)
+    assert again.encoded_texts == 3 and "do not match their texts" in caplog.text
+    third = CachedEncoder(model, TextEmbeddingCache(encoder_settings(model), tmp_path))
+    assert np.array_equal(third.encode(texts), fresh) and third.encoded_texts == 0  # the rows were rewritten
+
+
+def test_rows_from_a_cache_without_bindings_are_embedded_again(tmp_path):
+    import sqlite3
+
+    model = CountingEmbedder()
+    cache = TextEmbeddingCache(encoder_settings(model), tmp_path)
+    cache.close()
+    with sqlite3.connect(cache.path) as connection:  # a file as the previous textsel wrote it
+        connection.execute("DROP TABLE vectors")
+        connection.execute("CREATE TABLE vectors (text_sha256 BLOB PRIMARY KEY, vector BLOB NOT NULL)")
+        connection.execute("INSERT INTO vectors VALUES (?, ?)", (TextEmbeddingCache.key("old"),
+                                                                 np.ones(12, np.float32).tobytes()))
+    encoder = CachedEncoder(model, TextEmbeddingCache(encoder_settings(model), tmp_path))
+    assert np.array_equal(encoder.encode(["old"]), fake_embeddings(["old"], 12)) and encoder.encoded_texts == 1
