@@ -50,7 +50,7 @@ def split_ids(ids: str) -> list[str]:
     """Comma-separated ids as typed (integers or string ids such as tw13983); resolved by the project."""
     from textsel.errors import DataError
 
-    items = [item.strip() for item in ids.split(",") if item.strip()]
+    items = list(dict.fromkeys(item for item in ids.split(",") if item.strip()))  # as typed (" a" is an id), once
     if not items:
         raise DataError("no ids given; write them comma-separated, e.g. 17,204,311")
     return items
@@ -62,7 +62,8 @@ def _label_ids(project_dir: Path, ids: str, label_value: str | None) -> None:
     doc_ids = split_ids(ids)
     with open_project(project_dir) as project:
         replaced = project.add_labels(doc_ids, [label_value] * len(doc_ids), source="cli")
-    console.print(f"Labeled {len(doc_ids)} texts as {safe(label_value)}.")
+        count = len(set(project.resolve_ids(doc_ids)))  # "2,2,2" or "2, 2" is one text
+    console.print(f"Labeled {count} text{'s' if count != 1 else ''} as {safe(label_value)}.")
     print_relabels(replaced)
 
 

@@ -5,11 +5,23 @@ Pools key documents by 64-bit integers (``textsel.data``); ids arrive as text fr
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from textsel.errors import DataError
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_CANONICAL = re.compile(r"-?(?:0|[1-9][0-9]*)")  # ASCII digits, no sign but '-', no leading zero, nothing around
+
+
+def canonical_integer(text: str) -> int | None:
+    """The integer ``text`` spells in canonical decimal (``"7"``, ``"-12"``, ``"0"``), within int64; None for
+    anything else (``"007"``, ``"+5"``, ``"1_000"``, ``" 5"``, ``"٣"``, ``"-0"``). A data column is read as
+    integer ids only when every value is canonical, so that ids written back are exactly the ids read."""
+    if not _CANONICAL.fullmatch(text) or text == "-0":
+        return None
+    number = int(text)
+    return number if _INT64_MIN <= number <= _INT64_MAX else None
 
 
 def parse_doc_id(value: str, *, file: str | None = None, row: int | None = None, column: str | None = "id") -> int:

@@ -220,16 +220,37 @@ def _read_label_studio(path: Path) -> Iterator[_Row]:
 
 
 def _annotation(annotations: list) -> tuple[str | None, float | None]:
-    """(choice, time) of the latest annotation that was not cancelled; (None, None) when there is none."""
+    """(choice, time) of the latest annotation that was not cancelled; (None, None) when there is none. A shape
+    Label Studio never writes (``choices: 5``, ``value: [..]``, a result that is not an object) is a DataError."""
+    if not isinstance(annotations, list):
+        raise DataError(f"'annotations' must be a list of annotations, got {type(annotations).__name__}")
     kept = [note for note in annotations if isinstance(note, dict) and not note.get("was_cancelled")]
     if not kept:
         return None, None
     latest = max(enumerate(kept), key=lambda item: (_timestamp(item[1]) or 0.0, item[0]))[1]
-    choices = [choice for result in latest.get("result") or [] if isinstance(result, dict)
-               and result.get("type") == "choices" for choice in (result.get("value") or {}).get("choices") or []]
+    choices = [choice for result in _results(latest) if result.get("type") == "choices" for choice in _choices(result)]
     if len(choices) > 1:
         raise DataError(f"the annotation holds {len(choices)} choices {choices}; one label per text")
     return (choices[0] if choices else None), _timestamp(latest)
+
+
+def _results(annotation: dict) -> list[dict]:
+    """An annotation's ``result`` list (each entry an object), or DataError."""
+    results = annotation.get("result") or []
+    if not isinstance(results, list) or not all(isinstance(result, dict) for result in results):
+        raise DataError("the annotation's 'result' must be a list of objects")
+    return results
+
+
+def _choices(result: dict) -> list[str]:
+    """The ``value.choices`` strings of a choices result, or DataError naming what is there instead."""
+    value = result.get("value") or {}
+    if not isinstance(value, dict):
+        raise DataError(f"a choices result's 'value' must be an object, got {type(value).__name__} {value!r}"[:200])
+    choices = value.get("choices") or []
+    if not isinstance(choices, list) or not all(isinstance(choice, str) for choice in choices):
+        raise DataError(f"a choices result's 'choices' must be a list of label names, got {choices!r}"[:200])
+    return choices
 
 
 def _timestamp(annotation: dict) -> float | None:

@@ -761,8 +761,8 @@ class Project:
 
     def _relabels(self, doc_ids: Sequence[int], labels: Sequence[str]) -> list[Relabel]:
         current = self.store.current_labels()
-        changed = [(doc_id, label) for doc_id, label in zip(doc_ids, labels, strict=True)
-                   if current.get(doc_id, label) != label]
+        latest = dict(zip(doc_ids, labels, strict=True))  # a text named many times: its last label, once
+        changed = [(doc_id, label) for doc_id, label in latest.items() if current.get(doc_id, label) != label]
         shown = self.external_ids([doc_id for doc_id, _ in changed])
         return [Relabel(name, current[doc_id], label) for name, (doc_id, label) in zip(shown, changed, strict=True)]
 

@@ -72,3 +72,21 @@ def test_a_project_with_precomputed_embeddings_cannot_grow(tmp_path):
     folder, _ = precomputed_project(tmp_path, ["a", "b"], [1, 2], ["x", "y"])
     result = invoke("add", write_csv(tmp_path / "more.csv", ["c"], ids=[5]), "-p", folder)
     assert result.exit_code == 1 and "precomputed" in result.output
+
+
+def test_string_ids_are_not_added_to_an_integer_id_project_and_a_string_id_project_keeps_its_ids(tmp_path, model):
+    """Issue 19, case 5: `add` of s1..s5 into an integer-id project used to store them under hash ids."""
+    init_project(tmp_path / "ints", data=str(write_csv(tmp_path / "ints.csv", ["a", "b", "c"], ids=[1, 2, 3])),
+                 id_col="id").close()
+    result = invoke("add", write_csv(tmp_path / "strings.csv", ["d", "e"], ids=["s1", "s2"]), "-p", tmp_path / "ints")
+    assert result.exit_code == 1 and "'s1' are strings" in result.output
+    with Project(tmp_path / "ints") as project:
+        assert project.ids.tolist() == [1, 2, 3] and not project.store.get_meta("added_files")
+    init_project(tmp_path / "strs", data=str(write_csv(tmp_path / "strs.csv", ["a", "b"], ids=["x1", "x2"])),
+                 id_col="id").close()
+    result = invoke("add", write_csv(tmp_path / "more.csv", ["c", "d"], ids=["s1", "7"]), "-p", tmp_path / "strs")
+    assert result.exit_code == 0, result.output
+    assert invoke("label", "--ids", "s1,x2", "--label", "positive", "-p", tmp_path / "strs").exit_code == 0
+    with Project(tmp_path / "strs") as project:  # reopened: the added file's ids are still the ids as given
+        assert project.external_ids(project.ids) == ["x1", "x2", "s1", "7"]
+        assert sorted(project.external_ids(list(project.store.current_labels()))) == ["s1", "x2"]

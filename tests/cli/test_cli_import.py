@@ -148,3 +148,37 @@ def test_an_import_that_would_replace_a_newer_label_warns_and_keep_newer_keeps_i
     assert replaced.exit_code == 0 and "replaced them" in replaced.output
     assert "Replaced 1 earlier label (kept in the history): id 700 (broken -> fine)" in replaced.output
     assert current(project)[700] == "fine"
+
+
+def test_label_studio_shapes_it_never_writes_are_named_per_row(tmp_path):
+    """Issue 19, case 8: `choices: 5` was a TypeError traceback, `value: [..]` an AttributeError."""
+    project = new_project(tmp_path, "p")
+
+    def task(doc_id, result):
+        return {"data": {"id": doc_id}, "annotations": [{"result": result}]}
+
+    tasks = [task(700, [{"type": "choices", "value": {"choices": 5}}]),
+             task(701, [{"type": "choices", "value": ["fine"]}]),
+             task(702, ["fine"]),
+             {"data": {"id": 703}, "annotations": {"result": []}},
+             task(704, [{"type": "choices", "value": {"choices": ["fine"]}}])]
+    (tmp_path / "odd.json").write_text(json.dumps(tasks))
+    result = invoke("import", tmp_path / "odd.json", "-p", project)
+    line = result.output.strip()
+    assert result.exit_code == 1 and "\n" not in line and "4 bad rows, nothing imported" in line
+    for expected in ("row 1, column 'label': a choices result's 'choices' must be a list of label names, got 5",
+                     "row 2, column 'label': a choices result's 'value' must be an object",
+                     "row 3, column 'label': the annotation's 'result' must be a list of objects",
+                     "row 4, column 'label': 'annotations' must be a list"):
+        assert expected in line
+    assert current(project) == {}
+
+
+def test_the_relabel_report_names_each_text_once(tmp_path):
+    project = new_project(tmp_path, "p")
+    assert invoke("label", "--ids", "700,701", "--label", "broken", "-p", project).exit_code == 0
+    rows = [(700, "fine"), (701, "fine")] * 50
+    result = invoke("import", write_csv(tmp_path / "repeated.csv", rows), "-p", project)
+    output = " ".join(result.output.split())
+    assert result.exit_code == 0 and "Replaced 2 earlier labels" in output
+    assert output.count("(broken -> fine)") == 2

@@ -98,3 +98,35 @@ def test_string_ids_through_label_next_import_export_search_and_predict(tmp_path
     table = pq.read_table(tmp_path / "preds.parquet").to_pydict()
     assert table["id"] == ids and table["text"] == TEXTS
 
+
+
+@pytest.mark.parametrize("odd", ["007", "+5", "1_000", "٣", " 9", "9 ", "-0"])
+def test_an_id_column_with_one_non_canonical_integer_keeps_every_id_as_given(tmp_path, odd):
+    """Issue 19, case 6: `007`, `+5`, `1_000`, `٣` and ids with spaces were read as integers (7, 5, 1000, 3)."""
+    ids = [odd, *(str(100 + i) for i in range(len(TEXTS) - 1))]
+    pool = load_pool(write_pool(tmp_path / "pool.csv", ids), id_col="id")
+    assert pool.has_string_ids and pool.external(pool.ids)[:2] == [odd, "100"]
+    canonical = load_pool(write_pool(tmp_path / "ints.csv", [str(i - 3) for i in range(len(TEXTS))]), id_col="id")
+    assert not canonical.has_string_ids and canonical.ids[:4].tolist() == [-3, -2, -1, 0]
+
+
+def test_ids_with_spaces_label_exactly_and_round_trip_through_export_and_import(tmp_path):
+    ids = [" a", "a", *(f"r{i}" for i in range(len(TEXTS) - 2))]
+    project = make_project(tmp_path, ids)
+    assert invoke("label", "--ids", " a", "--label", "torn", "-p", project).exit_code == 0
+    assert invoke("label", "--ids", "a,r3", "--label", "fine", "-p", project).exit_code == 0
+    for suffix in ("csv", "jsonl", "json"):
+        out = tmp_path / f"labels.{suffix}"
+        assert invoke("export", out, "-p", project).exit_code == 0
+        copy = make_project(tmp_path, ids, name=f"copy_{suffix}")
+        result = invoke("import", out, "-p", copy)
+        assert result.exit_code == 0, result.output
+        with Project(copy) as opened:
+            labels = {opened.external_ids([doc_id])[0]: label for doc_id, label in opened.store.current_labels().items()}
+        assert labels == {" a": "torn", "a": "fine", "r3": "fine"}
+
+
+def test_label_ids_counts_each_text_once(tmp_path):
+    project = make_project(tmp_path, [f"r{i}" for i in range(len(TEXTS))])
+    result = invoke("label", "--ids", "r2,r2,r2", "--label", "torn", "-p", project)
+    assert result.exit_code == 0 and "Labeled 1 text as torn." in result.output

@@ -10,6 +10,7 @@ import numpy as np
 
 from textsel.data._pool import Pool
 from textsel.errors import DataError
+from textsel.ids import canonical_integer
 
 logger = logging.getLogger("textsel.data")
 
@@ -130,7 +131,12 @@ def _as_integer(value: object) -> int:
         if not float(value).is_integer():
             raise ValueError("not integral")
         return int(value)
-    if isinstance(value, (int, np.integer, str)):
+    if isinstance(value, str):  # "007", "+5", "1_000", " 5", "٣" are string ids, kept as given
+        number = canonical_integer(value)
+        if number is None:
+            raise ValueError("not a canonical decimal integer")
+        return number
+    if isinstance(value, (int, np.integer)):
         return int(value)
     raise TypeError(type(value).__name__)
 

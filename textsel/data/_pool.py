@@ -111,8 +111,10 @@ class Pool:
         """
         if isinstance(value, (bool, np.bool_)) or value is None:
             raise DataError(f"id {value!r} is not an id", file=file, row=row, column=column)
-        if self.keys is not None:
-            key = str(value).strip() if isinstance(value, (str, int, np.integer)) else None
+        if self.keys is not None:  # the id exactly as given; one typed with spaces around it, if only that matches
+            key = str(value) if isinstance(value, (str, int, np.integer)) else None
+            if key is not None and key not in self._key_ids and key.strip() != key:
+                key = key.strip()
             if key is None or key not in self._key_ids:
                 raise DataError(f"id {value!r} is not in the pool", file=file, row=row, column=column)
             return self._key_ids[key]
@@ -174,12 +176,25 @@ class Pool:
 
     @staticmethod
     def concat(pools: list[Pool]) -> Pool:
-        """One Pool of ``pools`` in order (ids must stay unique); extra columns are kept when every pool has them."""
+        """One Pool of ``pools`` in order (ids must stay unique); extra columns are kept when every pool has them.
+
+        String ids stay as given: when the first pool has string ids, the integer ids of a later one become its
+        decimal strings; string ids after a first pool of integer ids raise DataError (they would be hashed into
+        ids nobody could type)."""
         names = set.intersection(*(set(pool.columns) for pool in pools))
-        return Pool(ids=np.concatenate([pool.ids for pool in pools]),
-                    texts=[text for pool in pools for text in pool.texts],
-                    columns={name: np.concatenate([pool.columns[name] for pool in pools]) for name in sorted(names)},
-                    source=pools[0].source)
+        columns = {name: np.concatenate([pool.columns[name] for pool in pools]) for name in sorted(names)}
+        texts = [text for pool in pools for text in pool.texts]
+        if pools[0].keys is None:
+            for pool in pools[1:]:
+                if pool.keys is not None:
+                    raise DataError(f"ids such as {pool.keys[0]!r} are strings, but this pool's ids are integers; "
+                                    f"use integer ids (canonical decimal) or a new project for string ids",
+                                    file=pool.source or None, column="id")
+            return Pool(ids=np.concatenate([pool.ids for pool in pools]), texts=texts, columns=columns,
+                        source=pools[0].source)
+        keys = [key for pool in pools for key in (pool.keys.tolist() if pool.keys is not None
+                                                  else [str(doc_id) for doc_id in pool.ids.tolist()])]
+        return Pool.from_keys(keys, texts, columns, pools[0].source)
 
     def subset(self, positions: np.ndarray | list[int]) -> Pool:
         """A new Pool with the rows at ``positions`` (ids are kept)."""
