@@ -122,7 +122,8 @@ def test_ids_with_spaces_label_exactly_and_round_trip_through_export_and_import(
         result = invoke("import", out, "-p", copy)
         assert result.exit_code == 0, result.output
         with Project(copy) as opened:
-            labels = {opened.external_ids([doc_id])[0]: label for doc_id, label in opened.store.current_labels().items()}
+            labels = {opened.external_ids([doc_id])[0]: label
+                      for doc_id, label in opened.store.current_labels().items()}
         assert labels == {" a": "torn", "a": "fine", "r3": "fine"}
 
 
