@@ -41,6 +41,9 @@ class _Group(TyperGroup):
             # typer >= 0.22 vendors its own click, so a click.ClickException would escape as a traceback.
             typer.echo(error_line(error), err=True)
             raise typer.Exit(1) from error
+        except OSError as error:  # a disk fault no writer turned into a TextselError: still one line, exit 1
+            typer.echo(f"Error: {error}", err=True)
+            raise typer.Exit(1) from error
 
 
 def _flag_without_type(display_type_rich):  # noqa: ANN001, ANN202 - wraps TyperOption.display_type_rich

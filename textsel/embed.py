@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from textsel._atomic import atomic_path
+from textsel._disk import reserve
 from textsel._integrity import cache_lock, file_record, verified_record
 from textsel._progress import progress_bar
 from textsel.errors import ConfigError, DataError, MissingDependencyError, check_param
@@ -440,6 +441,7 @@ def _fill_cache(pool: Pool, embedder: TextEncoder, folder: Path, fields: dict, c
             if vectors is None:
                 vectors = np.lib.format.open_memmap(partial, mode="w+", dtype=fields["dtype"],
                                                     shape=(n_rows, chunk.shape[1]))
+                reserve(partial, "the embeddings")  # a full disk: an error now, not a SIGBUS in the memmap write
             vectors[start:start + len(chunk)] = chunk
             vectors.flush()  # rows reach the disk before the progress file says so
             _write_progress(folder, {**fields, "rows": n_rows, "dim": int(vectors.shape[1]),
@@ -476,6 +478,7 @@ def _resume(folder: Path, fields: dict, n_rows: int) -> tuple[np.memmap | None, 
         return None, 0
     if vectors.shape != (n_rows, progress.get("dim")) or vectors.dtype != np.dtype(fields["dtype"]):
         return None, 0
+    reserve(partial, "the embeddings")  # a partial file from an older textsel may still be sparse
     return vectors, int(progress["completed_rows"])
 
 

@@ -22,6 +22,7 @@ from textsel._integrity import cache_lock, file_record, verified_record
 from textsel._progress import progress_bar
 from textsel.errors import ConfigError, DataError, check_param
 from textsel.hnsw_check import check_hnsw_graph
+from textsel.outputs import writing
 
 METRICS = ("cosine", "ip")
 _CHUNK = 10_000
@@ -201,9 +202,9 @@ class ExactIndex:
         """Write ``path``'s ``.npz`` (vectors, ids and deletion marks) and ``path.json`` (settings and checksums),
         as :meth:`HNSWIndex.save` does."""
         path = Path(path)
-        with cache_lock(_lock_path(path), f"the index {path}"):
+        with writing(path), cache_lock(_lock_path(path), f"the index {path}"):
             derived = _derived_digest(path) if keep_digest else None
-            with atomic_path(path.with_suffix(".npz")) as tmp:
+            with atomic_path(path.with_suffix(".npz"), fsync=True) as tmp:
                 np.savez(tmp, vectors=self._vectors, ids=self._ids, deleted=self._deleted)
             _write_sidecar(path, {"backend": "exact", "metric": self.metric, "count": len(self),
                                   "deleted": len(self._deleted)},
@@ -362,13 +363,14 @@ class HNSWIndex:
             raise DataError("cannot save an empty HNSW index; add vectors first", file=str(path))
         path = Path(path)
         ids_path, deleted_path = _hnsw_id_files(path)
-        with cache_lock(_lock_path(path), f"the index {path}"):
+        with writing(path), cache_lock(_lock_path(path), f"the index {path}"):
             derived = _derived_digest(path) if keep_digest else None
-            with atomic_path(path) as tmp:
-                self._index.save_index(str(tmp))
-            with atomic_path(ids_path) as tmp:
+            with atomic_path(path, fsync=True) as tmp:
+                self._index.save_index(str(tmp))  # hnswlib reports no write error (a full disk): check what it wrote
+                _check_written_graph(tmp, path, dim=self._index.dim, M=self.M, ids=self._ids, deleted=self._deleted)
+            with atomic_path(ids_path, fsync=True) as tmp:
                 np.save(tmp, self._ids)
-            with atomic_path(deleted_path) as tmp:
+            with atomic_path(deleted_path, fsync=True) as tmp:
                 np.save(tmp, self._deleted)
             _write_sidecar(path, {"backend": "hnsw", "metric": self.metric, "dim": self._index.dim,
                                   "M": self.M, "ef_construction": self.ef_construction, "ef": self.ef,
@@ -462,9 +464,9 @@ def save_neighbour_table(path: str | Path, table: NeighbourTable, *, index_diges
     of the index it was computed from (:func:`saved_index_digest`), and a checksum record per file."""
     path = Path(path)
     ids_path = path.with_name(path.stem + ".ids.npy")
-    with atomic_path(path) as tmp:
+    with writing(path), atomic_path(path, fsync=True) as tmp:
         np.save(tmp, np.ascontiguousarray(table.positions, dtype=np.int32))
-    with atomic_path(ids_path) as tmp:
+    with writing(ids_path), atomic_path(ids_path, fsync=True) as tmp:
         np.save(tmp, table.ids)
     return {"k": table.k, "index": index_digest, "rows": len(table),
             "files": {path.name: file_record(path), ids_path.name: file_record(ids_path)}}
@@ -525,6 +527,16 @@ def saved_index_digest(path: str | Path) -> str:
     files = {name: record.get("sha256") for name, record in (meta.get("files") or {}).items()}
     kept = {key: value for key, value in meta.items() if key not in ("files", "settings_sha256")}
     return hashlib.sha256(json.dumps({**kept, "files": files}, sort_keys=True).encode()).hexdigest()
+
+
+def _check_written_graph(written: Path, path: Path, *, dim: int, M: int, ids: np.ndarray,  # noqa: N803
+                         deleted: np.ndarray) -> None:
+    """Raise DataError unless the graph file hnswlib just wrote is whole (it stays silent on a full disk)."""
+    try:
+        check_hnsw_graph(written, dim=dim, M=M, count=len(ids), ids=ids, deleted=deleted)
+    except DataError as error:
+        raise DataError(f"the index graph was not written completely (is the disk full?); nothing was replaced "
+                        f"({error})", file=str(path)) from None
 
 
 def _load_id_file(path: Path) -> np.ndarray:
