@@ -30,6 +30,10 @@ class DataError(TextselError, ValueError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+class TooFewClassesError(DataError):
+    """Training was asked for before labels of two classes exist (nothing to predict with yet)."""
+
+
 class ConfigError(TextselError, ValueError):
     """A parameter or configuration value is outside what is allowed."""
 

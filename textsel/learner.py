@@ -19,7 +19,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from textsel._atomic import atomic_path
-from textsel.errors import ConfigError, DataError, NotFittedError, check_param
+from textsel.errors import ConfigError, DataError, NotFittedError, TooFewClassesError, check_param
 
 INPUTS = ("embeddings", "texts")
 _SINGLE_THREAD_MAX_VALUES = 5_000_000  # training sets up to ~13k x 384 fit on one BLAS thread
@@ -46,8 +46,8 @@ def check_labels(labels) -> np.ndarray:
     classes = np.unique(labels)
     if len(classes) < 2:
         found = repr(classes[0].item()) if len(classes) else "none"
-        raise DataError(f"training needs labels of at least two classes; got {len(labels)} labels, all of class "
-                        f"{found}. Label at least one example of another class (e.g. a negative).")
+        raise TooFewClassesError(f"training needs labels of at least two classes; got {len(labels)} labels, all of "
+                                 f"class {found}. Label at least one example of another class (e.g. a negative).")
     return labels
 
 

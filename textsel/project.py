@@ -24,7 +24,7 @@ import numpy as np
 
 from textsel._atomic import write_text_atomic
 from textsel._integrity import cache_lock, file_record, file_sha256, restamped, verified_record
-from textsel.errors import ConfigError, DataError, NotAProjectError, StoreError, TextselError, check_param
+from textsel.errors import ConfigError, DataError, NotAProjectError, StoreError, TooFewClassesError, check_param
 from textsel.project_config import (
     CONFIG_NAME,
     DB_NAME,
@@ -1275,7 +1275,7 @@ class Project:
         are labeled. The model is retrained first when labels changed since it was saved (see trained_model)."""
         try:
             model = self.trained_model()
-        except TextselError:  # fewer than two classes labeled: nothing to predict with yet
+        except TooFewClassesError:  # nothing to predict with yet; a damaged cache is still an error
             return [None] * len(doc_ids)
         if self.config.positive not in model.classes or not len(doc_ids):
             return [None] * len(doc_ids)

