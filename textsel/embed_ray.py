@@ -33,6 +33,7 @@ from textsel.embed import (
     saved_rows,
 )
 from textsel.errors import DataError, MissingDependencyError, check_param
+from textsel.ray_connect import init_ray
 
 if TYPE_CHECKING:
     from textsel.data import Pool
@@ -85,8 +86,7 @@ def embed_pool_ray(pool: Pool, embedder: Embedder | None = None, *, cache_dir: s
     folder = embedding_cache_folder(pool, reader, cache_dir, dtype)
     if not (folder / "embeddings.npy").exists():
         ray = _ray()
-        if not ray.is_initialized():
-            ray.init(address=address, log_to_driver=show_progress, configure_logging=show_progress)
+        init_ray(ray, address, show_progress=show_progress)  # bounded wait, says what failed
         reader.shards, reader.cursor = folder / "shards", saved_rows(folder)[0]
         _encode_missing_shards(ray, pool, reader, dtype, workers=workers, gpus_per_worker=gpus_per_worker,
                                cpus_per_worker=cpus_per_worker, show_progress=show_progress)

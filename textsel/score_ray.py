@@ -35,6 +35,7 @@ import numpy as np
 
 from textsel import errors
 from textsel.errors import ConfigError, DataError, TextselError, check_param
+from textsel.ray_connect import check_client, init_ray
 
 ENGINES = ("local", "ray")
 
@@ -54,6 +55,8 @@ def check_engine(owner: str, engine: str, address: str | None = None, workers: i
         raise ConfigError(f"address and workers of {owner} apply only to engine='ray'")
     if engine == "ray":
         _ray(purpose)  # the missing extra is an error now, not after a model was trained
+        if address is not None:
+            check_client(address)  # so is a ray:// address without Ray Client
 
 
 def _ray(purpose: str) -> Any:
@@ -125,8 +128,7 @@ def score_pool_ray(learner: Any, *, embeddings: np.ndarray | None = None, texts:
     if not len(inputs):
         return np.zeros((0, n_classes))
     ray = _ray("scoring")
-    if not ray.is_initialized():
-        ray.init(address=address, log_to_driver=show_progress, configure_logging=show_progress)
+    init_ray(ray, address, show_progress=show_progress)  # bounded wait, says what failed
     ray.data.DataContext.get_current().enable_progress_bars = show_progress
     # Parquet reads need a CPU of their own: text-learner actors holding every CPU would wait for them forever.
     spare = 1 if reads_texts else 0
