@@ -28,8 +28,9 @@ def visible(text: str) -> str:
 
 
 def safe(text: object) -> str:
-    """A string from data made safe to print with rich markup on: controls visible, markup escaped."""
-    return escape(visible(str(text)))
+    """A short string from data (an id, a label, a name) made safe to print on one line with rich markup on:
+    controls visible, newlines and tabs too (``\\n``, ``\\t``), markup escaped."""
+    return escape(visible(str(text)).replace("\n", "\\n").replace("\t", "\\t"))
 
 
 def one_line(text: str, width: int = 100) -> str:

@@ -11,7 +11,7 @@ from rich.table import Table
 from textsel.cli._display import safe
 from textsel.cli.app import app
 
-console = Console()
+console = Console(emoji=False)  # ":smile:" in a text from data prints as written
 
 ProjectDir = Annotated[Path, typer.Option("--project", "-p", show_default=False,
                                           help="The project folder (default: the current folder).")]

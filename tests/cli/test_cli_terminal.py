@@ -91,3 +91,19 @@ def test_init_refuses_labels_that_would_garble_a_terminal_and_writes_nothing(tmp
     assert result.exit_code == 1 and "\x1b" not in result.output
     assert "square bracket" in result.output or "control character" in result.output
     assert not (tmp_path / "proj").exists()
+
+
+def test_emoji_codes_in_texts_and_newlines_in_ids_print_as_written(tmp_path):
+    """Issue 19, smaller: `:smile:` rendered as an emoji, and an id holding a newline printed on two lines."""
+    texts = [f"review {i} :smile: {'torn seam' if i % 3 else 'nice'}" for i in range(12)]
+    with open(tmp_path / "pool.jsonl", "w", encoding="utf-8") as handle:
+        handle.writelines(json.dumps({"id": f"r{i}\nX" if i == 0 else f"r{i}", "text": text}) + "\n"
+                          for i, text in enumerate(texts))
+    np.save(tmp_path / "emb.npy", fake_embeddings(texts, 8))
+    folder = tmp_path / "proj"
+    assert invoke("init", folder, "--data", tmp_path / "pool.jsonl", "--id-col", "id", "--labels", "torn,ok",
+                  "--embeddings", tmp_path / "emb.npy", "--backend", "exact").exit_code == 0
+    result = invoke("next", "-n", 12, "-s", "random", "--pool", "all", "-p", folder)
+    assert result.exit_code == 0, result.output
+    assert ":smile:" in result.output and "\U0001f604" not in result.output
+    assert "r0\\nX" in result.output and not any(line.strip().startswith("X") for line in result.output.splitlines())
