@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,12 +28,19 @@ YES, NO = "yes", "no"
 CONCEPTS_DIR = "concepts"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 ACCEPT, SKIP, UNDO = "a", "s", "u"
+CONCEPTS_META = "concepts"  # the project database's record of every concept added
+logger = logging.getLogger(__name__)
 
 
 def concept_names(project) -> list[str]:  # noqa: ANN001 - textsel.project.Project
     """The project's concepts by name (a stable order: concept keys in the labeler never change between sessions)."""
     folder = Path(project.directory) / CONCEPTS_DIR
-    return sorted(path.stem for path in folder.glob("*.db") if _NAME.fullmatch(path.stem)) if folder.is_dir() else []
+    found = sorted(path.stem for path in folder.glob("*.db") if _NAME.fullmatch(path.stem)) if folder.is_dir() else []
+    for name in sorted(set(project.store.get_meta(CONCEPTS_META) or []) - set(found)):
+        logger.warning("concept %r is recorded in this project but its database %s is missing, so its labels are "
+                       "not used; restore the file from a backup, or add the concept again to start it empty",
+                       name, folder / f"{name}.db")
+    return found
 
 
 def add_concept(project, name: str) -> None:  # noqa: ANN001 - textsel.project.Project
@@ -48,6 +56,8 @@ def add_concept(project, name: str) -> None:  # noqa: ANN001 - textsel.project.P
     folder = Path(project.directory) / CONCEPTS_DIR
     folder.mkdir(exist_ok=True)
     Store(folder / f"{name}.db", create=True).close()
+    recorded = set(project.store.get_meta(CONCEPTS_META) or []) | set(concept_names(project))
+    project.store.set_meta(CONCEPTS_META, sorted(recorded))  # so a concept database that goes missing is noticed
 
 
 def concept_project(project, name: str):  # noqa: ANN001, ANN201 - textsel.project.Project in and out

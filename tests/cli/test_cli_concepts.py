@@ -142,3 +142,15 @@ def test_concept_undo_keeps_a_label_another_process_wrote_meanwhile(project):
         assert [view.store.latest_label(r9) for view in session.views.values()] == [None, "yes"]
         session.close()
         spoiler.store.close()
+
+
+def test_a_deleted_concept_database_is_warned_about_not_dropped_silently(project, caplog):
+    (project / "concepts" / "violence.db").unlink()
+    with Project(project) as opened:
+        from textsel.concepts import concept_names
+
+        assert concept_names(opened) == ["spoiler"]
+    assert "concept 'violence' is recorded in this project but its database" in caplog.text
+    caplog.clear()
+    assert invoke("concept", "export", project.parent / "c.csv", "-p", project).exit_code == 0
+    assert "violence.db is missing" in caplog.text
