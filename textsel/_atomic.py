@@ -8,6 +8,7 @@ symlink planted at a guessable name (``OUT.tmp``) is never followed. Results get
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,8 +33,9 @@ def atomic_path(path: str | Path, *, fsync: bool = False) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_dead_temporaries(path)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(handle)
+    _hold(handle)  # locked while this process lives: a later writer knows it is not a dead one's leftover
     try:
         os.chmod(tmp, _mode_for(path, 0o666))
         yield Path(tmp)
@@ -43,6 +45,49 @@ def atomic_path(path: str | Path, *, fsync: bool = False) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
+        os.close(handle)
+
+
+def remove_dead_temporaries(path: str | Path) -> None:
+    """Delete the temporary files :func:`atomic_path` left beside ``path`` in a process that was killed (kill -9
+    skips every ``finally``): names of the exact ``.NAME.XXXXXXXX.SUFFIX`` form that no living writer holds locked.
+    Without ``fcntl`` (Windows) nothing is removed."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    path = Path(path)
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.[A-Za-z0-9_]{{8}}{re.escape(path.suffix)}")
+    try:
+        entries = [entry for entry in path.parent.iterdir() if pattern.fullmatch(entry.name)]
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_symlink() or not entry.is_file():
+            continue
+        try:
+            descriptor = os.open(entry, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # a living writer holds it
+            os.close(descriptor)
+            continue
+        try:
+            entry.unlink(missing_ok=True)
+        finally:
+            os.close(descriptor)
+
+
+def _hold(descriptor: int) -> None:
+    """Take an exclusive advisory lock on an open temporary file (released when the process ends, however)."""
+    try:
+        import fcntl
+
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (ImportError, OSError):
+        pass
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

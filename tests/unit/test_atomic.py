@@ -85,3 +85,26 @@ def test_atomic_dir_puts_nothing_aside_when_the_old_path_became_a_file(tmp_path)
         path.rmdir()
         path.write_text("a file appeared meanwhile")
     assert [p.name for p in tmp_path.iterdir()] == ["dataset"] and path.read_text() == "a file appeared meanwhile"
+
+
+def test_temporaries_of_a_killed_writer_are_removed_by_the_next_write_and_a_living_ones_kept(tmp_path):
+    """Issue 19, smaller: a `.model.npz.*.npz` left by kill -9 during `train` stayed in the cache for good."""
+    import fcntl
+    import os
+
+    from textsel._atomic import write_text_atomic
+
+    dead = tmp_path / ".model.npz.k1ll3d9x.npz"
+    dead.write_bytes(b"half a model")
+    living = tmp_path / ".model.npz.w0rk1ng_.npz"
+    living.write_bytes(b"being written")
+    other = tmp_path / ".model.npz.notours.txt"
+    other.write_bytes(b"someone's")
+    holder = os.open(living, os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        write_text_atomic(tmp_path / "model.npz", "weights")
+    finally:
+        os.close(holder)
+    assert not dead.exists() and living.exists() and other.exists()
+    assert (tmp_path / "model.npz").read_text() == "weights"
