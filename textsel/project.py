@@ -292,6 +292,7 @@ class Project:
         texts to match them).
         """
         from textsel.data import Pool
+        from textsel.text_cache import KnownVectors
 
         if self.config.precomputed:
             raise ConfigError("this project's embeddings were precomputed, so new texts cannot be embedded to match "
@@ -312,6 +313,8 @@ class Project:
             raise DataError(f"id {int(clash[0])} is already in the project ({len(clash)} ids are)", file=str(path),
                             column=self.config.id_col or "id")
         old_key = self._index_key()
+        known = (None if self.is_static or not self.store.get_meta("embeddings")  # the old texts' vectors, reused
+                 else KnownVectors(old.texts, self.embeddings()))
         combined = Pool.concat([old, new])
         self.store.set_meta("added_files", [*self._added_files(), {**entry, "stat": _data_file_stat(source)}])
         _record_pool(self.store, combined, self.config.source)
@@ -321,6 +324,7 @@ class Project:
         _record_pool_cache(self.store, combined, self.cache_dir, self.config)
         self._embeddings = self._static_vectors = self._index = None
         self._forget_on_demand()
+        self._known_vectors = known
         vectors = self._index_vectors()
         if old_key is not None and self.store.get_meta(self._index_meta) == old_key:
             self._grow_index(old_key["sha256"], new.ids, vectors[len(old):])
@@ -475,7 +479,7 @@ class Project:
             from textsel.embed import embed_pool_with_record
             from textsel.text_cache import CachedEncoder
 
-            encoder = CachedEncoder(self.embedder())  # texts embedded before, by any project here, are not again
+            encoder = CachedEncoder(self.embedder(), known=getattr(self, "_known_vectors", None))  # nor by `add`
             try:
                 vectors, cache = embed_pool_with_record(pool, encoder, cache_dir=self.cache_dir / "embeddings",
                                                         show_progress=self.show_progress)

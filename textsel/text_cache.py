@@ -126,6 +126,22 @@ def _bound(key: object, blob: object, binding: object) -> bool:
             and len(blob) % 4 == 0 and binding == _binding(key, blob))
 
 
+class KnownVectors:
+    """Vectors a project already holds for its texts (its embeddings before ``add`` grew the pool), looked up by
+    text for the texts the per-text cache lacks, so growing a pool never re-embeds its old texts. They are not
+    written to the per-text cache (a project file may hold them rounded to float16)."""
+
+    def __init__(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        self.texts, self.vectors = texts, vectors
+        self._rows: dict[bytes, int] | None = None
+
+    def lookup(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        """The known vector (float32) of each key that has one."""
+        if self._rows is None:  # hashed only when the cache missed something
+            self._rows = {TextEmbeddingCache.key(text): row for row, text in enumerate(self.texts)}
+        return {key: np.asarray(self.vectors[self._rows[key]], dtype=np.float32) for key in keys if key in self._rows}
+
+
 class CachedEncoder:
     """An embedder whose ``encode`` reads the per-text cache first and embeds only the texts it lacks.
 
@@ -133,9 +149,11 @@ class CachedEncoder:
     passed wherever an embedder is expected. ``encoded_texts`` counts the texts sent to the model.
     """
 
-    def __init__(self, embedder: object, cache: TextEmbeddingCache | None = None) -> None:
+    def __init__(self, embedder: object, cache: TextEmbeddingCache | None = None, *,
+                 known: KnownVectors | None = None) -> None:
         self.embedder = embedder
         self.cache = cache if cache is not None else TextEmbeddingCache(encoder_settings(embedder))
+        self.known = known
         self.encoded_texts = 0
 
     def __getattr__(self, name: str):  # noqa: ANN204 - delegate to the wrapped embedder
@@ -145,6 +163,8 @@ class CachedEncoder:
         texts = list(texts)
         found = self.cache.lookup(texts)
         keys = [self.cache.key(text) for text in texts]
+        if self.known is not None and len(found) < len(set(keys)):
+            found.update(self.known.lookup([key for key in keys if key not in found]))
         missing = list(dict.fromkeys(text for text, key in zip(texts, keys, strict=True) if key not in found))
         if missing:
             fresh = np.asarray(self.embedder.encode(missing), dtype=np.float32)

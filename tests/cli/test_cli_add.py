@@ -90,3 +90,21 @@ def test_string_ids_are_not_added_to_an_integer_id_project_and_a_string_id_proje
     with Project(tmp_path / "strs") as project:  # reopened: the added file's ids are still the ids as given
         assert project.external_ids(project.ids) == ["x1", "x2", "s1", "7"]
         assert sorted(project.external_ids(list(project.store.current_labels()))) == ["s1", "x2"]
+
+
+def test_add_never_re_embeds_the_old_texts_when_the_machine_cache_lacks_them(tmp_path, model, monkeypatch):
+    """Issue 19, smaller: with an empty per-text cache (another machine, a cleared ~/.cache), `add` embedded the
+    whole pool again instead of only the new texts."""
+    import shutil
+
+    texts = [f"old review {i}" for i in range(40)]
+    init_project(tmp_path / "proj", data=str(write_csv(tmp_path / "pool.csv", texts))).close()
+    assert invoke("embed", "-p", tmp_path / "proj", "-q").exit_code == 0 and model.calls == 40
+    monkeypatch.setenv("TEXTSEL_HOME", str(tmp_path / "empty-home"))  # a per-text cache without these texts
+    shutil.rmtree(tmp_path / "empty-home", ignore_errors=True)
+    result = invoke("add", write_csv(tmp_path / "more.csv", ["new one", "new two"]), "-p", tmp_path / "proj", "-q")
+    assert result.exit_code == 0, result.output
+    assert model.calls == 42
+    with Project(tmp_path / "proj") as project:
+        assert np.allclose(np.asarray(project.embeddings()[[3, 41]], np.float32),
+                           fake_embeddings(["old review 3", "new two"], 12), atol=1e-3)
