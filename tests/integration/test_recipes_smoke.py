@@ -17,7 +17,7 @@ def run_recipe(name: str, out_dir, stem: str | None = None) -> dict:
     """Run ``recipes/<name>.py --quick --out out_dir`` in a fresh process; return its JSON results
     (``<stem>_quick.json``, the stem defaulting to the recipe's name)."""
     stem = stem or name
-    completed = subprocess.run([sys.executable, str(REPO / "recipes" / f"{name}.py"), "--quick", "--out",
+    completed = subprocess.run([sys.executable, str(REPO / "recipes" / f"{name}.py"), "--quick", "--allow-dirty", "--out",
                                 str(out_dir)], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr[-3000:]
     for suffix in ("md", "json", "png"):
