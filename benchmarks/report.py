@@ -188,6 +188,30 @@ def recipe_seals(result: dict) -> str:
             f"positives {sum(positives) / len(positives):.2f} (min {min(positives):.2f})")
 
 
+def spoiler_tables(result: dict, *, diagnostic: bool = True) -> str:
+    """The spoiler recipe's own tables (recipes/goodreads_spoilers.py ``tables``) from its results file."""
+    sys.path.insert(0, str(REPO / "recipes"))
+    from goodreads_spoilers import tables
+
+    seals_all, diagnostics = tables(result["per_concept"])
+    return f"{seals_all}\n\n{diagnostics}" if diagnostic else seals_all
+
+
+def results_index() -> str:
+    """Every committed results file, the command that wrote it, when, and whether the docs may quote it."""
+    lines = ["| file | command | date (UTC) | quotable |", "|---|---|---|---|"]
+    for folder in ("benchmarks/results", "recipes/results"):
+        for path in sorted((REPO / folder).glob("*.json")):
+            document = json.loads(path.read_text(encoding="utf-8"))
+            block, source = document.get("provenance", {}), f"{folder}/{path.name}"
+            why = refusal(source, document, timing=True)
+            untimed = refusal(source, document, timing=False)
+            verdict = "yes" if not why else (f"all but its timings: it {why}" if not untimed else f"no: it {why}")
+            lines.append(f"| `{source}` | `{block.get('command', '?')}` | {str(block.get('date', '?'))[:16]} | "
+                         f"{verdict} |")
+    return "\n".join(lines)
+
+
 def refused(*_documents: dict) -> str:  # never reached: the sources of these regions are not quotable
     raise AssertionError("a region of unquotable results was rendered")
 
@@ -198,8 +222,7 @@ REGIONS: dict[str, Region] = {
     "embed_throughput.cost": Region(("benchmarks/results/embed_throughput.json",), embed_cost, timing=True),
     "static_first_pass": Region(("benchmarks/results/static_first_pass.json",), refused, timing=True),
     "index_recall": Region(("benchmarks/results/index_recall.json",), refused),
-    "score_ray": Region(("benchmarks/results/score_ray.json", "benchmarks/results/score_ray_fasttext.json"),
-                        refused, timing=True),
+    "score_ray": Region(("benchmarks/results/score_ray.json",), refused, timing=True),
     "seals_vs_all": Region(("benchmarks/results/seals_vs_all.json",), seals_vs_all),
     "seals_scale": Region(("benchmarks/results/seals_scale_amazon.json", "benchmarks/results/seals_scale.json"),
                           refused, timing=True),
@@ -217,6 +240,10 @@ REGIONS: dict[str, Region] = {
                                                 "--seeds 0,1,2,3,4"),
     "amazon_reviews.seals": Region(("recipes/results/amazon_reviews.json",), recipe_seals),
     "amazon_reviews_k10.seals": Region(("recipes/results/amazon_reviews_k10.json",), recipe_seals),
+    "index": Region((), results_index),
+    "tv_spoilers": Region(("recipes/results/tv_spoilers.json",), spoiler_tables),
+    "tv_spoilers_k10": Region(("recipes/results/tv_spoilers_k10.json",),
+                              lambda result: spoiler_tables(result, diagnostic=False)),
     "amazon_reviews.svp": Region(("recipes/results/amazon_reviews.json",), refused, timing=True),
 }
 
