@@ -29,24 +29,13 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from textsel.embed import cpu_flags  # which SIMD kernels numpy, torch and fastText can use
 from textsel.metrics import write_json
 from textsel.provenance import git_state, results_with_provenance
 
 
 class DirtyTree(SystemExit):
     """The checkout has uncommitted changes and the run was not told to go on regardless."""
-
-
-def cpu_flags() -> list[str]:
-    """The CPU's instruction-set flags (/proc/cpuinfo), which decide which SIMD kernels numpy, torch and fastText
-    use; empty where the file does not exist."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return sorted(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return []
 
 
 def load_average() -> float | None:
@@ -80,7 +69,7 @@ class Run:
         busy = any(load is not None and load > cores for load in loads.values())
         block |= {"git_commit": self.commit, "git_dirty": self.dirty, "load_average_1min": loads, "cores": cores,
                   "busy": busy, "quotable": not busy and not self.dirty}
-        block["machine"] = {**block["machine"], "cpu_flags": cpu_flags()}
+        block["machine"] = {**block["machine"], "cpu_flags": sorted(cpu_flags())}
         if self.dirty:
             block["dirty"] = True
         return result
