@@ -14,6 +14,8 @@ a proxy at chance says nothing about selection. Here, per seed, on the task of `
   costs), the rounds (training, scoring the unlabeled pool, ranking) and, for the probe, embedding the pool with the
   packaged MiniLM (timed here on ``--embed-sample`` texts of the pool and scaled to the pool; the shared vectors it
   then reads were made by the same model). ``speedup`` = target seconds / proxy seconds, both with all costs;
+  ``speedup_vectors_at_hand`` leaves out the probe's embedding, as in a project that embedded its pool for SEALS
+  (the issue's "one matrix product"); the bar is judged on ``speedup``;
 - errors of the target trained from scratch on each selection (proxy-selected per proxy, target-selected, random,
   all the same size), the majority-class error, each proxy's own test error after training on the initial labels
   (``proxy_test_error``; a proxy no better than the majority class is **at chance** and its figures are no
@@ -53,8 +55,8 @@ from textsel.svp import majority_error, rank_agreement, select_active, target_er
 REPO = Path(__file__).resolve().parents[1]
 SMALL_DATA = {"epoch": 25, "lr": 0.5}
 BAR = {"gap_to_target_points": 0.5, "speedup": 40.0}
-FIGURES = ("speedup", "selection_seconds", "error_proxy_selected", "error_target_selected", "error_random",
-           "gap_proxy_minus_target_selected", "gap_proxy_minus_random", "proxy_test_error", "spearman",
+FIGURES = ("speedup", "speedup_vectors_at_hand", "selection_seconds", "error_proxy_selected", "error_target_selected",
+           "error_random", "gap_proxy_minus_target_selected", "gap_proxy_minus_random", "proxy_test_error", "spearman",
            "top_b_overlap")
 logger = logging.getLogger("svp_learners")
 
@@ -164,7 +166,9 @@ def proxy_figures(result: dict, name: str) -> dict:
         return None if a is None or b is None else a - b
 
     costs = selection["costs"]
+    at_hand = costs[name]["selection_seconds"] - costs[name].get("embedding", {}).get("pool_seconds", 0.0)
     return {"speedup": costs["target"]["selection_seconds"] / costs[name]["selection_seconds"],
+            "speedup_vectors_at_hand": costs["target"]["selection_seconds"] / at_hand,
             "selection_seconds": costs[name]["selection_seconds"],
             "error_proxy_selected": error[f"{name}_selected"], "error_target_selected": error["target_selected"],
             "error_random": error["random"],
@@ -214,7 +218,9 @@ def headline(document: dict) -> str:
             parts.append(f"{name}: at chance (test error {percent(proxy['proxy_test_error'])}), no headline")
             continue
         verdict = {True: "met", False: "not met", None: "not measured"}[proxy["meets_bar"]]
-        parts.append(f"{name}: selects {proxy['speedup']['mean']:.1f}x faster (all costs counted); target error "
+        at_hand = proxy["speedup_vectors_at_hand"]["mean"]
+        extra = "" if abs(at_hand - proxy["speedup"]["mean"]) < 0.05 else f", {at_hand:.1f}x with the vectors at hand"
+        parts.append(f"{name}: selects {proxy['speedup']['mean']:.1f}x faster (all costs counted{extra}); target error "
                      f"{percent(proxy['error_proxy_selected'])} proxy-selected vs "
                      f"{percent(proxy['error_target_selected'])} target-selected and {percent(proxy['error_random'])} "
                      f"random; Spearman {proxy['spearman']['mean']:.2f}; bar {verdict}")
