@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from _results import finish
+from _results import add_run_options, start_run
 
 from textsel.data import load_amazon_fasttext, load_amazon_zhang_csv, load_pool
 
@@ -63,8 +63,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=31)
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
-    args = parser.parse_args()
-    started = time.perf_counter()
+    args = add_run_options(parser).parse_args()
+    run = start_run(args)
     parquet = SHARED / "amazon_multidomain" / "data.parquet"
     sample = SHARED / "amazon_polarity_sample" / "amazon_polarity_test_head.ft.txt"
     if not parquet.exists() or not sample.exists():
@@ -91,7 +91,7 @@ def main() -> None:
         "zhang_vs_csv_reader": round(zhang_seconds / records_seconds, 2),
         "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
-    finish(figures, seeds=None, started=started, out=args.out)
+    run.finish(figures, seeds=None, out=args.out)
 
 
 if __name__ == "__main__":

@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import numpy as np
-
-from textsel.metrics import write_json
-from textsel.provenance import results_with_provenance
+from _results import add_run_options, start_run
 
 FOLDS = {
     "A": ["tv_spoilers@3%", "hotel_tips", "amazon automotive", "amazon magazines", "blitzer books@3%",
@@ -72,15 +69,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--validation", type=Path, default=RESULTS / "diagnose_validation.json")
     parser.add_argument("--fold", default="A", choices=sorted(FOLDS))
-    args = parser.parse_args()
-    started = time.perf_counter()
+    args = add_run_options(parser).parse_args()
+    run = start_run(args)
     rows = json.loads(args.validation.read_text())["rows"]
     fitted = fit_thresholds([row for row in rows if row["concept"] in FOLDS[args.fold]])
     payload = {"benchmark": "diagnose_thresholds", "fold": args.fold, "fit_concepts": FOLDS[args.fold],
                "source": str(args.validation.name), **fitted}
-    results = results_with_provenance(payload, seeds=None, started=started)
-    write_json(RESULTS / "diagnose_thresholds.json", results)
-    print(json.dumps(results))
+    run.finish(payload, seeds=None, out=RESULTS / "diagnose_thresholds.json")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _results import add_run_options, start_run
 from concepts import available, load_concept
 from diagnose_thresholds import FOLDS, RULES, fit_thresholds, verdict
 
@@ -44,8 +45,6 @@ from textsel.diagnose import above_chance, diagnose, knn_positive_share
 from textsel.errors import DataError
 from textsel.index import ExactIndex
 from textsel.learner import make_learner
-from textsel.metrics import write_json
-from textsel.provenance import results_with_provenance
 from textsel.rounds import RoundEngine
 from textsel.simulate import draw_seed, run_simulation
 
@@ -134,12 +133,17 @@ def recovery(data, index, seeds: int, budget: int) -> list[dict]:
 
 
 def agreement(rows: list[dict], fitted: dict) -> dict:
-    """Per policy: share of rows (concept x seed) whose verdict matches the truth, and how many rows were judged."""
+    """Per policy: share of rows (concept x seed) whose verdict matches the truth, how many rows were judged, and
+    the agreement of the constant rule "always no mismatch" on the same rows (the bar the fitted rule must clear:
+    most concepts cluster, so saying "no mismatch" every time already agrees often)."""
     result = {}
     for policy in POLICIES:
         judged = [row for row in rows if row["policy"] == policy and row["knn"] is not None]
         right = [verdict(row, fitted) == row["truth_mismatch"] for row in judged]
-        result[policy] = {"agreement": float(np.mean(right)) if right else None, "rows": len(judged),
+        constant = [not row["truth_mismatch"] for row in judged]
+        result[policy] = {"agreement": float(np.mean(right)) if right else None,
+                          "constant_no_mismatch_agreement": float(np.mean(constant)) if constant else None,
+                          "rows": len(judged),
                           "too_few": sum(row["policy"] == policy and row["knn"] is None for row in rows)}
     return result
 
@@ -152,10 +156,10 @@ def main() -> None:
     parser.add_argument("--recovery", action="store_true")
     parser.add_argument("--recovery-budget", type=int, default=1500)
     parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args()
+    args = add_run_options(parser).parse_args()
     if not available():
         sys.exit("the shared data sets are not present (../shared/data)")
-    started = time.perf_counter()
+    run = start_run(args)
     timers = {"setup_seconds": 0.0, "collect_seconds": 0.0, "diagnose_seconds": 0.0}
     rows, truths, recovered = [], {}, []
     for concept in [name for fold in FOLDS.values() for name in fold]:
@@ -185,11 +189,12 @@ def main() -> None:
                "rules": list(RULES), "truth": truths, "folds": folds,
                "agreement": {policy: {fold: folds[fold]["held_out"][policy]["agreement"] for fold in folds}
                              for policy in POLICIES},
+               "constant_no_mismatch_agreement": {
+                   policy: {fold: folds[fold]["held_out"][policy]["constant_no_mismatch_agreement"] for fold in folds}
+                   for policy in POLICIES},
                "recovery": recovered, "timers": {name: round(value, 2) for name, value in timers.items()},
                "rows": rows}
-    results = results_with_provenance(payload, seeds=list(range(args.seeds)), started=started)
-    write_json(args.out, results)
-    print(json.dumps(results))
+    run.finish(payload, seeds=list(range(args.seeds)), out=args.out)
 
 
 if __name__ == "__main__":

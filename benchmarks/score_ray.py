@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _results import finish  # noqa: E402 - the benchmarks folder is not a package
+from _results import add_run_options, start_run  # noqa: E402 - the benchmarks folder is not a package
 
 
 def make_pool(folder: Path, rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -89,8 +89,8 @@ def main() -> None:
     parser.add_argument("--cpus", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
-    started = time.perf_counter()
+    args = add_run_options(parser).parse_args()
+    run = start_run(args)
 
     import ray
 
@@ -132,11 +132,11 @@ def main() -> None:
                 / (args.rows - args.small_rows))
     pool = ({"dim": 384, "storage": "float16 memmap"} if args.learner == "logistic"
             else {"texts": "12 synthetic words each"})
-    finish({"benchmark": "score_ray", "rows": args.rows, **pool, "learner": f"{args.learner} (binary)",
+    run.finish({"benchmark": "score_ray", "rows": args.rows, **pool, "learner": f"{args.learner} (binary)",
             "ray_cpus": args.cpus, "ray_workers": args.workers, **results,
             "ray_over_local": results["ray"]["seconds"] / results["local"]["seconds"],
             "ray_marginal_seconds_per_million": marginal, "ray_start_seconds": ray_start,
-            "max_abs_difference": difference}, seeds=[0], started=started, out=args.out)
+            "max_abs_difference": difference}, seeds=[0], out=args.out)
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
-from _results import BuildRecord, break_even_rounds, finish, mean_ci95
+from _results import BuildRecord, add_run_options, break_even_rounds, mean_ci95, start_run
 
 from textsel._atomic import atomic_path
 from textsel.candidates import AllCandidates, SEALSCandidates
@@ -81,7 +81,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--neighbours", choices=("table", "index"), default="table",
                         help="With --projects: SEALS reads the project's neighbour table (as textsel next does when "
                              "one exists) or queries the HNSW index.")
-    args = parser.parse_args(argv)
+    args = add_run_options(parser).parse_args(argv)
     if not args.projects and args.cache_dir is None:
         parser.error("synthetic pools need --cache-dir (or give --projects)")
     return args
@@ -238,8 +238,8 @@ TIMING_POLICY = ("per-round seconds = candidate pool + density of newly seen doc
 
 
 def main(argv: list[str] | None = None) -> dict:
-    started = time.perf_counter()
     args = parse_args(argv)
+    record = start_run(args)
     if args.projects:
         rows = [measure(0, args, Path(folder)) for folder in args.projects.split(",")]
         sizes = [row["size"] for row in rows]
@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> dict:
         result["all_id_density_one_time_s"] = [row["all_id_density_one_time_s"] for row in rows]
     result["index_build_s"] = [row["index_build_s"] for row in rows]
     result["per_size"] = rows
-    return finish(result, seeds=result["session_seeds"], started=started, out=args.out)
+    return record.finish(result, seeds=result["session_seeds"], out=args.out)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
-from _results import BuildRecord, break_even_rounds, finish, mean_ci95
+from _results import BuildRecord, add_run_options, break_even_rounds, mean_ci95, start_run
 
 from textsel.candidates import AllCandidates, SEALSCandidates
 from textsel.index import HNSWIndex, build_index
@@ -57,7 +57,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cache-dir", type=Path, default=None, help="Keep the HNSW index here between runs.")
     parser.add_argument("--quick", action="store_true", help="2 concepts, 1 repeat, budget 600.")
     parser.add_argument("--out", type=Path, default=None, help="Also write the final JSON here.")
-    args = parser.parse_args(argv)
+    args = add_run_options(parser).parse_args(argv)
     if args.quick:
         args.concepts, args.repeats, args.budget = "office_products,automotive", 1, 600
     return args
@@ -128,8 +128,9 @@ def paired_ratios(seals: dict, everything: dict, key: str, all_over_seals: bool 
 
 
 def main(argv: list[str] | None = None) -> dict:
-    started = time.perf_counter()
     args = parse_args(argv)
+    run = start_run(args)
+    started = run.started
     concepts, strategies = args.concepts.split(","), args.strategies.split(",")
     pool_ids, domain, features, test_domain, test_features = load(args.data)
     index, build_seconds = pool_index(features, pool_ids, args.cache_dir)
@@ -185,7 +186,7 @@ def main(argv: list[str] | None = None) -> dict:
         "pool_fraction_mean": float(np.mean([r["seals"]["pool_fraction"]["mean"] for r in per_concept])),
         "per_concept": per_concept,
     }
-    return finish(result, seeds=list(range(args.repeats)), started=started, out=args.out)
+    return run.finish(result, seeds=list(range(args.repeats)), out=args.out)
 
 
 if __name__ == "__main__":

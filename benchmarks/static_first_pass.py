@@ -53,7 +53,7 @@ from pathlib import Path
 import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-from _results import BuildRecord, finish, mean_ci95  # noqa: E402
+from _results import BuildRecord, add_run_options, mean_ci95, start_run  # noqa: E402
 from seals_vs_all import pool_index  # noqa: E402
 
 from textsel.candidates import SEALSCandidates  # noqa: E402
@@ -103,7 +103,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--k", type=int, default=100, help="neighbours per label of all-transformer SEALS")
     parser.add_argument("--static-k", default="100,300", help="neighbours per label in static space (a list)")
     parser.add_argument("--out", type=Path, default=None)
-    return parser.parse_args(argv)
+    return add_run_options(parser).parse_args(argv)
 
 
 def load(folder: Path, column: str):
@@ -233,8 +233,9 @@ def ratios(first: list[float], full: list[float]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    started = time.perf_counter()
     args = parse_args(argv)
+    run = start_run(args)
+    started = run.started
     static_ks = [int(k) for k in args.static_k.split(",")]
     data = load(args.data, args.column)
     static, distill_s = distilled(args.cache_dir, args.dims)
@@ -307,7 +308,7 @@ def main(argv: list[str] | None = None) -> dict:
                    "batch": args.batch, "k_full": args.k, "static_k": static_ks, "strategy": "entropy",
                    "learner": "logistic", "seed_labels": [5, 95], "per_concept": per_concept})
     result["load_average_1min_end"] = round(os.getloadavg()[0], 1)
-    return finish(result, seeds=list(range(args.repeats)), started=started, out=args.out)
+    return run.finish(result, seeds=list(range(args.repeats)), out=args.out)
 
 
 if __name__ == "__main__":

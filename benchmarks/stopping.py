@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _results import add_run_options, start_run
 from concepts import available, load_concept
 
 from textsel.candidates import make_candidate_pool
@@ -41,8 +42,6 @@ from textsel.errors import PoolExhaustedError
 from textsel.estimate import AuditDraw, stopping_test
 from textsel.index import ExactIndex
 from textsel.learner import make_learner
-from textsel.metrics import write_json
-from textsel.provenance import results_with_provenance
 from textsel.rounds import RoundEngine
 from textsel.simulate import draw_seed
 
@@ -139,10 +138,10 @@ def main() -> None:
                         help="after the yield drops: an active round between audits, or audits only (C&MH)")
     parser.add_argument("--concepts", default=",".join(STOPPING_CONCEPTS))
     parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args()
+    args = add_run_options(parser).parse_args()
     if not available():
         sys.exit("the shared data sets are not present (../shared/data)")
-    started = time.perf_counter()
+    run = start_run(args)
     rows, setup = [], {}
     for concept in args.concepts.split(","):
         setup_start = time.perf_counter()
@@ -167,9 +166,7 @@ def main() -> None:
                             "seed_labels": "5 positives + 95 negatives", "learner": "logistic", "k": 100},
                "coverage_overall": coverage, "runs_overall": sum(row["runs"] for row in rows),
                "setup_seconds": setup, "per_concept_strategy": rows}
-    results = results_with_provenance(payload, seeds=list(range(args.seeds)), started=started)
-    write_json(args.out, results)
-    print(json.dumps(results))
+    run.finish(payload, seeds=list(range(args.seeds)), out=args.out)
 
 
 if __name__ == "__main__":

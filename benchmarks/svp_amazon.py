@@ -57,12 +57,10 @@ import pyarrow.parquet as pq
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from _results import mean_ci95  # noqa: E402
+from _results import add_run_options, mean_ci95, start_run  # noqa: E402
 
-from textsel.metrics import write_json  # noqa: E402
 from textsel.models.transformer import TransformerClassifier  # noqa: E402
 from textsel.models.vdcnn import VDCNNClassifier  # noqa: E402
-from textsel.provenance import git_state, results_with_provenance  # noqa: E402
 from textsel.proxy import FastTextProxy  # noqa: E402
 from textsel.svp import majority_error, rank_agreement, select_active, select_coreset, target_error  # noqa: E402
 
@@ -386,10 +384,10 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="transformer name or path (default: the packaged MiniLM)")
     parser.add_argument("--output", help="output path without suffix (.json and .png are written; default "
                         "recipes/results/svp_<dataset>[_neg<percent>], named by the data)")
-    args = parser.parse_args()
+    args = add_run_options(parser).parse_args()
+    record = start_run(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     logging.getLogger("textsel").setLevel(logging.INFO)
-    started = time.perf_counter()
     seeds = [int(seed) for seed in args.seeds.split(",")]
     config = CONFIGS[args.config] | {"name": args.config, "proxy": {"epoch": args.proxy_epoch, "lr": args.proxy_lr}}
     config |= {key: getattr(args, key) for key in ("dataset", "negative_rate", "pool", "test", "initial",
@@ -405,17 +403,11 @@ def main() -> None:
     results = {"benchmark": "svp_amazon", "dataset": dataset, "task": task, "config": config,
                "device": args.device, "timing": TIMING, "per_seed": []}
 
-    # The code that runs is the code at the start: after the first save this results file itself is a modified
-    # tracked file, which must not mark the run as coming from a dirty tree.
-    commit, dirty = git_state()
-
     def saver(entry: dict):  # noqa: ANN202 - save(stage) for one seed's entry of results["per_seed"]
         def save(stage: str) -> None:
             entry["stages_done"].append(stage)
             results["summary"] = summary(results["per_seed"], dataset)
-            document = results_with_provenance(results, seeds=seeds, started=started)
-            document["provenance"] |= {"git_commit": commit, "git_dirty": dirty}
-            write_json(output.with_suffix(".json"), document)
+            record.write(results, seeds, output.with_suffix(".json"))
             plot(results["summary"], output.with_suffix(".png"))
             logger.info("saved after seed %s stage %s", entry["seed"], stage)
         return save

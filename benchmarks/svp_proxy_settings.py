@@ -29,14 +29,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from _results import finish, mean_ci95  # noqa: E402
+from _results import add_run_options, mean_ci95, start_run  # noqa: E402
 from svp_amazon import CONFIGS, DATA, load_task, target_model  # noqa: E402
 
 from textsel.proxy import FastTextProxy  # noqa: E402
@@ -77,8 +76,8 @@ def main() -> None:
                         help="also fine-tune the target on this setting's selection (repeatable; minutes per seed)")
     parser.add_argument("--out", type=Path, help="results file (default: benchmarks/results/svp_proxy_settings_"
                         "amazon_blitzer_neg25[_target].json)")
-    args = parser.parse_args()
-    started = time.perf_counter()
+    args = add_run_options(parser).parse_args()
+    run = start_run(args)
     seeds = [int(seed) for seed in args.seeds.split(",")]
     out = args.out or REPO / "benchmarks" / "results" / ("svp_proxy_settings_amazon_blitzer_neg25"
                                                          f"{'_target' if args.train_target else ''}.json")
@@ -95,7 +94,7 @@ def main() -> None:
               file=sys.stderr)
     summary = {name: {figure: mean_ci95([seed[name].get(figure) for seed in per_seed]) for figure in FIGURES}
                | {"flat_seeds": sum(seed[name]["flat"] for seed in per_seed)} for name in SETTINGS}
-    finish({"benchmark": "svp_proxy_settings", "dataset": config["dataset"], "task": "rating <= 2 vs >= 4",
+    run.finish({"benchmark": "svp_proxy_settings", "dataset": config["dataset"], "task": "rating <= 2 vs >= 4",
             "negative_rate": config["negative_rate"], "pool": config["pool"], "test": config["test"],
             "initial": config["initial"], "round": config["rounds"][0], "settings": SETTINGS,
             "flat_score_spread": FLAT_SCORE_SPREAD, "timing": "round_seconds = fastText training on the initial "
@@ -103,7 +102,7 @@ def main() -> None:
             "majority_error": mean_ci95([seed["majority_error"] for seed in per_seed]), "summary": summary,
             "target_trained_for": args.train_target,
             "target": {key: config[key] for key in ("max_length", "transformer_epochs", "learning_rate", "batch_size")},
-            "per_seed": per_seed}, seeds=seeds, started=started, out=out)
+            "per_seed": per_seed}, seeds=seeds, out=out)
 
 
 if __name__ == "__main__":

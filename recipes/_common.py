@@ -20,11 +20,13 @@ from textsel._atomic import atomic_path, write_text_atomic
 from textsel.candidates import AllCandidates, SEALSCandidates
 from textsel.index import build_index
 from textsel.learner import LogisticLearner
-from textsel.metrics import write_json
-from textsel.provenance import provenance
 from textsel.simulate import HeldOut, run_simulation
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))  # the one results writer, shared with the benchmarks
+from _results import Run, add_run_options, start_run  # noqa: E402
+
+__all__ = ["Run", "add_run_options", "start_run"]
 SHARED_DATA = REPO.parent / "shared" / "data"
 RESULTS = REPO / "recipes" / "results"
 
@@ -131,9 +133,10 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
     return "\n".join(lines)
 
 
-def run_info(seeds: Sequence[int], started: float, argv: Sequence[str] | None = None) -> dict:
-    """The exact command, seeds, runtime and machine of a recipe run, for the results files; ``provenance`` is the
-    full block (commit, dirty flag, packages, machine) that tests/unit/test_committed_results.py checks."""
+def run_info(seeds: Sequence[int], record: Run, argv: Sequence[str] | None = None) -> dict:
+    """The exact command, seeds, runtime and machine of a recipe run, for the markdown; the full provenance block
+    (commit, dirty flag, load, packages, machine) is added when ``write_results`` writes the JSON through
+    ``record`` (the one results writer, benchmarks/_results.py)."""
     argv = sys.argv if argv is None else argv
     script = Path(argv[0]).resolve()
     try:
@@ -141,29 +144,28 @@ def run_info(seeds: Sequence[int], started: float, argv: Sequence[str] | None = 
     except ValueError:
         pass
     command = [".venv/bin/python", str(script), *argv[1:]]
+    record.command = command
     return {"command": " ".join(command), "seeds": list(seeds),
-            "runtime_seconds": round(time.perf_counter() - started, 1), "cpu_count": os.cpu_count(),
+            "runtime_seconds": round(time.perf_counter() - record.started, 1), "cpu_count": os.cpu_count(),
             "python": platform.python_version(),
-            "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "provenance": provenance(seeds=list(seeds), started=started, command=command)}
+            "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
-def commit_note(info: dict) -> str:
+def commit_note(record: Run) -> str:
     """'Commit: <sha>' of the run (with a warning when the tree had uncommitted changes), for the markdown."""
-    block = info["provenance"]
-    dirty = " (with uncommitted changes)" if block["git_dirty"] else ""
-    return f"Commit: {block['git_commit'] or 'unknown'}{dirty}"
+    dirty = " (with uncommitted changes: not quotable)" if record.dirty else ""
+    return f"Commit: {record.commit or 'unknown'}{dirty}"
 
 
-def write_results(out_dir: Path, stem: str, markdown: str, payload: dict, figure) -> list[Path]:
-    """``<stem>.md``, ``<stem>.json`` and ``<stem>.png`` (from the matplotlib ``figure``), each written atomically
-    through a unique temporary name (:mod:`textsel._atomic`)."""
+def write_results(out_dir: Path, stem: str, markdown: str, payload: dict, figure, record: Run) -> list[Path]:
+    """``<stem>.md``, ``<stem>.json`` (``payload`` with provenance, through ``record``) and ``<stem>.png`` (from the
+    matplotlib ``figure``), each written atomically through a unique temporary name (:mod:`textsel._atomic`)."""
     import matplotlib.pyplot as plt
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"{stem}.md", out_dir / f"{stem}.json", out_dir / f"{stem}.png"]
-    write_json(paths[1], payload)
+    record.write(payload, payload.get("seeds"), paths[1])
     write_text_atomic(paths[0], markdown)
     figure.tight_layout()
     with atomic_path(paths[2]) as temp_png:

@@ -38,6 +38,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from _common import (  # noqa: E402
     RESULTS,
     SHARED_DATA,
+    add_run_options,
     commit_note,
     fmt,
     load_parquet_corpus,
@@ -47,6 +48,7 @@ from _common import (  # noqa: E402
     run_figures,
     run_info,
     seals_and_all,
+    start_run,
     timed_index,
     write_results,
 )
@@ -93,7 +95,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--seed", type=int, default=0, help="first seed; SEALS repeat r uses seed + r")
     parser.add_argument("--k", type=int, default=100)
-    args = parser.parse_args(argv)
+    args = add_run_options(parser).parse_args(argv)
     config = dict(QUICK if args.quick else FULL)
     for option in ("svp_pool", "svp_test", "target", "target_epochs", "target_max_length", "svp_initial"):
         if getattr(args, option) is not None:
@@ -343,11 +345,11 @@ def draw(svp: list[dict], seals: list[dict]):
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
-    config, started = args.config, time.perf_counter()
+    config, record = args.config, start_run(args)
     seals, seals_setup = run_seals(args) if not args.skip_seals else ([], {})
     svp = [run_svp_task(task, args, args.seed) for task in config["svp_tasks"]] if not args.skip_svp else []
     seeds = range(args.seed, args.seed + (1 if args.skip_seals else config["seals_repeats"]))  # SVP uses seed
-    info = run_info(seeds, started, None if argv is None else [sys.argv[0], *argv])
+    info = run_info(seeds, record, None if argv is None else [sys.argv[0], *argv])
     claims = claims_table(svp, seals)
     sections = [claims]
     if svp:
@@ -357,7 +359,7 @@ def main(argv: list[str] | None = None) -> dict:
     print("\n\n".join(sections))
     markdown = "\n\n".join([
         f"# Amazon reviews: SVP and SEALS beside the papers' claims{' (quick)' if args.quick else ''}",
-        f"Command: `{info['command']}`  \n{commit_note(info)}  \nSeeds: {info['seeds']}  \n"
+        f"Command: `{info['command']}`  \n{commit_note(record)}  \nSeeds: {info['seeds']}  \n"
         f"Runtime: {info['runtime_seconds']} s on {info['cpu_count']} CPU cores ({info['finished_utc']})",
         "## Claims", claims,
         *(["## SVP (least confidence; fastText proxy vs the target as selector)",
@@ -373,7 +375,7 @@ def main(argv: list[str] | None = None) -> dict:
     stem = args.name or "amazon_reviews" + ("_quick" if args.quick else "") + (f"_k{args.k}" if args.k != 100 else "")
     payload = {"recipe": "amazon_reviews", **info, "config": config, "claims": CLAIMS, "svp": svp,
                "seals": seals, "seals_setup": seals_setup}
-    write_results(args.out, stem, markdown + "\n", payload, draw(svp, seals))
+    write_results(args.out, stem, markdown + "\n", payload, draw(svp, seals), record)
     return payload
 
 

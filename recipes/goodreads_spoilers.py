@@ -43,6 +43,7 @@ from _common import (  # noqa: E402
     RESULTS,
     SHARED_DATA,
     Corpus,
+    add_run_options,
     commit_note,
     fmt,
     load_parquet_corpus,
@@ -52,6 +53,7 @@ from _common import (  # noqa: E402
     run_figures,
     run_info,
     seals_and_all,
+    start_run,
     subsample_positives,
     timed_index,
     write_results,
@@ -87,7 +89,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "`textsel audit` draws; about 9 spoilers at 3%%)")
     parser.add_argument("--strategy", default="mlp")
     parser.add_argument("--amazon", help="comma-separated amazon_multidomain categories to compare with ('' for none)")
-    args = parser.parse_args(argv)
+    args = add_run_options(parser).parse_args(argv)
     config = dict(QUICK if args.quick else FULL)
     if args.amazon is not None:
         config["amazon"] = [name for name in args.amazon.split(",") if name]
@@ -260,7 +262,7 @@ def draw(rows: list[dict]):
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
-    config, started = args.config, time.perf_counter()
+    config, record = args.config, start_run(args)
     if args.goodreads is not None:
         spoiler_corpus = goodreads(args.goodreads, args.goodreads_sample, args.cache_dir, args.seed)
     else:
@@ -277,7 +279,7 @@ def main(argv: list[str] | None = None) -> dict:
         labels, test_labels = corpus.concept(positive)
         rows.append(run_concept(name, corpus, labels, test_labels, indexes[corpus.name], config, args))
     verdicts = [verdict(row, spoiler) for row, (*_, spoiler) in zip(rows, concepts, strict=True)]
-    info = run_info(range(args.seed, args.seed + config["repeats"]), started, None if argv is None else
+    info = run_info(range(args.seed, args.seed + config["repeats"]), record, None if argv is None else
                     [sys.argv[0], *argv])
     seals_all, diagnostic_table = tables(rows)
     text = "\n\n".join([seals_all, diagnostic_table, "\n".join(verdicts)])
@@ -290,7 +292,7 @@ def main(argv: list[str] | None = None) -> dict:
     markdown = "\n\n".join([
         f"# {data_title} vs Amazon categories: SEALS, All and the mismatch diagnostic"
         f"{' (quick)' if args.quick else ''}",
-        f"Command: `{info['command']}`  \n{commit_note(info)}  \n"
+        f"Command: `{info['command']}`  \n{commit_note(record)}  \n"
         f"Seeds: {info['seeds']} (seed labels 5 positives + 95 negatives, "
         f"strategy {args.strategy}, k={args.k}, batch {config['batch']}, budget {config['budget']} labels, "
         f"{config['index']} index; each session's labels diagnosed with a uniform audit sample of {args.audit}; "
@@ -301,7 +303,7 @@ def main(argv: list[str] | None = None) -> dict:
         "## Verdicts", "\n".join(f"- {line}" for line in verdicts)])
     payload = {"recipe": "goodreads_spoilers", "data": source, **info, "config": config, "strategy": args.strategy,
                "k": args.k, "index_seconds": index_seconds, "per_concept": rows, "verdicts": verdicts}
-    write_results(args.out, stem, markdown + "\n", payload, draw(rows))
+    write_results(args.out, stem, markdown + "\n", payload, draw(rows), record)
     return payload
 
 

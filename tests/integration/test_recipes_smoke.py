@@ -17,8 +17,9 @@ def run_recipe(name: str, out_dir, stem: str | None = None) -> dict:
     """Run ``recipes/<name>.py --quick --out out_dir`` in a fresh process; return its JSON results
     (``<stem>_quick.json``, the stem defaulting to the recipe's name)."""
     stem = stem or name
-    completed = subprocess.run([sys.executable, str(REPO / "recipes" / f"{name}.py"), "--quick", "--out",
-                                str(out_dir)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    # --allow-dirty: a smoke run's files are not committed results, and a developer's tree may have changes
+    completed = subprocess.run([sys.executable, str(REPO / "recipes" / f"{name}.py"), "--quick", "--allow-dirty",
+                                "--out", str(out_dir)], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr[-3000:]
     for suffix in ("md", "json", "png"):
         path = out_dir / f"{stem}_quick.{suffix}"
@@ -57,6 +58,11 @@ def test_amazon_reviews_quick(tmp_path):
         assert between(row["seals_average_precision"], 0.0, 1.0) and between(row["all_average_precision"], 0.0, 1.0)
         # both searches find far more positives than the 5 they were seeded with
         assert row["seals_positives_found"] > 5 and row["all_positives_found"] > 5
+        # what a useless model fails: ranking at random gives an average precision near the base rate, and labeling
+        # at random finds labels x rate positives
+        assert row["seals_average_precision"] > 3 * row["positive_rate"]
+        assert row["all_average_precision"] > 3 * row["positive_rate"]
+        assert row["seals_positives_found"] > 3 * row["seals_labels"] * row["positive_rate"]
     assert "41.9x" in (tmp_path / "amazon_reviews_quick.md").read_text()
 
 
@@ -72,6 +78,9 @@ def test_spoilers_quick_on_tv_tropes_is_named_after_its_data(tmp_path):
         assert between(row["seals_recall"], 0.0, 1.0) and between(row["all_recall"], 0.0, 1.0)
         assert row["random_labels_ran"] == 1
         assert between(row["random_labels_knn_share"], 0.0, 1.0) and between(row["random_labels_probe_auc"], 0.0, 1.0)
+    # the Amazon category is one the embedding captures: a useless search or probe would sit at the base rate / 0.5
+    baby = rows["amazon baby"]
+    assert baby["seals_average_precision"] > 3 * baby["positive_rate"] and baby["random_labels_probe_auc"] > 0.7
     assert len(payload["verdicts"]) == len(rows)
     assert all(line.split(":")[0] in rows for line in payload["verdicts"])
     markdown = (tmp_path / "tv_spoilers_quick.md").read_text()
@@ -105,7 +114,7 @@ def test_goodreads_file_is_loaded_embedded_and_cached(tmp_path):
     write_goodreads_file(corpus_file)
     command = [sys.executable, str(REPO / "recipes" / "goodreads_spoilers.py"), "--quick", "--goodreads",
                str(corpus_file), "--amazon", "", "--budget", "150", "--cache-dir", str(tmp_path / "cache"),
-               "--out", str(tmp_path / "out")]
+               "--allow-dirty", "--out", str(tmp_path / "out")]
     completed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr[-3000:]
     payload = json.loads((tmp_path / "out" / "goodreads_spoilers_quick.json").read_text())

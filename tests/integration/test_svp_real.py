@@ -12,7 +12,7 @@ import pytest
 from conftest import shared_dataset
 
 from textsel.proxy import FastTextProxy
-from textsel.svp import rank_agreement, select_active, select_coreset, train_on_selection
+from textsel.svp import majority_error, rank_agreement, select_active, select_coreset, train_on_selection
 
 pytestmark = pytest.mark.real_data
 
@@ -41,7 +41,10 @@ def test_active_learning_finds_the_rare_class_and_trains_a_target(reviews: dict)
     assert 0 < result.selection_seconds < 60
     errors = train_on_selection(learning_proxy(), reviews["texts"], labels, result.order, [100, 300],
                                 reviews["test_texts"], reviews["test_labels"])
-    assert errors[300]["error"] < 0.2 and errors[300]["train_size"] == 300
+    # the bar is the majority class (the test set is ~12% negative, so a fixed 0.2 passed a model that learned nothing)
+    majority = majority_error(labels[result.order[:300]], reviews["test_labels"])
+    print(f"error {errors[300]['error']:.3f} vs majority {majority:.3f}")
+    assert errors[300]["error"] < majority and errors[300]["train_size"] == 300
 
 
 def test_a_retrained_single_thread_proxy_ranks_the_pool_the_same_way(reviews: dict) -> None:

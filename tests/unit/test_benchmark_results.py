@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import sys
 
 import pytest
@@ -11,16 +13,44 @@ from conftest import REPO
 from textsel.provenance import check_provenance
 
 sys.path.insert(0, str(REPO / "benchmarks"))
-from _results import BuildRecord, break_even_rounds, finish, mean_ci95  # noqa: E402
+import _results  # noqa: E402
+from _results import BuildRecord, DirtyTree, add_run_options, break_even_rounds, mean_ci95, start_run  # noqa: E402
 
 
-def test_finish_writes_and_prints_the_payload_with_provenance(tmp_path, capsys) -> None:
+@pytest.fixture
+def clean_tree(monkeypatch):
+    """A checkout without uncommitted changes, whatever state the developer's tree is in."""
+    monkeypatch.setattr(_results, "git_state", lambda: ("abc123", False))
+
+
+def test_finish_writes_and_prints_the_payload_with_provenance(tmp_path, capsys, clean_tree, monkeypatch) -> None:
+    monkeypatch.setattr(_results, "load_average", lambda: 0.5)
     out = tmp_path / "nested" / "bench.json"
-    result = finish({"ratio": 2.0}, seeds=[0, 1], started=0.0, out=out)
+    result = start_run().finish({"ratio": 2.0}, seeds=[0, 1], out=out)
     written = json.loads(out.read_text())
     assert written == result and written["ratio"] == 2.0 and check_provenance(written) == []
-    assert written["provenance"]["seeds"] == [0, 1]
+    block = written["provenance"]
+    assert block["seeds"] == [0, 1] and block["git_commit"] == "abc123"
+    assert block["load_average_1min"] == {"start": 0.5, "end": 0.5} and block["cores"] >= 1
+    assert block["busy"] is False and block["quotable"] is True and "dirty" not in block
+    assert isinstance(block["machine"]["cpu_flags"], list)
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == written
+
+
+def test_a_run_under_more_load_than_cores_is_marked_busy_and_not_quotable(tmp_path, clean_tree, monkeypatch) -> None:
+    loads = iter([0.2, 10.0 * (os.cpu_count() or 1)])  # quiet at the start, crowded at the end
+    monkeypatch.setattr(_results, "load_average", lambda: next(loads))
+    block = start_run().write({"ratio": 2.0}, [0], tmp_path / "bench.json")["provenance"]
+    assert block["busy"] is True and block["quotable"] is False
+
+
+def test_a_dirty_tree_is_refused_unless_allowed_and_then_marked(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(_results, "git_state", lambda: ("abc123", True))
+    with pytest.raises(DirtyTree, match="uncommitted changes"):
+        start_run()
+    args = add_run_options(argparse.ArgumentParser()).parse_args(["--allow-dirty"])
+    block = start_run(args).write({"ratio": 2.0}, [0], tmp_path / "bench.json")["provenance"]
+    assert block["dirty"] is True and block["git_dirty"] is True and block["quotable"] is False
 
 
 def test_mean_ci95_is_a_t_interval_over_seeds() -> None:

@@ -32,10 +32,12 @@ def test_write_results_never_follows_a_planted_symlink(tmp_path):
     axis.plot([0, 1], [1, 0])
     old_mask = os.umask(0o022)
     try:
-        paths = common.write_results(out, "run", "| a |\n|---|\n| 1 |", {"seeds": [0]}, figure)
+        record = common.start_run(allow_dirty=True)  # the one results writer; a developer's tree may be dirty
+        paths = common.write_results(out, "run", "| a |\n|---|\n| 1 |", {"seeds": [0]}, figure, record)
     finally:
         os.umask(old_mask)
     assert outside.read_text() == "precious"
-    assert paths[0].read_text().startswith("| a |") and json.loads(paths[1].read_text()) == {"seeds": [0]}
+    assert paths[0].read_text().startswith("| a |") and json.loads(paths[1].read_text())["seeds"] == [0]
+    assert "load_average_1min" in json.loads(paths[1].read_text())["provenance"]
     assert paths[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert {stat.S_IMODE(path.stat().st_mode) for path in paths} == {0o644}

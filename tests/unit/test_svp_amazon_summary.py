@@ -109,7 +109,7 @@ def test_selection_only_writes_under_its_own_name(tmp_path, monkeypatch) -> None
     monkeypatch.setattr(svp_amazon, "REPO", tmp_path)
     monkeypatch.setattr(svp_amazon, "run", one_stage)
     monkeypatch.setattr(svp_amazon, "plot", lambda summary, path: None)
-    monkeypatch.setattr(sys, "argv", ["svp_amazon.py", "--selection-only", "--seeds", "0"])
+    monkeypatch.setattr(sys, "argv", ["svp_amazon.py", "--selection-only", "--seeds", "0", "--allow-dirty"])
     svp_amazon.main()
     written = sorted(path.name for path in (tmp_path / "recipes" / "results").iterdir())
     assert written == ["svp_amazon_blitzer_neg25_selection.json"]

@@ -1,0 +1,381 @@
+"""The benchmark figures in the docs, written from the results files only: ``python -m benchmarks.report``.
+
+README.md, docs/*.md, recipes/*.md and benchmarks/results/README.md hold marked regions::
+
+    <!-- results:NAME -->generated text<!-- /results:NAME -->
+
+Each NAME is a :class:`Region` below: the results files it reads, whether it quotes timings, and how it turns them
+into text. The script rewrites every region from its files; ``--check`` writes nothing and exits 1 when a region is
+out of date (tests/unit/test_docs_report.py runs it, so a stale doc fails CI). A region whose file is not quotable
+says so instead of quoting it:
+
+- written from a tree with uncommitted changes (``git_dirty``), or predating a change that alters what it measured
+  (:data:`STALE_BEFORE`);
+- ``busy``: a 1-minute load average above the core count, as recorded by the writer (benchmarks/_results.py), in a
+  file's own load fields, or noted for older files that did not record it (:data:`NOTED_LOAD`);
+- for a region that quotes timings: no load average recorded at all (the machine may have been shared).
+
+A region whose file does not exist yet says which command writes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = ("README.md", "docs/*.md", "recipes/*.md", "benchmarks/results/README.md")
+REGION = re.compile(r"<!-- results:(?P<name>[\w.-]+) -->(?P<body>.*?)<!-- /results:(?P=name) -->", re.S)
+OPENING = re.compile(r"<!-- results:([\w.-]+) -->")
+# Results written before this date measured the learner the round engine no longer uses.
+STALE_BEFORE = ("2026-12-02T01:49:52+00:00", "predates the Newton learner change (1fe909b)")
+# Loads noted where a file was committed, for files written before the writer recorded them.
+NOTED_LOAD = {"benchmarks/results/static_first_pass.json": 9.5, "benchmarks/results/seals_scale_amazon.json": 5.0}
+
+
+def recorded_loads(document: dict) -> list[float]:
+    """Every 1-minute load average a results file records: the writer's, a benchmark's own fields, per seed."""
+    loads: list[float] = []
+
+    def collect(value) -> None:  # noqa: ANN001
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            loads.append(float(value))
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+
+    for holder in [document, document.get("provenance", {}), *document.get("per_seed", [])]:
+        if isinstance(holder, dict):
+            for key in ("load_average_1min", "load_average_1m"):
+                collect(holder.get(key))
+    return loads
+
+
+def refusal(path: str, document: dict, *, timing: bool) -> str | None:
+    """Why ``document`` (the file at ``path``) may not be quoted, or None when it may."""
+    block = document.get("provenance", {})
+    if block.get("git_dirty") or block.get("dirty"):
+        return "was written from a tree with uncommitted changes"
+    if str(block.get("date", "")) < STALE_BEFORE[0]:
+        return STALE_BEFORE[1]
+    cores = block.get("cores") or block.get("machine", {}).get("cores") or 1
+    loads = recorded_loads(document) + ([NOTED_LOAD[path]] if path in NOTED_LOAD else [])
+    if block.get("busy") or any(load > cores for load in loads):
+        return f"was measured under load (1-minute load average up to {max(loads, default=0):.1f} on {cores} cores)"
+    if timing and not loads:
+        return "records no load average, so its timings may come from a shared machine"
+    return None
+
+
+@dataclass(frozen=True)
+class Region:
+    """A generated region: the results files it reads (relative to the repository), whether it quotes timings,
+    how it renders them, and the command that writes its first file (for when it does not exist yet)."""
+
+    sources: tuple[str, ...]
+    render: Callable[..., str]
+    timing: bool = False
+    command: str = ""
+
+
+def pct(value: float, digits: int = 1) -> str:
+    return f"{100 * value:.{digits}f}%"
+
+
+def interval(spread: dict, scale: float = 1.0, digits: int = 2, suffix: str = "") -> str:
+    """'mean (low-high)' of a mean_ci95 block."""
+    low, high = spread["ci95"]
+    if low is None:
+        return f"{scale * spread['mean']:.{digits}f}{suffix}"
+    return f"{scale * spread['mean']:.{digits}f}{suffix} ({scale * low:.{digits}f}-{scale * high:.{digits}f})"
+
+
+# --- renderers: each takes the loaded documents, in the order of the region's sources -----------------------------
+
+def embed_summary(result: dict) -> str:
+    variants, loads = result["variants"], recorded_loads(result)
+    return (f"`embed_pool` float32 {variants['float32']['ratio_vs_fp32']}x raw; bfloat16 "
+            f"**{variants['bfloat16']['ratio_vs_fp32']}x** raw at cosine min {variants['bfloat16']['cosine_min']}, "
+            f"recall@10 {variants['bfloat16']['recall_at_10']} (load average {min(loads)}-{max(loads)}); "
+            f"{1e6 / variants['float32']['texts_per_s'] / 3600:.1f} h per million texts in float32, "
+            f"{1e6 / variants['bfloat16']['texts_per_s'] / 3600:.1f} h in bfloat16")
+
+
+def embed_table(result: dict) -> str:
+    rows = [("raw `SentenceTransformer.encode`, float32 (baseline)", result["baseline"]["texts_per_s"], 1, "–", "–")]
+    for name, variant in result["variants"].items():
+        rows.append((f"`embed_pool`, {name}", variant["texts_per_s"], variant["ratio_vs_fp32"],
+                     f"{variant['cosine_min']:.5f} / {variant['cosine_mean']:.5f}", variant["recall_at_10"]))
+    lines = ["| encoder (pipeline) | texts/s | vs raw float32 | cosine min / mean | recall@10 | hours per million "
+             "here |", "|---|---|---|---|---|---|"]
+    lines += [f"| {name} | {rate} | {ratio} | {cosine} | {recall} | {1e6 / rate / 3600:.1f} |"
+              for name, rate, ratio, cosine, recall in rows]
+    loads = recorded_loads(result)
+    return "\n".join(lines) + (f"\n\n{result['n_texts']:,} texts, slices of {result['slice']} interleaved, "
+                               f"{result['torch_threads']} torch threads, load average {min(loads)}-{max(loads)}.")
+
+
+def embed_cost(result: dict) -> str:
+    """Per pool size: embedding hours at the measured rates (linear), HNSW RAM by the formula in docs/scale.md
+    (1,684.5 bytes on disk + ~92 in RAM per vector) and float32 embeddings (1,536 bytes per vector)."""
+    fp32, bf16 = (result["variants"][name]["texts_per_s"] for name in ("float32", "bfloat16"))
+
+    def duration(seconds: float) -> str:
+        return f"~{seconds / 86400:.0f} days" if seconds > 4 * 86400 else f"~{seconds / 3600:.1f} h"
+
+    lines = ["| pool | embed, float32 | embed, bf16 | HNSW RAM | float32 embeddings in RAM |", "|---|---|---|---|---|"]
+    for label, n in (("1M", 1e6), ("10M", 1e7), ("100M", 1e8)):
+        lines.append(f"| {label} | {duration(n / fp32)} | {duration(n / bf16)} | ~{n * (1684.5 + 92) / 1e9:.1f} GB | "
+                     f"{n * 1536 / 1e9:.1f} GB |")
+    return "\n".join(lines)
+
+
+def next_latency(result: dict) -> str:
+    first, later = result["after_100_labels"], result["after_2000_labels"]
+    loads = recorded_loads(result)
+
+    def median(phase: dict, mode: str) -> str:
+        return f"{phase[mode]['next_wall_s_median']} s"
+
+    return (f"{result['n_docs']:,} texts (load average {min(loads)}-{max(loads)}): `next` median SEALS "
+            f"{median(first, 'seals')}, auto {median(first, 'auto')} after 100 labels vs "
+            f"{median(first, 'seals_baseline')} before, full scan {median(first, 'all')}; after 2,000 labels SEALS "
+            f"{median(later, 'seals')}, auto {median(later, 'auto')} vs {median(later, 'seals_baseline')} before; "
+            f"`label --ids` {result['label_wall_s_median']} s; peak RSS {result['peak_rss_mb'] / 1000:.1f} GB; "
+            f"one-time: index {result['index_build_s']:,.0f} s + neighbour table {result['neighbour_table_s']:,.0f} s")
+
+
+def seals_vs_all(result: dict) -> str:
+    return (f"AP ratio {interval(result['ap_ratio'])} (n={result['ap_ratio']['n']}; lowest row "
+            f"{result['ap_ratio_min']:.2f}); positives ratio {interval(result['positives_ratio'])} (lowest row "
+            f"{result['positives_ratio_min']:.2f}); SEALS scans {pct(result['pool_fraction_mean'], 0)} of the "
+            f"{result['pool_size']:,}-text pool")
+
+
+def svp_proxy_settings(result: dict, target: dict) -> str:
+    paper, small = result["summary"]["paper"], result["summary"]["small_data"]
+    seeds = target["provenance"]["seeds"]
+    return (f"{len(result['provenance']['seeds'])} seeds, majority error {pct(result['majority_error']['mean'])}: "
+            f"paper settings (5 epochs, lr 0.05) proxy error {pct(paper['proxy_test_error']['mean'])}, round-1 score "
+            f"spread {paper['score_spread_round1']['mean']:.4f}, {pct(paper['negative_share_chosen']['mean'], 0)} "
+            f"negatives chosen; small-data settings (25 epochs, lr 0.5) {pct(small['proxy_test_error']['mean'])}, "
+            f"{small['score_spread_round1']['mean']:.3f}, {pct(small['negative_share_chosen']['mean'], 0)}; the MiniLM "
+            f"target trained on the small-data proxy's 1,000 labeled texts: "
+            f"{interval(target['summary']['small_data']['target_error'], 100, suffix='%')} error "
+            f"(seeds {seeds[0]}-{seeds[-1]})")
+
+
+def svp_learners(result: dict) -> str:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from svp_learners import headline  # the benchmark states its own headline and verdict
+
+    return headline(result)
+
+
+def recipe_seals(result: dict) -> str:
+    rows = result["seals"]
+    fractions = [row["seals_pool_fraction"] for row in rows]
+    aps, positives = [row["ap_ratio"] for row in rows], [row["positives_ratio"] for row in rows]
+    return (f"{len(rows)} category x strategy rows: SEALS scores {pct(sum(fractions) / len(fractions))} of the pool "
+            f"per round (max {pct(max(fractions))}); SEALS/All AP {sum(aps) / len(aps):.2f} (min {min(aps):.2f}), "
+            f"positives {sum(positives) / len(positives):.2f} (min {min(positives):.2f})")
+
+
+def spoiler_tables(result: dict, *, diagnostic: bool = True) -> str:
+    """The spoiler recipe's own tables (recipes/goodreads_spoilers.py ``tables``) from its results file."""
+    sys.path.insert(0, str(REPO / "recipes"))
+    from goodreads_spoilers import tables
+
+    seals_all, diagnostics = tables(result["per_concept"])
+    return f"{seals_all}\n\n{diagnostics}" if diagnostic else seals_all
+
+
+def results_index() -> str:
+    """Every committed results file, the command that wrote it, when, and whether the docs may quote it."""
+    lines = ["| file | command | date (UTC) | quotable |", "|---|---|---|---|"]
+    for folder in ("benchmarks/results", "recipes/results"):
+        for path in sorted((REPO / folder).glob("*.json")):
+            document = json.loads(path.read_text(encoding="utf-8"))
+            block, source = document.get("provenance", {}), f"{folder}/{path.name}"
+            why = refusal(source, document, timing=True)
+            untimed = refusal(source, document, timing=False)
+            verdict = "yes" if not why else (f"all but its timings: it {why}" if not untimed else f"no: it {why}")
+            lines.append(f"| `{source}` | `{block.get('command', '?')}` | {str(block.get('date', '?'))[:16]} | "
+                         f"{verdict} |")
+    return "\n".join(lines)
+
+
+def stopping(result: dict, audit_only: dict) -> str:
+    """Coverage of the stopping rule overall and per concept and strategy, then the audit-only protocol's."""
+    def covered(document: dict) -> str:
+        rows = document["per_concept_strategy"]
+        stopped = sum(round(row["coverage"] * row["runs"]) for row in rows)
+        return f"{stopped} of {document['runs_overall']} runs (coverage {document['coverage_overall']:.3f})"
+
+    lines = [f"{covered(result)} stopped at or above {pct(result['target_recall'], 0)} recall (the rule promises "
+             f"coverage of at least {result['confidence']}); with audits only after the yield drops: "
+             f"{covered(audit_only)}.", "",
+             "| concept | strategy | coverage | labels spent | oracle labels | recall at stop (min) |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {row['concept']} ({row['pool_size']:,} texts, {row['positives']} positive) | {row['strategy']} | "
+              f"{row['coverage']} | {row['labels_spent_mean']:,.0f} | {row['oracle_labels_mean']:,.0f} | "
+              f"{row['recall_at_stop_mean']:.3f} ({row['recall_at_stop_min']:.3f}) |"
+              for row in result["per_concept_strategy"]]
+    return "\n".join(lines)
+
+
+def diagnose_validation(result: dict, _thresholds: dict) -> str:
+    """Held-out agreement per label-collection policy beside the constant rule "always no mismatch" on the same
+    label sets (computed from the file's rows, so older files show it too)."""
+    policies = list(next(iter(result["folds"].values()))["held_out"])
+    lines = ["| fitted on fold | judged on fold | " + " | ".join(policies) + " |", "|---|---|" + "---|" * len(policies)]
+    for fold, data in result["folds"].items():
+        judged = "".join(other for other in result["folds"] if other != fold)
+        cells = []
+        for policy in policies:
+            rows = [row for row in result["rows"] if row["concept"] in data["held_out_concepts"]
+                    and row["policy"] == policy and row["knn"] is not None]
+            constant = sum(not row["truth_mismatch"] for row in rows) / len(rows) if rows else float("nan")
+            held = data["held_out"][policy]
+            cells.append(f"{held['agreement']:.2f} vs {constant:.2f} ({held['rows']})")
+        lines.append(f"| {fold} ({data['thresholds']['rule']}) | {judged} | " + " | ".join(cells) + " |")
+    recovered = [row for row in result["recovery"] if row["strategy"] == "mlp"]
+    recovery = "; ".join(f"{row['concept']} {row['variant']}: recall {row['recall_mean']:.2f}" for row in recovered)
+    return ("Agreement of the fitted rule vs the constant rule \"always no mismatch\" (label sets judged):\n\n"
+            + "\n".join(lines) + (f"\n\nRecall at {recovered[0]['budget']:,} labels (MLP): {recovery}."
+                                  if recovered else ""))
+
+
+def index_recall(result: dict) -> str:
+    return (f"recall@{result['k']} {result['recall_at_k']:.3f} at ef={result['ef']} ({result['n_vectors']:,} vectors; "
+            f"{result['reference_ef200']['recall_at_k']:.3f} at ef=200); {result['recall_with_exclude']:.3f} with "
+            f"{result['n_excluded']:,} ids excluded")
+
+
+def svp_amazon(result: dict, selection: dict) -> str:
+    """The paper-settings proxy against the MiniLM target: errors of the full run, speed-up (all costs: with the
+    warm-ups) of the selection-only run; the speed-up is no headline while the proxy ranks near random."""
+    full, timed = result["summary"]["spread"], selection["summary"]["spread"]
+    at_random = full["spearman"]["mean"] < 0.1
+    speed = (f"selection speed-up {interval(timed['selection_speedup_with_warmup'], digits=1)}x with warm-ups"
+             + (" (not a headline: the proxy ranks near random)" if at_random else ""))
+    return (f"{len(result['summary']['seeds'])} seeds: {speed}; MiniLM error "
+            f"{interval(full['error_proxy_selected'], 100, suffix='%')} proxy-selected, "
+            f"{interval(full['error_target_selected'], 100, suffix='%')} target-selected, "
+            f"{interval(full['error_random'], 100, suffix='%')} random, majority "
+            f"{pct(full['majority_error']['mean'])}; Spearman {full['spearman']['mean']:.2f}")
+
+
+def refused(*_documents: dict) -> str:
+    """The region of files that were not quotable when it was written: once they are, it needs a renderer."""
+    raise NotImplementedError("this region's results files are quotable now: give it a renderer in "
+                              "benchmarks/report.py (REGIONS)")
+
+
+REGIONS: dict[str, Region] = {
+    "embed_throughput": Region(("benchmarks/results/embed_throughput.json",), embed_summary, timing=True),
+    "embed_throughput.table": Region(("benchmarks/results/embed_throughput.json",), embed_table, timing=True),
+    "embed_throughput.cost": Region(("benchmarks/results/embed_throughput.json",), embed_cost, timing=True),
+    "static_first_pass": Region(("benchmarks/results/static_first_pass.json",), refused, timing=True),
+    "index_recall": Region(("benchmarks/results/index_recall.json",), index_recall),
+    "score_ray": Region(("benchmarks/results/score_ray.json",), refused, timing=True),
+    "seals_vs_all": Region(("benchmarks/results/seals_vs_all.json",), seals_vs_all),
+    "seals_scale": Region(("benchmarks/results/seals_scale_amazon.json", "benchmarks/results/seals_scale.json"),
+                          refused, timing=True),
+    "next_latency": Region(("benchmarks/results/next_latency_1m.json",), next_latency, timing=True),
+    "stopping": Region(("benchmarks/results/stopping.json", "benchmarks/results/stopping_audit_only.json"), stopping),
+    "diagnose_validation": Region(("benchmarks/results/diagnose_validation.json",
+                                   "benchmarks/results/diagnose_thresholds.json"), diagnose_validation),
+    "svp_amazon": Region(("recipes/results/svp_amazon_blitzer_neg25.json",
+                          "recipes/results/svp_amazon_blitzer_neg25_selection.json"), svp_amazon, timing=True),
+    "svp_proxy_settings": Region(("benchmarks/results/svp_proxy_settings_amazon_blitzer_neg25.json",
+                                  "benchmarks/results/svp_proxy_settings_amazon_blitzer_neg25_target.json"),
+                                 svp_proxy_settings),
+    "svp_learners": Region(("benchmarks/results/svp_learners_amazon_blitzer_neg25.json",), svp_learners,
+                           timing=True, command="nice -n 10 .venv/bin/python benchmarks/svp_learners.py "
+                                                "--seeds 0,1,2,3,4"),
+    "amazon_reviews.seals": Region(("recipes/results/amazon_reviews.json",), recipe_seals),
+    "amazon_reviews_k10.seals": Region(("recipes/results/amazon_reviews_k10.json",), recipe_seals),
+    "index": Region((), results_index),
+    "tv_spoilers": Region(("recipes/results/tv_spoilers.json",), spoiler_tables),
+    "tv_spoilers_k10": Region(("recipes/results/tv_spoilers_k10.json",),
+                              lambda result: spoiler_tables(result, diagnostic=False)),
+    "amazon_reviews.svp": Region(("recipes/results/amazon_reviews.json",), refused, timing=True),
+}
+
+
+def render(name: str, repo: Path = REPO, regions: dict[str, Region] = REGIONS) -> str:
+    """The text of region ``name``, from its results files only (or why it quotes none)."""
+    region = regions[name]
+    documents, reasons = [], []
+    for source in region.sources:
+        path = repo / source
+        if not path.exists():
+            command = f": `{region.command}`" if region.command else ""
+            return f"*Not run yet: `{source}` does not exist{command}.*"
+        document = json.loads(path.read_text(encoding="utf-8"))
+        why = refusal(source, document, timing=region.timing)
+        if why:
+            reasons.append(f"`{source}` {why}")
+        documents.append(document)
+    if reasons:
+        return f"*Not quoted: {'; '.join(reasons)}; awaits a quiet rerun.*"
+    return region.render(*documents)
+
+
+def rewrite(text: str, repo: Path = REPO, regions: dict[str, Region] = REGIONS) -> str:
+    """``text`` with every region regenerated; an unknown or unclosed region raises ValueError."""
+    names = OPENING.findall(text)
+    closed = [match.group("name") for match in REGION.finditer(text)]
+    if names != closed:
+        raise ValueError(f"unclosed results region(s): {sorted(set(names) - set(closed))}")
+    unknown = sorted(set(names) - set(regions))
+    if unknown:
+        raise ValueError(f"unknown results region(s): {unknown} (known: {sorted(regions)})")
+
+    def replace(match: re.Match) -> str:
+        block = match.group("body").startswith("\n")
+        body = render(match.group("name"), repo, regions)
+        body = f"\n{body}\n" if block else body
+        return f"<!-- results:{match.group('name')} -->{body}<!-- /results:{match.group('name')} -->"
+
+    return REGION.sub(replace, text)
+
+
+def documents(repo: Path = REPO) -> list[Path]:
+    return sorted({path for pattern in DOCS for path in repo.glob(pattern)})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when a region is out of date")
+    args = parser.parse_args(argv)
+    stale = []
+    for path in documents():
+        text = path.read_text(encoding="utf-8")
+        try:
+            new = rewrite(text)
+        except ValueError as error:
+            print(f"{path.relative_to(REPO)}: {error}", file=sys.stderr)
+            return 2
+        if new != text:
+            stale.append(str(path.relative_to(REPO)))
+            if not args.check:
+                path.write_text(new, encoding="utf-8")
+    if args.check and stale:
+        print("out of date (run `python -m benchmarks.report`): " + ", ".join(stale), file=sys.stderr)
+        return 1
+    print(("rewrote: " + ", ".join(stale)) if stale and not args.check else "all results regions are up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The benchmark figures in README.md, docs/ and recipes/ are written from the results files by benchmarks/report.py:
+a stale region fails here, and busy, dirty, stale or untimed files are refused rather than quoted."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from conftest import REPO
+
+sys.path.insert(0, str(REPO))
+from benchmarks import report  # noqa: E402
+
+
+def test_every_generated_region_in_the_docs_is_up_to_date() -> None:
+    assert report.documents(), "no documents found: the report reads the wrong place"
+    assert report.main(["--check"]) == 0, "run `python -m benchmarks.report` and commit the docs it rewrites"
+
+
+def provenance(**fields) -> dict:
+    return {"git_dirty": False, "date": "2026-12-07T00:00:00+00:00", "machine": {"cores": 2}} | fields
+
+
+@pytest.fixture
+def repo(tmp_path):
+    (tmp_path / "results").mkdir()
+    regions = {"speed": report.Region(("results/run.json",), lambda doc: f"{doc['speedup']}x", timing=True),
+               "errors": report.Region(("results/run.json",), lambda doc: f"error {doc['error']}"),
+               "later": report.Region(("results/later.json",), str, command="python bench.py")}
+    return tmp_path, regions
+
+
+def write(folder, **fields) -> None:
+    (folder / "results" / "run.json").write_text(json.dumps({"speedup": 40.0, "error": 0.1, **fields}))
+
+
+def test_a_quiet_clean_run_is_quoted_in_block_and_inline_regions(repo) -> None:
+    folder, regions = repo
+    write(folder, provenance=provenance(load_average_1min={"start": 0.5, "end": 1.5}, cores=2, busy=False))
+    text = ("a <!-- results:speed -->old<!-- /results:speed --> b\n"
+            "<!-- results:errors -->\nold\n<!-- /results:errors -->")
+    assert report.rewrite(text, folder, regions) == ("a <!-- results:speed -->40.0x<!-- /results:speed --> b\n"
+                                                     "<!-- results:errors -->\nerror 0.1\n<!-- /results:errors -->")
+
+
+@pytest.mark.parametrize(("block", "why"), [
+    (provenance(load_average_1min={"start": 0.5, "end": 3.5}), "under load"),  # an older file's own load fields
+    (provenance(busy=True, load_average_1min={"start": 0.5, "end": 1.0}), "under load"),  # the writer's mark
+    (provenance(git_dirty=True, dirty=True), "uncommitted changes"),
+    (provenance(date="2026-12-01T23:00:00+00:00", load_average_1min={"start": 0.1, "end": 0.1}), "Newton"),
+])
+def test_busy_dirty_and_stale_files_are_refused_not_quoted(repo, block, why) -> None:
+    folder, regions = repo
+    write(folder, provenance=block)
+    for name in ("speed", "errors"):
+        body = report.render(name, folder, regions)
+        assert why in body and "Not quoted" in body and "40.0" not in body and "0.1" not in body.split("Newton")[0]
+
+
+def test_timings_need_a_recorded_load_but_other_figures_do_not(repo) -> None:
+    folder, regions = repo
+    write(folder, provenance=provenance())
+    assert "no load average" in report.render("speed", folder, regions)
+    assert report.render("errors", folder, regions) == "error 0.1"
+
+
+def test_a_missing_file_names_the_command_that_writes_it(repo) -> None:
+    folder, regions = repo
+    assert "Not run yet" in report.render("later", folder, regions) and "python bench.py" in \
+        report.render("later", folder, regions)
+
+
+def test_unknown_or_unclosed_regions_are_errors(repo) -> None:
+    folder, regions = repo
+    with pytest.raises(ValueError, match="unknown"):
+        report.rewrite("<!-- results:nope --><!-- /results:nope -->", folder, regions)
+    with pytest.raises(ValueError, match="unclosed"):
+        report.rewrite("<!-- results:speed --> no end", folder, regions)
+
+
+def test_check_fails_on_a_stale_region(tmp_path, monkeypatch) -> None:
+    doc = tmp_path / "README.md"
+    doc.write_text("<!-- results:stopping -->78 of 80 runs<!-- /results:stopping -->")
+    monkeypatch.setattr(report, "documents", lambda repo=None: [doc])
+    monkeypatch.setattr(report, "REPO", tmp_path)
+    monkeypatch.setattr(report, "rewrite", lambda text: text.replace("78 of 80 runs", "regenerated"))
+    assert report.main(["--check"]) == 1 and "78 of 80" in doc.read_text()
+    assert report.main([]) == 0 and doc.read_text() == "<!-- results:stopping -->regenerated<!-- /results:stopping -->"
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("diagnose_validation", "vs 0.60"),  # the constant "always no mismatch" beside the rule, from the file's rows
+    ("stopping", "runs (coverage"), ("index_recall", "recall@100"),
+    ("svp_amazon", "not a headline: the proxy ranks near random")])
+def test_renderers_waiting_for_a_quiet_rerun_already_read_their_files(name, expected) -> None:
+    """Refused today (stale), these regions render as soon as their files are rerun; they must not rot meanwhile."""
+    region = report.REGIONS[name]
+    documents = [json.loads((REPO / source).read_text(encoding="utf-8")) for source in region.sources]
+    assert expected in region.render(*documents)
