@@ -252,7 +252,11 @@ def _python_delimited(path: Path, header: list[str], delimiter: str) -> dict[str
 
 
 def read_json_lines(path: Path) -> dict[str, list]:
-    """Columns of a JSON-lines file: the union of keys in first-seen order, None where a record lacks one."""
+    """Columns of a JSON-lines file: the union of keys in first-seen order, None where a record lacks one.
+
+    Read line by line, not with pyarrow's JSON reader: that refuses a column whose type changes between lines (ids
+    ``1`` then ``"x2"``, which this reader keeps as given) and numbers rows within a block, not the file's lines.
+    """
     return records_to_columns(record for _, record in iter_json_lines(path))
 
 
