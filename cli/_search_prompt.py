@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from rich.table import Table
+from textsel.cli._common import console
 from textsel.cli._display import one_line, safe
-from textsel.cli.project import console
 
 _LABEL_COMMAND = re.compile(r":label\s+(.+?)\s+([\d,\s]+)$")  # the label may hold spaces
 

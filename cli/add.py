@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from textsel.cli._common import ProjectDir, Quiet, console, open_project
 from textsel.cli._display import safe
-from textsel.cli.app import app
-from textsel.cli.project import ProjectDir, Quiet, console, open_project
+
+app = typer.Typer()
 
 
 @app.command()

@@ -1,16 +1,18 @@
-"""The Typer app. Each command module registers its commands on ``app``.
+"""The Typer app: the root ``app`` and, in one place (:data:`COMMAND_APPS`), the command modules' own apps.
 
-A TextselError raised anywhere below becomes one line on stderr and exit code 1 (see ``_Group``).
+Each command module defines its commands on a Typer app of its own and registers nothing itself; here they are
+added to the root without a name, so their commands stay top-level (``textsel init``, ``textsel next``), or under
+one (``textsel concept add``). A TextselError raised anywhere below becomes one line on stderr and exit code 1
+(see ``_Group``).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 
-import click
 import typer
-from typer.core import TyperGroup, TyperOption
+from textsel.cli import add, audit, concept, demo, label, model, project, remove, report, round, seed, simulate, svp
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from textsel import __version__
 from textsel.errors import NoConceptsError, NotAProjectError, NothingToLabelError, OutputExistsError, TextselError
@@ -31,10 +33,60 @@ def error_line(error: TextselError) -> str:
     return f"Error: {error}" + (f" ({hint})" if hint else "")
 
 
-class _Group(TyperGroup):
-    """Turns the library's own errors into click errors: 'Error: ...' and exit code 1."""
+class _FlagOption(TyperOption):
+    """An option whose help shows no type for on/off flags: ``--force`` takes no value, so ``<bool>`` beside it is
+    noise."""
 
-    def invoke(self, ctx: click.Context):  # noqa: ANN201 - click's signature
+    def display_type_rich(self, ctx: typer.Context) -> str | None:
+        return None if getattr(self, "is_bool_flag", False) else super().display_type_rich(ctx)
+
+
+def _without_type(option: TyperOption | None) -> TyperOption | None:
+    """``option`` as a :class:`_FlagOption` (a TyperOption of this app's commands; None stays None)."""
+    if type(option) is TyperOption:
+        option.__class__ = _FlagOption
+    return option
+
+
+class _Command(TyperCommand):
+    """A command whose ``--help`` option (made when first asked for) shows no type either."""
+
+    def get_help_option(self, ctx: typer.Context) -> TyperOption | None:
+        return _without_type(super().get_help_option(ctx))
+
+
+class _SubGroup(TyperGroup):
+    """A command group (``textsel concept``, ``textsel svp``) whose ``--help`` option shows no type either."""
+
+    def get_help_option(self, ctx: typer.Context) -> TyperOption | None:
+        return _without_type(super().get_help_option(ctx))
+
+
+def _flags_without_type(command: TyperCommand | TyperGroup) -> None:
+    """Make the options of ``command`` and of every command below it :class:`_FlagOption`, and the commands
+    :class:`_Command` or :class:`_SubGroup`: this app's only, Typer's own classes are left alone."""
+    for param in command.params:
+        _without_type(param)
+    if type(command) is TyperCommand:
+        command.__class__ = _Command
+    elif type(command) is TyperGroup:
+        command.__class__ = _SubGroup
+    for sub in getattr(command, "commands", {}).values():
+        _flags_without_type(sub)
+
+
+class _Group(TyperGroup):
+    """The root group: turns the library's own errors into click errors ('Error: ...' and exit code 1), and shows
+    flags without a value type (:class:`_FlagOption`)."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - TyperGroup's
+        super().__init__(*args, **kwargs)
+        _flags_without_type(self)
+
+    def get_help_option(self, ctx: typer.Context) -> TyperOption | None:
+        return _without_type(super().get_help_option(ctx))
+
+    def invoke(self, ctx: typer.Context):  # noqa: ANN201 - click's signature (typer's vendored click)
         try:
             return super().invoke(ctx)
         except TextselError as error:
@@ -45,17 +97,6 @@ class _Group(TyperGroup):
             typer.echo(f"Error: {error}", err=True)
             raise typer.Exit(1) from error
 
-
-def _flag_without_type(display_type_rich):  # noqa: ANN001, ANN202 - wraps TyperOption.display_type_rich
-    """Help shows no type for on/off flags: ``--force`` takes no value, so ``<bool>`` beside it is noise."""
-
-    def display(self, ctx: click.Context) -> str | None:  # noqa: ANN001
-        return None if getattr(self, "is_bool_flag", False) else display_type_rich(self, ctx)
-
-    return display
-
-
-TyperOption.display_type_rich = _flag_without_type(TyperOption.display_type_rich)
 
 EXAMPLES = """Examples:
 
@@ -81,9 +122,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Modules under textsel.cli that define commands; importing one registers its commands on `app`.
-COMMAND_MODULES: list[str] = ["project", "round", "label", "audit", "add", "remove", "concept", "demo", "simulate",
-                              "svp"]
+# Every command app, in the order `textsel --help` lists them, with its group name (None: its commands are top-level).
+COMMAND_APPS: list[tuple[typer.Typer, str | None]] = [
+    (project.app, None), (seed.app, None), (report.app, None), (model.app, None), (round.app, None),
+    (label.app, None), (audit.app, None), (add.app, None), (remove.app, None), (demo.app, None),
+    (simulate.app, None), (concept.concept_app, "concept"), (svp.svp_app, "svp"),
+]
 
 
 def _version(value: bool) -> None:
@@ -100,8 +144,8 @@ def _root(
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
 
 
-for _name in COMMAND_MODULES:
-    importlib.import_module(f"textsel.cli.{_name}")
+for _commands, _group in COMMAND_APPS:
+    app.add_typer(_commands, name=_group)
 
 
 def main() -> None:

@@ -12,9 +12,10 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from textsel.cli._common import ProjectDir, console, open_project
 from textsel.cli._display import one_line, safe
-from textsel.cli.app import app
-from textsel.cli.project import ProjectDir, console, open_project
+
+app = typer.Typer()
 
 
 @app.command()

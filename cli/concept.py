@@ -8,14 +8,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from textsel.cli._common import ProjectDir, Quiet, console, open_project
 from textsel.cli._display import safe
-from textsel.cli.app import app
-from textsel.cli.project import ProjectDir, Quiet, console, open_project
 
 concept_app = typer.Typer(help="Several yes/no concepts in one project, labeled in one pass.\n\nAdd, seed and select "
                                "per concept, label every concept of a text at once, export one column per concept.",
                           no_args_is_help=True)
-app.add_typer(concept_app, name="concept")
 
 
 @concept_app.command("add")

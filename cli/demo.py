@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from textsel.cli.app import app
-from textsel.cli.project import Quiet, console
+from textsel.cli._common import Quiet, console
+
+app = typer.Typer()
 
 
 def round_table(records: list[dict]) -> Table:

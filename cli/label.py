@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from textsel.cli._common import ProjectDir, console, open_project
 from textsel.cli._display import head, safe
-from textsel.cli.app import app
-from textsel.cli.project import ProjectDir, console, open_project
+
+app = typer.Typer()
 
 SHOWN_CHARACTERS = 2_000  # a text longer than this shows its start and how much is hidden
 

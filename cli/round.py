@@ -7,9 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Column, Table
-from textsel.cli._display import one_line, safe
-from textsel.cli.app import app
-from textsel.cli.project import (
+from textsel.cli._common import (
     ProjectDir,
     Quiet,
     RayAddress,
@@ -18,6 +16,9 @@ from textsel.cli.project import (
     console,
     open_project,
 )
+from textsel.cli._display import one_line, safe
+
+app = typer.Typer()
 
 
 @app.command("next")

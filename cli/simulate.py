@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from textsel.cli.app import app
+
+app = typer.Typer()
 
 
 def _spread(stat: dict, spec: str) -> str:

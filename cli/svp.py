@@ -6,11 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from textsel.cli.app import app
 
 svp_app = typer.Typer(help="Selection via Proxy: a fastText proxy selects the data an expensive target trains on.",
                       no_args_is_help=True)
-app.add_typer(svp_app, name="svp")
 
 Data = Annotated[str, typer.Argument(help="Data file (.parquet/.csv/.jsonl ...), a folder with data.parquet, or a "
                                           "data set name in $TEXTSEL_DATA (default ../shared/data).")]

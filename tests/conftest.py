@@ -134,3 +134,33 @@ class CountingEmbedder:
     def encode(self, texts):  # noqa: ANN001, ANN201 - any sequence of str -> float32 array
         self.calls += len(texts)
         return fake_embeddings(list(texts), 12)
+
+
+def project_parts(folder: Path, texts: list[str], *, labels: tuple[str, ...] = ("gears", "fabric"),
+                  embedder=None):  # noqa: ANN001, ANN201 - a stand-in embedding model; a namespace of parts
+    """The parts of a project (textsel.project.*) composed by hand over a fresh store, without ``Project``: a CSV
+    pool of ``texts`` (ids 10, 20, ...) and a CountingEmbedder unless ``embedder`` is given. Close ``parts.store``."""
+    import csv
+    from types import SimpleNamespace
+
+    from textsel.project.corpus import Corpus
+    from textsel.project.labels import Labels
+    from textsel.project.model import Model
+    from textsel.project.rounds import Rounds
+    from textsel.project.vectors import Vectors
+    from textsel.project_config import ProjectConfig
+    from textsel.store import Store
+
+    folder.mkdir(parents=True, exist_ok=True)
+    data = folder / "pool.csv"
+    with open(data, "w", newline="") as handle:
+        csv.writer(handle).writerows([["id", "text"], *([10 * (i + 1), text] for i, text in enumerate(texts))])
+    config = ProjectConfig(source=str(data), id_col="id", labels=list(labels), backend="exact", k=4)
+    store, cache_dir = Store(folder / "textsel.db", create=True), folder / "cache"
+    model_made = embedder or CountingEmbedder()
+    corpus = Corpus(config, store, cache_dir)
+    vectors = Vectors(config, store, cache_dir, corpus, embedder=lambda: model_made)
+    model = Model(config, store, cache_dir, corpus, vectors, project_dir=folder)
+    return SimpleNamespace(config=config, store=store, cache_dir=cache_dir, embedder=model_made, corpus=corpus,
+                           vectors=vectors, labels=Labels(config, store, corpus, vectors), model=model,
+                           rounds=Rounds(config, store, cache_dir, corpus, vectors, model), data=data)

@@ -68,19 +68,16 @@ def concept_project(project, name: str):  # noqa: ANN001, ANN201 - textsel.proje
     if project.is_static:
         raise ConfigError("concepts share the project's whole-pool embeddings, which a static first-pass project does "
                           "not make; use one project per concept")
-    vectors = project.embeddings()
+    project.embeddings()  # made or verified once, by the project, for every concept
     view = copy.copy(project)
     view.store = Store(Path(project.directory) / CONCEPTS_DIR / f"{name}.db")
     view.config = dataclasses.replace(project.config, labels=[YES, NO], positive=YES)
     view.cache_dir = Path(project.cache_dir) / "concepts" / name
-    view.__dict__["pool"] = project.pool
-    view._embeddings = vectors
-    view._index = None
     view.concept = name
     recorded = project.store.get_meta("embeddings")
     if view.store.get_meta("embeddings") != recorded:  # what the concept's model is checked against
         view.store.set_meta("embeddings", recorded)
-    view.index = project.index  # one index for every concept, built or loaded once by the project
+    view._compose()  # its own labels, rounds and model; the project's corpus and vectors (one index for all)
     return view
 
 

@@ -32,8 +32,8 @@ from textsel.embed import (
     resolve_encoder_dtype,
     saved_rows,
 )
-from textsel.errors import DataError, MissingDependencyError, check_param
-from textsel.ray_connect import init_ray
+from textsel.errors import DataError, check_param
+from textsel.ray_connect import fitting_workers, init_ray, ray_module
 
 if TYPE_CHECKING:
     from textsel.data import Pool
@@ -85,7 +85,7 @@ def embed_pool_ray(pool: Pool, embedder: Embedder | None = None, *, cache_dir: s
     reader = _ShardReader(pool, _worker_settings(embedder, gpus_per_worker > 0), shard_rows)
     folder = embedding_cache_folder(pool, reader, cache_dir, dtype)
     if not (folder / "embeddings.npy").exists():
-        ray = _ray()
+        ray = ray_module("embedding")
         init_ray(ray, address, show_progress=show_progress)  # bounded wait, says what failed
         reader.shards, reader.cursor = folder / "shards", saved_rows(folder)[0]
         _encode_missing_shards(ray, pool, reader, dtype, workers=workers, gpus_per_worker=gpus_per_worker,
@@ -95,16 +95,6 @@ def embed_pool_ray(pool: Pool, embedder: Embedder | None = None, *, cache_dir: s
     if reader.shards is not None and (folder / "embeddings.npy").exists():
         _remove_shards(reader.shards)
     return vectors
-
-
-def _ray(purpose: str = "embedding") -> Any:
-    """The ray module with Ray Data, or MissingDependencyError naming the extra (``purpose``: what needs it)."""
-    try:
-        import ray
-        import ray.data  # noqa: F401 - the Data library is the part used
-    except ImportError as error:
-        raise MissingDependencyError(f"{purpose} with Ray needs the ray extra: pip install 'textsel[ray]'") from error
-    return ray
 
 
 def _worker_settings(embedder: Embedder, on_gpu: bool) -> dict:
@@ -201,11 +191,10 @@ def _encode_missing_shards(ray: Any, pool: Pool, reader: _ShardReader, dtype: st
         files.append(str(path))
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = show_progress
-    if workers is None:  # as many actors as the cluster fits (CPU actors leave one CPU to the parquet reads)
-        resources = ray.cluster_resources()
-        fits = (resources.get("GPU", 0) // gpus_per_worker if gpus_per_worker
-                else (resources.get("CPU", 1) - 1) // cpus_per_worker)
-        workers = max(1, min(int(fits), len(missing)))
+    # Actors that fit the cluster (one CPU left to the parquet reads), no more than there are shards to encode:
+    # more than fit is refused, never waited for.
+    workers = min(fitting_workers(ray.cluster_resources(), workers, spare=1, cpus_per_worker=cpus_per_worker,
+                                  gpus_per_worker=gpus_per_worker, work="embedding"), len(missing))
     dataset = ray.data.read_parquet(files).map_batches(
         _EncoderActor, fn_constructor_kwargs={"settings": reader.settings},
         batch_size=reader.settings["batch_size"] * 4, batch_format="numpy",

@@ -113,19 +113,13 @@ def _normalize(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
-class ExactIndex:
-    """Brute-force search with numpy: exact answers, for small pools and for measuring HNSW recall.
+class _DeletionMarks:
+    """What both indexes share: the ids they hold (``_ids``, in insertion order) and the sorted ids marked deleted
+    (``_deleted``: still held, never returned by ``search``), changed only by ``mark_deleted`` and
+    ``unmark_deleted``. A backend with marks of its own applies each change in :meth:`_apply_marks`."""
 
-    Parameters
-    ----------
-    metric : {"cosine", "ip"}, default="cosine"
-    """
-
-    def __init__(self, metric: str = "cosine") -> None:
-        self.metric = metric
-        self._vectors = np.zeros((0, 0), dtype=np.float32)
-        self._ids = np.zeros(0, dtype=np.int64)
-        self._deleted = np.zeros(0, dtype=np.int64)
+    _ids: np.ndarray
+    _deleted: np.ndarray
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -140,16 +134,37 @@ class ExactIndex:
         return self._deleted
 
     def mark_deleted(self, ids: np.ndarray) -> np.ndarray:
-        """Mark ``ids`` deleted (unknown ids raise DataError, nothing marked); return those not marked before."""
+        """Mark ``ids`` deleted (no rebuild; unknown ids raise DataError, nothing marked); return those not marked
+        before."""
         new = _changed_marks(self._ids, self._deleted, ids, delete=True)
+        self._apply_marks(new, delete=True)
         self._deleted = np.union1d(self._deleted, new)
         return new
 
     def unmark_deleted(self, ids: np.ndarray) -> np.ndarray:
         """Make deleted ``ids`` searchable again; return those that were marked."""
         back = _changed_marks(self._ids, self._deleted, ids, delete=False)
+        self._apply_marks(back, delete=False)
         self._deleted = np.setdiff1d(self._deleted, back)
         return back
+
+    def _apply_marks(self, ids: np.ndarray, *, delete: bool) -> None:
+        """Mark (``delete``) or unmark ``ids`` in the backend; nothing to do where ``_deleted`` is all there is."""
+
+
+class ExactIndex(_DeletionMarks):
+    """Brute-force search with numpy: exact answers, for small pools and for measuring HNSW recall.
+
+    Parameters
+    ----------
+    metric : {"cosine", "ip"}, default="cosine"
+    """
+
+    def __init__(self, metric: str = "cosine") -> None:
+        self.metric = metric
+        self._vectors = np.zeros((0, 0), dtype=np.float32)
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._deleted = np.zeros(0, dtype=np.int64)
 
     def add(self, vectors: np.ndarray, ids: np.ndarray) -> None:
         check_param("ExactIndex", "metric", self.metric, self.metric in METRICS, f"one of {METRICS}")
@@ -223,7 +238,7 @@ class ExactIndex:
         return index
 
 
-class HNSWIndex:
+class HNSWIndex(_DeletionMarks):
     """Approximate kNN with hnswlib, keyed by document id; saves and loads next to its embeddings.
 
     Parameters
@@ -252,34 +267,11 @@ class HNSWIndex:
         self._ids = np.zeros(0, dtype=np.int64)
         self._deleted = np.zeros(0, dtype=np.int64)
 
-    def __len__(self) -> int:
-        return len(self._ids)
-
-    @property
-    def ids(self) -> np.ndarray:
-        return self._ids
-
-    @property
-    def deleted_ids(self) -> np.ndarray:
-        """Sorted ids marked deleted in the graph: still held and linked, never returned by ``search``."""
-        return self._deleted
-
-    def mark_deleted(self, ids: np.ndarray) -> np.ndarray:
-        """Mark ``ids`` deleted with hnswlib's ``mark_deleted`` (no rebuild; unknown ids raise DataError, nothing
-        marked); return those not marked before."""
-        new = _changed_marks(self._ids, self._deleted, ids, delete=True)
-        for doc_id in new.tolist():
-            self._index.mark_deleted(doc_id)
-        self._deleted = np.union1d(self._deleted, new)
-        return new
-
-    def unmark_deleted(self, ids: np.ndarray) -> np.ndarray:
-        """Make deleted ``ids`` searchable again (hnswlib's ``unmark_deleted``); return those that were marked."""
-        back = _changed_marks(self._ids, self._deleted, ids, delete=False)
-        for doc_id in back.tolist():
-            self._index.unmark_deleted(doc_id)
-        self._deleted = np.setdiff1d(self._deleted, back)
-        return back
+    def _apply_marks(self, ids: np.ndarray, *, delete: bool) -> None:
+        """hnswlib's own marks (``mark_deleted``/``unmark_deleted``): the graph keeps the nodes and their links."""
+        change = self._index.mark_deleted if delete else self._index.unmark_deleted
+        for doc_id in ids.tolist():
+            change(doc_id)
 
     def _create(self, dim: int, capacity: int) -> None:
         import hnswlib

@@ -35,7 +35,7 @@ import numpy as np
 
 from textsel import errors
 from textsel.errors import ConfigError, DataError, TextselError, check_param
-from textsel.ray_connect import check_client, init_ray
+from textsel.ray_connect import check_client, fitting_workers, init_ray, ray_module
 
 ENGINES = ("local", "ray")
 
@@ -54,17 +54,9 @@ def check_engine(owner: str, engine: str, address: str | None = None, workers: i
     if engine == "local" and (address is not None or workers is not None):
         raise ConfigError(f"address and workers of {owner} apply only to engine='ray'")
     if engine == "ray":
-        _ray(purpose)  # the missing extra is an error now, not after a model was trained
+        ray_module(purpose)  # the missing extra is an error now, not after a model was trained
         if address is not None:
             check_client(address)  # so is a ray:// address without Ray Client
-
-
-def _ray(purpose: str) -> Any:
-    """The ray module (see :func:`textsel.embed_ray._ray`), imported with textsel.embed_ray only when Ray is
-    used: every local ``next`` and ``predict`` checks its engine here and needs neither."""
-    from textsel.embed_ray import _ray as ray_module
-
-    return ray_module(purpose)
 
 
 def runs_on_gpu(learner: Any) -> bool:
@@ -127,13 +119,13 @@ def score_pool_ray(learner: Any, *, embeddings: np.ndarray | None = None, texts:
         raise DataError(f"embeddings must be 2-D (rows, dim); got shape {np.shape(embeddings)}")
     if not len(inputs):
         return np.zeros((0, n_classes))
-    ray = _ray("scoring")
+    ray = ray_module("scoring")
     init_ray(ray, address, show_progress=show_progress)  # bounded wait, says what failed
     ray.data.DataContext.get_current().enable_progress_bars = show_progress
     # Parquet reads need a CPU of their own: text-learner actors holding every CPU would wait for them forever.
     spare = 1 if reads_texts else 0
-    workers = _fitting_workers(ray.cluster_resources(), workers, spare=spare, cpus_per_worker=cpus_per_worker,
-                               gpus_per_worker=gpus_per_worker)
+    workers = fitting_workers(ray.cluster_resources(), workers, spare=spare, cpus_per_worker=cpus_per_worker,
+                              gpus_per_worker=gpus_per_worker)
     payload = {"learner": [ray.put(_shippable(learner))],  # in a list: the actor fetches it, Ray does not inline it
                "device": "cuda" if gpus_per_worker else None}
     if reads_texts:
@@ -151,22 +143,6 @@ def score_pool_ray(learner: Any, *, embeddings: np.ndarray | None = None, texts:
               for start in range(0, len(embeddings), int(chunk_rows))]
     return _run(ray, ray.data.from_items(ranges), payload, len(embeddings), batch_size=1, workers=min(workers,
                 len(ranges)), cpus_per_worker=cpus_per_worker, gpus_per_worker=gpus_per_worker)
-
-
-def _fitting_workers(resources: dict, workers: int | None, *, spare: int, cpus_per_worker: float,
-                     gpus_per_worker: float) -> int:
-    """Scoring actors for a cluster with ``resources``: ``workers`` when they fit, else ConfigError; None: as many
-    as fit the CPUs (less ``spare`` for the parquet reads) and, for GPU actors, the GPUs."""
-    reads = " and one CPU left to the parquet reads" if spare else ""
-    cpu_fits = max(1, int((resources.get("CPU", 1) - spare) // cpus_per_worker))
-    gpu_fits = int(resources.get("GPU", 0) // gpus_per_worker) if gpus_per_worker else cpu_fits
-    if gpus_per_worker and (gpu_fits < 1 or (workers is not None and workers > gpu_fits)):
-        raise ConfigError(f"the Ray cluster has {resources.get('GPU', 0):g} GPUs, too few for {workers or 1} GPU "
-                          f"scoring worker(s) at {gpus_per_worker:g} GPU each; score on CPUs or add GPU nodes")
-    if workers is not None and workers > cpu_fits:
-        raise ConfigError(f"{workers} scoring workers do not fit the Ray cluster: at most {cpu_fits} with "
-                          f"{cpus_per_worker} CPUs each{reads}")
-    return min(cpu_fits, gpu_fits) if workers is None else workers
 
 
 def _run(ray: Any, dataset: Any, payload: dict, n_rows: int, *, batch_size: int, workers: int,
@@ -294,7 +270,7 @@ class _ScoringActor:
     """
 
     def __init__(self, payload: dict) -> None:
-        ray = _ray("scoring")
+        ray = ray_module("scoring")
         self.learner = _on_device(_unshipped(ray.get(payload["learner"][0])), payload.get("device"))
         source = payload.get("vectors")
         self.vectors = None

@@ -21,12 +21,24 @@ from textsel._progress import progress_bar
 from textsel.candidates import AllCandidates
 from textsel.errors import ConfigError, check_param
 from textsel.rounds import RoundEngine
-from textsel.strategies import entropy_scores, k_center_greedy, least_confidence_scores, random_selection, top_k
+from textsel.strategies import (
+    STRATEGIES,
+    entropy_scores,
+    k_center_greedy,
+    least_confidence_scores,
+    random_selection,
+    top_k,
+)
 
 UNCERTAINTY = {"least-confidence": least_confidence_scores, "entropy": entropy_scores}
-ACTIVE_STRATEGIES = ("least-confidence", "entropy", "random", "kcenter")
-CORESET_STRATEGIES = ("least-confidence", "entropy", "forgetting", "kcenter", "random")
-_ALIASES = {"k-center": "kcenter", "maxent": "entropy"}  # the names the SEALS strategy registry uses
+ACTIVE_STRATEGIES = ("least-confidence", "entropy", "random", "k-center")  # names in textsel.strategies.STRATEGIES
+CORESET_STRATEGIES = ("least-confidence", "entropy", "forgetting", "k-center", "random")  # forgetting: core-sets only
+
+
+def _strategy_name(strategy: str) -> str:
+    """The registry's name of ``strategy``: an alias (``kcenter``, ``maxent``) resolves through the one alias table,
+    ``STRATEGIES.aliases``; a name the registry does not hold (``forgetting``) stays as given."""
+    return STRATEGIES.canonical(strategy) or strategy
 
 
 def resolve_size(value: int | float, pool_size: int, name: str = "size") -> int:
@@ -100,11 +112,12 @@ def select_active(selector, texts: Sequence[str], labels: Sequence[Hashable], *,
         Size of the random initial subset (count, or fraction of the pool).
     round_sizes : sequence of int or float
         Texts labeled in each later round (counts or fractions of the pool).
-    strategy : {"least-confidence", "entropy", "random", "kcenter"}
+    strategy : {"least-confidence", "entropy", "random", "k-center"}
+        Or an alias in ``textsel.strategies.STRATEGIES.aliases`` ("kcenter", "maxent").
     seed : int
         Seeds the initial subset and random selection.
     """
-    strategy = _ALIASES.get(strategy, strategy)
+    strategy = _strategy_name(strategy)
     check_param("select_active", "strategy", strategy, strategy in ACTIVE_STRATEGIES, f"one of {ACTIVE_STRATEGIES}")
     labels, n = np.asarray(labels), len(texts)
     if len(labels) != n:
@@ -173,7 +186,7 @@ def select_coreset(selector, texts: Sequence[str], labels: Sequence[Hashable], *
     Uncertainty and forgetting strategies keep the highest scores (hardest examples; forgetting ties are broken
     at random), k-center greedy keeps points that cover the selector's feature space, random is the baseline.
     """
-    strategy = _ALIASES.get(strategy, strategy)
+    strategy = _strategy_name(strategy)
     check_param("select_coreset", "strategy", strategy, strategy in CORESET_STRATEGIES,
                 f"one of {CORESET_STRATEGIES}")
     labels, n = np.asarray(labels), len(texts)
@@ -186,7 +199,7 @@ def select_coreset(selector, texts: Sequence[str], labels: Sequence[Hashable], *
     elif strategy == "forgetting":
         scores = count_forgetting_events(selector.correctness_by_epoch(texts, labels))
         kept = np.lexsort((rng.random(n), -scores))[:size]
-    elif strategy == "kcenter":
+    elif strategy == "k-center":
         kept = k_center_greedy(selector.fit(texts, labels).features(texts), size)
     else:
         scores = UNCERTAINTY[strategy](selector.fit(texts, labels).predict_proba(texts))

@@ -15,6 +15,7 @@ import numpy as np
 from textsel._atomic import atomic_path, write_text_atomic
 from textsel.data import Pool, load_pool, resolve_data, split_test
 from textsel.errors import DataError, check_param
+from textsel.learner import make_learner
 from textsel.outputs import check_output_folder, writing
 from textsel.provenance import results_with_provenance
 from textsel.svp import majority_error, resolve_size, select_active, select_coreset, target_error, train_on_selection
@@ -25,22 +26,21 @@ MODELS = ("fasttext", "transformer", "vdcnn9", "vdcnn17", "vdcnn29")
 def make_model(name: str, *, seed: int = 0, epochs: int | None = None, max_length: int | None = None,
                learning_rate: float | None = None, device: str | None = None,
                model_path: str | None = None):  # noqa: ANN201 - a learner
-    """A selector or target by name, with the paper's defaults unless overridden (fastText: 5 epochs at learning
-    rate 0.05; transformer: 3 epochs at 5e-5; VDCNN: 15 epochs at 0.01)."""
+    """:func:`textsel.learner.make_learner` under the SVP commands' model names and options: ``vdcnn9``,
+    ``vdcnn17`` and ``vdcnn29`` are the "vdcnn" learner at that depth; ``epochs`` and ``learning_rate`` are
+    fastText's ``epoch`` and ``lr``; an option left None (or one the model does not take) keeps the learner's
+    default, which is the paper's (fastText: 5 epochs at learning rate 0.05; transformer: 3 epochs at 5e-5;
+    VDCNN: 15 epochs at 0.01)."""
     check_param("make_model", "name", name, name in MODELS, f"one of {MODELS}")
     if name == "fasttext":
-        from textsel.proxy import FastTextProxy
-
-        return FastTextProxy(epoch=epochs or 5, lr=learning_rate or 0.05, seed=seed)
-    if name == "transformer":
-        from textsel.models.transformer import TransformerClassifier
-
-        return TransformerClassifier(model_path, max_length=max_length or 128, epochs=epochs or 3,
-                                     learning_rate=learning_rate or 5e-5, seed=seed, device=device)
-    from textsel.models.vdcnn import VDCNNClassifier
-
-    return VDCNNClassifier(int(name[len("vdcnn"):]), max_length=max_length or 1014, epochs=epochs or 15,
-                           learning_rate=learning_rate or 0.01, seed=seed, device=device)
+        learner, params, options = "fasttext", {}, {"epoch": epochs, "lr": learning_rate}
+    else:
+        learner, params = ("transformer", {}) if name == "transformer" else ("vdcnn", {"depth": int(name[5:])})
+        options = {"epochs": epochs, "learning_rate": learning_rate, "max_length": max_length, "device": device}
+        if name == "transformer":
+            options["model_name_or_path"] = model_path
+    params.update({option: value for option, value in options.items() if value is not None})
+    return make_learner(learner, seed=seed, **params)
 
 
 def load_labeled_pools(data: str | Path, *, text_col: str = "text", label_col: str = "label",

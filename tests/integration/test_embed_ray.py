@@ -9,6 +9,7 @@ from conftest import fake_embeddings
 
 from textsel.data import Pool
 from textsel.embed import Embedder, embed_pool, embedding_cache_folder
+from textsel.errors import ConfigError
 
 pytest.importorskip("ray")
 pytest.importorskip("ray.data")
@@ -68,3 +69,11 @@ def test_cli_engine_ray_fills_the_project_cache(local_ray, tmp_path):
     assert "30 texts x 384 dimensions" in result.output and "float32 on cpu" in result.output
     project = Project(project_dir)
     np.testing.assert_allclose(project.embeddings(), small_embedder().encode(project.pool.texts), atol=2e-3)
+
+
+def test_actors_the_cluster_cannot_hold_are_refused_not_waited_for(local_ray, tmp_path):
+    with pytest.raises(ConfigError, match="3 embedding workers do not fit the Ray cluster: at most 1"):
+        embed_pool_ray(POOL, small_embedder(), cache_dir=tmp_path, shard_rows=16, workers=3)  # 2 CPUs, 1 for reads
+    with pytest.raises(ConfigError, match="has 0 GPUs, too few for 1 GPU embedding worker"):
+        embed_pool_ray(POOL, small_embedder(), cache_dir=tmp_path, shard_rows=16, gpus_per_worker=1.0)
+    assert not list(tmp_path.rglob("*.npy"))  # nothing encoded, nothing cached

@@ -14,7 +14,7 @@ import gzip
 import json
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -187,14 +187,57 @@ def parse_fasttext_line(line: str) -> tuple[list[str], str]:
 
 
 def read_delimited(path: Path, delimiter: str = ",") -> dict[str, list]:
-    """Columns of a CSV/TSV file with a header line; every value is a string (None for a blank line)."""
-    rows = iter_csv_rows(path, delimiter)
-    header = next(rows, None)
+    """Columns of a CSV/TSV file with a header line; every value is a string (None for a blank line).
+
+    pyarrow's CSV reader reads the file (in C++, on every core); the csv module reads it instead whenever pyarrow
+    cannot give exactly what it would (see :func:`_arrow_delimited`), and it alone names a bad row in errors.
+    """
+    with closing(iter_csv_rows(path, delimiter)) as rows:
+        header = next(rows, None)
     if not header:
         raise DataError("empty file: expected a header line naming the columns", file=str(path), row=1)
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         raise DataError(f"the header repeats column names {repeated}", file=str(path), column=repeated[0])
+    columns = _arrow_delimited(path, header, delimiter)
+    return columns if columns is not None else _python_delimited(path, header, delimiter)
+
+
+_ARROW_BLOCK = 1 << 26  # bytes pyarrow parses at a time: a row longer than this is read by the csv module
+
+
+def _arrow_delimited(path: Path, header: list[str], delimiter: str) -> dict[str, list] | None:
+    """The columns of a CSV/TSV file read with pyarrow (every value a string, as the csv module gives), or None
+    where that could differ from the csv module: any file pyarrow refuses (a row with the wrong number of fields,
+    bytes that are not UTF-8, a row longer than a block) and any file with a row whose every field is empty (it
+    may be a blank line, which the csv module reads as a row of None)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pa_csv
+
+    try:
+        table = pa_csv.read_csv(
+            path, read_options=pa_csv.ReadOptions(block_size=_ARROW_BLOCK),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(column_types={name: pa.string() for name in header},
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowException, OSError):
+        return None
+    if table.column_names != header:
+        return None
+    if table.num_rows:
+        all_empty = pc.equal(table.column(0), "")
+        for name in header[1:]:
+            all_empty = pc.and_(all_empty, pc.equal(table.column(name), ""))
+        if pc.any(all_empty).as_py():
+            return None
+    return {name: table.column(name).to_pylist() for name in header}
+
+
+def _python_delimited(path: Path, header: list[str], delimiter: str) -> dict[str, list]:
+    """The columns of a CSV/TSV file read record by record with the csv module, naming the first bad row."""
+    rows = iter_csv_rows(path, delimiter)
+    next(rows, None)  # the header, checked by the caller
     columns: dict[str, list] = {name: [] for name in header}
     values = list(columns.values())
     for number, fields in enumerate(rows, start=1):
@@ -209,7 +252,11 @@ def read_delimited(path: Path, delimiter: str = ",") -> dict[str, list]:
 
 
 def read_json_lines(path: Path) -> dict[str, list]:
-    """Columns of a JSON-lines file: the union of keys in first-seen order, None where a record lacks one."""
+    """Columns of a JSON-lines file: the union of keys in first-seen order, None where a record lacks one.
+
+    Read line by line, not with pyarrow's JSON reader: that refuses a column whose type changes between lines (ids
+    ``1`` then ``"x2"``, which this reader keeps as given) and numbers rows within a block, not the file's lines.
+    """
     return records_to_columns(record for _, record in iter_json_lines(path))
 
 

@@ -1,0 +1,232 @@
+"""The rounds of a project: selecting the next batch, the candidate pool, and the saved SEALS state.
+
+Owns, in the project folder (or a concept's cache folder): ``candidates*.k<k>.npz``, and in its store the rounds
+and the records of those states. It reads the corpus, the vectors and the model through their public methods.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from textsel.errors import ConfigError, StoreError, check_param
+from textsel.project.corpus import Corpus
+from textsel.project.model import Model, round_learner
+from textsel.project.vectors import Vectors
+from textsel.project_config import ProjectConfig
+from textsel.store import Store
+
+if TYPE_CHECKING:
+    from textsel.rounds import SelectionResult
+
+_FEATURE_INPUTS = frozenset({"features", "labeled_features"})  # strategy inputs read from the embeddings
+
+
+class _ExcludingCandidates:
+    """A candidate pool minus documents an earlier round already selected, so no text is selected twice, and minus
+    documents removed from the corpus: a full scan or random draw never sees them, and SEALS candidates (from the
+    index, its neighbour table or the saved state) that name them are dropped."""
+
+    def __init__(self, inner, excluded: np.ndarray, removed: np.ndarray) -> None:  # noqa: ANN001 - a candidate pool
+        self.inner = inner
+        self.removed = np.asarray(removed, dtype=np.int64)
+        self.excluded = np.union1d(np.asarray(excluded, dtype=np.int64), self.removed)
+        self.size = 0
+
+    def update(self, labeled_ids: np.ndarray) -> None:
+        self.inner.update(labeled_ids)
+
+    def candidates(self, pool_ids: np.ndarray, labeled_ids: np.ndarray) -> np.ndarray:
+        if len(self.removed):
+            pool_ids = np.asarray(pool_ids)[~np.isin(pool_ids, self.removed)]
+        found = np.asarray(self.inner.candidates(pool_ids, labeled_ids), dtype=np.int64)
+        kept = found[~np.isin(found, self.excluded)] if len(self.excluded) else found
+        self.size = len(kept)
+        return kept
+
+
+class Rounds:
+    """Select batches with the round engine and keep the SEALS candidate state between rounds."""
+
+    def __init__(self, config: ProjectConfig, store: Store, cache_dir: Path, corpus: Corpus, vectors: Vectors,
+                 model: Model) -> None:
+        self.config = config
+        self.store = store
+        self.cache_dir = Path(cache_dir)
+        self.corpus = corpus
+        self.vectors = vectors
+        self.model = model
+        self.last_pool_choice = None  # the PoolChoice of this process's last next_batch
+
+    @staticmethod
+    def check_round_params(n: int, strategy: str, candidate_pool: str, learner: str = "logistic") -> None:
+        """Raise ConfigError for a batch size, strategy, candidate pool or learner a round cannot use (before any
+        work)."""
+        from textsel.candidates import POOL_CHOICES
+        from textsel.learner import learner_spec
+        from textsel.strategies import get_strategy
+
+        check_param("Project.next_batch", "n", n, isinstance(n, int) and not isinstance(n, bool) and n >= 1,
+                    "an int >= 1")
+        get_strategy(strategy)
+        check_param("Project.next_batch", "candidate_pool", candidate_pool, candidate_pool in POOL_CHOICES,
+                    f"one of {POOL_CHOICES}")
+        learner_spec(learner)
+
+    def next_batch(self, n: int = 20, *, strategy: str = "entropy", candidate_pool: str = "auto",
+                   seed: int = 0, discard_pending: bool = False, learner: str = "logistic",
+                   engine: str = "local", address: str | None = None,
+                   workers: int | None = None) -> tuple[int, SelectionResult]:
+        """Select the next ``n`` texts with the round engine and record the round; return (round id, result).
+
+        ``learner`` names the model that scores the candidates (see :data:`textsel.learner.LEARNERS`): the
+        default logistic regression on the embeddings, or e.g. the fastText proxy on the texts, which is
+        Selection via Proxy's selector. The round records the strategy under its canonical name.
+
+        ``candidate_pool`` "auto" picks the full scan or SEALS, whichever the cost model predicts cheaper, and k
+        from the pool size (:func:`textsel.candidates.choose_pool`); the choice and its reason are recorded in the
+        round's params. The SEALS pool is kept in the project between rounds (:mod:`textsel.candidate_state`).
+
+        While the latest round still has texts to label this raises StoreError, unless ``discard_pending``: then
+        those texts are recorded as discarded (after the new batch is selected, so a failed selection changes
+        nothing). A new round never selects a text an earlier round selected (labeled, skipped, discarded or
+        pending), so each text appears in at most one round.
+
+        ``engine`` "ray" scores a full scan (the "all" pool) on Ray Data (:func:`textsel.score_ray.score_pool_ray`;
+        ``address`` and ``workers`` as there); a SEALS pool is small and is always scored here.
+
+        In a static first-pass project (:attr:`is_static`) the SEALS candidates come from the static index ("auto":
+        k = :func:`textsel.first_pass.static_k`, three times the automatic k; "seals": the config's k) and the
+        learner reads transformer vectors of the labeled texts and candidates only, embedded on demand through the
+        per-text cache. The "all" pool and density strategies are refused (ConfigError).
+        """
+        from textsel.candidates import make_candidate_pool
+        from textsel.learner import learner_spec
+        from textsel.rounds import select_batch
+        from textsel.score_ray import check_engine
+        from textsel.strategies import get_strategy
+
+        self.check_round_params(n, strategy, candidate_pool, learner)
+        check_engine("Project.next_batch", engine, address, workers)
+        needs, reads = get_strategy(strategy).needs, learner_spec(learner).input
+        if self.vectors.is_static:
+            self._check_static_round(strategy, candidate_pool)
+        pending_round, pending = self.store.pending()
+        if pending and not discard_pending:
+            raise StoreError(f"round {pending_round} still has {len(pending)} texts to label; label them first, "
+                             f"or discard them to select a new batch")
+        features = self.model.learner_features() if reads == "embeddings" or "density" in needs or \
+            needs & _FEATURE_INPUTS else None
+        labels = self.store.current_labels()
+        labeled_ids = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
+        choice = self.choose_candidate_pool(candidate_pool, labeled_ids)
+        table = self.vectors.neighbour_table() if choice.name == "seals" and "density" not in needs else None
+        if table is not None and table.k < choice.k:
+            table = None
+        index = self.vectors.index() if (choice.name == "seals" and table is None) or "density" in needs else None
+        state = None
+        if choice.name == "seals":
+            inner, state = self._seals_candidates(table if table is not None else index, choice.k, labeled_ids)
+        else:
+            inner = make_candidate_pool(choice.name, k=choice.k, seed=seed)
+        selected_before = np.fromiter(self.store.selected_ids(), dtype=np.int64)
+        removed = self.corpus.removed_ids()
+        pool = _ExcludingCandidates(inner, selected_before, removed)
+        result = select_batch(self.corpus.ids, features, labels, pool, strategy=strategy, batch_size=n, seed=seed,
+                              learner=round_learner(learner, seed),
+                              texts=self.corpus.pool.texts if reads == "texts" else None,
+                              positive_label=self.config.positive, classes=self.config.labels, index=index,
+                              scorer=self.model.ray_scorer(features, reads, address, workers)
+                              if engine == "ray" and not self.vectors.is_static else None)
+        if state is not None:
+            self._save_candidate_state(inner)
+        params = {"n": n, "candidate_pool": choice.name, "pool_requested": candidate_pool,
+                  "pool_reason": choice.reason, "k": choice.k, "learner": learner, "model": self.config.model,
+                  "labels_used": len(labels), "excluded_selected_before": len(selected_before),
+                  "excluded_removed": len(removed)}
+        if state is not None:
+            params.update(candidate_state=state, neighbour_queries=inner.queried_,
+                          neighbours_from="table" if table is not None else "index")
+        if self.vectors.is_static:
+            params.update(first_pass="static", transformer_rows=getattr(features, "embedded_rows", 0),
+                          transformer_encoded=getattr(getattr(features, "encoder", None), "encoded_texts", 0))
+        if pending:
+            self.store.discard_pending()
+        round_id = self.store.add_round(
+            strategy=get_strategy(strategy).name, params=params, seed=seed, doc_ids=result.ids.tolist(),
+            scores=None if result.scores is None else np.asarray(result.scores, dtype=float).tolist(),
+            pool_size=len(self.corpus.ids), candidate_pool_size=result.candidate_pool_size,
+            select_seconds=result.select_seconds, train_seconds=result.train_seconds)
+        self.last_pool_choice = choice
+        return round_id, result
+
+    def _check_static_round(self, strategy: str, candidate_pool: str) -> None:
+        """Raise ConfigError for a round a static first pass cannot run without embedding the whole pool."""
+        from textsel.strategies import get_strategy
+
+        if "density" in get_strategy(strategy).needs:
+            raise ConfigError(f"the {strategy!r} strategy needs density over the whole pool, which the static first "
+                              f"pass does not offer (the static and transformer spaces would mix); use a model-based "
+                              f"strategy such as entropy")
+        if candidate_pool == "all":
+            self.vectors.refuse_static("the 'all' candidate pool (scoring every text)",
+                               "select from the static index's neighbours with the 'auto' or 'seals' pool")
+
+    def choose_candidate_pool(self, requested: str, labeled_ids: np.ndarray):  # noqa: ANN201 - PoolChoice
+        """Resolve "auto" (or a pool name) for this project's size, labels and saved SEALS state.
+
+        Over a static first pass "auto" is always SEALS in static space with k = static_k (scanning would need the
+        transformer embedding of every text), which needs a labeled text to start from.
+        """
+        from textsel.candidates import PoolChoice, choose_pool
+
+        if self.vectors.is_static and requested == "auto":
+            if not len(labeled_ids):
+                raise ConfigError("the static first pass selects among the neighbours of labeled texts and nothing "
+                                  "is labeled yet; search for a few positives and label them first")
+            k = self.vectors.auto_k(len(self.corpus.ids))
+            return PoolChoice("seals", k, f"static first pass: SEALS in static space with k={k} (3x the automatic "
+                                          f"k; a scan would need the transformer embedding of every text)")
+        record = self.store.get_meta(self._candidate_state_key(self.vectors.auto_k(len(self.corpus.ids)))) or {}
+        known, seen = int(record.get("candidates", 0)), int(record.get("seen", 0))
+        return choose_pool(requested, n_docs=len(self.corpus.ids), n_labeled=len(labeled_ids),
+                           n_new_labels=max(len(labeled_ids) - seen, 0), n_known_candidates=known, k=self.config.k,
+                           neighbours="table" if self.vectors.neighbour_table() is not None else
+                           "loaded" if self.vectors.index_loaded else "index")
+
+    def candidate_state_path(self, k: int) -> Path:
+        """The saved SEALS state for ``k`` (one per k, so rounds with different k do not undo each other's); over a
+        static first pass ``candidates.static.k<k>.npz``, never mistaken for a state in transformer space."""
+        return self.cache_dir / f"candidates{'.static' if self.vectors.is_static else ''}.k{int(k)}.npz"
+
+    def _candidate_state_key(self, k: int) -> str:
+        return f"candidate_state{'_static' if self.vectors.is_static else ''}_k{int(k)}"
+
+    def _candidate_source(self, k: int) -> dict:
+        from textsel.index import saved_index_digest
+
+        source = {"index": saved_index_digest(self.vectors.index_path), "k": int(k), "ef": None}
+        if self.vectors.is_static:
+            source["space"] = "static"
+        restores = self.corpus.restore_count()
+        return {**source, "restores": restores} if restores else source  # a restored text may be a candidate again
+
+    def _seals_candidates(self, neighbours, k: int, labeled_ids: np.ndarray):  # noqa: ANN001, ANN202
+        """The SEALS pool over ``neighbours`` (the index or its NeighbourTable) restored from the project (or empty,
+        to be rebuilt from every label in one batched query) and how: "restored", "new" or "rebuilt: <why>"."""
+        from textsel.candidate_state import load_candidate_state
+
+        return load_candidate_state(self.candidate_state_path(k), self.store.get_meta(self._candidate_state_key(k)),
+                                    neighbours, k=k, ef=None, source=self._candidate_source(k),
+                                    labeled_ids=labeled_ids, removed_ids=self.corpus.removed_ids())
+
+    def _save_candidate_state(self, pool) -> None:  # noqa: ANN001 - SEALSCandidates
+        from textsel.candidate_state import save_candidate_state
+
+        record = save_candidate_state(self.candidate_state_path(pool.k), pool, self._candidate_source(pool.k),
+                                      self.corpus.removed_ids())
+        self.store.set_meta(self._candidate_state_key(pool.k),
+                            {**record, "seen": len(pool.seen_), "candidates": len(pool.neighbours_)})
+
