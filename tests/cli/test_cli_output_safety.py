@@ -113,7 +113,7 @@ def test_init_refuses_a_file_an_empty_name_a_nested_project_and_a_read_only_fold
 
 
 def test_init_on_a_full_disk_removes_what_it_wrote(tmp_path, monkeypatch):
-    from textsel import project as project_module
+    from textsel.project import create as project_module
 
     data, vectors = make_pool(tmp_path)
 
