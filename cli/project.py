@@ -404,8 +404,10 @@ def train(
 
 @app.command()
 def predict(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write, outside the project.")]
-    = Path("preds.parquet"),
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="File to write, outside the project; the suffix picks the format: .parquet, .csv, .jsonl. "
+        "Default: preds.parquet in the current folder, or <project>-preds.parquet beside the project when run "
+        "inside it.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --out file.")] = False,
     engine: ScoringEngine = "local",
     address: RayAddress = None,
@@ -418,6 +420,9 @@ def predict(
     The model is trained first when labels changed since it was saved. Examples: textsel predict -o preds.parquet
     -p shop/; textsel predict --engine ray --address auto (score on a Ray cluster)."""
     check_engine_options(engine, address, workers)
+    from textsel.outputs import default_output
+
+    out = default_output("preds.parquet", project_dir) if out is None else out
     with open_project(project_dir, quiet=quiet) as project, project.lock():
         count = project.predict(out, engine=engine, address=address, workers=workers, force=force)
     console.print(f"Wrote predictions for {count:,} texts to {safe(out)}.")

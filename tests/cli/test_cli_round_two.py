@@ -1,0 +1,38 @@
+"""Issue 23 (a labeling loop that fits real work, round two): each numbered finding, through the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pyarrow.parquet as pq
+from test_cli_project import invoke, make_pool, project, seed_labels  # noqa: F401 - project is a fixture
+
+# (4) outputs honour their suffix; the default goes to the working folder, never inside the project
+
+def test_predict_writes_the_format_its_suffix_names(project, tmp_path):  # noqa: F811
+    seed_labels(project, tmp_path)
+    for name in ("preds.csv", "preds.jsonl", "preds.parquet"):
+        result = invoke("predict", "-o", tmp_path / name, "-p", project)
+        assert result.exit_code == 0, result.output
+    with open(tmp_path / "preds.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    lines = [json.loads(line) for line in (tmp_path / "preds.jsonl").read_text().splitlines()]
+    table = pq.read_table(tmp_path / "preds.parquet").to_pydict()
+    assert len(rows) == len(lines) == len(table["id"]) == 120
+    assert [int(row["id"]) for row in rows] == [line["id"] for line in lines] == table["id"]
+    assert set(rows[0]) == set(lines[0]) == set(table) == {"id", "text", "predicted", "p_broken", "p_fine"}
+    assert abs(float(rows[3]["p_broken"]) - table["p_broken"][3]) < 1e-6
+    bad = invoke("predict", "-o", tmp_path / "preds.xlsx", "-p", project)
+    assert bad.exit_code != 0 and ".xlsx" in bad.output and not (tmp_path / "preds.xlsx").exists()
+
+
+def test_predict_without_out_inside_the_project_writes_beside_it(project, tmp_path, monkeypatch):  # noqa: F811
+    seed_labels(project, tmp_path)
+    monkeypatch.chdir(project)
+    result = invoke("predict")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "proj-preds.parquet").is_file()
+    assert not list(project.glob("preds*"))
+    monkeypatch.chdir(tmp_path)
+    assert invoke("predict", "-p", project).exit_code == 0 and (tmp_path / "preds.parquet").is_file()
