@@ -13,7 +13,14 @@ import typer
 from typer.core import TyperGroup, TyperOption
 
 from textsel import __version__
-from textsel.errors import NoConceptsError, NotAProjectError, NothingToLabelError, OutputExistsError, TextselError
+from textsel.errors import (
+    NoConceptsError,
+    NotAProjectError,
+    NothingToLabelError,
+    OutputExistsError,
+    PendingBatchError,
+    TextselError,
+)
 
 # The command that fixes an error, for errors whose library message says only what to do ("create a project
 # there first"): the library never names commands or flags, the CLI adds them.
@@ -22,6 +29,7 @@ COMMAND_HINTS: dict[type[TextselError], str] = {
     NothingToLabelError: "`textsel next`, or `textsel label --continuous` to select as you go",
     NoConceptsError: "`textsel concept add NAME`",
     OutputExistsError: "pass --force to replace it",
+    PendingBatchError: "`textsel label` labels them; or pass --discard-pending to drop them (recorded)",
 }
 
 

@@ -62,6 +62,10 @@ class NothingToLabelError(StoreError):
     """A labeling session found no batch waiting to be labeled: select one first."""
 
 
+class PendingBatchError(StoreError):
+    """The latest round still has texts to label, so no new round is drawn (the CLI adds how to drop them)."""
+
+
 class NoConceptsError(StoreError):
     """A multi-concept session was asked for in a project without concepts: add some first."""
 

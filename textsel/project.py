@@ -24,7 +24,15 @@ import numpy as np
 
 from textsel._atomic import write_text_atomic
 from textsel._integrity import cache_lock, file_record, file_sha256, restamped, verified_record
-from textsel.errors import ConfigError, DataError, NotAProjectError, StoreError, TooFewClassesError, check_param
+from textsel.errors import (
+    ConfigError,
+    DataError,
+    NotAProjectError,
+    PendingBatchError,
+    StoreError,
+    TooFewClassesError,
+    check_param,
+)
 from textsel.project_config import (
     CONFIG_NAME,
     DB_NAME,
@@ -843,8 +851,8 @@ class Project:
                     "None or an int >= 0")
         pending_round, pending = self.store.pending()
         if pending and not discard_pending:
-            raise StoreError(f"round {pending_round} still has {len(pending)} texts to label; label them first, "
-                             f"or discard them to draw an audit sample")
+            raise PendingBatchError(f"round {pending_round} still has {len(pending)} texts to label; label them "
+                                    f"first, or discard them to draw an audit sample")
         start = time.perf_counter()
         labeled = np.fromiter(self.store.current_labels(), dtype=np.int64)
         unlabeled = self.ids[~np.isin(self.ids, np.union1d(labeled, self.removed_ids()))]  # removed: not drawn
@@ -983,8 +991,8 @@ class Project:
             self._check_static_round(strategy, candidate_pool)
         pending_round, pending = self.store.pending()
         if pending and not discard_pending:
-            raise StoreError(f"round {pending_round} still has {len(pending)} texts to label; label them first, "
-                             f"or discard them to select a new batch")
+            raise PendingBatchError(f"round {pending_round} still has {len(pending)} texts to label; label them "
+                                    f"first, or discard them to select a new batch")
         features = self._learner_features() if reads == "embeddings" or "density" in needs or \
             needs & _FEATURE_INPUTS else None
         labels = self.store.current_labels()

@@ -6,7 +6,11 @@ import csv
 import json
 
 import pyarrow.parquet as pq
+import pytest
 from test_cli_project import invoke, make_pool, project, seed_labels  # noqa: F401 - project is a fixture
+
+from textsel.errors import PendingBatchError
+from textsel.project import Project
 
 # (4) outputs honour their suffix; the default goes to the working folder, never inside the project
 
@@ -36,3 +40,31 @@ def test_predict_without_out_inside_the_project_writes_beside_it(project, tmp_pa
     assert not list(project.glob("preds*"))
     monkeypatch.chdir(tmp_path)
     assert invoke("predict", "-p", project).exit_code == 0 and (tmp_path / "preds.parquet").is_file()
+
+
+# (7) quitting `label --continuous` leaves no pending batch that blocks `audit`; the error names the fix
+
+def test_quitting_a_continuous_session_leaves_nothing_pending_and_audit_proceeds(tmp_path):
+    from test_cli_label_loop import invoke as invoke_with_keys
+    from test_cli_label_loop import make_project, rounds
+
+    folder = make_project(tmp_path)
+    result = invoke_with_keys("label", "--continuous", "--retrain-every", 4, "--pool", "all", "-p", folder,
+                              stdin="1\nq\n")
+    assert result.exit_code == 0, result.output
+    (made,) = rounds(folder)
+    assert "Set aside the 3 unlabeled texts of round 1" in " ".join(result.output.split())
+    audit = invoke("audit", "--n", 5, "-p", folder)
+    assert audit.exit_code == 0, audit.output
+    assert [record.strategy for record in rounds(folder)][-1] == "audit"
+
+
+def test_a_pending_batch_error_names_discard_pending(tmp_path):
+    from test_cli_label_loop import make_project
+
+    folder = make_project(tmp_path)
+    assert invoke("next", "-n", 3, "--pool", "all", "-p", folder).exit_code == 0
+    result = invoke("audit", "--n", 2, "-p", folder)
+    assert result.exit_code == 1 and "--discard-pending" in result.output, result.output
+    with Project(folder) as opened, pytest.raises(PendingBatchError, match="still has 3 texts to label"):
+        opened.next_batch(n=2, candidate_pool="all")
