@@ -18,7 +18,7 @@ ProjectDir = Annotated[Path, typer.Option("--project", "-p", show_default=False,
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 ScoringEngine = Annotated[str, typer.Option(
     "--engine", help="local (this process) or ray (Ray Data: a local Ray, or the cluster at --address; "
-                     "pip install 'textsel[ray]'). With the project's device cuda, the transformer target scores "
+                     "pip install 'textsel\\[ray]'). With the project's device cuda, the transformer target scores "
                      "on one GPU per actor.")]
 RayAddress = Annotated[str | None, typer.Option(
     "--address", help="Ray cluster to use with --engine ray, e.g. auto or ray://head:10001.")]
@@ -43,7 +43,8 @@ def init(
     directory: Annotated[str, typer.Argument(help="Folder to create the project in.")],
     data: Annotated[str, typer.Option("--data", help="Pool file (CSV/TSV/JSONL/Parquet/fastText) or dataset.")],
     text_col: Annotated[str, typer.Option("--text-col", help="Column holding the texts.")] = "text",
-    id_col: Annotated[str | None, typer.Option("--id-col", help="Column of unique integer ids.")] = None,
+    id_col: Annotated[str | None, typer.Option(
+        "--id-col", help="Column of unique ids: integers or strings (default: row numbers).")] = None,
     labels: Annotated[str, typer.Option("--labels", help="Comma-separated classes; the first is the rare "
                                                          "class you hunt.")] = "positive,negative",
     positive: Annotated[str | None, typer.Option("--positive", help="The rare class, if not the first.")] = None,
@@ -57,7 +58,7 @@ def init(
     first_pass: Annotated[str | None, typer.Option(
         "--first-pass", help="static: for very large pools, embed every text with static vectors distilled from "
                              "the model (~100x faster) and give only labeled texts and SEALS candidates the "
-                             "transformer embedding (pip install 'textsel[static]').")] = None,
+                             "transformer embedding (pip install 'textsel\\[static]').")] = None,
 ) -> None:
     """Create a project folder: textsel.toml, an SQLite database and a cache."""
     from textsel.project import init_project
@@ -86,7 +87,7 @@ def embed(
                          "With --engine ray, cuda puts one encoder per GPU.")] = None,
     engine: Annotated[str, typer.Option(
         "--engine", help="local (this process) or ray (Ray Data: a local Ray, or the cluster at --address; "
-                         "pip install 'textsel[ray]').")] = "local",
+                         "pip install 'textsel\\[ray]').")] = "local",
     address: Annotated[str | None, typer.Option(
         "--address", help="Ray cluster to use with --engine ray, e.g. auto or ray://head:10001.")] = None,
     workers: Annotated[int | None, typer.Option(
@@ -396,7 +397,10 @@ def train(
     prevalence = ("n/a (not estimated over a static first pass: it would embed every text)"
                   if model.estimated_prevalence is None and project.is_static else
                   "n/a" if model.estimated_prevalence is None
-                  else f"{model.estimated_prevalence:.2%} of the pool predicted {safe(project.config.positive)}")
+                  else f"{model.estimated_prevalence:.2%} of the pool predicted {safe(project.config.positive)} by "
+                  "this model (a count of its predictions: trained on actively selected labels, where the rare class "
+                  "is over-represented, it runs high; `textsel status` estimates the prevalence from random audit "
+                  "samples instead)")
     console.print(f"Trained the {model.learner_name} model on {model.n_labels} labels "
                   f"({safe(', '.join(model.classes))}) in {model.train_seconds:.2f} s. "
                   f"Estimated prevalence: {prevalence}.")

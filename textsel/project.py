@@ -947,8 +947,8 @@ class Project:
         check_param("Project.next_batch", "n", n, isinstance(n, int) and not isinstance(n, bool) and n >= 1,
                     "an int >= 1")
         get_strategy(strategy)
-        check_param("Project.next_batch", "candidate_pool", candidate_pool, candidate_pool in POOL_CHOICES,
-                    f"one of {POOL_CHOICES}")
+        if candidate_pool not in POOL_CHOICES:
+            raise ConfigError(f"unknown candidate pool {candidate_pool!r}; use one of {', '.join(POOL_CHOICES)}")
         learner_spec(learner)
 
     def next_batch(self, n: int = 20, *, strategy: str = "entropy", candidate_pool: str = "auto",

@@ -8,6 +8,8 @@ import json
 import pyarrow.parquet as pq
 import pytest
 from test_cli_project import invoke, make_pool, project, seed_labels  # noqa: F401 - project is a fixture
+from textsel.cli.app import app
+from typer.testing import CliRunner
 
 from textsel.errors import PendingBatchError
 from textsel.project import Project
@@ -68,3 +70,43 @@ def test_a_pending_batch_error_names_discard_pending(tmp_path):
     assert result.exit_code == 1 and "--discard-pending" in result.output, result.output
     with Project(folder) as opened, pytest.raises(PendingBatchError, match="still has 3 texts to label"):
         opened.next_batch(n=2, candidate_pool="all")
+
+
+# (9) help and messages
+
+def _help(*command):
+    result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "200"}, terminal_width=200)
+    assert result.exit_code == 0, result.output
+    return " ".join(result.output.replace("│", " ").split())
+
+
+def test_help_shows_the_extras_in_brackets_and_string_ids():
+    assert "pip install 'textsel[static]'" in _help("init")
+    assert "pip install 'textsel[ray]'" in _help("predict")
+    assert "pip install 'textsel[ray]'" in _help("next")
+    init_help = _help("init")
+    assert "integer ids" not in init_help and "integers or strings" in init_help
+
+
+def test_a_bad_pool_names_no_internal_function(project, tmp_path):  # noqa: F811
+    seed_labels(project, tmp_path)
+    result = invoke("next", "--pool", "everything", "-p", project)
+    assert result.exit_code != 0 and "Project." not in result.output
+    assert "unknown candidate pool 'everything'; use one of auto, all, seals, random" in result.output
+
+
+def test_train_says_why_its_prevalence_differs_from_the_audit_estimate(project, tmp_path):  # noqa: F811
+    seed_labels(project, tmp_path)
+    result = invoke("train", "-p", project)
+    assert result.exit_code == 0, result.output
+    assert "`textsel status` estimates the prevalence from random audit samples" in " ".join(result.output.split())
+
+
+def test_the_readme_lists_every_file_the_demo_writes():
+    from conftest import REPO
+
+    from textsel.demo import DEMO_FILES
+
+    readme = (REPO / "README.md").read_text()
+    demo_section = readme[readme.index("## The demo"):readme.index("## Labeling your own data")]
+    assert all(f"`{name}`" in demo_section for name in DEMO_FILES), DEMO_FILES
