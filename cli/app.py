@@ -14,6 +14,7 @@ from typer.core import TyperGroup, TyperOption
 
 from textsel import __version__
 from textsel.errors import (
+    DuplicateIdsError,
     NoConceptsError,
     NotAProjectError,
     NothingToLabelError,
@@ -29,6 +30,7 @@ COMMAND_HINTS: dict[type[TextselError], str] = {
     NothingToLabelError: "`textsel next`, or `textsel label --continuous` to select as you go",
     NoConceptsError: "`textsel concept add NAME`",
     OutputExistsError: "pass --force to replace it",
+    DuplicateIdsError: "`textsel init ... --dedupe id` keeps the first row of each id, --dedupe text of each text",
     PendingBatchError: "`textsel label` labels them; or pass --discard-pending to drop them (recorded)",
 }
 

@@ -59,19 +59,30 @@ def init(
         "--first-pass", help="static: for very large pools, embed every text with static vectors distilled from "
                              "the model (~100x faster) and give only labeled texts and SEALS candidates the "
                              "transformer embedding (pip install 'textsel\\[static]').")] = None,
+    dedupe: Annotated[str | None, typer.Option(
+        "--dedupe", help="Keep the first row of each id (id) or of each text (text) and drop repeats, with a "
+                         "report; without it repeated ids stop init.")] = None,
 ) -> None:
     """Create a project folder: textsel.toml, an SQLite database and a cache."""
+    from textsel.cli._first_cost import first_command_cost
+
     from textsel.project import init_project
 
     if first_pass not in (None, "static"):
         raise typer.BadParameter(f"must be static; got {first_pass!r}", param_hint="--first-pass")
+    if dedupe not in (None, "id", "text"):
+        raise typer.BadParameter(f"must be id or text; got {dedupe!r}", param_hint="--dedupe")
     project = init_project(directory, data=data, text_col=text_col, id_col=id_col, label_col=label_col,
                            format=data_format, labels=split_list(labels), positive=positive, model=model,
                            embeddings=str(embeddings) if embeddings else None, backend=backend,
-                           first_pass=first_pass)
+                           first_pass=first_pass, dedupe=dedupe)
     with project:
         console.print(f"Created project {directory} with {len(project.pool):,} texts; labels "
                       f"{', '.join(project.config.labels)} (rare class: {project.config.positive}).")
+        if project.pool.dedupe_report is not None:
+            report = safe(project.pool.dedupe_report.describe())
+            console.print(f"{report[0].upper()}{report[1:]}.", highlight=False)
+        console.print(first_command_cost(project), highlight=False)
         console.print(f'Next: textsel search "..." --project {directory}, then textsel label --ids ... --label ...')
 
 

@@ -30,6 +30,10 @@ class DataError(TextselError, ValueError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+class DuplicateIdsError(DataError):
+    """Ids repeat in a data file (the CLI adds how to keep the first of each)."""
+
+
 class TooFewClassesError(DataError):
     """Training was asked for before labels of two classes exist (nothing to predict with yet)."""
 

@@ -33,6 +33,7 @@ class ProjectConfig:
     id_col: str | None = None
     label_col: str | None = None
     format: str | None = None
+    dedupe: str | None = None  # "id" or "text": keep the first row of each (textsel.data._dedupe)
     labels: list[str] = field(default_factory=lambda: list(DEFAULT_LABELS))
     positive: str | None = None
     model: str = DEFAULT_MODEL
@@ -58,10 +59,12 @@ class ProjectConfig:
         if self.first_pass and self.precomputed:
             raise ConfigError("a project with precomputed embeddings cannot use the static first pass: its vectors "
                               "are given for every text; drop one of the two")
+        if self.dedupe not in (None, "id", "text"):
+            raise ConfigError(f"[data] dedupe must be 'id', 'text' or absent; got {self.dedupe!r}")
         if self.backend not in ("hnsw", "exact"):
             raise ConfigError(f"index backend must be 'hnsw' or 'exact'; got {self.backend!r}")
 
-    _SECTIONS = {"data": ("source", "text_col", "id_col", "label_col", "format"),
+    _SECTIONS = {"data": ("source", "text_col", "id_col", "label_col", "format", "dedupe"),
                  "labels": ("labels", "positive"),
                  "embeddings": ("model", "max_seq_length", "precomputed", "dtype", "device", "first_pass"),
                  "index": ("backend", "k")}

@@ -110,3 +110,60 @@ def test_the_readme_lists_every_file_the_demo_writes():
     readme = (REPO / "README.md").read_text()
     demo_section = readme[readme.index("## The demo"):readme.index("## Labeling your own data")]
     assert all(f"`{name}`" in demo_section for name in DEMO_FILES), DEMO_FILES
+
+
+# (3) duplicate ids: named in full without --dedupe; init --dedupe keeps the first (by id or by text) and reports
+
+def _write_duplicates(folder):
+    rows = [("id", "text")] + [(f"{100 + i}", f"review number {i}") for i in range(30)]
+    rows += [("105", "review number 5"), ("107", "review number 7"), ("200", "review number 9"),
+             ("111", "a different text under a repeated id")]
+    path = folder / "dups.csv"
+    with open(path, "w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+def test_duplicate_ids_are_counted_and_named_in_full_with_the_fix(tmp_path):
+    result = invoke("init", tmp_path / "p", "--data", _write_duplicates(tmp_path), "--id-col", "id",
+                    "--embeddings", "none.npy")
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1 and not (tmp_path / "p").exists()
+    assert "3 row(s) repeat an id of an earlier row: 105 (row 31, first used on row 6), 107 (row 32" in output
+    assert "111 (row 34, first used on row 12)" in output and "--dedupe id" in output
+
+
+def test_init_dedupe_keeps_the_first_row_of_each_id_or_text_and_reports_the_rest(tmp_path):
+    import numpy as np
+
+    data = _write_duplicates(tmp_path)
+    np.save(tmp_path / "e30.npy", np.eye(30, 8, dtype=np.float32) + 0.1)
+    np.save(tmp_path / "e31.npy", np.eye(31, 8, dtype=np.float32) + 0.1)
+    by_id = invoke("init", tmp_path / "by_id", "--data", data, "--id-col", "id", "--dedupe", "id",
+                   "--embeddings", tmp_path / "e31.npy", "--backend", "exact")
+    assert by_id.exit_code == 0, by_id.output
+    output = " ".join(by_id.output.split())
+    assert "with 31 texts" in output and "Dropped 3 row(s) repeating the id of an earlier row: id 105 (row 31" in output
+    with Project(tmp_path / "by_id") as opened:  # reopened: the setting is kept in textsel.toml
+        assert len(opened.pool) == 31 and opened.pool.text_of(111) == "review number 11"
+    by_text = invoke("init", tmp_path / "by_text", "--data", data, "--id-col", "id", "--dedupe", "text",
+                     "--embeddings", tmp_path / "e30.npy", "--backend", "exact")
+    assert by_text.exit_code == 1 and "111 (row 34" in by_text.output  # a new text under a repeated id stays an error
+    assert invoke("init", tmp_path / "x", "--data", data, "--dedupe", "rows").exit_code == 2
+
+
+def test_load_pool_dedupe_by_text_drops_repeated_texts_under_any_id(tmp_path):
+    from textsel.data import load_pool
+
+    pool = load_pool(_write_duplicates(tmp_path), dedupe="text")  # row numbers as ids
+    assert len(pool) == 31 and pool.dedupe_report.dropped == 3
+    assert [row for _, row, _ in pool.dedupe_report.examples] == [31, 32, 33]
+
+
+# (1) init says what the first command will cost
+
+def test_init_says_the_first_command_embeds_the_pool(tmp_path):
+    data, _ = make_pool(tmp_path, n=30, with_embeddings=False)
+    result = invoke("init", tmp_path / "p", "--data", data, "--text-col", "body", "--id-col", "doc_id")
+    assert result.exit_code == 0, result.output
+    assert "embeds all 30 texts with all-MiniLM-L6-v2 once" in " ".join(result.output.split())
