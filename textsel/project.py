@@ -789,7 +789,7 @@ class Project:
         from textsel.importing import read_labels
 
         path = Path(path)
-        read = read_labels(path, self.pool, self.config.labels, format=format)
+        read = read_labels(path, self.pool, self.config.labels, format=format, id_col=self.config.id_col)
         current = self.store.current_labels_with_times()
         newer = [position for position, (doc_id, label, when) in enumerate(
                  zip(read.doc_ids, read.labels, read.labeled_at, strict=True))

@@ -167,3 +167,71 @@ def test_init_says_the_first_command_embeds_the_pool(tmp_path):
     result = invoke("init", tmp_path / "p", "--data", data, "--text-col", "body", "--id-col", "doc_id")
     assert result.exit_code == 0, result.output
     assert "embeds all 30 texts with all-MiniLM-L6-v2 once" in " ".join(result.output.split())
+
+
+# (8) import: the project's own id column name; Label Studio ids as strings; the Choices control name checked
+
+def test_import_accepts_the_projects_own_id_column_name(project, tmp_path):  # noqa: F811
+    rows = [("doc_id", "label"), (500, "broken"), (501, "fine")]
+    with open(tmp_path / "mine.csv", "w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    (tmp_path / "mine.jsonl").write_text('{"doc_id": 502, "label": "fine"}\n')
+    for name in ("mine.csv", "mine.jsonl"):
+        result = invoke("import", tmp_path / name, "-p", project)
+        assert result.exit_code == 0, result.output
+    with Project(project) as opened:
+        assert opened.store.current_labels() == {500: "broken", 501: "fine", 502: "fine"}
+    (tmp_path / "other.csv").write_text("tweet_id,label\n500,fine\n")
+    refused = invoke("import", tmp_path / "other.csv", "-p", project)
+    assert refused.exit_code == 1 and "an id column ('id' or 'doc_id')" in " ".join(refused.output.split())
+
+
+def _big_id_project(tmp_path):
+    big = [123456789012345600 + 7 * i for i in range(12)]
+    texts = [f"tweet {i} about the delayed flight" if i % 3 else f"tweet {i}, lost my bag" for i in range(12)]
+    import numpy as np
+    from conftest import fake_embeddings
+
+    with open(tmp_path / "tweets.csv", "w", newline="") as handle:
+        csv.writer(handle).writerows([("tweet_id", "text"), *zip(big, texts, strict=True)])
+    np.save(tmp_path / "emb.npy", fake_embeddings(texts, 8))
+    assert invoke("init", tmp_path / "air", "--data", tmp_path / "tweets.csv", "--id-col", "tweet_id", "--labels",
+                  "bag,other", "--embeddings", tmp_path / "emb.npy", "--backend", "exact").exit_code == 0
+    return tmp_path / "air", big
+
+
+def _annotate(tasks, control="label"):
+    return [{"id": 1 + number, "data": task["data"], "annotations": [{"result": [
+        {"from_name": control, "to_name": "text", "type": "choices", "value": {"choices": ["other"]}}],
+        "was_cancelled": False, "updated_at": "2026-01-01T10:00:00Z"}]} for number, task in enumerate(tasks)]
+
+
+def test_label_studio_tasks_carry_18_digit_ids_as_strings_and_import_back_whole(tmp_path):
+    folder, big = _big_id_project(tmp_path)
+    batch = invoke("next", "-n", 12, "-s", "random", "--pool", "all", "-o", tmp_path / "batch.json", "-p", folder)
+    assert batch.exit_code == 0, batch.output
+    tasks = json.loads((tmp_path / "batch.json").read_text())
+    assert sorted(int(task["data"]["id"]) for task in tasks) == big
+    # what a JavaScript tool sends back: the ids as they were (strings survive; numbers would be rounded)
+    (tmp_path / "done.json").write_text(json.dumps(_annotate(tasks)))
+    result = invoke("import", tmp_path / "done.json", "-p", folder)
+    assert result.exit_code == 0 and "Imported 12 labels" in result.output, result.output
+    rounded = [{**task, "data": {**task["data"], "id": float(task["data"]["id"])}} for task in tasks]
+    for task in rounded:
+        task["data"]["id"] = int(task["data"]["id"])  # 123456789012345607 -> 123456789012345600 ...
+    (tmp_path / "rounded.json").write_text(json.dumps(_annotate(rounded)))
+    refused = invoke("import", tmp_path / "rounded.json", "-p", folder)
+    assert refused.exit_code == 1 and "rounded by a JavaScript tool" in " ".join(refused.output.split())
+
+
+def test_a_choices_control_not_named_label_is_refused(tmp_path):
+    folder, _ = _big_id_project(tmp_path)
+    assert invoke("next", "-n", 3, "-s", "random", "--pool", "all", "-o", tmp_path / "b.json", "-p", folder
+                  ).exit_code == 0
+    tasks = json.loads((tmp_path / "b.json").read_text())
+    (tmp_path / "done.json").write_text(json.dumps(_annotate(tasks, control="sentiment")))
+    result = invoke("import", tmp_path / "done.json", "-p", folder)
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1 and "Choices control is named 'sentiment'" in output
+    with Project(folder) as opened:
+        assert opened.store.current_labels() == {}
