@@ -16,6 +16,8 @@ console = Console(emoji=False)  # ":smile:" in a text from data prints as writte
 ProjectDir = Annotated[Path, typer.Option("--project", "-p", show_default=False,
                                           help="The project folder (default: the current folder).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+Concept = Annotated[str | None, typer.Option("--concept", help="Run it for one concept of the project (its own "
+                                                              "labels, rounds and model; see `textsel concept`).")]
 ScoringEngine = Annotated[str, typer.Option(
     "--engine", help="local (this process) or ray (Ray Data: a local Ray, or the cluster at --address; "
                      "pip install 'textsel\\[ray]'). With the project's device cuda, the transformer target scores "
@@ -295,6 +297,7 @@ def status(
     = 0.95,
     confidence: Annotated[float, typer.Option("--confidence", help="Confidence of the stopping rule and of the "
                                                                    "intervals.")] = 0.95,
+    concept: Concept = None,
 ) -> None:
     """Labels, rounds, positives found and, from audit samples, how many remain, recall so far and when to stop."""
     from textsel.status import describe_estimate, describe_stopping
@@ -302,7 +305,9 @@ def status(
     for name, value in (("--target-recall", target_recall), ("--confidence", confidence)):
         if not 0.0 < value < 1.0:
             raise typer.BadParameter(f"{name} must be between 0 and 1 (exclusive)")
-    with open_project(project_dir) as project:
+    from textsel.concept_scope import concept_scope
+
+    with open_project(project_dir) as project, concept_scope(project, concept) as project:
         report = project.status(target_recall=target_recall, confidence=confidence)
     classes = ", ".join(f"{name}: {count}" for name, count in report.labels_per_class.items())
     removed = f" ({report.removed:,} removed, their labels kept)" if report.removed else ""
@@ -389,6 +394,7 @@ def train(
     workers: ScoringWorkers = None,
     project_dir: ProjectDir = Path("."),
     quiet: Quiet = False,
+    concept: Concept = None,
 ) -> None:
     """Train the classifier on every label, save it, and estimate the rare class's prevalence.
 
@@ -402,7 +408,9 @@ def train(
     if epochs is not None and (target != "transformer" or epochs < 1):
         raise typer.BadParameter("takes an int >= 1, with --target transformer", param_hint="--epochs")
     check_engine_options(engine, address, workers)
-    with open_project(project_dir, quiet=quiet) as project, project.lock():
+    from textsel.concept_scope import concept_scope
+
+    with open_project(project_dir, quiet=quiet) as project, project.lock(), concept_scope(project, concept) as project:
         model = project.train(target, engine=engine, address=address, workers=workers,
                               **({} if epochs is None else {"epochs": epochs}))
     prevalence = ("n/a (not estimated over a static first pass: it would embed every text)"
@@ -429,6 +437,7 @@ def predict(
     workers: ScoringWorkers = None,
     project_dir: ProjectDir = Path("."),
     quiet: Quiet = False,
+    concept: Concept = None,
 ) -> None:
     """Write id, text, predicted label and p_<label> probabilities for every text.
 
@@ -438,6 +447,8 @@ def predict(
     from textsel.outputs import default_output
 
     out = default_output("preds.parquet", project_dir) if out is None else out
-    with open_project(project_dir, quiet=quiet) as project, project.lock():
+    from textsel.concept_scope import concept_scope
+
+    with open_project(project_dir, quiet=quiet) as project, project.lock(), concept_scope(project, concept) as project:
         count = project.predict(out, engine=engine, address=address, workers=workers, force=force)
     console.print(f"Wrote predictions for {count:,} texts to {safe(out)}.")

@@ -235,3 +235,39 @@ def test_a_choices_control_not_named_label_is_refused(tmp_path):
     assert result.exit_code == 1 and "Choices control is named 'sentiment'" in output
     with Project(folder) as opened:
         assert opened.store.current_labels() == {}
+
+
+# (6) concepts end to end: per-concept status, audit, train, predict; seeded from the project's labels; named errors
+
+def test_a_concept_runs_status_audit_train_and_predict_and_seeds_from_the_projects_labels(tmp_path):
+    import numpy as np
+    from conftest import fake_embeddings
+    from test_cli_concepts import TEXTS
+
+    with open(tmp_path / "pool.csv", "w", newline="") as handle:
+        csv.writer(handle).writerows([("id", "text"), *((f"r{i}", text) for i, text in enumerate(TEXTS))])
+    np.save(tmp_path / "emb.npy", fake_embeddings(TEXTS, 8))
+    folder = tmp_path / "proj"
+    assert invoke("init", folder, "--data", tmp_path / "pool.csv", "--id-col", "id", "--labels", "spoiler,plain",
+                  "--embeddings", tmp_path / "emb.npy", "--backend", "exact").exit_code == 0
+    assert invoke("concept", "add", "spoiler", "gore", "-p", folder).exit_code == 0
+    unseeded = invoke("concept", "next", "-n", 3, "-s", "entropy", "--pool", "all", "-p", folder)
+    assert unseeded.exit_code == 1 and "concept 'gore': " in unseeded.output, unseeded.output
+    assert invoke("label", "--ids", "r0,r3,r6", "--label", "spoiler", "-p", folder).exit_code == 0
+    assert invoke("label", "--ids", "r1,r2,r4,r5", "--label", "plain", "-p", folder).exit_code == 0
+    seeded = invoke("concept", "seed", "spoiler", "--from-project", "spoiler", "-p", folder)
+    assert seeded.exit_code == 0 and "3 yes, 4 no" in seeded.output, seeded.output
+    untrained = invoke("train", "--concept", "gore", "-p", folder)
+    assert untrained.exit_code == 1 and "concept 'gore': " in untrained.output and "0 labels" in untrained.output
+    status = invoke("status", "--concept", "spoiler", "-p", folder)
+    assert status.exit_code == 0 and "Labels: 7 (yes: 3, no: 4)" in status.output, status.output
+    assert invoke("audit", "--n", 4, "--concept", "spoiler", "-p", folder).exit_code == 0
+    with Project(folder) as opened:
+        assert opened.store.rounds() == []  # the audit round is the concept's, not the project's
+    trained = invoke("train", "--concept", "spoiler", "-p", folder)
+    assert trained.exit_code == 0 and "on 7 labels" in trained.output, trained.output
+    assert invoke("predict", "--concept", "spoiler", "-o", tmp_path / "spoiler.csv", "-p", folder).exit_code == 0
+    with open(tmp_path / "spoiler.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(TEXTS) and set(rows[0]) == {"id", "text", "predicted", "p_yes", "p_no"}
+    assert invoke("status", "--concept", "nope", "-p", folder).output.count("no concept 'nope'") == 1
