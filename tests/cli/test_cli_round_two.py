@@ -271,3 +271,43 @@ def test_a_concept_runs_status_audit_train_and_predict_and_seeds_from_the_projec
         rows = list(csv.DictReader(handle))
     assert len(rows) == len(TEXTS) and set(rows[0]) == {"id", "text", "predicted", "p_yes", "p_no"}
     assert invoke("status", "--concept", "nope", "-p", folder).output.count("no concept 'nope'") == 1
+
+
+# (5) simulate --project reuses the project's texts and vectors; vectors export (.npy + ids)
+
+def test_simulate_on_a_project_embeds_nothing_and_vectors_export_with_ids(tmp_path, monkeypatch):
+    import numpy as np
+    import pyarrow as pa
+    from conftest import fake_embeddings
+
+    n = 160
+    topics = np.where(np.arange(n) % 7 == 0, "rare", "common")
+    texts = [f"{topic} review number {i}" for i, topic in enumerate(topics)]
+    pq.write_table(pa.table({"rid": [f"r{i}" for i in range(n)], "text": texts, "topic": topics}),
+                   tmp_path / "data.parquet")
+    vectors = fake_embeddings(texts, dim=8)
+    vectors[topics == "rare", 0] += 2.0
+    np.save(tmp_path / "vectors.npy", vectors)
+    assert invoke("init", tmp_path / "proj", "--data", tmp_path / "data.parquet", "--id-col", "rid",
+                  "--embeddings", tmp_path / "vectors.npy", "--backend", "exact").exit_code == 0
+
+    def no_embedding(*args, **kwargs):
+        raise AssertionError("simulate --project embedded texts")
+
+    monkeypatch.setattr("textsel.embed.embed_pool", no_embedding)
+    result = invoke("simulate", "--project", tmp_path / "proj", "--out", tmp_path / "sim", "--label-col", "topic",
+                    "--positive", "rare", "--pool", "all", "--seed-positives", "2", "--seed-negatives", "8",
+                    "--batch", "10", "--budget", "30", "--test-split", "0.25", "--index-backend", "exact")
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "sim" / "summary.json").read_text())["pool_size"] == 120
+
+    exported = invoke("vectors", tmp_path / "out.npy", "-p", tmp_path / "proj")
+    assert exported.exit_code == 0, exported.output
+    ids = (tmp_path / "out.ids.txt").read_text().splitlines()
+    saved = np.load(tmp_path / "out.npy")
+    assert ids == [f"r{i}" for i in range(n)] and saved.shape == (n, 8)
+    np.testing.assert_allclose(saved, np.load(tmp_path / "vectors.npy"), atol=1e-6)
+    again = invoke("vectors", tmp_path / "out.npy", "-p", tmp_path / "proj")
+    assert again.exit_code == 1 and "--force" in again.output
+    inside = invoke("vectors", tmp_path / "proj" / "v.npy", "-p", tmp_path / "proj")
+    assert inside.exit_code == 1 and not (tmp_path / "proj" / "v.npy").exists()
