@@ -14,6 +14,7 @@ from typer.core import TyperGroup, TyperOption
 
 from textsel import __version__
 from textsel.errors import (
+    DataFileMissingError,
     DuplicateIdsError,
     NoConceptsError,
     NotAProjectError,
@@ -30,6 +31,7 @@ COMMAND_HINTS: dict[type[TextselError], str] = {
     NothingToLabelError: "`textsel next`, or `textsel label --continuous` to select as you go",
     NoConceptsError: "`textsel concept add NAME`",
     OutputExistsError: "pass --force to replace it",
+    DataFileMissingError: "if it moved: `textsel relink --data NEW_PATH`",
     DuplicateIdsError: "`textsel init ... --dedupe id` keeps the first row of each id, --dedupe text of each text",
     PendingBatchError: "`textsel label` labels them; or pass --discard-pending to drop them (recorded)",
 }
@@ -93,7 +95,7 @@ app = typer.Typer(
 
 # Modules under textsel.cli that define commands; importing one registers its commands on `app`.
 COMMAND_MODULES: list[str] = ["project", "round", "label", "audit", "add", "remove", "concept", "demo", "simulate",
-                              "svp", "vectors"]
+                              "svp", "vectors", "relink"]
 
 
 def _version(value: bool) -> None:

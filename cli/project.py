@@ -190,7 +190,7 @@ def _save_encoder_settings(project, dtype: str | None, device: str | None) -> No
     config = replace(project.config, dtype=dtype if dtype is not None else project.config.dtype,
                      device=project.config.device if device is None else None if device == "auto" else device)
     Embedder(config.model, dtype=config.dtype, device=config.device).check_settings()
-    write_text_atomic(project.directory / CONFIG_NAME, config.to_toml())
+    write_text_atomic(project.directory / CONFIG_NAME, config.to_toml(project.directory))
     project.config = config
 
 
@@ -309,6 +309,10 @@ def status(
 
     with open_project(project_dir) as project, concept_scope(project, concept) as project:
         report = project.status(target_recall=target_recall, confidence=confidence)
+        appended = getattr(project, "appended_rows", 0)
+    if appended:
+        console.print(f"{appended:,} rows appended to the data file are not in the project yet: add them with "
+                      "`textsel add --appended`.", highlight=False)
     classes = ", ".join(f"{name}: {count}" for name, count in report.labels_per_class.items())
     removed = f" ({report.removed:,} removed, their labels kept)" if report.removed else ""
     console.print(f"Pool: {report.pool_size:,} texts{removed}. Labels: {sum(report.labels_per_class.values())} "

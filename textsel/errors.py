@@ -30,6 +30,10 @@ class DataError(TextselError, ValueError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+class DataFileMissingError(DataError):
+    """A project's data file is not where the project says (the CLI adds how to point the project at it)."""
+
+
 class DuplicateIdsError(DataError):
     """Ids repeat in a data file (the CLI adds how to keep the first of each)."""
 

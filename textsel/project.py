@@ -27,6 +27,7 @@ from textsel._integrity import cache_lock, file_record, file_sha256, restamped, 
 from textsel.errors import (
     ConfigError,
     DataError,
+    DataFileMissingError,
     NotAProjectError,
     PendingBatchError,
     StoreError,
@@ -210,6 +211,9 @@ class Project:
         config = self.config
         pool = load_pool(config.source, text_col=config.text_col, id_col=config.id_col,
                          label_col=config.label_col, format=config.format, dedupe=config.dedupe)
+        from textsel.appended import main_file_rows
+
+        pool = main_file_rows(self, pool)  # rows appended to the data file stay out until added
         if self._added_files():
             pool = type(pool).concat([pool, *(self._load_added(entry) for entry in self._added_files())])
         self._check_pool_unchanged(pool)
@@ -267,8 +271,9 @@ class Project:
         if recorded is None:
             return True
         if not Path(self.config.source).is_file():
-            raise DataError("the project's data file is missing (moved or deleted?); put it back, or set [data] "
-                            f"source in {CONFIG_NAME} to where it is now", file=self.config.source)
+            raise DataFileMissingError("the project's data file is missing (moved or deleted?); put it back, or point "
+                                       "the project at where it is now (its rows are checked against the project's "
+                                       "record)", file=self.config.source)
         for entry in self._added_files():
             if not Path(entry["source"]).is_file():
                 raise DataError("a file added to the project is missing (moved or deleted?); put it back",
@@ -287,6 +292,10 @@ class Project:
 
         config = self.config
         pool = load_pool(entry["source"], text_col=config.text_col, id_col=config.id_col, format=entry["format"])
+        if "skip_rows" in entry:  # rows appended to the data file (textsel.appended)
+            from textsel.appended import pool_rows
+
+            pool = pool_rows(pool, entry["skip_rows"], entry["skip_rows"] + entry["take_rows"])
         if entry["id_offset"]:
             pool = Pool(ids=pool.ids + entry["id_offset"], texts=pool.texts, columns=pool.columns, source=pool.source)
         return pool
@@ -299,18 +308,22 @@ class Project:
         instead of being rebuilt. Projects with precomputed embeddings cannot grow (nothing here can embed new
         texts to match them).
         """
+        source = str(Path(path).resolve())
+        if source == str(Path(self.config.source).resolve()) or source in {e["source"] for e in self._added_files()}:
+            raise DataError("this file is already part of the project", file=str(path))
+        offset = 0 if self.config.id_col else int(self.pool.ids.max()) + 1
+        return self.add_entry({"source": source, "format": format, "id_offset": offset}, shown=str(path))
+
+    def add_entry(self, entry: dict, *, shown: str) -> int:
+        """Add the texts of an added-file ``entry`` (see :meth:`_load_added`) to the pool, as ``add_documents``
+        does; ``shown`` names the file in errors. Returns how many texts were added."""
         from textsel.data import Pool
         from textsel.text_cache import KnownVectors
 
         if self.config.precomputed:
             raise ConfigError("this project's embeddings were precomputed, so new texts cannot be embedded to match "
                               "them; create a new project with embeddings for every text")
-        source = str(Path(path).resolve())
-        if source == str(Path(self.config.source).resolve()) or source in {e["source"] for e in self._added_files()}:
-            raise DataError("this file is already part of the project", file=str(path))
-        old = self.pool
-        offset = 0 if self.config.id_col else int(old.ids.max()) + 1
-        entry = {"source": source, "format": format, "id_offset": offset}
+        old, path, source = self.pool, shown, entry["source"]
         new = self._load_added(entry)
         clash = np.intersect1d(old.ids, new.ids)
         removed = np.intersect1d(clash, self.removed_ids())
@@ -362,7 +375,8 @@ class Project:
             raise DataError(f"the data file changed since the project was created (it holds {now}; the project "
                             f"was made from {expected['rows']:,}); restore the original file, or create a new "
                             f"project for the new data", file=self.config.source)
-        if self._pool_unverified:  # the same data (perhaps copied or touched): remember its new size and mtime
+        if self._pool_unverified and not getattr(self, "appended_rows", 0):  # the same data (perhaps copied or
+            # touched): remember its new size and mtime (not while rows appended to it wait to be added)
             _record_pool(self.store, pool, self.config.source)
             if self._added_files():
                 self.store.set_meta("added_files", [{**entry, "stat": _data_file_stat(entry["source"])}
@@ -1440,7 +1454,7 @@ def init_project(directory: str | Path, *, data: str, text_col: str = "text", id
             _record_pool_cache(store, pool, directory / "cache", config)
             if precomputed is not None:
                 store.set_meta("precomputed_file", precomputed)
-        write_text_atomic(directory / CONFIG_NAME, config.to_toml())
+        write_text_atomic(directory / CONFIG_NAME, config.to_toml(directory))
     project = Project(directory)
     project.__dict__["pool"] = pool
     return project

@@ -311,3 +311,75 @@ def test_simulate_on_a_project_embeds_nothing_and_vectors_export_with_ids(tmp_pa
     assert again.exit_code == 1 and "--force" in again.output
     inside = invoke("vectors", tmp_path / "proj" / "v.npy", "-p", tmp_path / "proj")
     assert inside.exit_code == 1 and not (tmp_path / "proj" / "v.npy").exists()
+
+
+# (2) portable projects: relative data paths, a moved data file relinked by its rows, appended rows offered to add
+
+def test_a_project_copied_with_its_data_works_at_another_place(project, tmp_path):  # noqa: F811
+    import shutil
+
+    import tomllib
+
+    seed_labels(project, tmp_path)
+    config = tomllib.loads((project / "textsel.toml").read_text())
+    assert config["data"]["source"] == "../pool.csv" and config["embeddings"]["precomputed"] == "../emb.npy"
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    for name in ("pool.csv", "emb.npy"):
+        shutil.copy(tmp_path / name, moved / name)
+    shutil.copytree(project, moved / "proj")
+    (tmp_path / "pool.csv").unlink()  # the original data is gone: the copy must not need it
+    result = invoke("status", "-p", moved / "proj")
+    assert result.exit_code == 0 and "Labels: 12" in result.output, result.output
+
+
+def test_a_moved_data_file_is_relinked_only_when_it_holds_the_projects_rows(project, tmp_path):  # noqa: F811
+    seed_labels(project, tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "pool.csv").rename(tmp_path / "data" / "pool.csv")
+    missing = invoke("status", "-p", project)
+    assert missing.exit_code == 1 and "textsel relink --data" in missing.output, missing.output
+    other = tmp_path / "other.csv"
+    other.write_text("doc_id,body\n1,something else\n")
+    refused = invoke("relink", "--data", other, "-p", project)
+    assert refused.exit_code == 1 and "does not hold the rows" in " ".join(refused.output.split())
+    assert invoke("status", "-p", project).exit_code == 1  # still pointing at the old place
+    relinked = invoke("relink", "--data", tmp_path / "data" / "pool.csv", "-p", project)
+    assert relinked.exit_code == 0, relinked.output
+    assert "../data/pool.csv" in (project / "textsel.toml").read_text()
+    status = invoke("status", "-p", project)
+    assert status.exit_code == 0 and "Labels: 12" in status.output
+
+
+def test_rows_appended_to_the_data_file_are_reported_and_added_on_request(tmp_path, monkeypatch):
+    import numpy as np
+
+    from textsel.embed import Embedder
+
+    monkeypatch.setattr(Embedder, "encode", lambda self, texts, on_batch=None: __import__("conftest").fake_embeddings(
+        list(texts), 16))
+    monkeypatch.setattr(Embedder, "dimension", property(lambda self: 16))
+    monkeypatch.setenv("TEXTSEL_HOME", str(tmp_path / "home"))
+    data, _ = make_pool(tmp_path, n=40, with_embeddings=False)
+    assert invoke("init", tmp_path / "proj", "--data", data, "--text-col", "body", "--id-col", "doc_id",
+                  "--backend", "exact").exit_code == 0
+    folder = tmp_path / "proj"
+    assert invoke("embed", "-p", folder).exit_code == 0
+    with open(data, "a", newline="") as handle:
+        csv.writer(handle).writerows([(900 + i, f"an appended review {i}") for i in range(5)])
+    status = invoke("status", "-p", folder)
+    output = " ".join(status.output.split())
+    assert status.exit_code == 0 and "Pool: 40 texts" in output, status.output
+    assert "5 rows appended to the data file are not in the project yet" in output
+    added = invoke("add", "--appended", "-p", folder)
+    assert added.exit_code == 0 and "Added 5 texts" in added.output, added.output
+    status = invoke("status", "-p", folder)
+    assert "Pool: 45 texts" in status.output and "appended" not in status.output
+    with open(data, "a", newline="") as handle:
+        csv.writer(handle).writerow((950, "one more appended later"))
+    assert "1 rows appended" in " ".join(invoke("status", "-p", folder).output.split())
+    assert invoke("add", "--appended", "-p", folder).exit_code == 0
+    with Project(folder) as opened:
+        assert len(opened.ids) == 46 and opened.pool.text_of(950) == "one more appended later"
+        assert np.asarray(opened.embeddings()).shape == (46, 16)
+    assert invoke("add", "--appended", "-p", folder).exit_code == 1  # nothing appended now
