@@ -95,7 +95,7 @@ app = typer.Typer(
 
 # Modules under textsel.cli that define commands; importing one registers its commands on `app`.
 COMMAND_MODULES: list[str] = ["project", "round", "label", "audit", "add", "remove", "concept", "demo", "simulate",
-                              "svp", "vectors", "relink"]
+                              "svp", "vectors", "relink", "label_studio"]
 
 
 def _version(value: bool) -> None:

@@ -48,8 +48,8 @@ STAGES = ["errors", "ids", "_atomic", "outputs", "tables", "vectors_export", "_d
           "candidates", "candidate_state", "strategies", "proxy", "models", "learner", "score_ray", "rounds", "metrics",
           "estimate",
           "diagnose", "svp", "simulate", "svp_experiments", "store", "project_config", "status", "labeling", "export",
-          "importing", "text_cache", "first_pass", "appended", "project", "relink", "concepts", "concept_scope",
-          "demo"]
+          "importing", "label_studio", "text_cache", "first_pass", "appended", "project", "relink", "concepts",
+          "concept_scope", "demo"]
 
 
 def _stage(module: str) -> str:
