@@ -100,23 +100,19 @@ def push_batch(project, client, *, ls_project: int | None = None,  # noqa: ANN00
 
 
 def _plain(value: object) -> object:
-    """An SDK object (pydantic) as plain JSON data."""
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json", warnings=False)
-    if hasattr(value, "dict"):
-        return json.loads(value.json())
-    return value
+    """An SDK object as plain JSON data (dicts and lists as they are; pydantic models dumped, warnings off)."""
+    if isinstance(value, dict | list | str | int | float | type(None)):
+        return value
+    return value.model_dump(mode="json", warnings=False)
 
 
 def fetch_tasks(client, ls_project: int) -> list[dict]:  # noqa: ANN001 - LabelStudio
-    """Every task of ``ls_project`` as a Label Studio JSON export holds it: data and annotations."""
+    """Every task of ``ls_project`` as a Label Studio JSON export holds it: id, data and annotations (read as
+    attributes: the SDK's task model declares ``annotations`` a string, while the server sends a list)."""
     check_label_config(client.projects.get(id=ls_project).label_config or "")
-    tasks = []
-    for task in client.tasks.list(project=ls_project, fields="all"):
-        record = _plain(task)
-        tasks.append({"id": record.get("id"), "data": record.get("data") or {},
-                      "annotations": [_plain(note) for note in (record.get("annotations") or [])]})
-    return tasks
+    return [{"id": getattr(task, "id", None), "data": _plain(getattr(task, "data", None) or {}),
+             "annotations": [_plain(note) for note in (getattr(task, "annotations", None) or [])]}
+            for task in client.tasks.list(project=ls_project, fields="all")]
 
 
 def pull_labels(project, client, ls_project: int, *, keep_newer: bool = False):  # noqa: ANN001, ANN201
