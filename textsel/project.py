@@ -1361,8 +1361,8 @@ class Project:
         from textsel.tables import table_format, write_table
 
         check_engine("Project.predict", engine, address, workers)
-        table_format(out)
         check_output_file(out, force=force, project_dir=self.directory)
+        table_format(out)
         self.refuse_static("predicting every text", "select likely positives among the candidates with the "
                            "most-likely-positive strategy, or remove first_pass from [embeddings] in textsel.toml "
                            "and embed the whole pool to predict it")
