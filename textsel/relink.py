@@ -10,10 +10,9 @@ from pathlib import Path
 
 from textsel._atomic import write_text_atomic
 from textsel.errors import DataError
-from textsel.project_config import CONFIG_NAME, ProjectConfig
+from textsel.project_config import CONFIG_NAME, DB_NAME, ProjectConfig
 from textsel.store import Store
 
-DB_NAME = "textsel.db"
 _NEVER = {"size": -1, "mtime_ns": -1}  # a data-file record no file matches: the next open checks every row
 
 
