@@ -13,9 +13,11 @@ console = Console(emoji=False)  # ":smile:" in a text from data prints as writte
 ProjectDir = Annotated[Path, typer.Option("--project", "-p", show_default=False,
                                           help="The project folder (default: the current folder).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+Concept = Annotated[str | None, typer.Option("--concept", help="Run it for one concept of the project (its own "
+                                                              "labels, rounds and model; see `textsel concept`).")]
 ScoringEngine = Annotated[str, typer.Option(
     "--engine", help="local (this process) or ray (Ray Data: a local Ray, or the cluster at --address; "
-                     "pip install 'textsel[ray]'). With the project's device cuda, the transformer target scores "
+                     "pip install 'textsel\\[ray]'). With the project's device cuda, the transformer target scores "
                      "on one GPU per actor.")]
 RayAddress = Annotated[str | None, typer.Option(
     "--address", help="Ray cluster to use with --engine ray, e.g. auto or ray://head:10001.")]

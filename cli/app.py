@@ -11,11 +11,37 @@ from __future__ import annotations
 import logging
 
 import typer
-from textsel.cli import add, audit, concept, demo, label, model, project, remove, report, round, seed, simulate, svp
+from textsel.cli import (
+    add,
+    audit,
+    concept,
+    demo,
+    label,
+    label_studio,
+    model,
+    project,
+    relink,
+    remove,
+    report,
+    round,
+    seed,
+    simulate,
+    svp,
+    vectors,
+)
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from textsel import __version__
-from textsel.errors import NoConceptsError, NotAProjectError, NothingToLabelError, OutputExistsError, TextselError
+from textsel.errors import (
+    DataFileMissingError,
+    DuplicateIdsError,
+    NoConceptsError,
+    NotAProjectError,
+    NothingToLabelError,
+    OutputExistsError,
+    PendingBatchError,
+    TextselError,
+)
 
 # The command that fixes an error, for errors whose library message says only what to do ("create a project
 # there first"): the library never names commands or flags, the CLI adds them.
@@ -24,6 +50,9 @@ COMMAND_HINTS: dict[type[TextselError], str] = {
     NothingToLabelError: "`textsel next`, or `textsel label --continuous` to select as you go",
     NoConceptsError: "`textsel concept add NAME`",
     OutputExistsError: "pass --force to replace it",
+    DataFileMissingError: "if it moved: `textsel relink --data NEW_PATH`",
+    DuplicateIdsError: "`textsel init ... --dedupe id` keeps the first row of each id, --dedupe text of each text",
+    PendingBatchError: "`textsel label` labels them; or pass --discard-pending to drop them (recorded)",
 }
 
 
@@ -125,8 +154,9 @@ app = typer.Typer(
 # Every command app, in the order `textsel --help` lists them, with its group name (None: its commands are top-level).
 COMMAND_APPS: list[tuple[typer.Typer, str | None]] = [
     (project.app, None), (seed.app, None), (report.app, None), (model.app, None), (round.app, None),
-    (label.app, None), (audit.app, None), (add.app, None), (remove.app, None), (demo.app, None),
-    (simulate.app, None), (concept.concept_app, "concept"), (svp.svp_app, "svp"),
+    (label.app, None), (audit.app, None), (add.app, None), (remove.app, None), (relink.app, None),
+    (vectors.app, None), (demo.app, None), (simulate.app, None), (concept.concept_app, "concept"),
+    (svp.svp_app, "svp"), (label_studio.label_studio_app, "studio"),
 ]
 
 

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from textsel.cli._common import ProjectDir, console, open_project
+from textsel.cli._common import Concept, ProjectDir, console, open_project
 from textsel.cli._display import one_line, safe
 
 app = typer.Typer()
@@ -27,6 +27,7 @@ def audit(
         "--discard-pending", help="Drop the texts of the last round still unlabeled (recorded) and draw the "
                                   "audit sample.")] = False,
     project_dir: ProjectDir = Path("."),
+    concept: Concept = None,
 ) -> None:
     """Draw a random audit sample of the unlabeled texts, to estimate how many positives remain and when to stop.
 
@@ -36,7 +37,9 @@ def audit(
         raise typer.BadParameter("--n must be at least 1")
     if seed is not None and seed < 0:
         raise typer.BadParameter("--seed must be >= 0")
-    with open_project(project_dir) as project, project.lock():
+    from textsel.concept_scope import concept_scope
+
+    with open_project(project_dir) as project, project.lock(), concept_scope(project, concept) as project:
         round_id, ids = project.audit_batch(n, seed=seed, discard_pending=discard_pending)
         unlabeled = project.store.rounds()[-1].params["unlabeled"]
         texts = project.texts(ids)

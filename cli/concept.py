@@ -33,15 +33,29 @@ def add(
 @concept_app.command("seed")
 def seed(
     name: Annotated[str, typer.Argument(help="The concept.")],
-    ids: Annotated[str, typer.Option("--ids", help="Comma-separated ids (e.g. from `textsel search`).")],
+    ids: Annotated[str | None, typer.Option("--ids", help="Comma-separated ids (e.g. from `textsel search`).")]
+    = None,
     answer: Annotated[str, typer.Option("--label", "-l", help="yes or no.")] = "yes",
+    from_project: Annotated[str | None, typer.Option(
+        "--from-project", help="Seed from the project's own labels instead: texts labeled this class are yes, "
+                               "texts labeled any other class no.")] = None,
     project_dir: ProjectDir = Path("."),
 ) -> None:
-    """Label texts yes or no for one concept. Example: textsel concept seed spoiler --ids 17,204 --label yes"""
+    """Label texts yes or no for one concept. Examples: textsel concept seed spoiler --ids 17,204 --label yes;
+    textsel concept seed spoiler --from-project spoiler (reuse the project's labels of the same question)"""
     from textsel.cli.label import print_relabels, split_ids
 
     from textsel.concepts import concept_project
 
+    if (ids is None) == (from_project is None):
+        raise typer.BadParameter("give --ids (with --label) or --from-project, one of the two")
+    if from_project is not None:
+        from textsel.concept_scope import seed_from_project
+
+        with open_project(project_dir) as project, project.lock():
+            yes, no = seed_from_project(project, name, from_project)
+        console.print(f"Seeded {safe(name)} from the project's labels: {yes} yes, {no} no.", highlight=False)
+        return
     with open_project(project_dir) as project:
         view = concept_project(project, name)
         try:
@@ -67,20 +81,18 @@ def next_batches(
 
     Example: textsel concept next -n 10 -p reviews/
     """
-    from textsel.concepts import concept_names, concept_project
+    from textsel.concept_scope import concept_scope
+    from textsel.concepts import concept_names
 
     with open_project(project_dir, quiet=quiet) as project, project.lock():
         table = Table("concept", "round", "texts to label", "labels so far")
         for name in concept_names(project):
-            view = concept_project(project, name)
-            try:
+            with concept_scope(project, name) as view:  # an error names the concept
                 round_id, pending = view.store.pending()
                 if not pending:
                     round_id, result = view.next_batch(n=n, strategy=strategy, candidate_pool=pool, seed=seed)
                     pending = result.ids.tolist()
                 table.add_row(safe(name), str(round_id), str(len(pending)), str(len(view.store.current_labels())))
-            finally:
-                view.store.close()
     console.print(table)
     console.print("Label them in one pass with `textsel concept label`.")
 

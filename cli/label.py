@@ -101,7 +101,16 @@ def _interactive(project_dir: Path, make_session, intro) -> None:  # noqa: ANN00
             console.print("Stopped; every label so far is saved. Run `textsel label` to resume.")
         else:
             console.print(_finished(session))
+        _report_set_aside(session)
         _list_skipped(project)
+
+
+def _report_set_aside(session) -> None:  # noqa: ANN001 - LabelSession
+    """A continuous session discards the unlabeled rest of its last batch (nothing pending blocks `audit`); say so."""
+    round_id, ids = session.set_aside() if hasattr(session, "set_aside") else (None, [])
+    if ids:
+        console.print(f"Set aside the {len(ids)} unlabeled texts of round {round_id} (recorded as discarded), so "
+                      "`textsel next` and `textsel audit` start fresh.")
 
 
 def _card(session, doc_id: int) -> None:  # noqa: ANN001 - LabelSession

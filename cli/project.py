@@ -17,7 +17,8 @@ def init(
     directory: Annotated[str, typer.Argument(help="Folder to create the project in.")],
     data: Annotated[str, typer.Option("--data", help="Pool file (CSV/TSV/JSONL/Parquet/fastText) or dataset.")],
     text_col: Annotated[str, typer.Option("--text-col", help="Column holding the texts.")] = "text",
-    id_col: Annotated[str | None, typer.Option("--id-col", help="Column of unique integer ids.")] = None,
+    id_col: Annotated[str | None, typer.Option(
+        "--id-col", help="Column of unique ids: integers or strings (default: row numbers).")] = None,
     labels: Annotated[str, typer.Option("--labels", help="Comma-separated classes; the first is the rare "
                                                          "class you hunt.")] = "positive,negative",
     positive: Annotated[str | None, typer.Option("--positive", help="The rare class, if not the first.")] = None,
@@ -31,20 +32,31 @@ def init(
     first_pass: Annotated[str | None, typer.Option(
         "--first-pass", help="static: for very large pools, embed every text with static vectors distilled from "
                              "the model (~100x faster) and give only labeled texts and SEALS candidates the "
-                             "transformer embedding (pip install 'textsel[static]').")] = None,
+                             "transformer embedding (pip install 'textsel\\[static]').")] = None,
+    dedupe: Annotated[str | None, typer.Option(
+        "--dedupe", help="Keep the first row of each id (id) or of each text (text) and drop repeats, with a "
+                         "report; without it repeated ids stop init.")] = None,
 ) -> None:
     """Create a project folder: textsel.toml, an SQLite database and a cache."""
+    from textsel.cli._first_cost import first_command_cost
+
     from textsel.project import init_project
 
     if first_pass not in (None, "static"):
         raise typer.BadParameter(f"must be static; got {first_pass!r}", param_hint="--first-pass")
+    if dedupe not in (None, "id", "text"):
+        raise typer.BadParameter(f"must be id or text; got {dedupe!r}", param_hint="--dedupe")
     project = init_project(directory, data=data, text_col=text_col, id_col=id_col, label_col=label_col,
                            format=data_format, labels=split_list(labels), positive=positive, model=model,
                            embeddings=str(embeddings) if embeddings else None, backend=backend,
-                           first_pass=first_pass)
+                           first_pass=first_pass, dedupe=dedupe)
     with project:
         console.print(f"Created project {directory} with {len(project.pool):,} texts; labels "
                       f"{', '.join(project.config.labels)} (rare class: {project.config.positive}).")
+        if project.pool.dedupe_report is not None:
+            report = safe(project.pool.dedupe_report.describe())
+            console.print(f"{report[0].upper()}{report[1:]}.", highlight=False)
+        console.print(first_command_cost(project), highlight=False)
         console.print(f'Next: textsel search "..." --project {directory}, then textsel label --ids ... --label ...')
 
 
@@ -60,7 +72,7 @@ def embed(
                          "With --engine ray, cuda puts one encoder per GPU.")] = None,
     engine: Annotated[str, typer.Option(
         "--engine", help="local (this process) or ray (Ray Data: a local Ray, or the cluster at --address; "
-                         "pip install 'textsel[ray]').")] = "local",
+                         "pip install 'textsel\\[ray]').")] = "local",
     address: Annotated[str | None, typer.Option(
         "--address", help="Ray cluster to use with --engine ray, e.g. auto or ray://head:10001.")] = None,
     workers: Annotated[int | None, typer.Option(
@@ -134,7 +146,7 @@ def _save_encoder_settings(project, dtype: str | None, device: str | None) -> No
     config = replace(project.config, dtype=dtype if dtype is not None else project.config.dtype,
                      device=project.config.device if device is None else None if device == "auto" else device)
     Embedder(config.model, dtype=config.dtype, device=config.device).check_settings()
-    write_text_atomic(project.directory / CONFIG_NAME, config.to_toml())
+    write_text_atomic(project.directory / CONFIG_NAME, config.to_toml(project.directory))
     project.config.dtype, project.config.device = config.dtype, config.device  # in place: the parts hold this config
 
 

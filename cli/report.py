@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from textsel.cli._common import ProjectDir, console, open_project
+from textsel.cli._common import Concept, ProjectDir, console, open_project
 from textsel.cli._display import safe
 
 app = typer.Typer()
@@ -20,6 +20,7 @@ def status(
     = 0.95,
     confidence: Annotated[float, typer.Option("--confidence", help="Confidence of the stopping rule and of the "
                                                                    "intervals.")] = 0.95,
+    concept: Concept = None,
 ) -> None:
     """Labels, rounds, positives found and, from audit samples, how many remain, recall so far and when to stop."""
     from textsel.status import describe_estimate, describe_stopping
@@ -27,8 +28,14 @@ def status(
     for name, value in (("--target-recall", target_recall), ("--confidence", confidence)):
         if not 0.0 < value < 1.0:
             raise typer.BadParameter(f"{name} must be between 0 and 1 (exclusive)")
-    with open_project(project_dir) as project:
+    from textsel.concept_scope import concept_scope
+
+    with open_project(project_dir) as project, concept_scope(project, concept) as project:
         report = project.status(target_recall=target_recall, confidence=confidence)
+        appended = getattr(project.corpus, "appended_rows", 0)
+    if appended:
+        console.print(f"{appended:,} rows appended to the data file are not in the project yet: add them with "
+                      "`textsel add --appended`.", highlight=False)
     classes = ", ".join(f"{name}: {count}" for name, count in report.labels_per_class.items())
     removed = f" ({report.removed:,} removed, their labels kept)" if report.removed else ""
     console.print(f"Pool: {report.pool_size:,} texts{removed}. Labels: {sum(report.labels_per_class.values())} "

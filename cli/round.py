@@ -41,7 +41,7 @@ def next_batch(
                                   "selected again) and select a new batch.")] = False,
     engine: Annotated[str, typer.Option(
         "--engine", help="local, or ray: score the full scan (--pool all, or auto when it picks all) on Ray Data, a "
-                         "local Ray or the cluster at --address (pip install 'textsel[ray]'). A SEALS pool is "
+                         "local Ray or the cluster at --address (pip install 'textsel\\[ray]'). A SEALS pool is "
                          "small and is always scored here.")] = "local",
     address: RayAddress = None,
     workers: ScoringWorkers = None,

@@ -21,9 +21,10 @@ def _spread(stat: dict, spec: str) -> str:
 
 @app.command()
 def simulate(
-    data: Annotated[str, typer.Argument(help="Data file (.parquet/.csv/.jsonl ...), a folder with data.parquet, "
-                                             "or a data set name in $TEXTSEL_DATA (default ../shared/data).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: results.jsonl, summary.json, plot.png.")],
+    data: Annotated[str | None, typer.Argument(
+        help="Data file (.parquet/.csv/.jsonl ...), a folder with data.parquet, or a data set name in $TEXTSEL_DATA "
+             "(default ../shared/data). With --project: the project's data file.", show_default=False)] = None,
     embeddings: Annotated[Path | None, typer.Option(help="Row-aligned .npy embeddings. Default: minilm.f16.npy "
                                                          "next to the data, else the texts are embedded once into "
                                                          "the shared cache in $TEXTSEL_HOME/embeddings "
@@ -51,15 +52,23 @@ def simulate(
     C: Annotated[float, typer.Option("--C", help="Inverse regularisation of the logistic learner.")] = 1.0,
     index_backend: Annotated[str, typer.Option(help="hnsw, or exact for small pools.")] = "hnsw",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    project_dir: Annotated[Path | None, typer.Option(
+        "--project", "-p", help="Simulate on a project's texts with its vectors (nothing is embedded again); "
+                                "--label-col names the oracle column of its data file.")] = None,
 ) -> None:
     """Simulate labeling with oracle labels; write per-round metrics, a summary and a plot."""
+    from textsel.cli._project_vectors import project_simulation_inputs
+
     from textsel.simulate import simulate as run
 
+    if data is None and project_dir is None:
+        raise typer.BadParameter("name a data file, or --project with a project folder", param_hint="DATA")
+    data, text_col, known = project_simulation_inputs(project_dir, data, text_col, embeddings)
     summary = run(data, out=out, embeddings=embeddings, text_col=text_col, label_col=label_col,
                   positive=positive or None, strategies=strategy or ["entropy"], pools=pool or ["seals"], k=k,
                   random_pool_size=random_pool_size, seed_positives=seed_positives, seed_negatives=seed_negatives,
                   batch_size=batch, budget=budget, repeats=repeats, test_split=test_split, learner=learner, C=C,
-                  index_backend=index_backend, seed=seed, show_progress=True)
+                  index_backend=index_backend, seed=seed, show_progress=True, known_vectors=known)
     typer.echo(f"{summary['concept']}: {summary['pool_size']} pool and {summary['test_size']} test documents")
     if repeats > 1:
         typer.echo(f"  mean ± sd over {repeats} repeats")

@@ -14,7 +14,7 @@ Data = Annotated[str, typer.Argument(help="Data file (.parquet/.csv/.jsonl ...),
                                           "data set name in $TEXTSEL_DATA (default ../shared/data).")]
 Out = Annotated[Path, typer.Option("--out", "-o", help="Output folder for <command>.json and <command>.png.")]
 TextCol = Annotated[str, typer.Option(help="Column holding the texts.")]
-IdCol = Annotated[str | None, typer.Option(help="Column of unique integer ids (default: row numbers).")]
+IdCol = Annotated[str | None, typer.Option(help="Column of unique ids: integers or strings (default: row numbers).")]
 LabelCol = Annotated[str, typer.Option(help="Column holding the labels (rows without one are skipped).")]
 TestSplit = Annotated[str | None, typer.Option(help="Held-out rows: 'column=value' (split=test) or a fraction "
                                                     "(0.2). Default: split=test if present, else 0.2.")]

@@ -214,8 +214,9 @@ def _check_device_available(device: str) -> None:
 
 def encode_reporting(embedder: TextEncoder, texts: Sequence[str], advance: Callable[[int], None]) -> np.ndarray:
     """``embedder.encode(texts)``, calling ``advance`` after every batch when the embedder reports batches
-    (an ``Embedder``), or once for all texts otherwise."""
-    if isinstance(embedder, Embedder):
+    (an ``Embedder``, or any encoder with ``reports_batches`` true: the per-text cache wrapper, a static
+    embedder), or once for all texts otherwise."""
+    if isinstance(embedder, Embedder) or getattr(type(embedder), "reports_batches", False):
         return embedder.encode(texts, on_batch=advance)
     vectors = embedder.encode(texts)
     advance(len(texts))

@@ -30,6 +30,14 @@ class DataError(TextselError, ValueError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+class DataFileMissingError(DataError):
+    """A project's data file is not where the project says (the CLI adds how to point the project at it)."""
+
+
+class DuplicateIdsError(DataError):
+    """Ids repeat in a data file (the CLI adds how to keep the first of each)."""
+
+
 class TooFewClassesError(DataError):
     """Training was asked for before labels of two classes exist (nothing to predict with yet)."""
 
@@ -60,6 +68,10 @@ class NotAProjectError(StoreError):
 
 class NothingToLabelError(StoreError):
     """A labeling session found no batch waiting to be labeled: select one first."""
+
+
+class PendingBatchError(StoreError):
+    """The latest round still has texts to label, so no new round is drawn (the CLI adds how to drop them)."""
 
 
 class NoConceptsError(StoreError):

@@ -139,8 +139,9 @@ def _write(records: Sequence[dict], out: Path, format: str, force: bool) -> None
 
 
 def label_studio_task(record: dict) -> dict:
-    """A Label Studio import task: the text under ``data``, a label (if any) as a choices annotation."""
-    task = {"data": {key: value for key, value in record.items() if key != "label"}}
+    """A Label Studio import task: the text under ``data``, a label (if any) as a choices annotation. The id is
+    written as a string: JavaScript reads JSON numbers as doubles, so an id above 2**53 would come back rounded."""
+    task = {"data": {key: str(value) if key == "id" else value for key, value in record.items() if key != "label"}}
     if record.get("label") is not None:
         task["annotations"] = [{"result": [{"from_name": "label", "to_name": "text", "type": "choices",
                                             "value": {"choices": [record["label"]]}}]}]

@@ -25,6 +25,8 @@ from textsel.errors import DataError
 IMPORT_FORMATS = ("csv", "jsonl", "hf", "label-studio")
 _SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "label-studio"}
 MAX_ERRORS = 20
+CHOICES_CONTROL = "label"  # the Label Studio Choices control textsel reads (and writes in its tasks)
+JS_SAFE_INTEGER = 2**53  # larger integers written as JSON numbers are rounded by JavaScript tools
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,11 @@ def import_format(path: Path) -> str:
 
 
 def read_labels(path: str | Path, pool, allowed: Sequence[str], *, format: str | None = None,  # noqa: ANN001
-                max_errors: int = MAX_ERRORS) -> ImportedLabels:
+                max_errors: int = MAX_ERRORS, id_col: str | None = None) -> ImportedLabels:
     """Read and validate a whole label file against ``pool`` (a textsel.data.Pool) and the ``allowed`` labels.
+
+    The ids are read from a column (or field) named ``id``, or else ``id_col`` (the project's own id column name,
+    so a filtered copy of the data file imports as it is).
 
     Raises DataError naming the file and every bad row (up to ``max_errors``, then how many more) when any row
     is bad; nothing is returned half-checked.
@@ -76,7 +81,8 @@ def read_labels(path: str | Path, pool, allowed: Sequence[str], *, format: str |
     if format not in IMPORT_FORMATS:
         raise DataError(f"unknown format {format!r}; use one of {', '.join(IMPORT_FORMATS)}", file=str(path))
     mtime = path.stat().st_mtime
-    rows = list(_READERS[format](path))
+    id_names = ("id",) if id_col in (None, "id") else ("id", id_col)
+    rows = list(_READERS[format](path, id_names))
     doc_ids: list[int] = []
     labels: list[str] = []
     times: list[float] = []
@@ -114,6 +120,10 @@ def _check_row(record: _Row, pool, allowed: Sequence[str],  # noqa: ANN001
     try:
         doc_id = pool.resolve_one(record.doc_id, column="id", **where)
     except DataError as error:
+        if isinstance(record.doc_id, int) and abs(record.doc_id) > JS_SAFE_INTEGER:
+            return DataError(f"{error.args[0].split(': ', 1)[-1]} (an id above 2**53 written as a JSON number may "
+                             "have been rounded by a JavaScript tool such as Label Studio; write ids as strings)",
+                             column="id", **where)
         return error
     label = str(record.label).strip()
     if label not in allowed:
@@ -133,30 +143,38 @@ def _normalised(text: str) -> str:
     return " ".join(text.split())
 
 
-def _read_csv(path: Path) -> Iterator[_Row]:
+def _id_name(names: Sequence[str], id_names: Sequence[str]) -> str | None:
+    """The first of ``id_names`` among the columns ``names`` (None: none of them)."""
+    return next((name for name in id_names if name in names), None)
+
+
+def _read_csv(path: Path, id_names: Sequence[str]) -> Iterator[_Row]:
     allow_long_csv_fields()
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:  # a BOM (Excel) is not part of "id"
             reader = csv.DictReader(handle)
-            _require_fields(reader.fieldnames or [], path)
+            id_name = _require_fields(reader.fieldnames or [], path, id_names)
             for row, record in enumerate(reader, start=1):
                 if None in record or None in record.values():
                     more = "more" if None in record else "fewer"
                     yield _Row(row, None, None, problem=f"has {more} fields than the header {reader.fieldnames}")
                     continue
-                yield _Row(row, record["id"], record["label"], record.get("text"))
+                yield _Row(row, record[id_name], record["label"], record.get("text"))
     except (UnicodeDecodeError, csv.Error) as error:
         raise DataError(f"malformed CSV: {error}", file=str(path)) from error
 
 
-def _require_fields(names: Sequence[str], path: Path) -> None:
-    missing = [name for name in ("id", "label") if name not in names]
-    if missing:
-        raise DataError(f"the header must name the columns 'id' and 'label'; found {list(names)}", file=str(path),
-                        column=missing[0])
+def _require_fields(names: Sequence[str], path: Path, id_names: Sequence[str]) -> str:
+    """The id column's name; DataError unless an id column (any of ``id_names``) and ``label`` are there."""
+    id_name = _id_name(names, id_names)
+    if id_name is None or "label" not in names:
+        shown = " or ".join(repr(name) for name in id_names)
+        raise DataError(f"the header must name an id column ({shown}) and 'label'; found {list(names)}",
+                        file=str(path), column=id_names[0] if id_name is None else "label")
+    return id_name
 
 
-def _read_jsonl(path: Path) -> Iterator[_Row]:
+def _read_jsonl(path: Path, id_names: Sequence[str]) -> Iterator[_Row]:
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError as error:
@@ -171,13 +189,15 @@ def _read_jsonl(path: Path) -> Iterator[_Row]:
         except json.JSONDecodeError as error:
             yield _Row(row, None, None, problem=f"not JSON: {error.msg}")
             continue
-        if not isinstance(record, dict) or "id" not in record:
-            yield _Row(row, None, None, problem="not a JSON object with an 'id' field", problem_column="id")
+        id_name = _id_name(record, id_names) if isinstance(record, dict) else None
+        if id_name is None:
+            yield _Row(row, None, None, problem=f"not a JSON object with an {' or '.join(map(repr, id_names))} field",
+                       problem_column="id")
             continue
-        yield _Row(row, record["id"], record.get("label"), record.get("text"))
+        yield _Row(row, record[id_name], record.get("label"), record.get("text"))
 
 
-def _read_hf(path: Path) -> Iterator[_Row]:
+def _read_hf(path: Path, id_names: Sequence[str]) -> Iterator[_Row]:
     import datasets
 
     try:
@@ -186,13 +206,13 @@ def _read_hf(path: Path) -> Iterator[_Row]:
         raise DataError(f"not a saved hf dataset: {error}", file=str(path)) from error
     if not isinstance(dataset, datasets.Dataset):
         raise DataError("holds several splits; import one split's folder", file=str(path))
-    _require_fields(dataset.column_names, path)
+    id_name = _require_fields(dataset.column_names, path, id_names)
     texts = dataset["text"] if "text" in dataset.column_names else [None] * len(dataset)
-    for row, (doc_id, label, text) in enumerate(zip(dataset["id"], dataset["label"], texts, strict=True), start=1):
+    for row, (doc_id, label, text) in enumerate(zip(dataset[id_name], dataset["label"], texts, strict=True), start=1):
         yield _Row(row, doc_id, label, text)
 
 
-def _read_label_studio(path: Path) -> Iterator[_Row]:
+def _read_label_studio(path: Path, id_names: Sequence[str]) -> Iterator[_Row]:
     """Tasks of a Label Studio JSON export: the id from ``data``, the choice of the latest kept annotation."""
     try:
         tasks = json.loads(path.read_text(encoding="utf-8-sig"))
@@ -207,28 +227,35 @@ def _read_label_studio(path: Path) -> Iterator[_Row]:
                                                 "from Label Studio as JSON, not JSON-MIN or CSV")
             continue
         data = task["data"]
-        if "id" not in data:
+        id_name = _id_name(data, id_names)
+        if id_name is None:
             yield _Row(row, None, None, problem="the task's data has no 'id' (tasks must come from textsel's "
                                                 "batch files)", problem_column="id")
             continue
         try:
-            label, labeled_at = _annotation(task.get("annotations") or [])
+            label, labeled_at = latest_choice(task.get("annotations") or [])
         except DataError as error:
-            yield _Row(row, data["id"], None, problem=str(error), problem_column="label")
+            yield _Row(row, data[id_name], None, problem=str(error), problem_column="label")
             continue
-        yield _Row(row, data["id"], label, data.get("text"), labeled_at)
+        yield _Row(row, data[id_name], label, data.get("text"), labeled_at)
 
 
-def _annotation(annotations: list) -> tuple[str | None, float | None]:
+def latest_choice(annotations: list) -> tuple[str | None, float | None]:
     """(choice, time) of the latest annotation that was not cancelled; (None, None) when there is none. A shape
-    Label Studio never writes (``choices: 5``, ``value: [..]``, a result that is not an object) is a DataError."""
+    Label Studio never writes (``choices: 5``, ``value: [..]``, a result that is not an object), or a Choices
+    control not named ``label`` (:data:`CHOICES_CONTROL`), is a DataError."""
     if not isinstance(annotations, list):
         raise DataError(f"'annotations' must be a list of annotations, got {type(annotations).__name__}")
     kept = [note for note in annotations if isinstance(note, dict) and not note.get("was_cancelled")]
     if not kept:
         return None, None
     latest = max(enumerate(kept), key=lambda item: (_timestamp(item[1]) or 0.0, item[0]))[1]
-    choices = [choice for result in _results(latest) if result.get("type") == "choices" for choice in _choices(result)]
+    results = [result for result in _results(latest) if result.get("type") == "choices"]
+    other = next((result.get("from_name") for result in results if result.get("from_name") != CHOICES_CONTROL), None)
+    if results and other is not None:
+        raise DataError(f"the annotation's Choices control is named {other!r}; textsel reads a Choices control "
+                        f"named {CHOICES_CONTROL!r} over the text (rename it in the labeling config)")
+    choices = [choice for result in results for choice in _choices(result)]
     if len(choices) > 1:
         raise DataError(f"the annotation holds {len(choices)} choices {choices}; one label per text")
     return (choices[0] if choices else None), _timestamp(latest)

@@ -198,6 +198,7 @@ class ContinuousSession(LabelSession):
         self.labels_made = 0
         self.batches_selected = 0
         self.stop_reason: str | None = None
+        self.selected_rounds: set[int] = set()
         super().__init__(project)
 
     @property
@@ -220,6 +221,7 @@ class ContinuousSession(LabelSession):
             self.stop_reason = str(error)
             return
         self.batches_selected += 1
+        self.selected_rounds.add(self.round_id)
         self._probabilities.clear()  # the model is retrained on the labels of the batch just done
         self._enqueue([(self.round_id, int(doc_id)) for doc_id in result.ids])
         if not len(result.ids):
@@ -231,6 +233,15 @@ class ContinuousSession(LabelSession):
         if self.max_labels is not None and self.labels_made >= self.max_labels:
             self.stop_reason = f"{self.labels_made} labels made in this session, the most asked for"
         return action
+
+    def set_aside(self) -> tuple[int | None, list[int]]:
+        """End the session: the unlabeled rest of the last batch this session selected is discarded (recorded in
+        the database, like a discarded batch), so no half-done batch blocks the next selection or audit. A batch
+        that was pending before the session started stays pending. Returns (round id, ids set aside)."""
+        pending_round, pending = self.project.store.pending()
+        if not pending or pending_round not in self.selected_rounds:
+            return None, []
+        return self.project.store.discard_pending()
 
     def undo(self) -> Action | None:
         action = super().undo()

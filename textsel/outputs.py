@@ -193,3 +193,13 @@ def _remove_empty_tree(folder: Path) -> None:
         folder.rmdir()
     except OSError:
         pass
+
+
+def default_output(name: str, project_dir: str | Path) -> Path:
+    """Where an output goes when none is named: ``name`` in the current folder, or, when the current folder is the
+    project or inside it, ``<project name>-<name>`` beside the project folder (never inside the project)."""
+    project = Path(project_dir).resolve()
+    cwd = Path.cwd().resolve()
+    if cwd == project or project in cwd.parents:
+        return project.parent / f"{project.name}-{name}"
+    return Path(name)

@@ -33,6 +33,7 @@ class ProjectConfig:
     id_col: str | None = None
     label_col: str | None = None
     format: str | None = None
+    dedupe: str | None = None  # "id" or "text": keep the first row of each (textsel.data._dedupe)
     labels: list[str] = field(default_factory=lambda: list(DEFAULT_LABELS))
     positive: str | None = None
     model: str = DEFAULT_MODEL
@@ -58,21 +59,27 @@ class ProjectConfig:
         if self.first_pass and self.precomputed:
             raise ConfigError("a project with precomputed embeddings cannot use the static first pass: its vectors "
                               "are given for every text; drop one of the two")
+        if self.dedupe not in (None, "id", "text"):
+            raise ConfigError(f"[data] dedupe must be 'id', 'text' or absent; got {self.dedupe!r}")
         if self.backend not in ("hnsw", "exact"):
             raise ConfigError(f"index backend must be 'hnsw' or 'exact'; got {self.backend!r}")
 
-    _SECTIONS = {"data": ("source", "text_col", "id_col", "label_col", "format"),
+    _SECTIONS = {"data": ("source", "text_col", "id_col", "label_col", "format", "dedupe"),
                  "labels": ("labels", "positive"),
                  "embeddings": ("model", "max_seq_length", "precomputed", "dtype", "device", "first_pass"),
                  "index": ("backend", "k")}
 
-    def to_toml(self) -> str:
-        """Render by hand (the standard library reads TOML but does not write it)."""
+    def to_toml(self, directory: str | Path | None = None) -> str:
+        """Render by hand (the standard library reads TOML but does not write it). With the project ``directory``,
+        local files (the data file, precomputed embeddings) are written relative to it (``./`` or ``../``), so a
+        project copied together with its data works at any place (see :func:`portable_path`)."""
         lines = ["# textsel project configuration. Labels live in textsel.db; caches in cache/."]
         for section, keys in self._SECTIONS.items():
             lines.append(f"\n[{section}]")
             for key in keys:
                 value = getattr(self, key)
+                if key in _PATH_KEYS and value is not None and directory is not None:
+                    value = portable_path(value, directory)
                 if value is not None:
                     lines.append(f"{'classes' if key == 'labels' else key} = {_toml_value(value)}")
         return "\n".join(lines) + "\n"
@@ -90,9 +97,36 @@ class ProjectConfig:
                 name = "classes" if key == "labels" else key
                 if name in table:
                     values[key] = table[name]
+                    if key in _PATH_KEYS and isinstance(values[key], str):
+                        values[key] = resolve_portable(values[key], path.parent)
         if "source" not in values:
             raise ConfigError(f"{path} has no [data] source; recreate the project from its data file")
         return cls(**values)
+
+
+_PATH_KEYS = ("source", "precomputed")
+_RELATIVE = ("./", "../")
+
+
+def portable_path(value: str, directory: str | Path) -> str:
+    """An existing local file or folder as a path relative to the project ``directory``, starting ``./`` or
+    ``../`` (so it is never taken for a data set name); anything else (a hub name, a missing path) unchanged."""
+    import os
+
+    if not Path(value).exists():
+        return value
+    relative = os.path.relpath(Path(value).resolve(), Path(directory).resolve())
+    return relative if relative.startswith("..") else f"./{relative}"
+
+
+def resolve_portable(value: str, directory: str | Path) -> str:
+    """The absolute path of a ``./`` or ``../`` path written by :func:`portable_path`, relative to the project
+    ``directory``; any other value unchanged."""
+    if not value.startswith(_RELATIVE):
+        return value
+    import os
+
+    return os.path.normpath(Path(directory).resolve() / value)
 
 
 def check_label_name(label: str) -> None:

@@ -193,13 +193,15 @@ def simulate(data: str | Path, *, out: str | Path, embeddings: str | Path | None
              random_pool_size: int = 10_000, seed_positives: int = 5, seed_negatives: int = 95,
              batch_size: int = 100, budget: int = 2000, repeats: int = 1, test_split: str | float | None = None,
              learner: str = "logistic", C: float = 1.0, index_backend: str = "hnsw", seed: int = 0,
-             cache_dir: str | Path | None = None, show_progress: bool = False) -> dict:
+             cache_dir: str | Path | None = None, show_progress: bool = False,
+             known_vectors: tuple[list[str], np.ndarray] | None = None) -> dict:
     """Simulate labeling on a data set; write results.jsonl, summary.json and plot.png under ``out``.
 
     ``positive`` values of ``label_col`` make the rare class (binary); without them the run is multi-class.
     Without precomputed ``embeddings`` the texts are embedded once into a content-keyed cache in ``cache_dir``
     (default: the shared cache under the textsel home, ``$TEXTSEL_HOME/embeddings``), so runs with different
-    ``out`` folders reuse it; ``show_progress`` draws the embedding progress bar.
+    ``out`` folders reuse it; ``show_progress`` draws the embedding progress bar. ``known_vectors`` (texts, their
+    vectors), e.g. a project's, supplies every text's vector by its text, so nothing is embedded.
     Returns the summary (also written to summary.json); its runs hold mean and sd over repeats.
     """
     from textsel.index import build_index
@@ -217,8 +219,13 @@ def simulate(data: str | Path, *, out: str | Path, embeddings: str | Path | None
     data_pool, texts, columns, rows = _load_rows(path, text_col, label_col)
     oracle, positive_label, concept = _oracle(columns, label_col, positive)
     test_mask, test_rule = split_test(columns, len(rows), test_split, seed)
-    features = _load_embeddings(path, embeddings, data_pool,
-                                Path(cache_dir) if cache_dir is not None else shared_embedding_cache(), show_progress)
+    if known_vectors is not None:
+        from textsel.vectors_export import vectors_by_text
+
+        features = vectors_by_text(list(texts), *known_vectors)
+    else:
+        features = _load_embeddings(path, embeddings, data_pool, Path(cache_dir) if cache_dir is not None
+                                    else shared_embedding_cache(), show_progress)
     pool_at, test_at = np.flatnonzero(~test_mask), np.flatnonzero(test_mask)
     if not len(pool_at):
         raise DataError("the pool is empty: every row is in the test split", file=str(path))

@@ -226,6 +226,8 @@ class StaticEmbedder:
     def dimension(self) -> int:
         return int(self._loaded_model().dim)
 
+    reports_batches = True  # encode(on_batch=...) advances a progress bar per batch (textsel.embed)
+
     def encode(self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         """Embed ``texts``; float32 of shape (len(texts), dims), every row of unit length."""
         model = self._loaded_model()

@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -156,18 +156,26 @@ class CachedEncoder:
         self.known = known
         self.encoded_texts = 0
 
+    reports_batches = True  # encode(on_batch=...) advances per batch of the wrapped model (textsel.embed)
+
     def __getattr__(self, name: str):  # noqa: ANN204 - delegate to the wrapped embedder
         return getattr(self.__dict__["embedder"], name)
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+        """Vectors of ``texts``: cached ones at once, the others from the model. ``on_batch(n)`` is called with the
+        count found in the cache, then after every batch the model embeds, so a progress bar moves per batch."""
+        from textsel.embed import encode_reporting
+
         texts = list(texts)
         found = self.cache.lookup(texts)
         keys = [self.cache.key(text) for text in texts]
         if self.known is not None and len(found) < len(set(keys)):
             found.update(self.known.lookup([key for key in keys if key not in found]))
         missing = list(dict.fromkeys(text for text, key in zip(texts, keys, strict=True) if key not in found))
+        advance = on_batch if on_batch is not None else (lambda n: None)
+        advance(len(texts) - len(missing))  # found, and repeats of a missing text: done with it
         if missing:
-            fresh = np.asarray(self.embedder.encode(missing), dtype=np.float32)
+            fresh = np.asarray(encode_reporting(self.embedder, missing, advance), dtype=np.float32)
             self.encoded_texts += len(missing)
             self.cache.store(missing, fresh)
             found.update(zip((self.cache.key(text) for text in missing), fresh, strict=True))

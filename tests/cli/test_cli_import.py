@@ -88,7 +88,8 @@ def test_a_label_studio_export_of_a_next_batch_imports_its_latest_kept_annotatio
     batch = invoke("next", "-n", 4, "-s", "random", "--pool", "all", "-o", tmp_path / "batch.json", "-p", project)
     assert batch.exit_code == 0, batch.output
     tasks = json.loads((tmp_path / "batch.json").read_text())
-    ids = [task["data"]["id"] for task in tasks]
+    assert all(isinstance(task["data"]["id"], str) for task in tasks)  # never rounded by JavaScript
+    ids = [int(task["data"]["id"]) for task in tasks]
     annotated = label_studio_export(tmp_path / "batch.json", {
         0: [("fine", "2026-01-01T10:00:00Z", False), ("broken", "2026-01-02T10:00:00.5Z", False)],  # latest wins
         1: [("broken", "2026-01-03T10:00:00Z", True), ("fine", "2026-01-01T10:00:00Z", False)],  # cancelled: no

@@ -33,8 +33,10 @@ def test_command_modules_define_their_own_app_and_never_import_the_root():
 def test_commands_stay_top_level_and_groups_keep_their_names():
     root = get_command(app)
     assert {"init", "embed", "index", "search", "import", "status", "diagnose", "export", "train", "predict", "next",
-            "label", "audit", "add", "remove", "demo", "simulate", "concept", "svp"} == set(root.commands)
+            "label", "audit", "add", "remove", "relink", "vectors", "demo", "simulate", "concept", "svp",
+            "studio"} == set(root.commands)
     assert set(root.commands["concept"].commands) == {"add", "seed", "next", "label", "export"}
+    assert set(root.commands["studio"].commands) == {"push", "pull"}
 
 
 def test_typers_option_class_is_not_patched():

@@ -16,6 +16,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 def default_out(command: str) -> str:
     (option,) = [param for param in get_command(app).commands[command].params if param.name == "out"]
+    if option.default is None:  # predict: computed, preds.parquet in the current folder outside the project
+        from textsel.outputs import default_output
+
+        return str(default_output("preds.parquet", REPO / "some-project"))
     return str(option.default)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from textsel.data._dedupe import check_unique, drop_duplicates
 from textsel.data._pool import Pool
 from textsel.errors import DataError
 from textsel.ids import canonical_integer
@@ -17,7 +18,7 @@ logger = logging.getLogger("textsel.data")
 
 def build_pool(columns: dict[str, Sequence], *, text_col: str = "text", id_col: str | None = None,
                label_col: str | None = None, source: str = "", strict: bool = False,
-               parse_strings: bool = False) -> Pool:
+               parse_strings: bool = False, dedupe: str | None = None) -> Pool:
     """Validate columns and build a Pool; rows count from 1 in every error.
 
     Parameters
@@ -33,6 +34,9 @@ def build_pool(columns: dict[str, Sequence], *, text_col: str = "text", id_col: 
         Raise on the first empty or missing text instead of skipping and counting.
     parse_strings : bool
         Columns hold strings (CSV, fastText): store all-integer or all-number columns as numbers.
+    dedupe : {"id", "text"}, optional
+        Keep the first row of each id, or of each text, and drop the rest (``Pool.dedupe_report`` says which);
+        without it a repeated id raises :class:`~textsel.data._dedupe.DuplicateIdsError` naming them.
     """
     file = source or None
     if not columns or len(next(iter(columns.values()))) == 0:
@@ -40,7 +44,7 @@ def build_pool(columns: dict[str, Sequence], *, text_col: str = "text", id_col: 
     require_columns(columns, [name for name in (text_col, id_col, label_col) if name is not None], file)
     texts = columns[text_col]
     kept = _rows_with_text(texts, file, text_col, strict)
-    keys = None
+    keys, report = None, None
     if id_col is None:
         ids = np.arange(len(texts), dtype=np.int64)
     else:
@@ -49,7 +53,11 @@ def build_pool(columns: dict[str, Sequence], *, text_col: str = "text", id_col: 
         except DataError:
             keys = _string_ids(columns[id_col], file, id_col)
             ids = keys  # filtered with the texts below; hashed into internal ids by Pool.from_keys
-        _check_unique(ids, file, id_col)
+    if dedupe is not None:
+        kept, report = drop_duplicates(kept, ids, texts, dedupe)
+    if id_col is not None:
+        rows = np.asarray(kept if dedupe is not None else range(len(ids)), dtype=np.int64)
+        check_unique(ids[rows], file, id_col, rows)
     if len(kept) < len(texts):
         positions = np.asarray(kept, dtype=np.int64)
         ids, texts = ids[positions], [texts[i] for i in kept]
@@ -57,9 +65,10 @@ def build_pool(columns: dict[str, Sequence], *, text_col: str = "text", id_col: 
                    for name, values in columns.items() if name != text_col}
     convert = _array_from_strings if parse_strings else to_array
     extras = {name: convert(values) for name, values in columns.items() if name not in (text_col, id_col)}
-    if keys is not None:
-        return Pool.from_keys(ids, list(texts), extras, source)
-    return Pool(ids=ids, texts=list(texts), columns=extras, source=source)
+    pool = (Pool.from_keys(ids, list(texts), extras, source) if keys is not None
+            else Pool(ids=ids, texts=list(texts), columns=extras, source=source))
+    object.__setattr__(pool, "dedupe_report", report)
+    return pool
 
 
 def _string_ids(values: Sequence, file: str | None, column: str) -> np.ndarray:
@@ -139,18 +148,6 @@ def _as_integer(value: object) -> int:
     if isinstance(value, (int, np.integer)):
         return int(value)
     raise TypeError(type(value).__name__)
-
-
-def _check_unique(ids: np.ndarray, file: str | None, column: str) -> None:
-    """Raise naming the first row whose id (integer or string) appeared on an earlier row."""
-    order = np.argsort(ids, kind="stable")
-    repeats = np.flatnonzero(ids[order][1:] == ids[order][:-1])
-    if len(repeats):
-        row = int(order[repeats + 1].min())
-        first = int(np.flatnonzero(ids == ids[row])[0])
-        shown = int(ids[row]) if ids.dtype != object else repr(ids[row])
-        raise DataError(f"duplicate id {shown} (first used on row {first + 1}); ids must be unique",
-                        file=file, row=row + 1, column=column)
 
 
 def to_array(values: Sequence) -> np.ndarray:

@@ -33,7 +33,7 @@ _LABEL_PREFIX = "__label__"
 
 def load_pool(source: str | Path, *, text_col: str = "text", id_col: str | None = None,
               label_col: str | None = None, format: str | None = None, split: str | None = None,
-              strict: bool = False) -> Pool:
+              strict: bool = False, dedupe: str | None = None) -> Pool:
     """Load a pool of texts from a file, a saved Hugging Face dataset directory or a hub dataset name.
 
     Parameters
@@ -45,7 +45,7 @@ def load_pool(source: str | Path, *, text_col: str = "text", id_col: str | None 
     text_col : str, default="text"
         Column holding the texts. fastText files always have ``text`` and ``label``.
     id_col : str, optional
-        Column of unique integer ids. Without it, ids are 0-based row numbers, stable across runs.
+        Column of unique ids, integers or strings. Without it, ids are 0-based row numbers, stable across runs.
     label_col : str, optional
         Column of labels; it must exist and is kept under its own name, like every other column.
     format : {"csv", "tsv", "jsonl", "parquet", "fasttext", "hf"}, optional
@@ -54,6 +54,9 @@ def load_pool(source: str | Path, *, text_col: str = "text", id_col: str | None 
         Split of a Hugging Face dataset (needed when it has several).
     strict : bool, default=False
         Raise on empty or missing texts instead of skipping them with a logged warning.
+    dedupe : {"id", "text"}, optional
+        Keep the first row of each id (or of each text) and drop later repeats; ``Pool.dedupe_report`` says
+        which. Without it a repeated id raises, naming how many rows repeat one and the first of them.
 
     Returns
     -------
@@ -70,7 +73,7 @@ def load_pool(source: str | Path, *, text_col: str = "text", id_col: str | None 
         path = existing_file(source)
         columns = _FILE_READERS[chosen](path)
     return build_pool(columns, text_col=text_col, id_col=id_col, label_col=label_col, source=str(source),
-                      strict=strict, parse_strings=chosen in ("csv", "tsv", "fasttext"))
+                      strict=strict, parse_strings=chosen in ("csv", "tsv", "fasttext"), dedupe=dedupe)
 
 
 def infer_format(source: str | Path) -> str:

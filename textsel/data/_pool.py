@@ -54,6 +54,7 @@ class Pool:
     columns: dict[str, np.ndarray] = field(default_factory=dict)
     source: str = ""
     keys: np.ndarray | None = None
+    dedupe_report: object = field(default=None, repr=False)  # textsel.data._dedupe.DedupeReport: rows dropped
 
     @classmethod
     def from_keys(cls, keys: Sequence[str], texts: list[str], columns: dict[str, np.ndarray] | None = None,

@@ -14,8 +14,8 @@ from typing import TypeVar
 
 import numpy as np
 
-from textsel.errors import ConfigError, DataError
-from textsel.project_config import CONFIG_NAME, ProjectConfig
+from textsel.errors import ConfigError, DataError, DataFileMissingError
+from textsel.project_config import ProjectConfig
 from textsel.store import Store
 
 T = TypeVar("T")
@@ -65,7 +65,10 @@ class Corpus:
 
         config = self.config
         pool = load_pool(config.source, text_col=config.text_col, id_col=config.id_col,
-                         label_col=config.label_col, format=config.format)
+                         label_col=config.label_col, format=config.format, dedupe=config.dedupe)
+        from textsel.appended import main_file_rows
+
+        pool = main_file_rows(self, pool)  # rows appended to the data file stay out until added
         if self._added_files():
             pool = type(pool).concat([pool, *(self._load_added(entry) for entry in self._added_files())])
         self._check_pool_unchanged(pool)
@@ -127,8 +130,9 @@ class Corpus:
         if recorded is None:
             return True
         if not Path(self.config.source).is_file():
-            raise DataError("the project's data file is missing (moved or deleted?); put it back, or set [data] "
-                            f"source in {CONFIG_NAME} to where it is now", file=self.config.source)
+            raise DataFileMissingError("the project's data file is missing (moved or deleted?); put it back, or point "
+                                       "the project at where it is now (its rows are checked against the project's "
+                                       "record)", file=self.config.source)
         for entry in self._added_files():
             if not Path(entry["source"]).is_file():
                 raise DataError("a file added to the project is missing (moved or deleted?); put it back",
@@ -147,6 +151,10 @@ class Corpus:
 
         config = self.config
         pool = load_pool(entry["source"], text_col=config.text_col, id_col=config.id_col, format=entry["format"])
+        if "skip_rows" in entry:  # rows appended to the data file (textsel.appended)
+            from textsel.appended import pool_rows
+
+            pool = pool_rows(pool, entry["skip_rows"], entry["skip_rows"] + entry["take_rows"])
         if entry["id_offset"]:
             pool = Pool(ids=pool.ids + entry["id_offset"], texts=pool.texts, columns=pool.columns, source=pool.source)
         return pool
@@ -158,17 +166,21 @@ class Corpus:
         cannot grow (nothing here can embed new texts to match them). The caller brings the vectors and the index
         up to date (:meth:`textsel.project.vectors.Vectors.grow`).
         """
+        source = str(Path(path).resolve())
+        if source == str(Path(self.config.source).resolve()) or source in {e["source"] for e in self._added_files()}:
+            raise DataError("this file is already part of the project", file=str(path))
+        offset = 0 if self.config.id_col else int(self.pool.ids.max()) + 1
+        return self.add_entry({"source": source, "format": format, "id_offset": offset}, shown=str(path))
+
+    def add_entry(self, entry: dict, *, shown: str):  # noqa: ANN201 - textsel.data.Pool
+        """Add the texts of an added-file ``entry`` (see :meth:`_load_added`) to the pool, as ``add_documents``
+        does; ``shown`` names the file in errors. Returns the texts added, as a Pool."""
         from textsel.data import Pool
 
         if self.config.precomputed:
             raise ConfigError("this project's embeddings were precomputed, so new texts cannot be embedded to match "
                               "them; create a new project with embeddings for every text")
-        source = str(Path(path).resolve())
-        if source == str(Path(self.config.source).resolve()) or source in {e["source"] for e in self._added_files()}:
-            raise DataError("this file is already part of the project", file=str(path))
-        old = self.pool
-        offset = 0 if self.config.id_col else int(old.ids.max()) + 1
-        entry = {"source": source, "format": format, "id_offset": offset}
+        old, path, source = self.pool, shown, entry["source"]
         new = self._load_added(entry)
         clash = np.intersect1d(old.ids, new.ids)
         removed = np.intersect1d(clash, self.removed_ids())
@@ -197,7 +209,8 @@ class Corpus:
             raise DataError(f"the data file changed since the project was created (it holds {now}; the project "
                             f"was made from {expected['rows']:,}); restore the original file, or create a new "
                             f"project for the new data", file=self.config.source)
-        if self.pool_unverified:  # the same data (perhaps copied or touched): remember its new size and mtime
+        if self.pool_unverified and not getattr(self, "appended_rows", 0):  # the same data (perhaps copied or
+            # touched): remember its new size and mtime (not while rows appended to it wait to be added)
             _record_pool(self.store, pool, self.config.source)
             if self._added_files():
                 self.store.set_meta("added_files", [{**entry, "stat": _data_file_stat(entry["source"])}
@@ -319,7 +332,8 @@ def _record_pool(store: Store, pool, source: str) -> None:  # noqa: ANN001 - tex
 
 def _data_settings(config: ProjectConfig) -> dict:
     """The [data] settings a pool is loaded with: a pool cache is valid for these only."""
-    return {"source": config.source, "text_col": config.text_col, "id_col": config.id_col, "format": config.format}
+    settings = {"source": config.source, "text_col": config.text_col, "id_col": config.id_col, "format": config.format}
+    return settings | ({"dedupe": config.dedupe} if config.dedupe else {})
 
 
 def _record_pool_cache(store: Store, pool, cache_dir: Path, config: ProjectConfig) -> None:  # noqa: ANN001 - Pool

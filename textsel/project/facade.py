@@ -15,7 +15,7 @@ that span two parts (adding and removing documents) are written out here. It hol
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -141,9 +141,18 @@ class Project:
         instead of being rebuilt. Projects with precomputed embeddings cannot grow (nothing here can embed new
         texts to match them).
         """
+        return self._grow(lambda: self.corpus.add_documents(path, format=format))
+
+    def add_entry(self, entry: dict, *, shown: str) -> int:
+        """Add the texts of an added-file ``entry`` (:meth:`textsel.project.corpus.Corpus.add_entry`; rows appended
+        to the data file come in this way, see :mod:`textsel.appended`) as ``add_documents`` does; return how many."""
+        return self._grow(lambda: self.corpus.add_entry(entry, shown=shown))
+
+    def _grow(self, add: Callable[[], object]) -> int:
+        """Run the corpus's ``add`` (it returns the Pool of new texts), then grow the vectors and the index."""
         old_key = self.vectors.index_key()
         known = self.vectors.known_vectors()  # the old texts' vectors, reused
-        added = self.corpus.add_documents(path, format=format)
+        added = add()
         self.vectors.grow(old_key, added.ids, known)
         return len(added)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from textsel.errors import ConfigError, DataError, StoreError, check_param
+from textsel.errors import ConfigError, DataError, PendingBatchError, check_param
 from textsel.project.corpus import Corpus
 from textsel.project.types import Hit, ImportReport, Relabel
 from textsel.project.vectors import Vectors
@@ -74,7 +74,7 @@ class Labels:
         from textsel.importing import read_labels
 
         path = Path(path)
-        read = read_labels(path, self.corpus.pool, self.config.labels, format=format)
+        read = read_labels(path, self.corpus.pool, self.config.labels, format=format, id_col=self.config.id_col)
         current = self.store.current_labels_with_times()
         newer = [position for position, (doc_id, label, when) in enumerate(
                  zip(read.doc_ids, read.labels, read.labeled_at, strict=True))
@@ -117,7 +117,7 @@ class Labels:
         Audit samples are what the estimates of positives remaining, prevalence and recall, and the stopping rule,
         rest on (textsel.estimate). Without ``seed`` a fresh one is drawn, so repeated audits are independent;
         the seed and the number of unlabeled texts drawn from are recorded with the round. Returns (round id, ids).
-        Like ``next_batch``, it raises StoreError while the latest round still has texts to label, unless
+        Like ``next_batch``, it raises PendingBatchError while the latest round still has texts to label, unless
         ``discard_pending`` (those texts are then recorded as discarded).
         """
         import time
@@ -129,8 +129,8 @@ class Labels:
                     "None or an int >= 0")
         pending_round, pending = self.store.pending()
         if pending and not discard_pending:
-            raise StoreError(f"round {pending_round} still has {len(pending)} texts to label; label them first, "
-                             f"or discard them to draw an audit sample")
+            raise PendingBatchError(f"round {pending_round} still has {len(pending)} texts to label; label them "
+                                    f"first, or discard them to draw an audit sample")
         start = time.perf_counter()
         labeled = np.fromiter(self.store.current_labels(), dtype=np.int64)
         ids = self.corpus.ids

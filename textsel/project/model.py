@@ -269,21 +269,21 @@ class Model:
     def predict(self, out: str | Path, *, engine: str = "local", address: str | None = None,
                 workers: int | None = None, force: bool = False) -> int:
         """Write id, text, predicted label and one probability column per class (``p_<label>``, see
-        ``probability_columns``) for every text not removed from the corpus to a Parquet file; return how many.
+        ``probability_columns``) for every text not removed from the corpus; return how many. The format is
+        ``out``'s suffix: ``.parquet``, ``.csv`` or ``.jsonl`` (:mod:`textsel.tables`).
 
         ``engine`` "ray" scores the pool on Ray Data (a local Ray, or the cluster at ``address``, with ``workers``
         scoring actors; see :func:`textsel.score_ray.score_pool_ray`) instead of in this process. ``out`` is checked
         first (:func:`textsel.outputs.check_output_file`: never in or over the project, an existing file only with
         ``force``).
         """
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        from textsel.outputs import check_output_file, output_file
+        from textsel.outputs import check_output_file
         from textsel.score_ray import check_engine
+        from textsel.tables import table_format, write_table
 
         check_engine("Project.predict", engine, address, workers)
         check_output_file(out, force=force, project_dir=self.project_dir)
+        table_format(out)
         self.vectors.refuse_static("predicting every text", "select likely positives among the candidates with the "
                            "most-likely-positive strategy, or remove first_pass from [embeddings] in textsel.toml "
                            "and embed the whole pool to predict it")
@@ -305,8 +305,7 @@ class Model:
         ordered = [name for name in self.config.labels if name in model.classes]  # the project's label order
         columns.update({column: probabilities[:, model.classes.index(name)]
                         for column, name in zip(probability_columns(ordered), ordered, strict=True)})
-        with output_file(out) as tmp:
-            pq.write_table(pa.table(columns), tmp)
+        write_table(columns, out)
         return len(kept)
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from textsel.errors import ConfigError, StoreError, check_param
+from textsel.errors import ConfigError, PendingBatchError, check_param
 from textsel.project.corpus import Corpus
 from textsel.project.model import Model, round_learner
 from textsel.project.vectors import Vectors
@@ -71,8 +71,8 @@ class Rounds:
         check_param("Project.next_batch", "n", n, isinstance(n, int) and not isinstance(n, bool) and n >= 1,
                     "an int >= 1")
         get_strategy(strategy)
-        check_param("Project.next_batch", "candidate_pool", candidate_pool, candidate_pool in POOL_CHOICES,
-                    f"one of {POOL_CHOICES}")
+        if candidate_pool not in POOL_CHOICES:
+            raise ConfigError(f"unknown candidate pool {candidate_pool!r}; use one of {', '.join(POOL_CHOICES)}")
         learner_spec(learner)
 
     def next_batch(self, n: int = 20, *, strategy: str = "entropy", candidate_pool: str = "auto",
@@ -89,7 +89,7 @@ class Rounds:
         from the pool size (:func:`textsel.candidates.choose_pool`); the choice and its reason are recorded in the
         round's params. The SEALS pool is kept in the project between rounds (:mod:`textsel.candidate_state`).
 
-        While the latest round still has texts to label this raises StoreError, unless ``discard_pending``: then
+        While the latest round still has texts to label this raises PendingBatchError, unless ``discard_pending``: then
         those texts are recorded as discarded (after the new batch is selected, so a failed selection changes
         nothing). A new round never selects a text an earlier round selected (labeled, skipped, discarded or
         pending), so each text appears in at most one round.
@@ -115,8 +115,8 @@ class Rounds:
             self._check_static_round(strategy, candidate_pool)
         pending_round, pending = self.store.pending()
         if pending and not discard_pending:
-            raise StoreError(f"round {pending_round} still has {len(pending)} texts to label; label them first, "
-                             f"or discard them to select a new batch")
+            raise PendingBatchError(f"round {pending_round} still has {len(pending)} texts to label; label them "
+                                    f"first, or discard them to select a new batch")
         features = self.model.learner_features() if reads == "embeddings" or "density" in needs or \
             needs & _FEATURE_INPUTS else None
         labels = self.store.current_labels()
