@@ -166,6 +166,7 @@ class Corpus:
         cannot grow (nothing here can embed new texts to match them). The caller brings the vectors and the index
         up to date (:meth:`textsel.project.vectors.Vectors.grow`).
         """
+        self._refuse_precomputed()
         source = str(Path(path).resolve())
         if source == str(Path(self.config.source).resolve()) or source in {e["source"] for e in self._added_files()}:
             raise DataError("this file is already part of the project", file=str(path))
@@ -177,9 +178,7 @@ class Corpus:
         does; ``shown`` names the file in errors. Returns the texts added, as a Pool."""
         from textsel.data import Pool
 
-        if self.config.precomputed:
-            raise ConfigError("this project's embeddings were precomputed, so new texts cannot be embedded to match "
-                              "them; create a new project with embeddings for every text")
+        self._refuse_precomputed()
         old, path, source = self.pool, shown, entry["source"]
         new = self._load_added(entry)
         clash = np.intersect1d(old.ids, new.ids)
@@ -197,6 +196,12 @@ class Corpus:
         self.__dict__.pop("ids", None)
         _record_pool_cache(self.store, combined, self.cache_dir, self.config)
         return new
+
+    def _refuse_precomputed(self) -> None:
+        """A project with precomputed embeddings cannot grow: nothing here can embed new texts to match them."""
+        if self.config.precomputed:
+            raise ConfigError("this project's embeddings were precomputed, so new texts cannot be embedded to match "
+                              "them; create a new project with embeddings for every text")
 
     def _check_pool_unchanged(self, pool) -> None:  # noqa: ANN001 - textsel.data.Pool
         """Raise DataError when ``pool`` is not the data the project was made from (rows, then fingerprint)."""
