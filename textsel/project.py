@@ -820,9 +820,12 @@ class Project:
 
         return project_status(self, target_recall=target_recall, confidence=confidence)
 
-    def audit_batch(self, n: int = 20, *, seed: int | None = None,
-                    discard_pending: bool = False) -> tuple[int, np.ndarray]:
-        """Draw ``n`` texts uniformly at random from every unlabeled text and record them as an "audit" round.
+    def audit_batch(self, n: int = 20, *, seed: int | None = None, discard_pending: bool = False,
+                    design: str = "uniform") -> tuple[int, np.ndarray]:
+        """Draw ``n`` texts at random from every unlabeled text and record them as an "audit" round.
+
+        ``design`` "uniform" draws a simple random sample; "stratified" samples the model's highest-scored texts
+        more often (textsel.audit_sampling); each audited text's inclusion probability is recorded with the round.
 
         Audit samples are what the estimates of positives remaining, prevalence and recall, and the stopping rule,
         rest on (textsel.estimate). Without ``seed`` a fresh one is drawn, so repeated audits are independent;
@@ -832,8 +835,10 @@ class Project:
         """
         import time
 
+        from textsel.audit_sampling import DESIGNS, draw_audit
         from textsel.errors import PoolExhaustedError
 
+        check_param("Project.audit_batch", "design", design, design in DESIGNS, f"one of {', '.join(DESIGNS)}")
         check_param("Project.audit_batch", "n", n, isinstance(n, int) and n >= 1, "an int >= 1")
         check_param("Project.audit_batch", "seed", seed, seed is None or isinstance(seed, int) and seed >= 0,
                     "None or an int >= 0")
@@ -848,10 +853,13 @@ class Project:
             raise PoolExhaustedError("every text is labeled: there is nothing left to audit")
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % 2**31)
-        chosen = np.random.default_rng(seed).choice(unlabeled, min(n, len(unlabeled)), replace=False)
-        params = {"n": n, "sampling": "uniform without replacement",
-                  "population": "every unlabeled text not removed from the corpus",
-                  "unlabeled": int(len(unlabeled))}
+        scores = (np.asarray(self.positive_probabilities(unlabeled.tolist()), dtype=np.float64)
+                  if design == "stratified" else None)
+        if scores is not None and np.isnan(scores).any():
+            raise StoreError("a stratified audit ranks texts by the model's score: label both classes first")
+        sample = draw_audit(np.random.default_rng(seed), unlabeled, n, design=design, scores=scores)
+        chosen = sample.ids
+        params = {"n": n, **sample.params, "population": "every unlabeled text not removed from the corpus"}
         if pending:
             self.store.discard_pending()
         round_id = self.store.add_round(strategy="audit", params=params, seed=seed, doc_ids=chosen.tolist(),
