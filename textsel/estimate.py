@@ -123,7 +123,8 @@ def merge_consecutive(draws: Sequence[AuditDraw]) -> list[AuditDraw]:
     return merged
 
 
-def _log_choose(n: np.ndarray | int, k: np.ndarray) -> np.ndarray:
+def log_choose(n: np.ndarray | int, k: np.ndarray) -> np.ndarray:
+    """log(n choose k) through log-gamma, elementwise."""
     from scipy.special import gammaln
 
     return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
@@ -136,8 +137,8 @@ def hypergeometric_pmf(population: int, successes: int, draws: int) -> np.ndarra
     possible = (x <= successes) & (draws - x <= population - successes)
     pmf = np.zeros(draws + 1)
     x = x[possible]
-    pmf[possible] = np.exp(_log_choose(successes, x) + _log_choose(population - successes, draws - x)
-                           - _log_choose(population, np.asarray(draws)))
+    pmf[possible] = np.exp(log_choose(successes, x) + log_choose(population - successes, draws - x)
+                           - log_choose(population, np.asarray(draws)))
     return pmf
 
 

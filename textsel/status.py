@@ -89,21 +89,22 @@ def negatives_needed(active_yield: float, fraction: float = HINT_FRACTION,
 def yield_hint(outcomes: Sequence[bool], fraction: float = HINT_FRACTION,
                confidence: float = HINT_CONFIDENCE) -> str:
     """When to draw audit samples: once the actively selected texts since the last positive are enough negatives
-    in a row that a positive rate above ``fraction`` of the active rounds' yield so far is unlikely (at
-    ``confidence``). It counts labels, not rounds, so it means the same at any batch size."""
+    in a row that a positive rate above ``fraction`` of the active rounds' yield up to the last positive is unlikely
+    (at ``confidence``). It counts labels, not rounds, so it means the same at any batch size."""
     found = sum(outcomes)
     if not found:
         return (f"no actively selected text is positive yet ({len(outcomes)} labeled): find positives first "
                 f"(search, or more rounds)")
-    run = len(outcomes) - 1 - max(i for i, outcome in enumerate(outcomes) if outcome)
-    active_yield = found / len(outcomes)
+    last = max(i for i, outcome in enumerate(outcomes) if outcome)
+    run = len(outcomes) - 1 - last
+    active_yield = found / (last + 1)  # the yield up to the last positive: the dry run itself does not lower the bar
     needed = negatives_needed(active_yield, fraction, confidence)
     if run >= needed:
         return (f"the last {run:,} actively selected texts were all negative: a yield above {fraction:.0%} of the "
                 f"active rounds' {active_yield:.1%} is unlikely ({confidence:.0%}); audit samples will tell "
                 f"whether you can stop")
     return (f"keep going: {run:,} negatives in a row since the last positive; the audit hint needs {needed:,} at "
-            f"the active yield so far ({found:,} of {len(outcomes):,}, {active_yield:.1%})")
+            f"the active yield up to the last positive ({found:,} of {last + 1:,}, {active_yield:.1%})")
 
 
 def round_yields(rounds: Sequence, labels: dict[int, str], positive: str) -> list[RoundYield]:

@@ -29,7 +29,13 @@ import numpy as np
 from scipy.stats import hypergeom
 
 from textsel.errors import check_param
-from textsel.estimate import DEFAULT_CONFIDENCE, DEFAULT_TARGET_RECALL, StoppingDecision, remaining_at_target
+from textsel.estimate import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_TARGET_RECALL,
+    StoppingDecision,
+    log_choose,
+    remaining_at_target,
+)
 
 _CHUNK = 2_000_000  # cells of the (split x top-stratum count) table evaluated at once
 
@@ -97,6 +103,18 @@ def _weights(audit: StratifiedAudit) -> list[float]:
     return [stratum.unlabeled / stratum.labeled if stratum.labeled else 0.0 for stratum in audit.strata]
 
 
+def _hypergeometric_table(population: int, successes: np.ndarray, draws: int) -> np.ndarray:
+    """P(x successes in ``draws``) for x = 0..draws (columns), one row per count of ``successes`` (log-gamma, as
+    ``textsel.estimate.hypergeometric_pmf``: scipy's per-call overhead dominates in the bisections)."""
+    x = np.arange(draws + 1)[None, :]
+    k = np.asarray(successes, dtype=np.float64)[:, None]
+    possible = (x <= k) & (draws - x <= population - k)
+    with np.errstate(invalid="ignore"):
+        logs = (log_choose(k, np.minimum(x, k)) + log_choose(population - k, np.minimum(draws - x, population - k))
+                - log_choose(population, np.asarray(draws)))
+    return np.where(possible, np.exp(np.where(possible, logs, -np.inf)), 0.0)
+
+
 def _largest_tail(audit: StratifiedAudit, total: int) -> float:
     """max over the splits of ``total`` positives at the draw consistent with the audit of ``P(T <= t_observed)``."""
     strata = audit.strata
@@ -114,16 +132,17 @@ def _largest_tail(audit: StratifiedAudit, total: int) -> float:
         return 0.0
     counts = np.arange(first.labeled + 1)
     best = 0.0
-    step = max(1, _CHUNK // (first.labeled + 1))
+    step = max(1, _CHUNK // (first.labeled + second.labeled + 2))
     for start in range(low, high + 1, step):
-        splits = np.arange(start, min(start + step, high + 1))[:, None]
-        pmf = hypergeom.pmf(counts[None, :], first.unlabeled, splits, first.labeled)
+        splits = np.arange(start, min(start + step, high + 1))
+        pmf = _hypergeometric_table(first.unlabeled, splits, first.labeled)
         if weights[1]:
-            room = np.floor((observed - weights[0] * counts[None, :]) / weights[1])
-            tail = np.where(room >= 0, hypergeom.cdf(room, second.unlabeled, total - splits, second.labeled), 0.0)
+            room = np.floor((observed - weights[0] * counts) / weights[1]).astype(np.int64)  # x_2 allowed per x_1
+            cdf = np.cumsum(_hypergeometric_table(second.unlabeled, total - splits, second.labeled), axis=1)
+            tail = np.where(room >= 0, cdf[:, np.clip(room, 0, second.labeled)], 0.0)
         else:  # nothing audited in the second stratum: it adds nothing to T
             tail = np.ones_like(pmf)
-        inside = weights[0] * counts[None, :] <= observed
+        inside = weights[0] * counts <= observed
         best = max(best, float(np.max(np.sum(pmf * tail * inside, axis=1))))
     return min(best, 1.0)
 
