@@ -46,7 +46,7 @@ def test_every_command_has_help_text():
 STAGES = ["errors", "ids", "_atomic", "_integrity", "_progress", "_home", "provenance", "data", "embed", "embed_ray",
           "static", "index",
           "candidates", "candidate_state", "strategies", "proxy", "models", "learner", "score_ray", "rounds", "metrics",
-          "estimate",
+          "estimate", "stratified", "certificate", "audit_sampling",
           "diagnose", "svp", "simulate", "svp_experiments", "store", "project_config", "status", "labeling", "export",
           "importing", "text_cache", "first_pass", "project", "concepts", "demo"]
 
