@@ -197,3 +197,16 @@ def test_stratified_audit_records_inclusion_probabilities_and_feeds_status(proje
     assert report.certificate.design == "stratified" and report.certificate.remaining_at_most >= truth_remaining
     output = invoke("status", "-p", project).text
     assert "(stratified design)" in output and "score-stratified audit" in output
+
+
+def test_audit_design_option_draws_a_stratified_sample_and_refuses_unknown_designs(project):
+    label_truthfully(project, range(0, 60))
+    result = invoke("audit", "--n", "20", "--design", "stratified", "--seed", "1", "-p", project)
+    assert result.exit_code == 0, result.output
+    assert "more often where the model scores high" in result.text
+    with Project(project) as opened:
+        assert opened.store.rounds()[-1].params["design"] == "stratified"
+    bad = invoke("audit", "--n", "20", "--design", "importance", "--discard-pending", "-p", project)
+    assert bad.exit_code != 0
+    with Project(project) as opened:
+        assert len(opened.store.rounds()) == 1  # nothing written
