@@ -23,6 +23,11 @@ sample of the earlier unlabeled set (this is Callaghan & Mueller-Hansen's sample
   ``found / (found + K) < r``. The rule says stop when ``P(X <= x_observed | K = K_r) < 1 - confidence``; the
   hypergeometric tail is monotone in ``K``, so this rejects every ``K >= K_r`` at once.
 
+- The conservative figures ``textsel status`` leads with (``textsel.certificate``): ``upper_bound`` (one-sided, the
+  same inversion; the stopping test stops exactly when ``K_r`` exceeds it), ``certified_recall``, the floor of any
+  sample-based certificate (``audit_floor``: about ``N ln(1/alpha) / K_r`` all-negative uniform audit labels) and
+  ``more_audit_labels``, the all-negative uniform audit labels that would make the test stop.
+
 Assumptions: labels are correct; the labeled part of an audit is a random part of it (texts skipped for reasons
 unrelated to their class); treating audits separated by active rounds as independent given ``F_i`` is an
 approximation that ``benchmarks/stopping.py`` and the unit tests check by simulation. An old audit, drawn when

@@ -1,8 +1,9 @@
 """What `textsel status` reports: labels per class, each round's yield of positives, and, from audit samples,
 how many positives remain, the prevalence, the recall so far and whether the stopping rule says stop.
 
-Rounds with strategy "audit" are uniform random samples of the texts unlabeled at the time (``Project.audit_batch``);
-only they feed the estimates (see :mod:`textsel.estimate`). Selections and yields count distinct ids: a text
+Rounds with strategy "audit" are random samples of the texts unlabeled at the time (``Project.audit_batch``, uniform
+or score-stratified); only they feed the estimates (:mod:`textsel.estimate`, :mod:`textsel.stratified`), and the
+conservative figures come first (:mod:`textsel.certificate`). Selections and yields count distinct ids: a text
 selected again by a later round is credited to the first round that selected it.
 """
 
