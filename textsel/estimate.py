@@ -311,7 +311,7 @@ def audit_floor(unlabeled: int, found: int, *, target_recall: float = DEFAULT_TA
     # log P(0 | N, R, n) = sum_{i < n} log(1 - R / (N - i)), decreasing in n
     with np.errstate(divide="ignore"):  # the last step is log(0): the sample then holds every text but R - 1
         steps = np.log1p(-threshold / (unlabeled - np.arange(unlabeled - threshold + 1, dtype=np.float64)))
-    below = np.flatnonzero(np.cumsum(steps) < math.log(alpha))
+    below = np.flatnonzero(np.cumsum(steps) < math.log(alpha) - 1e-12)  # a tie is not below
     return AuditFloor(unlabeled, threshold, alpha, approximate, int(below[0]) + 1 if len(below) else unlabeled)
 
 
