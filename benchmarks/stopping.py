@@ -133,16 +133,15 @@ class Simulation:
         self.labels: dict[int, int] = {}
         self.outcomes: list[bool] = []
         self.active: list[bool] = []
+        self.found = 0
+        self.last_active_positive = -1  # index in ``active`` (kept as counts: the loop must not rescan the lists)
+        self.active_found = 0
         self.audit_labels = 0
         self.engine = RoundEngine(pool.ids, make_candidate_pool("all"), features=pool.features, strategy=strategy,
                                   learner=make_learner("logistic"), batch_size=batch, positive_label=1,
                                   classes=[0, 1], seed=seed)
         seed_ids = draw_seed(pool.is_positive.astype(np.int64), pool.ids, 1, SEED_POSITIVES, SEED_NEGATIVES, self.rng)
         self.label(seed_ids.tolist())
-
-    @property
-    def found(self) -> int:
-        return sum(self.outcomes)
 
     def unlabeled(self) -> np.ndarray:
         return self.pool.ids[~self.labeled]
@@ -153,9 +152,17 @@ class Simulation:
         values = self.pool.is_positive[positions]
         self.labels.update(zip(doc_ids, values.astype(int).tolist(), strict=True))
         self.outcomes += values.tolist()
+        self.found += int(values.sum())
         if active:
-            self.active += values.tolist()
+            for value in values.tolist():
+                self.active.append(value)
+                if value:
+                    self.last_active_positive = len(self.active) - 1
+                    self.active_found += 1
         return int(values.sum())
+
+    def hint_fires(self, since: int) -> bool:
+        return _hint(self.last_active_positive, self.active_found, len(self.active), since)
 
     def active_round(self) -> bool:
         try:
@@ -174,11 +181,16 @@ class Simulation:
 
 def hint_fires(active: list[bool], since: int) -> bool:
     """The audit hint of `textsel status`, counting only negatives after ``since`` (a return from the audits)."""
-    if not any(active):
+    positives = [i for i, outcome in enumerate(active) if outcome]
+    return _hint(positives[-1] if positives else -1, len(positives), len(active), since)
+
+
+def _hint(last: int, found: int, length: int, since: int) -> bool:
+    """``last``: index of the last active positive (-1: none); ``found``: active positives (all up to ``last``)."""
+    if last < 0:
         return False
-    last = max(i for i, outcome in enumerate(active) if outcome)
-    run = len(active) - 1 - max(last, since - 1)
-    return run >= negatives_needed(sum(active[: last + 1]) / (last + 1))
+    run = length - 1 - max(last, since - 1)
+    return run >= negatives_needed(found / (last + 1))
 
 
 def run_certified(pool: Pool, strategy: str, seed: int, *, design: str, batch: int, target: float,
@@ -194,7 +206,7 @@ def run_certified(pool: Pool, strategy: str, seed: int, *, design: str, batch: i
             reason = "exhausted"
         elif len(sim.outcomes) >= limit:
             reason = "budget"
-        elif not hint_fires(sim.active, since):
+        elif not sim.hint_fires(since):
             if not sim.active_round():
                 since = len(sim.active) + 10**9  # no candidates left: audit from here on
         else:
