@@ -363,7 +363,10 @@ def evaluate_cell(pool: Pool, strategy: str, seeds: list[int], args: argparse.Na
     for seed in seeds:
         for design in args.designs.split(","):
             run = run_certified(pool, strategy, seed, design=design, **kwargs)
-            methods.setdefault(f"certified-{design}", []).append(run_record(run, total, args.target_recall))
+            record = run_record(run, total, args.target_recall)
+            methods.setdefault(f"certified-{design}", []).append(record)
+            print({"cell": pool.name, "strategy": strategy, "design": design, "seed": seed, **record},
+                  file=sys.stderr, flush=True)  # progress: a long cell shows each run as it ends
             if design != "uniform":
                 continue
             outcomes = run.outcomes
