@@ -53,6 +53,11 @@ CONCEPTS = {concept.name: concept for concept in [
             valued_rows_only=True),
     Concept("blitzer 1-star@3%", "amazon_blitzer", "rating", 1.0, rate=0.03),
     Concept("blitzer books@3%", "amazon_blitzer", "domain", "books", rate=0.03),
+    Concept("amazon automotive@0.5%", "amazon_multidomain", "domain", "automotive", rate=0.005, max_rows=10_000),
+    Concept("amazon cell_phones_service@1%", "amazon_multidomain", "domain", "cell_phones_service", rate=0.01,
+            max_rows=10_000),
+    Concept("hotel_tips@3%", "hotel_tips", "label", 1, rate=0.03),
+    Concept("hotel_tips@5%", "hotel_tips", "label", 1, rate=0.05),
 ]}
 
 

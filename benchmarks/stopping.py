@@ -1,172 +1,448 @@
-"""Does textsel's stopping rule reach its target recall as often as its confidence promises, and what does it cost?
+"""Does a certified stop reach its target recall as often as promised, and what does it cost against its floor?
 
-Each run is one simulated labeling project (a concept x a strategy x a seed) on the shared MiniLM embeddings:
+Each run is one simulated project (a cell = a concept at a prevalence, x a strategy x a seed), through the library
+path the CLI uses (``RoundEngine``, the logistic learner, every unlabeled text as candidates, the CLI's batch of 20):
 
-1. Seed: 5 positives + 95 negatives drawn from the oracle labels (as ``textsel simulate`` does).
-2. Active rounds of ``--batch`` texts with textsel's RoundEngine (logistic learner; maxent or mlp over the SEALS pool,
-   k=100, or over all texts) until the yield hint of ``textsel status`` fires (each of the last 3 rounds found under
-   2% positives), the candidate pool runs dry, or the active labels reach ``--active-cap`` of the pool.
-3. Audit phase: audits of ``--audit`` texts drawn uniformly from the unlabeled texts; after each,
-   ``textsel.estimate.stopping_test`` runs on every audit so far, and the run stops when it says stop (or nothing is
-   unlabeled). ``--protocol audit-only`` draws the audits one after another (Callaghan & Mueller-Hansen 2020's
-   random sample of the remainder); ``interleaved`` (default) runs one more active round between audits, which keeps
-   finding the positives the rule is waiting for.
+1. Seed: 5 positives + 95 negatives from the oracle labels (as ``textsel simulate`` does).
+2. Active rounds until ``textsel status``'s audit hint fires (``textsel.status.negatives_needed``: enough negatives in
+   a row that a yield above 10% of the yield so far is unlikely), counted in labels, not rounds.
+3. Audits of one batch each, drawn from the unlabeled texts (``--designs``: ``uniform``, the default and the
+   cheapest certificate of an empty remainder; ``stratified``, ``textsel.audit_sampling``'s score-stratified
+   design with its exact bound), until the certificate says stop (``textsel.estimate.stopping_test`` or
+   ``textsel.stratified.stratified_stopping_test``). An audit batch that finds a positive sends the run back to
+   active rounds (the hint must fire afresh) and the audits go on after it.
+4. The run stops by the rule, because the pool is exhausted (every text labeled), or at the budget
+   (``--budget`` x the pool). Exhausted and budget runs are counted apart, never as successes.
 
-Per concept and strategy the last line reports: ``runs``; ``coverage``, the share of runs whose recall at the stop
-is at or above ``target_recall`` (the rule promises at least ``confidence``); ``labels_spent_mean`` (seed + active +
-audit labels at the stop); ``oracle_labels_mean``, the labels the same run had spent when its recall first reached
-the target (an oracle that stops at the exact moment; over the runs that reached it); and the mean recall at stop.
-``seconds`` is each (concept, strategy)'s wall time: loading and the index build are one-time costs reported
-per concept as ``setup_seconds``.
+Per run: recall at the stop; labels at the stop over the oracle (the labels the run's own order needed to reach the
+target recall); active labels (seed + active rounds) over the oracle; audit labels over the floor
+(``textsel.estimate.audit_floor`` at the stop: the fewest all-negative uniform audit labels that could certify the
+target there, about ``N ln(1/alpha) / K_r``). Baselines from the same label sequences (the uniform run's):
+Cormack & Grossman's knee method and N negatives in a row (50, 100) (``stopping_baselines.py``); and the previous
+rule of this benchmark (``old-rule``: the old hint, 3 rounds under 2% positives, then audits of 200 uniform texts
+with an active round between them, Callaghan & Mueller-Hansen's test), which shares the run's seed and active
+sequence up to its own hint.
 
-    python benchmarks/stopping.py [--seeds 5] [--target-recall 0.95] [--confidence 0.95] [--out FILE]
+Cells: small pools from the shared MiniLM sets (5k-15k texts), and, with ``--large``, pools of >= 100k sentences:
+prefixes of ``review_sentences`` (no vectors there: hashing TF-IDF reduced to 128 dimensions by truncated SVD,
+a cheap stated substitute for an embedding), the sentence-level concept "from a toys_games review", positives
+thinned to each prevalence. Per cell the JSON line reports ``coverage`` (share of rule-stopped runs at or above the
+target recall) with ``coverage_wilson_low``, ``labels_over_oracle``, ``audit_over_floor``,
+``active_over_oracle`` (medians), ``exhausted_runs``, ``budget_runs``; the summary: ``worst_coverage_wilson_low``
+and, per prevalence for pools >= 100k, the medians.
 
-Writes the results, with provenance, to benchmarks/results/stopping.json (or --out); last line: that JSON.
+    python benchmarks/stopping.py --seeds 20 --large                # the full validation (hours on a quiet CPU)
+    python benchmarks/stopping.py --seeds 3 --cells small --strategies most-likely-positive   # a quick look
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from _results import add_run_options, start_run
-from concepts import available, load_concept
+from concepts import DATA, available, load_concept
+from scipy.stats import binomtest
+from stopping_baselines import knee_stop, negatives_in_a_row_stop
 
+from textsel.audit_sampling import draw_audit
 from textsel.candidates import make_candidate_pool
 from textsel.errors import PoolExhaustedError
-from textsel.estimate import AuditDraw, stopping_test
-from textsel.index import ExactIndex
+from textsel.estimate import AuditDraw, audit_floor, stopping_test
 from textsel.learner import make_learner
 from textsel.rounds import RoundEngine
 from textsel.simulate import draw_seed
+from textsel.status import negatives_needed
+from textsel.stratified import StratifiedAudit, StratumSample, stratified_stopping_test
 
-STOPPING_CONCEPTS = ["amazon automotive", "hotel_tips", "sms_spam", "tv_spoilers@3%"]
-STRATEGIES = [("maxent", "seals"), ("maxent", "all"), ("mlp", "seals"), ("mlp", "all")]
 RESULTS = Path(__file__).resolve().parent / "results" / "stopping.json"
+SMALL_CELLS = [("amazon automotive@0.5%", 0.005), ("amazon cell_phones_service@1%", 0.01), ("hotel_tips@3%", 0.03),
+               ("hotel_tips@5%", 0.05)]
+LARGE_RATES = [0.005, 0.01, 0.03, 0.05]
+LARGE_CONCEPT = "toys_games"
+CLI_BATCH = 20  # `textsel next --n` default
+SEED_POSITIVES, SEED_NEGATIVES = 5, 95
 
 
-def yield_dropped(yields: list[float], window: int = 3, threshold: float = 0.02) -> bool:
-    """The hint `textsel status` prints: each of the last ``window`` rounds found under ``threshold`` positives."""
-    return len(yields) >= window and max(yields[-window:]) < threshold
+@dataclass
+class Pool:
+    name: str
+    ids: np.ndarray
+    features: np.ndarray
+    is_positive: np.ndarray
+    large: bool
+
+    @property
+    def prevalence(self) -> float:
+        return float(self.is_positive.mean())
 
 
-def run_project(data, index, strategy: str, pool: str, seed: int, *, target: float, confidence: float, batch: int,
-                audit: int, active_cap: float, protocol: str = "interleaved") -> dict:
-    """One simulated project with the protocol in the module docstring; returns what it spent and reached."""
+def load_small(name: str) -> Pool:
+    data = load_concept(name)
+    return Pool(name, data.ids, data.embeddings, data.is_positive.astype(bool), False)
+
+
+def load_large(rate: float, size: int, seed: int = 0) -> Pool:
+    """A prefix of review_sentences with about ``size`` texts after thinning "from a toys_games review" to
+    ``rate``; features: hashing TF-IDF -> truncated SVD (128), unit rows."""
+    import pyarrow.parquet as pq
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+
+    table = pq.read_table(DATA / "review_sentences" / "data.parquet", columns=["text", "domain"])
+    domain = np.asarray(table.column("domain").to_pylist(), dtype=object)
+    is_positive = domain == LARGE_CONCEPT
+    negatives_needed_ = int(size * (1 - rate))
+    prefix = int(np.searchsorted(np.cumsum(~is_positive), negatives_needed_)) + 1
+    rows = np.arange(prefix)
     rng = np.random.default_rng(seed)
-    ids, oracle = data.ids, data.is_positive.astype(np.int64)
-    is_positive = dict(zip(ids.tolist(), data.is_positive.tolist(), strict=True))
-    order = draw_seed(oracle, ids, 1, 5, 95, rng).tolist()
-    labels = {doc_id: int(is_positive[doc_id]) for doc_id in order}
-    engine = RoundEngine(ids, make_candidate_pool(pool, index=index, k=100, seed=seed), features=data.embeddings,
-                         strategy=strategy, learner=make_learner("logistic"), batch_size=batch, positive_label=1,
-                         classes=[0, 1], index=index, seed=seed)
-    yields: list[float] = []
-    while not yield_dropped(yields) and len(labels) - 100 < active_cap * len(ids):
+    positives, negatives = rows[is_positive[:prefix]], rows[~is_positive[:prefix]]
+    keep = rng.choice(positives, min(len(positives), round(rate * len(negatives) / (1 - rate))), replace=False)
+    rows = np.sort(np.concatenate([negatives, keep]))
+    texts = table.column("text").take(rows).to_pylist()
+    counts = HashingVectorizer(n_features=2**18, alternate_sign=False, ngram_range=(1, 2)).transform(texts)
+    reduced = TruncatedSVD(128, n_iter=4, random_state=seed).fit_transform(TfidfTransformer().fit_transform(counts))
+    reduced /= np.maximum(np.linalg.norm(reduced, axis=1, keepdims=True), 1e-12)
+    return Pool(f"review_sentences {LARGE_CONCEPT}@{rate:.1%} ({len(rows):,})", rows.astype(np.int64),
+                reduced.astype(np.float32), is_positive[rows], True)
+
+
+@dataclass
+class Run:
+    outcomes: list[bool]  # every label in order: seed, active, audits
+    active_labels: int  # seed + active rounds
+    audit_labels: int
+    found: int
+    reason: str  # rule, exhausted, budget
+    floor: int | None
+
+
+class Simulation:
+    """One project: oracle, labeled mask, the engine, and the outcomes in order."""
+
+    def __init__(self, pool: Pool, strategy: str, seed: int, batch: int) -> None:
+        self.pool, self.batch, self.seed = pool, batch, seed
+        self.rng = np.random.default_rng(seed)
+        self.position = {doc_id: i for i, doc_id in enumerate(pool.ids.tolist())}
+        self.labeled = np.zeros(len(pool.ids), dtype=bool)
+        self.labels: dict[int, int] = {}
+        self.outcomes: list[bool] = []
+        self.active: list[bool] = []
+        self.found = 0
+        self.last_active_positive = -1  # index in ``active`` (kept as counts: the loop must not rescan the lists)
+        self.active_found = 0
+        self.audit_labels = 0
+        self.engine = RoundEngine(pool.ids, make_candidate_pool("all"), features=pool.features, strategy=strategy,
+                                  learner=make_learner("logistic"), batch_size=batch, positive_label=1,
+                                  classes=[0, 1], seed=seed)
+        seed_ids = draw_seed(pool.is_positive.astype(np.int64), pool.ids, 1, SEED_POSITIVES, SEED_NEGATIVES, self.rng)
+        self.label(seed_ids.tolist())
+
+    def unlabeled(self) -> np.ndarray:
+        return self.pool.ids[~self.labeled]
+
+    def label(self, doc_ids: list[int], *, active: bool = False) -> int:
+        positions = [self.position[doc_id] for doc_id in doc_ids]
+        self.labeled[positions] = True
+        values = self.pool.is_positive[positions]
+        self.labels.update(zip(doc_ids, values.astype(int).tolist(), strict=True))
+        self.outcomes += values.tolist()
+        self.found += int(values.sum())
+        if active:
+            for value in values.tolist():
+                self.active.append(value)
+                if value:
+                    self.last_active_positive = len(self.active) - 1
+                    self.active_found += 1
+        return int(values.sum())
+
+    def hint_fires(self, since: int) -> bool:
+        return _hint(self.last_active_positive, self.active_found, len(self.active), since)
+
+    def active_round(self) -> bool:
         try:
-            chosen = engine.select_batch(labels).ids.tolist()
+            chosen = self.engine.select_batch(self.labels).ids.tolist()
         except PoolExhaustedError:
+            return False
+        self.label(chosen, active=True)
+        return bool(chosen)
+
+    def scores(self, doc_ids: np.ndarray) -> np.ndarray:
+        rows = [self.position[doc_id] for doc_id in self.labels]
+        learner = make_learner("logistic").fit(self.pool.features[rows], np.asarray(list(self.labels.values())))
+        column = list(learner.classes_).index(1)
+        return learner.predict_proba(self.pool.features[[self.position[d] for d in doc_ids.tolist()]])[:, column]
+
+
+def hint_fires(active: list[bool], since: int) -> bool:
+    """The audit hint of `textsel status`, counting only negatives after ``since`` (a return from the audits)."""
+    positives = [i for i, outcome in enumerate(active) if outcome]
+    return _hint(positives[-1] if positives else -1, len(positives), len(active), since)
+
+
+def _hint(last: int, found: int, length: int, since: int) -> bool:
+    """``last``: index of the last active positive (-1: none); ``found``: active positives (all up to ``last``)."""
+    if last < 0:
+        return False
+    run = length - 1 - max(last, since - 1)
+    return run >= negatives_needed(found / (last + 1))
+
+
+def run_certified(pool: Pool, strategy: str, seed: int, *, design: str, batch: int, target: float,
+                  confidence: float, budget: float) -> Run:
+    """Steps 1-4 of the module docstring."""
+    sim = Simulation(pool, strategy, seed, batch)
+    draws: list[AuditDraw] = []  # uniform audits so far (found_since filled in at each test)
+    found_before: list[int] = []
+    chain: dict | None = None  # the stratified chain in progress
+    since, reason, limit = 0, None, budget * len(pool.ids)
+    while reason is None:
+        if not (~sim.labeled).any():
+            reason = "exhausted"
+        elif len(sim.outcomes) >= limit:
+            reason = "budget"
+        elif not sim.hint_fires(since):
+            if not sim.active_round():
+                since = len(sim.active) + 10**9  # no candidates left: audit from here on
+        else:
+            unlabeled = sim.unlabeled()
+            if design == "uniform":
+                sample = draw_audit(sim.rng, unlabeled, batch)
+                found = sim.found
+                positives = sim.label(sample.ids.tolist())
+                sim.audit_labels += len(sample.ids)
+                draws.append(AuditDraw(len(unlabeled), len(sample.ids), positives, 0))
+                found_before.append(found)
+                current = [AuditDraw(d.unlabeled, d.labeled, d.positives, sim.found - before)
+                           for d, before in zip(draws, found_before, strict=True)]
+                stop = stopping_test(current, found=sim.found, unlabeled_now=int((~sim.labeled).sum()),
+                                     target_recall=target, confidence=confidence).stop
+            else:
+                if chain is None:
+                    chain = stratified_chain(sim, unlabeled)
+                positives = draw_chain(sim, chain, batch)
+                stop = stratified_stopping_test(chain_audit(sim, chain), found=sim.found,
+                                                unlabeled_now=int((~sim.labeled).sum()), target_recall=target,
+                                                confidence=confidence).stop
+            if stop:
+                reason = "rule"
+            elif positives:
+                since, chain = len(sim.active), None  # back to active rounds; the hint must fire afresh
+    floor = audit_floor(int((~sim.labeled).sum()) + sim.audit_labels, sim.found, target_recall=target,
+                        confidence=confidence).exact
+    return Run(sim.outcomes, len(sim.outcomes) - sim.audit_labels, sim.audit_labels, sim.found, reason, floor)
+
+
+def stratified_chain(sim: Simulation, unlabeled: np.ndarray, top_share: float = 0.1) -> dict:
+    """Fixed strata for a chain of stratified audit batches: the top-scored ``top_share`` of the unlabeled, the rest."""
+    order = np.argsort(-sim.scores(unlabeled), kind="stable")
+    size = max(1, round(top_share * len(unlabeled)))
+    strata = [sim.rng.permutation(unlabeled[order[:size]]), sim.rng.permutation(unlabeled[order[size:]])]
+    return {"strata": strata, "drawn": [0, 0], "positives": [0, 0], "found_at_start": sim.found}
+
+
+def draw_chain(sim: Simulation, chain: dict, batch: int) -> int:
+    """The next batch of the chain: half from each stratum (a stratum that runs out hands its share over); each
+    stratum's draws so far are a simple random sample of it (a random permutation read in order)."""
+    sizes = [len(members) for members in chain["strata"]]
+    top = min(batch // 2, sizes[0] - chain["drawn"][0])
+    rest = min(batch - top, sizes[1] - chain["drawn"][1])
+    top = min(batch - rest, sizes[0] - chain["drawn"][0])
+    total = 0
+    for h, take in enumerate((top, rest)):
+        picked = chain["strata"][h][chain["drawn"][h]: chain["drawn"][h] + take].tolist()
+        chain["drawn"][h] += take
+        positives = sim.label(picked)
+        chain["positives"][h] += positives
+        sim.audit_labels += take
+        total += positives
+    return total
+
+
+def chain_audit(sim: Simulation, chain: dict) -> StratifiedAudit:
+    strata = tuple(StratumSample(len(members), drawn, positives) for members, drawn, positives
+                   in zip(chain["strata"], chain["drawn"], chain["positives"], strict=True))
+    return StratifiedAudit(strata, sim.found - chain["found_at_start"])
+
+
+def run_old_rule(pool: Pool, strategy: str, seed: int, *, batch: int, target: float, confidence: float,
+                 budget: float, audit: int = 200) -> Run:
+    """The previous protocol: 3 rounds under 2% positives, then uniform audits of ``audit`` texts with an active
+    round between them, Callaghan & Mueller-Hansen's test after each audit."""
+    sim = Simulation(pool, strategy, seed, batch)
+    yields: list[float] = []
+    limit = budget * len(pool.ids)
+    while not (len(yields) >= 3 and max(yields[-3:]) < 0.02) and len(sim.outcomes) < limit:
+        before = len(sim.active)
+        if not sim.active_round():
             break
-        order += chosen
-        labels.update((doc_id, int(is_positive[doc_id])) for doc_id in chosen)
-        yields.append(sum(is_positive[doc_id] for doc_id in chosen) / len(chosen))
-    active_labels = len(order) - 100
-    unlabeled = np.setdiff1d(ids, np.fromiter(labels, dtype=np.int64))
-    audits: list[tuple[int, int, int, int]] = []  # (unlabeled at the draw, drawn, positives, found before the draw)
-    found = sum(labels.values())
-    while True:
-        draws = [AuditDraw(n_unlabeled, drawn, positives, found - found_before)
-                 for n_unlabeled, drawn, positives, found_before in audits]
-        if stopping_test(draws, found=found, unlabeled_now=len(unlabeled), target_recall=target,
-                         confidence=confidence).stop:
-            break
-        if protocol == "interleaved" and audits:  # an active round between audits keeps finding positives
-            try:
-                chosen = engine.select_batch(labels).ids.tolist()
-            except PoolExhaustedError:
-                chosen = []
-            order += chosen
-            labels.update((doc_id, int(is_positive[doc_id])) for doc_id in chosen)
-            found += sum(is_positive[doc_id] for doc_id in chosen)
-            active_labels += len(chosen)
-            unlabeled = np.setdiff1d(unlabeled, chosen)
-            if not len(unlabeled):
+        yields.append(sum(sim.active[before:]) / max(len(sim.active) - before, 1))
+    draws, found_before, reason = [], [], None
+    while reason is None:
+        current = [AuditDraw(d.unlabeled, d.labeled, d.positives, sim.found - before)
+                   for d, before in zip(draws, found_before, strict=True)]
+        if stopping_test(current, found=sim.found, unlabeled_now=int((~sim.labeled).sum()), target_recall=target,
+                         confidence=confidence).stop and (~sim.labeled).any():
+            reason = "rule"
+        elif not (~sim.labeled).any():
+            reason = "exhausted"
+        elif len(sim.outcomes) >= limit:
+            reason = "budget"
+        else:
+            if draws:
+                sim.active_round()
+            unlabeled = sim.unlabeled()
+            if len(unlabeled):
+                sample = draw_audit(sim.rng, unlabeled, audit)
+                found_before.append(sim.found)
+                draws.append(AuditDraw(len(unlabeled), len(sample.ids), sim.label(sample.ids.tolist()), 0))
+                sim.audit_labels += len(sample.ids)
+    return Run(sim.outcomes, len(sim.outcomes) - sim.audit_labels, sim.audit_labels, sim.found, reason, None)
+
+
+def oracle_labels(outcomes: list[bool], total: int, target: float) -> int | None:
+    reached = np.flatnonzero(np.cumsum(outcomes) >= math.ceil(target * total - 1e-9))
+    return int(reached[0]) + 1 if len(reached) else None
+
+
+def run_record(run: Run, total: int, target: float) -> dict:
+    oracle = oracle_labels(run.outcomes, total, target)
+    return {"recall": run.found / total, "labels": len(run.outcomes), "active_labels": run.active_labels,
+            "audit_labels": run.audit_labels, "oracle_labels": oracle, "reason": run.reason, "floor": run.floor}
+
+
+def baseline_record(outcomes: list[bool], stop: int | None, total: int, target: float) -> dict:
+    """A heuristic read off a sequence: it stops at ``stop`` (None: it never fired; the sequence's end counts)."""
+    end = stop if stop is not None else len(outcomes)
+    return {"recall": sum(outcomes[:end]) / total, "labels": end, "active_labels": end, "audit_labels": 0,
+            "oracle_labels": oracle_labels(outcomes, total, target),
+            "reason": "rule" if stop is not None else "never fired", "floor": None}
+
+
+def _median(values: list) -> float | None:
+    values = [v for v in values if v is not None]
+    return float(np.median(values)) if values else None
+
+
+def summarise(records: list[dict], target: float, confidence: float) -> dict:
+    """Per cell: coverage over the rule-stopped runs (Wilson interval), medians of the cost ratios, stop reasons."""
+    stopped = [r for r in records if r["reason"] == "rule"]
+    successes = sum(r["recall"] >= target - 1e-12 for r in stopped)
+    low = (float(binomtest(successes, len(stopped)).proportion_ci(confidence, method="wilson").low)
+           if stopped else None)
+
+    def ratio(numerator: str, denominator: str) -> float | None:
+        return _median([r[numerator] / r[denominator] for r in stopped if r[denominator]])
+
+    return {"runs": len(records), "rule_stops": len(stopped),
+            "coverage": successes / len(stopped) if stopped else None, "coverage_wilson_low": low,
+            "recall_at_stop_median": _median([r["recall"] for r in stopped]),
+            "recall_at_stop_min": min((r["recall"] for r in stopped), default=None),
+            "labels_over_oracle": ratio("labels", "oracle_labels"),
+            "active_over_oracle": ratio("active_labels", "oracle_labels"),
+            "audit_over_floor": ratio("audit_labels", "floor"),
+            "labels_median": _median([r["labels"] for r in stopped]),
+            "oracle_labels_median": _median([r["oracle_labels"] for r in stopped]),
+            "floor_median": _median([r["floor"] for r in stopped]),
+            "exhausted_runs": sum(r["reason"] == "exhausted" for r in records),
+            "budget_runs": sum(r["reason"] == "budget" for r in records),
+            "never_fired_runs": sum(r["reason"] == "never fired" for r in records),
+            "exhausted": [{k: r[k] for k in ("recall", "labels")} for r in records if r["reason"] == "exhausted"]}
+
+
+def evaluate_cell(pool: Pool, strategy: str, seeds: list[int], args: argparse.Namespace) -> list[dict]:
+    total = int(pool.is_positive.sum())
+    kwargs = {"batch": args.batch, "target": args.target_recall, "confidence": args.confidence,
+              "budget": args.budget}
+    methods: dict[str, list[dict]] = {}
+    for seed in seeds:
+        for design in args.designs.split(","):
+            run = run_certified(pool, strategy, seed, design=design, **kwargs)
+            record = run_record(run, total, args.target_recall)
+            methods.setdefault(f"certified-{design}", []).append(record)
+            print({"cell": pool.name, "strategy": strategy, "design": design, "seed": seed, **record},
+                  file=sys.stderr, flush=True)  # progress: a long cell shows each run as it ends
+            if design != "uniform":
                 continue
-        picked = rng.choice(len(unlabeled), min(audit, len(unlabeled)), replace=False)
-        drawn = unlabeled[picked]
-        positives = int(sum(is_positive[doc_id] for doc_id in drawn.tolist()))
-        audits.append((len(unlabeled), len(drawn), positives, found))
-        found += positives
-        order += drawn.tolist()
-        labels.update((doc_id, int(is_positive[doc_id])) for doc_id in drawn.tolist())
-        unlabeled = np.delete(unlabeled, picked)
-    total = int(data.is_positive.sum())
-    cumulative = np.cumsum([is_positive[doc_id] for doc_id in order])
-    reached = np.flatnonzero(cumulative >= math.ceil(target * total - 1e-9))
-    return {"recall": found / total, "labels": len(order), "active_labels": active_labels,
-            "audit_labels": len(order) - 100 - active_labels,
-            "oracle_labels": int(reached[0]) + 1 if len(reached) else None}
+            outcomes = run.outcomes
+            for name, stop in (("knee", knee_stop(outcomes, step=args.batch)),
+                               ("50-negatives-in-a-row", negatives_in_a_row_stop(outcomes, 50)),
+                               ("100-negatives-in-a-row", negatives_in_a_row_stop(outcomes, 100))):
+                methods.setdefault(name, []).append(baseline_record(outcomes, stop, total, args.target_recall))
+        if args.old_rule:
+            run = run_old_rule(pool, strategy, seed, **kwargs)
+            methods.setdefault("old-rule", []).append(run_record(run, total, args.target_recall))
+    return [{"cell": pool.name, "pool_size": len(pool.ids), "positives": total, "prevalence": pool.prevalence,
+             "large": pool.large, "strategy": strategy, "method": method,
+             **summarise(records, args.target_recall, args.confidence)} for method, records in methods.items()]
 
 
-def summarise(concept: str, strategy: str, runs: list[dict], target: float, seconds: float) -> dict:
-    reached = [run["oracle_labels"] for run in runs if run["oracle_labels"] is not None]
-    return {"concept": concept, "strategy": strategy, "runs": len(runs),
-            "coverage": float(np.mean([run["recall"] >= target - 1e-12 for run in runs])),
-            "labels_spent_mean": float(np.mean([run["labels"] for run in runs])),
-            "oracle_labels_mean": float(np.mean(reached)) if reached else None,
-            "recall_at_stop_mean": float(np.mean([run["recall"] for run in runs])),
-            "recall_at_stop_min": float(np.min([run["recall"] for run in runs])),
-            "active_labels_mean": float(np.mean([run["active_labels"] for run in runs])),
-            "audit_labels_mean": float(np.mean([run["audit_labels"] for run in runs])),
-            "seconds": round(seconds, 2)}
+def summary(rows: list[dict]) -> dict:
+    certified = [row for row in rows if row["method"] == "certified-uniform"]
+    lows = [row["coverage_wilson_low"] for row in certified if row["coverage_wilson_low"] is not None]
+    large: dict[str, dict] = {}
+    for rate in LARGE_RATES:
+        cells = [row for row in certified if row["large"] and abs(row["prevalence"] - rate) < rate / 4]
+        if cells:
+            large[f"{rate:.1%}"] = {key: _median([row[key] for row in cells]) for key in
+                                    ("audit_over_floor", "active_over_oracle", "labels_over_oracle")}
+    return {"worst_coverage_wilson_low": min(lows) if lows else None,
+            "median_audit_over_floor": _median([row["audit_over_floor"] for row in certified]),
+            "median_active_over_oracle": _median([row["active_over_oracle"] for row in certified]),
+            "median_labels_over_oracle": _median([row["labels_over_oracle"] for row in certified]),
+            "exhausted_runs": sum(row["exhausted_runs"] for row in certified),
+            "large_pools_per_prevalence": large}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--target-recall", type=float, default=0.95)
     parser.add_argument("--confidence", type=float, default=0.95)
-    parser.add_argument("--batch", type=int, default=200)
-    parser.add_argument("--audit", type=int, default=200, help="texts per audit in the audit phase")
-    parser.add_argument("--active-cap", type=float, default=0.3, help="largest share of the pool labeled actively")
-    parser.add_argument("--protocol", choices=["interleaved", "audit-only"], default="interleaved",
-                        help="after the yield drops: an active round between audits, or audits only (C&MH)")
-    parser.add_argument("--concepts", default=",".join(STOPPING_CONCEPTS))
+    parser.add_argument("--batch", type=int, default=CLI_BATCH)
+    parser.add_argument("--budget", type=float, default=1.0, help="stop a run at this share of the pool labeled")
+    parser.add_argument("--strategies", default="most-likely-positive,entropy")
+    parser.add_argument("--designs", default="uniform", help="audit designs: uniform,stratified")
+    parser.add_argument("--cells", default="small", help="small, large or small,large")
+    parser.add_argument("--small-cells", default=",".join(name for name, _ in SMALL_CELLS))
+    parser.add_argument("--large-size", type=int, default=100_000)
+    parser.add_argument("--large-rates", default=",".join(str(rate) for rate in LARGE_RATES))
+    parser.add_argument("--no-old-rule", dest="old_rule", action="store_false",
+                        help="skip the previous rule's runs (they cost as much as the certified ones)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = add_run_options(parser).parse_args()
     if not available():
         sys.exit("the shared data sets are not present (../shared/data)")
     run = start_run(args)
-    rows, setup = [], {}
-    for concept in args.concepts.split(","):
-        setup_start = time.perf_counter()
-        data = load_concept(concept)
-        index = ExactIndex("cosine")
-        index.add(data.embeddings, data.ids)
-        setup[concept] = round(time.perf_counter() - setup_start, 2)
-        for strategy, pool in STRATEGIES:
-            start = time.perf_counter()
-            runs = [run_project(data, index, strategy, pool, seed, target=args.target_recall,
-                                confidence=args.confidence, batch=args.batch, audit=args.audit,
-                                active_cap=args.active_cap, protocol=args.protocol) for seed in range(args.seeds)]
-            row = {**summarise(concept, f"{strategy}-{pool}", runs, args.target_recall,
-                               time.perf_counter() - start),
-                   "pool_size": len(data.ids), "positives": int(data.is_positive.sum())}
-            rows.append(row)
-            print(json.dumps(row), file=sys.stderr, flush=True)
-    coverage = float(np.mean([row["coverage"] for row in rows]))
+    seeds = list(range(args.seeds))
+    loaders = []
+    if "small" in args.cells.split(","):
+        loaders += [(name, lambda name=name: load_small(name)) for name in args.small_cells.split(",") if name]
+    if "large" in args.cells.split(","):
+        loaders += [(f"large@{rate}", lambda rate=float(rate): load_large(rate, args.large_size))
+                    for rate in args.large_rates.split(",") if rate]
+    rows = []
+    for _name, load in loaders:
+        pool = load()
+        for strategy in args.strategies.split(","):
+            cell_rows = evaluate_cell(pool, strategy, seeds, args)
+            for row in cell_rows:
+                print({k: row[k] for k in ("cell", "strategy", "method", "coverage", "labels_over_oracle",
+                                           "audit_over_floor", "active_over_oracle", "exhausted_runs")},
+                      file=sys.stderr, flush=True)
+            rows += cell_rows
     payload = {"benchmark": "stopping", "target_recall": args.target_recall, "confidence": args.confidence,
-               "protocol": {"name": args.protocol, "batch": args.batch, "audit": args.audit,
-                            "active_cap": args.active_cap,
-                            "seed_labels": "5 positives + 95 negatives", "learner": "logistic", "k": 100},
-               "coverage_overall": coverage, "runs_overall": sum(row["runs"] for row in rows),
-               "setup_seconds": setup, "per_concept_strategy": rows}
-    run.finish(payload, seeds=list(range(args.seeds)), out=args.out)
+               "protocol": {"batch": args.batch, "budget": args.budget, "designs": args.designs,
+                            "seed_labels": f"{SEED_POSITIVES} positives + {SEED_NEGATIVES} negatives",
+                            "learner": "logistic", "candidates": "every unlabeled text",
+                            "hint": "textsel.status.negatives_needed (10% of the yield, 95%)",
+                            "large_pool_features": "hashing TF-IDF (2^18, 1-2 grams) -> truncated SVD 128"},
+               "summary": summary(rows), "cells": rows}
+    run.finish(payload, seeds=seeds, out=args.out)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ def status(
     concept: Concept = None,
 ) -> None:
     """Labels, rounds, positives found and, from audit samples, how many remain, recall so far and when to stop."""
-    from textsel.status import describe_estimate, describe_stopping
+    from textsel.status import describe_status
 
     for name, value in (("--target-recall", target_recall), ("--confidence", confidence)):
         if not 0.0 < value < 1.0:
@@ -52,10 +52,8 @@ def status(
             table.add_row(str(row.round_id), row.strategy, str(row.selected), str(row.labeled), str(row.positives))
         console.print(table)
     how = "run `textsel audit --n 50`, then `textsel label`"
-    for line in describe_estimate(report.estimate, report.positive, how_to_audit=how):
+    for line in describe_status(report, how, "label more audit texts (`textsel audit`)"):
         console.print(line, highlight=False)
-    console.print(describe_stopping(report.stopping, report.estimate, how_to_audit="label more audit texts "
-                                    "(`textsel audit`)"), highlight=False)
     console.print(f"Yield: {report.yield_hint}.", highlight=False)
     if report.diagnosis is not None:
         console.print(f"Embedding check: {report.diagnosis.report()}", highlight=False)

@@ -23,6 +23,11 @@ sample of the earlier unlabeled set (this is Callaghan & Mueller-Hansen's sample
   ``found / (found + K) < r``. The rule says stop when ``P(X <= x_observed | K = K_r) < 1 - confidence``; the
   hypergeometric tail is monotone in ``K``, so this rejects every ``K >= K_r`` at once.
 
+- The conservative figures ``textsel status`` leads with (``textsel.certificate``): ``upper_bound`` (one-sided, the
+  same inversion; the stopping test stops exactly when ``K_r`` exceeds it), ``certified_recall``, the floor of any
+  sample-based certificate (``audit_floor``: about ``N ln(1/alpha) / K_r`` all-negative uniform audit labels) and
+  ``more_audit_labels``, the all-negative uniform audit labels that would make the test stop.
+
 Assumptions: labels are correct; the labeled part of an audit is a random part of it (texts skipped for reasons
 unrelated to their class); treating audits separated by active rounds as independent given ``F_i`` is an
 approximation that ``benchmarks/stopping.py`` and the unit tests check by simulation. An old audit, drawn when
@@ -123,7 +128,8 @@ def merge_consecutive(draws: Sequence[AuditDraw]) -> list[AuditDraw]:
     return merged
 
 
-def _log_choose(n: np.ndarray | int, k: np.ndarray) -> np.ndarray:
+def log_choose(n: np.ndarray | int, k: np.ndarray) -> np.ndarray:
+    """log(n choose k) through log-gamma, elementwise."""
     from scipy.special import gammaln
 
     return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
@@ -136,8 +142,8 @@ def hypergeometric_pmf(population: int, successes: int, draws: int) -> np.ndarra
     possible = (x <= successes) & (draws - x <= population - successes)
     pmf = np.zeros(draws + 1)
     x = x[possible]
-    pmf[possible] = np.exp(_log_choose(successes, x) + _log_choose(population - successes, draws - x)
-                           - _log_choose(population, np.asarray(draws)))
+    pmf[possible] = np.exp(log_choose(successes, x) + log_choose(population - successes, draws - x)
+                           - log_choose(population, np.asarray(draws)))
     return pmf
 
 
@@ -249,3 +255,79 @@ def stopping_test(draws: Sequence[AuditDraw], *, found: int, unlabeled_now: int,
         return StoppingDecision(False, 1.0, target_recall, confidence, threshold)
     p_value = _cdf_at_most(draws, threshold, sum(draw.positives for draw in draws))
     return StoppingDecision(p_value < 1.0 - confidence, p_value, target_recall, confidence, threshold)
+
+
+# -- the conservative figures: a one-sided bound, the certified recall, the floor and the audits still needed -----
+
+
+def upper_bound(draws: Sequence[AuditDraw], unlabeled_now: int, confidence: float = DEFAULT_CONFIDENCE) -> int:
+    """At most this many positives are still unlabeled, at one-sided ``confidence``: the largest ``K`` under which
+    the audits' ``X <= observed`` is not too unlikely. The stopping test stops exactly when ``K_r`` exceeds it."""
+    check_param("upper_bound", "confidence", confidence, 0.0 < confidence < 1.0, "a number in (0, 1)")
+    if unlabeled_now == 0:
+        return 0
+    draws = _check_draws(draws, unlabeled_now) if draws else []
+    top = _max_remaining(draws, unlabeled_now)
+    if not draws:
+        return top
+    observed = sum(draw.positives for draw in draws)
+    return _largest(lambda k: _cdf_at_most(draws, k, observed) >= 1.0 - confidence, 0, top)
+
+
+def certified_recall(found: int, remaining_at_most: float) -> float:
+    """The recall of ``found`` positives when at most ``remaining_at_most`` are still unlabeled."""
+    return found / (found + remaining_at_most) if found + remaining_at_most > 0 else 1.0
+
+
+@dataclass(frozen=True)
+class AuditFloor:
+    """The fewest audit labels any sample-based certificate needs, when every audited text is negative.
+
+    To show that fewer than ``remaining_if_below`` (``R = K_r``) positives are left among ``unlabeled`` (``N``)
+    texts, a uniform sample of ``n`` texts must miss all of ``R`` with probability below ``alpha``:
+    ``P(0 | N, R, n) < alpha``, about ``N ln(1/alpha) / R`` texts (``approximate``; ``exact`` solves the
+    hypergeometric inequality). No design with known inclusion probabilities does better in the worst case: the
+    ``R`` positives may sit where the inclusion probabilities are smallest, and ``sum(pi)`` over them must reach
+    about ``ln(1/alpha)``. At 95% recall and 95% confidence this is about ``60 / prevalence``, whatever ``N``.
+    """
+
+    unlabeled: int
+    remaining_if_below: int
+    alpha: float
+    approximate: float
+    exact: int
+
+
+def audit_floor(unlabeled: int, found: int, *, target_recall: float = DEFAULT_TARGET_RECALL,
+                confidence: float = DEFAULT_CONFIDENCE) -> AuditFloor:
+    """The floor of a certificate that ``found`` positives are ``target_recall`` of them, over ``unlabeled``."""
+    check_param("audit_floor", "unlabeled", unlabeled, unlabeled >= 0, "an int >= 0")
+    check_param("audit_floor", "found", found, found >= 0, "an int >= 0")
+    alpha = 1.0 - confidence
+    threshold = remaining_at_target(found, target_recall)
+    if threshold > unlabeled:
+        return AuditFloor(unlabeled, threshold, alpha, 0.0, 0)
+    approximate = unlabeled * math.log(1.0 / alpha) / threshold
+    # log P(0 | N, R, n) = sum_{i < n} log(1 - R / (N - i)), decreasing in n
+    with np.errstate(divide="ignore"):  # the last step is log(0): the sample then holds every text but R - 1
+        steps = np.log1p(-threshold / (unlabeled - np.arange(unlabeled - threshold + 1, dtype=np.float64)))
+    below = np.flatnonzero(np.cumsum(steps) < math.log(alpha) - 1e-12)  # a tie is not below
+    return AuditFloor(unlabeled, threshold, alpha, approximate, int(below[0]) + 1 if len(below) else unlabeled)
+
+
+def more_audit_labels(draws: Sequence[AuditDraw], *, found: int, unlabeled_now: int,
+                      target_recall: float = DEFAULT_TARGET_RECALL,
+                      confidence: float = DEFAULT_CONFIDENCE) -> int:
+    """About how many more uniform audit labels, all negative, would make the stopping test stop (0: it stops)."""
+    def stops(extra: int) -> bool:
+        added = [*draws, AuditDraw(unlabeled_now, extra, 0, 0)] if extra else list(draws)
+        return stopping_test(added, found=found, unlabeled_now=unlabeled_now - extra, target_recall=target_recall,
+                             confidence=confidence).stop
+
+    if stops(0):
+        return 0
+    low, high = 0, unlabeled_now  # stops(high): every text labeled
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if stops(middle) else (middle, high)
+    return high

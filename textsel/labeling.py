@@ -62,6 +62,7 @@ class LabelSession:
         self.rounds: dict[int, int] = {}  # doc id -> the round that selected it
         self.history: list[Action] = []
         self._probabilities: dict[int, float | None] = {}
+        self._round_strategies: dict[int, str] = {}
         if revisit_skipped:
             self.round_id = None
             self._enqueue(project.store.skipped())
@@ -99,11 +100,26 @@ class LabelSession:
 
         The model is the project's trained model, retrained when labels changed since it was saved; the
         probabilities of the whole queue are computed at once and kept until the queue is refilled.
+
+        Texts of an audit round get None: the estimates and the stopping rule rest on their labels, and a score
+        on screen could sway exactly those labels.
         """
+        if self._is_audited(doc_id):
+            return None
         if doc_id not in self._probabilities:
             self._probabilities.update(zip(self.queue, self.project.positive_probabilities(self.queue), strict=True))
             self._probabilities.setdefault(doc_id, None)
         return self._probabilities[doc_id]
+
+    def _is_audited(self, doc_id: int) -> bool:
+        """Whether the text is queued from an audit round (rounds looked up once per round id)."""
+        round_id = self.rounds.get(doc_id)
+        if round_id is None:
+            return False
+        if round_id not in self._round_strategies:
+            self._round_strategies.update((record.round_id, record.strategy)
+                                          for record in self.project.store.rounds())
+        return self._round_strategies.get(round_id) == "audit"
 
     def press(self, key: str, shown_id: int | None) -> Action | None:
         """Apply one key to the text ``shown_id`` (the one on screen): a label key, ``s`` (skip) or ``u`` (undo).

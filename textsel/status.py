@@ -1,16 +1,19 @@
 """What `textsel status` reports: labels per class, each round's yield of positives, and, from audit samples,
 how many positives remain, the prevalence, the recall so far and whether the stopping rule says stop.
 
-Rounds with strategy "audit" are uniform random samples of the texts unlabeled at the time (``Project.audit_batch``);
-only they feed the estimates (see :mod:`textsel.estimate`). Selections and yields count distinct ids: a text
+Rounds with strategy "audit" are random samples of the texts unlabeled at the time (``Project.audit_batch``, uniform
+or score-stratified); only they feed the estimates (:mod:`textsel.estimate`, :mod:`textsel.stratified`), and the
+conservative figures come first (:mod:`textsel.certificate`). Selections and yields count distinct ids: a text
 selected again by a later round is credited to the first round that selected it.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from textsel.certificate import Certificate, certify, describe_certificate
 from textsel.estimate import (
     DEFAULT_CONFIDENCE,
     DEFAULT_TARGET_RECALL,
@@ -18,8 +21,8 @@ from textsel.estimate import (
     RemainingEstimate,
     StoppingDecision,
     estimate_remaining,
-    stopping_test,
 )
+from textsel.stratified import StratifiedAudit, StratumSample
 
 AUDIT_STRATEGY = "audit"
 
@@ -50,6 +53,7 @@ class ProjectStatus:
     estimate: RemainingEstimate | None  # None until an audit sample has labeled texts
     stopping: StoppingDecision
     yield_hint: str
+    certificate: Certificate | None = None  # the conservative figures (textsel.certificate)
     diagnosis: object | None = None  # textsel.diagnose.Diagnosis once enough labels exist
     removed: int = 0  # documents removed from the corpus: outside pool_size and the estimates, their labels kept
 
@@ -58,21 +62,50 @@ class ProjectStatus:
         return None if self.candidate_pool_size is None else self.candidate_pool_size / max(self.pool_size, 1)
 
 
-def yield_hint(rounds: Sequence[RoundYield], window: int = 3, threshold: float = 0.02) -> str:
-    """When to draw audit samples: once each of the last ``window`` labeled active rounds found under
-    ``threshold`` positives, the active rounds have stopped paying and only an audit can tell what is left."""
-    done = [record for record in rounds if record.labeled and record.strategy != AUDIT_STRATEGY]
-    if len(done) < window:
-        return f"too early to judge the yield: {len(done)} labeled round(s) so far, the hint needs {window}"
-    recent = done[-window:]
-    rates = [record.positives / record.labeled for record in recent]
-    if max(rates) < threshold:
-        found = sum(record.positives for record in recent)
-        labeled = sum(record.labeled for record in recent)
-        return (f"the last {window} rounds found under {threshold:.0%} positives ({found} of {labeled}): "
-                f"audit samples will tell whether you can stop")
-    last = recent[-1]
-    return f"keep going: the last round found {rates[-1]:.0%} positives ({last.positives} of {last.labeled})"
+HINT_FRACTION = 0.1  # the audit hint fires once a positive rate above this share of the active yield is unlikely
+HINT_CONFIDENCE = 0.95
+
+
+def active_outcomes(rounds: Sequence, labels: dict[int, str], positive: str) -> list[bool]:
+    """Whether each labeled, actively selected text is positive, in the order the rounds selected them (each id
+    once, at its first round; audit rounds left out)."""
+    seen: set[int] = set()
+    outcomes = []
+    for record in rounds:
+        new = [doc_id for doc_id in dict.fromkeys(record.doc_ids) if doc_id not in seen]
+        seen.update(new)
+        if record.strategy != AUDIT_STRATEGY:
+            outcomes += [labels[doc_id] == positive for doc_id in new if doc_id in labels]
+    return outcomes
+
+
+def negatives_needed(active_yield: float, fraction: float = HINT_FRACTION,
+                     confidence: float = HINT_CONFIDENCE) -> int:
+    """Negatives in a row after which a positive rate of ``fraction`` x ``active_yield`` or more is unlikely:
+    ``(1 - fraction * yield) ** L < 1 - confidence``."""
+    rate = min(fraction * active_yield, 1.0 - 1e-12)
+    return math.ceil(math.log(1.0 - confidence) / math.log1p(-rate)) if rate > 0 else 0
+
+
+def yield_hint(outcomes: Sequence[bool], fraction: float = HINT_FRACTION,
+               confidence: float = HINT_CONFIDENCE) -> str:
+    """When to draw audit samples: once the actively selected texts since the last positive are enough negatives
+    in a row that a positive rate above ``fraction`` of the active rounds' yield up to the last positive is unlikely
+    (at ``confidence``). It counts labels, not rounds, so it means the same at any batch size."""
+    found = sum(outcomes)
+    if not found:
+        return (f"no actively selected text is positive yet ({len(outcomes)} labeled): find positives first "
+                f"(search, or more rounds)")
+    last = max(i for i, outcome in enumerate(outcomes) if outcome)
+    run = len(outcomes) - 1 - last
+    active_yield = found / (last + 1)  # the yield up to the last positive: the dry run itself does not lower the bar
+    needed = negatives_needed(active_yield, fraction, confidence)
+    if run >= needed:
+        return (f"the last {run:,} actively selected texts were all negative: a yield above {fraction:.0%} of the "
+                f"active rounds' {active_yield:.1%} is unlikely ({confidence:.0%}); audit samples will tell "
+                f"whether you can stop")
+    return (f"keep going: {run:,} negatives in a row since the last positive; the audit hint needs {needed:,} at "
+            f"the active yield up to the last positive ({found:,} of {last + 1:,}, {active_yield:.1%})")
 
 
 def round_yields(rounds: Sequence, labels: dict[int, str], positive: str) -> list[RoundYield]:
@@ -99,14 +132,22 @@ def _labeled_since(history: Sequence[tuple[str | None, str, float]]) -> float | 
     return start
 
 
+def _design(record) -> str:  # noqa: ANN001 - textsel.store.RoundRecord
+    return record.params.get("design", "uniform")
+
+
+def _positives_since(store, positive: str) -> list[float | None]:  # noqa: ANN001 - textsel.store.Store
+    labels = store.current_labels()
+    return [_labeled_since(store.label_history(doc_id)) for doc_id, label in labels.items() if label == positive]
+
+
 def audit_draws(store, positive: str) -> list[AuditDraw]:  # noqa: ANN001 - textsel.store.Store
-    """The project's audit rounds as estimator inputs, oldest first (see :class:`textsel.estimate.AuditDraw`)."""
-    audits = [record for record in store.rounds() if record.strategy == AUDIT_STRATEGY]
+    """The project's uniform audit rounds as estimator inputs, oldest first (:class:`textsel.estimate.AuditDraw`)."""
+    audits = [record for record in store.rounds() if record.strategy == AUDIT_STRATEGY and _design(record) == "uniform"]
     if not audits:
         return []
     labels = store.current_labels()
-    positive_since = [_labeled_since(store.label_history(doc_id))
-                      for doc_id, label in labels.items() if label == positive]
+    positive_since = _positives_since(store, positive)
     draws = []
     for record in audits:
         labeled = [doc_id for doc_id in dict.fromkeys(record.doc_ids) if doc_id in labels]
@@ -115,6 +156,30 @@ def audit_draws(store, positive: str) -> list[AuditDraw]:  # noqa: ANN001 - text
                                positives=sum(labels[doc_id] == positive for doc_id in labeled),
                                found_since=found_since))
     return draws
+
+
+def latest_stratified_audit(store, positive: str) -> StratifiedAudit | None:  # noqa: ANN001 - textsel.store.Store
+    """The latest score-stratified audit round as estimator input (textsel.stratified), or None."""
+    audits = [record for record in store.rounds()
+              if record.strategy == AUDIT_STRATEGY and _design(record) == "stratified"]
+    if not audits:
+        return None
+    record = audits[-1]
+    labels = store.current_labels()
+    strata = [[0, 0] for _ in record.params["strata"]]  # labeled, positives per stratum
+    for doc_id, stratum in zip(record.doc_ids, record.params["stratum"], strict=True):
+        if doc_id in labels:
+            strata[stratum][0] += 1
+            strata[stratum][1] += labels[doc_id] == positive
+    found_since = sum(since is not None and since >= record.created_at for since in _positives_since(store, positive))
+    return StratifiedAudit(tuple(StratumSample(int(info["unlabeled"]), labeled, positives)
+                                 for info, (labeled, positives) in zip(record.params["strata"], strata, strict=True)),
+                           found_since)
+
+
+def _latest_audit_is_stratified(rounds: Sequence) -> bool:
+    audits = [record for record in rounds if record.strategy == AUDIT_STRATEGY]
+    return bool(audits) and _design(audits[-1]) == "stratified"
 
 
 def project_status(project, *, target_recall: float = DEFAULT_TARGET_RECALL,  # noqa: ANN001 - Project
@@ -135,20 +200,24 @@ def project_status(project, *, target_recall: float = DEFAULT_TARGET_RECALL,  # 
     in_corpus = {doc_id: label for doc_id, label in labels.items() if doc_id not in removed}
     found = sum(label == positive for label in in_corpus.values())
     draws = audit_draws(project.store, positive)
+    stratified = latest_stratified_audit(project.store, positive)
     # A retracted label makes a text unlabeled again; the estimator needs the unlabeled set to only ever shrink, so
     # such texts count as labeled here (a slight undercount of the unlabeled, never a crash).
-    unlabeled = min([max(pool_size - len(in_corpus), 0), *(draw.unlabeled for draw in draws)])
+    unlabeled = min([max(pool_size - len(in_corpus), 0), *(draw.unlabeled for draw in draws),
+                     *([stratified.unlabeled] if stratified is not None else [])])
     estimate = (estimate_remaining(draws, found=found, unlabeled_now=unlabeled, pool_size=pool_size,
                                    confidence=confidence)
                 if any(draw.labeled for draw in draws) else None)
+    certificate = certify(draws, stratified, found=found, unlabeled_now=unlabeled,
+                          use_stratified=_latest_audit_is_stratified(rounds), target_recall=target_recall,
+                          confidence=confidence)
     active = [record for record in rounds if record.strategy != AUDIT_STRATEGY]
     return ProjectStatus(
         pool_size=pool_size, labels_per_class=per_class, positive=positive, positives_found=found, rounds=yields,
         selected=sum(record.selected for record in yields), pending=len(project.store.pending()[1]),
         candidate_pool_size=active[-1].candidate_pool_size if active else None, estimate=estimate,
-        stopping=stopping_test(draws, found=found, unlabeled_now=unlabeled, target_recall=target_recall,
-                               confidence=confidence),
-        yield_hint=yield_hint(yields), diagnosis=_diagnosis_if_enough_labels(project, per_class, positive),
+        stopping=certificate.stopping, yield_hint=yield_hint(active_outcomes(rounds, labels, positive)),
+        certificate=certificate, diagnosis=_diagnosis_if_enough_labels(project, per_class, positive),
         removed=len(removed))
 
 
@@ -172,16 +241,18 @@ def _share(value: float) -> str:
 
 def describe_estimate(estimate: RemainingEstimate | None, positive: str,
                       how_to_audit: str = "draw an audit sample and label it") -> list[str]:
-    """Plain sentences for the terminal: found, remaining, recall, prevalence, and where the figures come from."""
+    """The point estimates, labeled as such, with their two-sided intervals: remaining, recall, prevalence, and where
+    the figures come from. :func:`describe_status` puts the conservative figures before them."""
     if estimate is None:
         return [f"No labeled audit sample yet, so how many {positive} texts remain, the prevalence and the recall "
                 f"are unknown (actively selected texts are not a random sample): {how_to_audit}."]
     level = f"{estimate.confidence:.0%}"
     remaining, recall, prevalence = estimate.remaining, estimate.recall, estimate.prevalence
     return [
-        f"Found {estimate.found:,} {positive}; about {_count(remaining.estimate)} remain among the "
-        f"{estimate.unlabeled:,} unlabeled texts ({level}: {_count(remaining.low)}-{_count(remaining.high)}); "
-        f"recall so far about {_share(recall.estimate)} ({level}: {_share(recall.low)}-{_share(recall.high)}).",
+        f"Point estimate (not a guarantee): about {_count(remaining.estimate)} {positive} remain among the "
+        f"{estimate.unlabeled:,} unlabeled texts (two-sided {level}: {_count(remaining.low)}-"
+        f"{_count(remaining.high)}); recall about {_share(recall.estimate)} ({level}: {_share(recall.low)}-"
+        f"{_share(recall.high)}).",
         f"Prevalence of {positive} in the pool: about {_share(prevalence.estimate)} ({level}: "
         f"{_share(prevalence.low)}-{_share(prevalence.high)}).",
         f"These come from {estimate.audits} audit sample(s) ({estimate.audit_labeled} texts drawn at random from "
@@ -190,16 +261,30 @@ def describe_estimate(estimate: RemainingEstimate | None, positive: str,
     ]
 
 
-def describe_stopping(decision: StoppingDecision, estimate: RemainingEstimate | None,
-                      how_to_audit: str = "label more audit texts") -> str:
-    """One sentence: what the stopping rule says, and why."""
-    goal = (f"recall of at least {decision.target_recall:.0%} with {decision.confidence:.0%} confidence "
-            f"(hypergeometric test, Callaghan & Mueller-Hansen 2020)")
+def describe_stopping(decision: StoppingDecision, audited: bool, how_to_audit: str = "label more audit texts",
+                      method: str = "hypergeometric test, Callaghan & Mueller-Hansen 2020") -> str:
+    """One sentence: what the stopping rule says, and why (``audited``: some audit text is labeled)."""
+    goal = f"recall of at least {decision.target_recall:.0%} with {decision.confidence:.0%} confidence ({method})"
     if decision.stop:
         return (f"Stopping rule: STOP: {goal} is reached (p = {decision.p_value:.3f}; recall would be below the "
                 f"target only if {decision.remaining_if_below:,} or more positives were still unlabeled).")
-    if estimate is None:
+    if not audited:
         return f"Stopping rule: cannot say yet; it needs a labeled audit sample for {goal}."
     return (f"Stopping rule: keep going: the audit samples cannot yet rule out {decision.remaining_if_below:,} or "
             f"more positives still unlabeled (p = {decision.p_value:.2f}), so {goal} is not shown; {how_to_audit} "
             f"or continue the rounds.")
+
+
+def describe_status(report: ProjectStatus, how_to_audit: str = "draw an audit sample and label it",
+                    how_to_audit_more: str = "label more audit texts") -> list[str]:
+    """What the audits prove first (at least N found, at most M remain, recall at least R), the point estimates
+    after, labeled as such, then the audit labels still needed and the stopping rule."""
+    certificate = report.certificate
+    headline, point, cost = describe_certificate(certificate, report.positive)
+    stratified = certificate.design == "stratified"
+    middle = [point] if stratified else describe_estimate(report.estimate, report.positive, how_to_audit)
+    after = [] if certificate.design == "none" else [cost]
+    method = ("score-stratified audit, exact bound over every split" if stratified
+              else "hypergeometric test, Callaghan & Mueller-Hansen 2020")
+    return [headline, *middle, *after, describe_stopping(report.stopping, certificate.design != "none",
+                                                         how_to_audit_more, method)]

@@ -98,8 +98,14 @@ def test_status_reports_remaining_recall_and_prevalence_with_intervals_from_audi
     assert remaining.low <= truth_remaining <= remaining.high
     assert report.positives_found == 6 + sum(1 for i in audited if i % 10 == 0)
     output = invoke("status", "-p", project).text
-    assert f"Found {report.positives_found} hit; about" in output and "(95%:" in output
-    assert "recall so far about" in output and "Prevalence of hit in the pool: about" in output
+    certificate = report.certificate
+    headline = (f"At least {report.positives_found} hit found; at most {certificate.remaining_at_most} remain among "
+                f"the {certificate.unlabeled} unlabeled texts (95%); recall at least")
+    assert headline in output and certificate.remaining_at_most >= truth_remaining
+    # the conservative figure comes first, the point estimate after it and labeled as such
+    assert output.index(headline) < output.index("Point estimate (not a guarantee): about")
+    assert "recall about" in output and "Prevalence of hit in the pool: about" in output
+    assert "more audit labels, none of them hit, would certify recall >= 95%" in output
     assert "Stopping rule: keep going" in output
 
 
@@ -111,6 +117,7 @@ def test_status_says_stop_once_audits_show_nothing_is_left(project):
             label_truthfully(project, opened.store.pending()[1])
     output = invoke("status", "--target-recall", "0.9", "-p", project).text
     assert "Stopping rule: STOP" in output and "at least 90%" in output
+    assert "With the audits so far, recall >= 90% is certified (95%)." in output
     assert invoke("status", "--confidence", "1.5", "-p", project).exit_code != 0
 
 
@@ -151,3 +158,55 @@ def test_audit_never_orphans_a_pending_batch_unless_told_to_discard_it(project):
         round_id, now_pending = opened.store.pending()
         assert len(opened.store.rounds()) == rounds_before + 1 and round_id == opened.store.rounds()[-1].round_id
         assert now_pending == opened.store.rounds()[-1].doc_ids  # uniform over all unlabeled: overlap is allowed
+
+
+def test_status_leads_with_the_conservative_figure_not_a_rosy_point_estimate(project):
+    """One small audit that finds nothing while most positives are unlabeled: the point estimate says about 0
+    remain, but the headline must be the bound, which is far from it."""
+    label_truthfully(project, [0, 10, 1, 2])  # 2 of the 20 positives found
+    with Project(project) as opened:
+        opened.store.add_round(strategy="audit", params={"unlabeled": 196}, seed=0, doc_ids=[3, 4, 5, 6, 7],
+                               scores=None, pool_size=200, candidate_pool_size=196, select_seconds=0.0,
+                               train_seconds=0.0)
+    label_truthfully(project, [3, 4, 5, 6, 7])
+    with Project(project) as opened:
+        report = opened.status()
+    lines = invoke("status", "-p", project).text
+    assert report.certificate.remaining_at_most >= 18 and report.certificate.recall_at_least < 0.15
+    assert lines.index("At least 2 hit found; at most") < lines.index("Point estimate (not a guarantee)")
+    assert "about 0 hit remain" in lines  # the point estimate is shown, after the bound
+
+
+def test_stratified_audit_records_inclusion_probabilities_and_feeds_status(project):
+    label_truthfully(project, range(0, 60))
+    with Project(project) as opened:
+        round_id, ids = opened.audit_batch(40, seed=3, design="stratified")
+        record = opened.store.rounds()[-1]
+    params = record.params
+    assert params["design"] == "stratified" and len(params["inclusion_probability"]) == len(ids) == 40
+    top, rest = params["strata"]
+    assert top["unlabeled"] + rest["unlabeled"] == 140 and top["drawn"] + rest["drawn"] == 40
+    expected = [params["strata"][h]["drawn"] / params["strata"][h]["unlabeled"] for h in params["stratum"]]
+    assert params["inclusion_probability"] == pytest.approx(expected)
+    assert min(params["inclusion_probability"]) > 0
+    assert top["drawn"] / top["unlabeled"] > rest["drawn"] / rest["unlabeled"]
+    label_truthfully(project, ids.tolist())
+    with Project(project) as opened:
+        report = opened.status()
+    truth_remaining = sum(1 for i in range(60, 200) if i % 10 == 0 and i not in set(ids.tolist()))
+    assert report.certificate.design == "stratified" and report.certificate.remaining_at_most >= truth_remaining
+    output = invoke("status", "-p", project).text
+    assert "(stratified design)" in output and "score-stratified audit" in output
+
+
+def test_audit_design_option_draws_a_stratified_sample_and_refuses_unknown_designs(project):
+    label_truthfully(project, range(0, 60))
+    result = invoke("audit", "--n", "20", "--design", "stratified", "--seed", "1", "-p", project)
+    assert result.exit_code == 0, result.output
+    assert "more often where the model scores high" in result.text
+    with Project(project) as opened:
+        assert opened.store.rounds()[-1].params["design"] == "stratified"
+    bad = invoke("audit", "--n", "20", "--design", "importance", "--discard-pending", "-p", project)
+    assert bad.exit_code != 0
+    with Project(project) as opened:
+        assert len(opened.store.rounds()) == 1  # nothing written

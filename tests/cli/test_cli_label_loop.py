@@ -104,3 +104,15 @@ def test_undo_of_a_label_from_an_earlier_batch_leaves_it_for_the_skipped_revisit
         with pytest.raises(DataError, match="unknown key 'x'"):
             session.press("x", first)
         assert first in LabelSession(project, revisit_skipped=True).queue
+
+
+def test_audit_cards_never_show_the_models_score(tmp_path):
+    """The estimates rest on the audit labels: a P(positive) on their cards could sway them. Active cards show it."""
+    folder = make_project(tmp_path)
+    assert invoke("audit", "--n", "3", "--seed", "0", "-p", folder).exit_code == 0
+    result = invoke("label", "-p", folder, stdin="2\n2\n2\n")
+    assert result.exit_code == 0, result.output
+    assert "P(torn)" not in result.output and result.output.count("round 1 ·") == 3
+    assert invoke("next", "-n", "3", "-s", "random", "--pool", "all", "-p", folder).exit_code == 0
+    active = invoke("label", "-p", folder, stdin="2\n2\n2\n")
+    assert active.output.count("P(torn) 0.") == 3

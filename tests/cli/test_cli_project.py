@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from textsel.errors import StoreError
 from textsel.project import Project
-from textsel.status import RoundYield, yield_hint
+from textsel.status import active_outcomes, negatives_needed, yield_hint
 
 runner = CliRunner()
 TOPICS = ["the zipper broke and the seams split after one wash, a refund please",
@@ -178,13 +178,29 @@ def test_train_predict_status_and_export(project, tmp_path):
     assert invoke("export", tmp_path / "x", "--format", "xml", "-p", project).exit_code == 1
 
 
-def test_yield_hint_after_three_rounds_with_few_positives_ignores_audits():
-    rounds = [RoundYield(1, "maxent", 50, 50, 20), RoundYield(2, "maxent", 50, 50, 0),
-              RoundYield(3, "maxent", 50, 50, 0)]
-    assert "keep going" in yield_hint(rounds)
-    assert "under 2% positives (0 of 150)" in yield_hint([*rounds[1:], RoundYield(4, "mlp", 50, 50, 0)])
-    assert "too early" in yield_hint(rounds[:2])
-    assert "too early" in yield_hint([*rounds[1:], RoundYield(4, "audit", 50, 50, 0)])
+def test_yield_hint_counts_negatives_in_a_row_against_the_yield_not_rounds():
+    """At a 20% active yield the hint needs (1 - 0.1 * 0.2)^L < 0.05: L >= 149 negatives in a row, whatever the
+    batch size; three rounds of 20 negatives (60 in a row, what the old hint fired on) are not enough."""
+    assert negatives_needed(0.2) == 149
+    start = [True, False, False, False, False] * 40  # a 20% yield; the last positive is the 196th label
+    needed = negatives_needed(40 / 196)
+    assert needed == 146
+    early = yield_hint([*start, *[False] * 60])  # 64 in a row
+    assert "keep going: 64 negatives in a row" in early and f"needs {needed}" in early
+    late = yield_hint([*start, *[False] * (needed - 4)])
+    assert f"the last {needed} actively selected texts were all negative" in late
+    assert "keep going" in yield_hint([*start, *[False] * (needed - 5)])
+    assert "no actively selected text is positive yet" in yield_hint([False] * 30)
+
+
+def test_active_outcomes_follow_round_order_and_leave_audits_out():
+    class Record:
+        def __init__(self, strategy, doc_ids):
+            self.strategy, self.doc_ids = strategy, doc_ids
+
+    rounds = [Record("maxent", [1, 2]), Record("audit", [3, 4]), Record("maxent", [2, 5, 6])]
+    labels = {1: "hit", 2: "miss", 3: "hit", 4: "miss", 5: "miss"}  # 6 not labeled yet
+    assert active_outcomes(rounds, labels, "hit") == [True, False, False]
 
 
 def test_a_second_process_is_refused_while_the_project_is_held(project, tmp_path):

@@ -46,7 +46,7 @@ def test_every_command_has_help_text():
 STAGES = ["errors", "ids", "_atomic", "outputs", "tables", "vectors_export", "_disk", "_integrity", "_progress",
           "_home", "provenance", "data", "embed", "ray_connect", "embed_ray", "static", "hnsw_check", "index",
           "candidates", "candidate_state", "strategies", "proxy", "models", "learner", "score_ray", "rounds", "metrics",
-          "estimate",
+          "estimate", "stratified", "certificate", "audit_sampling",
           "diagnose", "svp", "simulate", "svp_experiments", "store", "project_config", "status", "labeling", "export",
           "importing", "label_studio", "text_cache", "first_pass", "appended", "project", "relink", "concepts",
           "concept_scope", "demo"]

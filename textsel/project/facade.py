@@ -30,6 +30,8 @@ from textsel.project_config import CONFIG_NAME, DB_NAME, LOCK_NAME, ProjectConfi
 from textsel.store import Store
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from textsel.status import ProjectStatus
 
 
@@ -164,6 +166,13 @@ class Project:
         """:meth:`textsel.project.corpus.Corpus.restore_documents`, unmarking the saved index alike."""
         return self.corpus.restore_documents(ids, apply=self.vectors.change_removals)
 
+    def audit_batch(self, n: int = 20, *, seed: int | None = None, discard_pending: bool = False,
+                    design: str = "uniform") -> tuple[int, np.ndarray]:
+        """:meth:`textsel.project.labels.Labels.audit_batch`; a stratified design ranks texts by the model's
+        P(positive) (:meth:`positive_probabilities`)."""
+        return self.labels.audit_batch(n, seed=seed, discard_pending=discard_pending, design=design,
+                                       scorer=self.positive_probabilities)
+
     def status(self, *, target_recall: float = 0.95, confidence: float = 0.95) -> ProjectStatus:
         """Labels per class, rounds and their yields, and from audit samples: positives remaining, prevalence,
         recall so far, and whether the stopping rule for ``target_recall`` at ``confidence`` says stop."""
@@ -203,7 +212,6 @@ class Project:
     import_labels = _Part("labels", Labels)
     labeled = _Part("labels", Labels)
     diagnose = _Part("labels", Labels)
-    audit_batch = _Part("labels", Labels)
     search = _Part("labels", Labels)
     find_texts = _Part("labels", Labels)
 

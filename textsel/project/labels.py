@@ -6,12 +6,12 @@ rounds. It reads the corpus and the vectors through their public methods only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from textsel.errors import ConfigError, DataError, PendingBatchError, check_param
+from textsel.errors import ConfigError, DataError, PendingBatchError, StoreError, check_param
 from textsel.project.corpus import Corpus
 from textsel.project.types import Hit, ImportReport, Relabel
 from textsel.project.vectors import Vectors
@@ -110,9 +110,14 @@ class Labels:
         return measure(self.vectors.index(), doc_ids, labels == self.config.positive,
                        random_ids=np.asarray(audited, dtype=np.int64))
 
-    def audit_batch(self, n: int = 20, *, seed: int | None = None,
-                    discard_pending: bool = False) -> tuple[int, np.ndarray]:
-        """Draw ``n`` texts uniformly at random from every unlabeled text and record them as an "audit" round.
+    def audit_batch(self, n: int = 20, *, seed: int | None = None, discard_pending: bool = False,
+                    design: str = "uniform", scorer: Callable[[list[int]], list[float | None]] | None = None
+                    ) -> tuple[int, np.ndarray]:
+        """Draw ``n`` texts at random from every unlabeled text and record them as an "audit" round.
+
+        ``design`` "uniform" draws a simple random sample; "stratified" samples the texts ``scorer`` (the model's
+        P(positive) of ids) ranks highest more often (textsel.audit_sampling); each audited text's inclusion
+        probability is recorded with the round.
 
         Audit samples are what the estimates of positives remaining, prevalence and recall, and the stopping rule,
         rest on (textsel.estimate). Without ``seed`` a fresh one is drawn, so repeated audits are independent;
@@ -122,8 +127,10 @@ class Labels:
         """
         import time
 
+        from textsel.audit_sampling import DESIGNS, draw_audit
         from textsel.errors import PoolExhaustedError
 
+        check_param("Project.audit_batch", "design", design, design in DESIGNS, f"one of {', '.join(DESIGNS)}")
         check_param("Project.audit_batch", "n", n, isinstance(n, int) and n >= 1, "an int >= 1")
         check_param("Project.audit_batch", "seed", seed, seed is None or isinstance(seed, int) and seed >= 0,
                     "None or an int >= 0")
@@ -139,10 +146,13 @@ class Labels:
             raise PoolExhaustedError("every text is labeled: there is nothing left to audit")
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % 2**31)
-        chosen = np.random.default_rng(seed).choice(unlabeled, min(n, len(unlabeled)), replace=False)
-        params = {"n": n, "sampling": "uniform without replacement",
-                  "population": "every unlabeled text not removed from the corpus",
-                  "unlabeled": int(len(unlabeled))}
+        scores = (np.asarray(scorer(unlabeled.tolist()), dtype=np.float64)
+                  if design == "stratified" and scorer is not None else None)
+        if design == "stratified" and (scores is None or np.isnan(scores).any()):
+            raise StoreError("a stratified audit ranks texts by the model's score: label both classes first")
+        sample = draw_audit(np.random.default_rng(seed), unlabeled, n, design=design, scores=scores)
+        chosen = sample.ids
+        params = {"n": n, **sample.params, "population": "every unlabeled text not removed from the corpus"}
         if pending:
             self.store.discard_pending()
         round_id = self.store.add_round(strategy="audit", params=params, seed=seed, doc_ids=chosen.tolist(),
