@@ -61,16 +61,27 @@ class SelectionResult:
     probabilities: np.ndarray | None = None
     classes: np.ndarray | None = None
 
-    def positive_probabilities(self, positive) -> dict[int, float]:  # noqa: ANN001 - a label of any type
-        """``{candidate id: P(positive)}`` from the selecting model; empty when the strategy read no
-        probabilities (random, k-center) or ``positive`` is not among the learner's classes."""
+    def positive_probabilities(self, positive, ids=None) -> dict[int, float]:  # noqa: ANN001 - a label; id array
+        """``{id: P(positive)}`` from the selecting model for ``ids`` (default: the selected ids) among the
+        candidates; empty when the strategy read no probabilities (random, k-center) or ``positive`` is not among
+        the learner's classes.
+
+        Only the asked rows are read: the ids are found by binary search in the candidates (sorted, as every
+        candidate pool returns them), so showing 20 rows of a million candidates costs 20 lookups."""
         if self.probabilities is None or self.classes is None or self.candidates is None:
             return {}
         classes = np.asarray(self.classes).tolist()
         if positive not in classes:
             return {}
-        column = np.asarray(self.probabilities)[:, classes.index(positive)]
-        return dict(zip(self.candidates.tolist(), column.astype(float).tolist(), strict=True))
+        wanted = np.asarray(self.ids if ids is None else ids, dtype=np.int64).ravel()
+        rows = np.minimum(np.searchsorted(self.candidates, wanted), max(len(self.candidates) - 1, 0))
+        found = self.candidates[rows] == wanted if len(self.candidates) else np.zeros(len(wanted), dtype=bool)
+        for at in np.flatnonzero(~found):  # candidates not in sorted order: a linear search for these few
+            match = np.flatnonzero(self.candidates == wanted[at])
+            if len(match):
+                rows[at], found[at] = match[0], True
+        column = self.probabilities[rows[found], classes.index(positive)]
+        return dict(zip(wanted[found].tolist(), np.asarray(column, dtype=float).tolist(), strict=True))
 
     @property
     def pool_fraction(self) -> float:

@@ -232,7 +232,8 @@ def test_selection_result_gives_each_candidates_positive_probability(data):
     result = engine.select_batch(seed)
     assert result.classes.tolist() == [0, 1]
     by_id = result.positive_probabilities(1)
-    assert set(by_id) == set(result.candidates.tolist())
+    assert set(by_id) == set(result.ids.tolist())  # the shown rows only (issue 22)
+    assert set(result.positive_probabilities(1, result.candidates[::-1])) == set(result.candidates.tolist())
     expected = engine.learner_.predict_proba(features[engine.positions(result.ids)])[:, 1]
     assert np.allclose([by_id[i] for i in result.ids.tolist()], expected)
     assert np.allclose([by_id[i] for i in result.ids.tolist()], result.scores)  # most-likely-positive's score
@@ -240,3 +241,34 @@ def test_selection_result_gives_each_candidates_positive_probability(data):
     random = RoundEngine(ids, AllCandidates(), features=features, strategy="random", batch_size=5,
                          fit_every_round=False).select_batch(seed)
     assert random.probabilities is None and random.positive_probabilities(1) == {}
+
+
+class _RowCountingProbabilities:
+    """Class probabilities that refuse to be read whole and count the rows read (issue 22)."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values, self.rows_read = values, 0
+        self.shape = values.shape
+
+    def __array__(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN204
+        raise AssertionError("every candidate's probabilities were read")
+
+    def __getitem__(self, key):  # noqa: ANN001, ANN204
+        rows = np.atleast_1d(key[0])
+        self.rows_read += len(rows)
+        return self.values[key]
+
+
+def test_positive_probabilities_read_only_the_shown_rows():
+    from textsel.rounds import SelectionResult
+
+    candidates = np.arange(0, 2_000_000, 2, dtype=np.int64)
+    values = np.column_stack([1 - candidates / 2e6, candidates / 2e6])
+    probabilities = _RowCountingProbabilities(values)
+    shown = np.array([1_999_998, 4, 1_000_000], dtype=np.int64)
+    result = SelectionResult(ids=shown, scores=None, candidate_pool_size=len(candidates),
+                             unlabeled_size=len(candidates), select_seconds=0.0, train_seconds=0.0,
+                             candidates=candidates, probabilities=probabilities, classes=np.array([0, 1]))
+    by_id = result.positive_probabilities(1)
+    assert by_id == {int(i): i / 2e6 for i in shown} and probabilities.rows_read == 3
+    assert result.positive_probabilities(1, [5]) == {}  # not a candidate

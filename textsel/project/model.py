@@ -226,10 +226,10 @@ class Model:
             return [None] * len(doc_ids)
         if self.config.positive not in model.classes or not len(doc_ids):
             return [None] * len(doc_ids)
-        positions = self.corpus.pool.positions(np.asarray(doc_ids, dtype=np.int64))
         if getattr(model.learner, "input", "embeddings") == "texts":
-            inputs = [self.corpus.pool.texts[i] for i in positions]
-        else:
+            inputs = self.corpus.texts(doc_ids)  # only these rows, from the pool cache when it is valid
+        else:  # positions from the pool cache's ids: the pool itself is not loaded
+            positions = self.corpus.positions(np.asarray(doc_ids, dtype=np.int64))
             inputs = np.asarray(self.learner_features()[positions], dtype=np.float32)
         column = model.classes.index(self.config.positive)
         return [float(p) for p in model.learner.predict_proba(inputs)[:, column]]
