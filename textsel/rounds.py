@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from textsel.candidate_rows import CandidateRows, grows
 from textsel.errors import ConfigError, DataError, PoolExhaustedError, check_param
 from textsel.learner import LogisticLearner
 from textsel.strategies import get_strategy, neighbour_density
@@ -155,13 +156,16 @@ class RoundEngine:
         ``scorer(learner)`` returns the fitted learner's probabilities of every pool row, in pool order; used
         instead of local chunks when most of the pool is scored (the full scan), e.g. on Ray
         (:func:`textsel.score_ray.score_pool_ray`). A small candidate pool is always scored here.
+    candidate_rows : CandidateRows, optional
+        The float32 rows of a growing (SEALS) candidate pool held so far; by default the engine starts its own for
+        such a pool, so each round reads only the rows of new candidates from ``features``.
     """
 
     def __init__(self, pool_ids, candidate_pool, *, features=None, texts: Sequence[str] | None = None,
                  strategy: str = "entropy", learner=None, batch_size: int = 100, positive_label=None,
                  classes: Sequence | None = None, index=None, density: NeighbourDensity | None = None,
                  seed: int = 0, rng: np.random.Generator | None = None, fit_every_round: bool = True,
-                 scorer: Callable | None = None) -> None:
+                 scorer: Callable | None = None, candidate_rows: CandidateRows | None = None) -> None:
         self.pool_ids = pool_ids
         self.candidate_pool = candidate_pool
         self.features = features
@@ -177,6 +181,7 @@ class RoundEngine:
         self.rng = rng
         self.fit_every_round = fit_every_round
         self.scorer = scorer
+        self.candidate_rows = candidate_rows
 
     # --- setup ------------------------------------------------------------------------------------------
 
@@ -206,6 +211,8 @@ class RoundEngine:
             self.density = NeighbourDensity(self.index)
         self._learner_features = learner_features and bool({"features", "labeled_features"} & needs)
         self._order = None if self._sorted else np.argsort(ids, kind="stable")
+        if self.candidate_rows is None and not reads_texts and grows(self.candidate_pool):
+            self.candidate_rows = CandidateRows()
         self.ids_ = ids
 
     @staticmethod
@@ -248,6 +255,10 @@ class RoundEngine:
         if self.scorer is not None and len(positions) > len(self.ids_) // 2:
             return np.asarray(self.scorer(self.learner_))[positions]
         texts = getattr(self.learner_, "input", "embeddings") == "texts"
+        if not texts and self.candidate_rows is not None and len(positions) <= len(self.ids_) // 2:
+            ids = self.ids_[positions]  # a growing pool: read only the rows of new candidates, once
+            self.candidate_rows.extend(ids, positions, self.features)
+            return self.candidate_rows.predict_proba(self.learner_, ids)
         if not texts and isinstance(self.features, np.ndarray) and len(positions) > len(self.ids_) // 2:
             parts = [self.learner_.predict_proba(np.asarray(self.features[start:start + _CHUNK], dtype=np.float32))
                      for start in range(0, len(self.ids_), _CHUNK)]

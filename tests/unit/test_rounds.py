@@ -272,3 +272,37 @@ def test_positive_probabilities_read_only_the_shown_rows():
     by_id = result.positive_probabilities(1)
     assert by_id == {int(i): i / 2e6 for i in shown} and probabilities.rows_read == 3
     assert result.positive_probabilities(1, [5]) == {}  # not a candidate
+
+
+class _RowCountingFeatures(np.ndarray):
+    """float16 features that count the rows read through fancy indexing (issue 22)."""
+
+    rows_read = 0
+
+    def __getitem__(self, key):  # noqa: ANN001, ANN204
+        if isinstance(key, np.ndarray) and key.ndim == 1:
+            type(self).rows_read += len(key)
+        return np.asarray(self).__getitem__(key)
+
+
+def test_a_seals_round_reads_only_the_rows_of_new_candidates():
+    rng = np.random.default_rng(0)
+    n = 3_000
+    features = rng.normal(size=(n, 16)).astype(np.float16).view(_RowCountingFeatures)
+    ids = np.arange(n, dtype=np.int64)
+    index = ExactIndex()
+    index.add(np.asarray(features, np.float32), ids)
+    labels = {int(i): int(i % 4 == 0) for i in range(0, 40, 2)}
+    engine = RoundEngine(ids, SEALSCandidates(index, k=20), features=features, strategy="entropy", batch_size=10)
+    first = engine.select_batch(labels)
+    held = len(engine.candidate_rows)
+    plain = RoundEngine(ids, SEALSCandidates(index, k=20), features=np.asarray(features), strategy="entropy",
+                        batch_size=10, candidate_rows=None)
+    for doc_id in first.ids.tolist():
+        labels[doc_id] = int(doc_id % 4 == 0)
+    _RowCountingFeatures.rows_read = 0
+    second = engine.select_batch(labels)
+    new_rows = len(engine.candidate_rows) - held
+    # training reads the labeled rows; scoring only the candidates not held before
+    assert _RowCountingFeatures.rows_read == len(labels) + new_rows < second.candidate_pool_size
+    assert np.array_equal(second.ids, plain.select_batch(labels).ids)  # the same selection as gathering every row
