@@ -361,13 +361,14 @@ class RoundEngine:
 def select_batch(pool_ids, features, labels: Mapping, candidate_pool, strategy: str = "entropy", learner=None,
                  batch_size: int = 100, seed: int = 0, *, texts: Sequence[str] | None = None,
                  positive_label=None, classes: Sequence | None = None, index=None,
-                 scorer: Callable | None = None) -> SelectionResult:
+                 scorer: Callable | None = None, candidate_rows: CandidateRows | None = None) -> SelectionResult:
     """One round, as a function: train on ``labels`` and return the next batch of ``batch_size`` ids.
 
     For a labeling session that runs one round per process: replaying every label into a fresh
-    ``SEALSCandidates`` rebuilds the same pool, so results match a long-running engine.
+    ``SEALSCandidates`` rebuilds the same pool, so results match a long-running engine; ``candidate_rows``
+    restored from the last round (see :mod:`textsel.candidate_rows`) spare it reading their rows again.
     """
     engine = RoundEngine(pool_ids, candidate_pool, features=features, texts=texts, strategy=strategy,
                          learner=learner, batch_size=batch_size, positive_label=positive_label, classes=classes,
-                         index=index, seed=seed, scorer=scorer)
+                         index=index, seed=seed, scorer=scorer, candidate_rows=candidate_rows)
     return engine.select_batch(labels)

@@ -149,6 +149,10 @@ class Model:
         recorded = self.store.get_meta("embeddings") or {}
         return {"model": self.config.model, "fingerprint": recorded.get("fingerprint"), "dim": recorded.get("dim")}
 
+    def features_source(self) -> dict:
+        """What an embedding learner's feature rows are gathered from (caches of those rows are checked by it)."""
+        return self._model_source("logistic")
+
     @staticmethod
     def _learner_parameters(learner) -> dict:  # noqa: ANN001 - a fitted learner
         """Its constructor parameters (public attributes without a trailing underscore), to retrain it alike."""
