@@ -28,3 +28,30 @@ def test_concepts_are_column_equals_value():
     assert (concept.column, concept.value, concept.label) == ("domain", "office_products", "office_products")
     with pytest.raises(ValueError):
         Concept.parse("office_products")
+
+
+def test_seals_scale_counts_every_per_round_cost(tmp_path):
+    """seals_scale on real sentences: each SEALS round saves and restores its state and candidate rows (timed), both
+    sides pay the process start, and the total is the sum of the parts."""
+    import argparse
+
+    import numpy as np
+    from seals_scale import sentence_session
+
+    from textsel.index import ExactIndex
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(400, 8)).astype(np.float16)
+    is_positive = np.arange(400) % 20 == 0
+    ids = np.arange(400, dtype=np.int64)
+    index = ExactIndex()
+    index.add(vectors.astype(np.float32), ids)
+    args = argparse.Namespace(k=10, batch=20, rounds=3, positives_at=120)
+    seals = sentence_session(ids, vectors, is_positive, index, "seals", args, 0, 0.25, tmp_path)
+    everything = sentence_session(ids, vectors, is_positive, index, "all", args, 0, 0.25, tmp_path / "all")
+    assert [r["labels"] for r in seals["rounds"]] == [100, 120, 140]
+    assert all(r["state_io_s"] > 0 for r in seals["rounds"]) and (tmp_path / "candidate_rows.f32").exists()
+    assert all(r["process_start_s"] == 0.25 for r in seals["rounds"] + everything["rounds"])
+    for r in seals["rounds"] + everything["rounds"]:
+        assert np.isclose(r["total_s"], r["train_s"] + r["select_s"] + r["state_io_s"] + r["process_start_s"])
+    assert everything["rounds"][0]["candidates"] == 300 and seals["positives_at"] is not None
