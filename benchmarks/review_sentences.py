@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,25 +82,30 @@ def concept_record(concept: Concept, is_positive: np.ndarray) -> dict:
             "prevalence": round(float(is_positive.mean()), 6)}
 
 
-def timed(command: list[str], env: dict | None = None) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS in MB of this command's own process tree, stdout) of one subprocess.
+# Runs the command in a grandchild forked from this small interpreter and prints the grandchild's own peak RSS.
+# A child forked straight from the benchmark would carry the benchmark's resident memory into its ru_maxrss (Linux
+# keeps the high-water mark of the memory a process had before it called exec), so every command would weigh at
+# least as much as the benchmark itself.
+_PEAK_RSS = ("import os, sys\npid = os.fork()\nif pid == 0:\n    os.execvp(sys.argv[1], sys.argv[1:])\n"
+             "_, status, usage = os.wait4(pid, 0)\nsys.stderr.write(f'\\n__peak_rss_kb__ {usage.ru_maxrss}\\n')\n"
+             "sys.exit(os.waitstatus_to_exitcode(status))")
 
-    The child is reaped with ``os.wait4``, whose rusage is the child's own (and its waited-for children's) peak,
-    not the running maximum over every child this process ever had (``RUSAGE_CHILDREN``). Output goes to
-    temporary files, so nothing reaps the child before ``wait4`` does. A failure raises with its stderr."""
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as out, tempfile.TemporaryFile("w+", encoding="utf-8") as err:
-        start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err, text=True,
-                                   env={**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200", **(env or {})})
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read(), err.read()
-    if process.returncode:
-        raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}): {stderr.strip()[-2000:]}")
-    return wall, usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024), stdout  # bytes / KB
+
+def timed(command: list[str], env: dict | None = None) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS in MB of the command's own process, stdout) of one subprocess.
+
+    The peak is the command's own ``ru_maxrss`` from ``os.wait4`` in a small wrapper process (see ``_PEAK_RSS``),
+    not the running maximum over every child this process ever had (``RUSAGE_CHILDREN``), nor a high-water mark
+    inherited from this process. A failure raises with its stderr. The wall time includes the wrapper's start
+    (tens of milliseconds)."""
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", _PEAK_RSS, *command], capture_output=True, text=True,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200", **(env or {})})
+    wall = time.perf_counter() - start
+    stderr, _, peak = result.stderr.rpartition("__peak_rss_kb__ ")
+    if result.returncode:
+        raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}): {stderr.strip()[-2000:]}")
+    return wall, int(peak) / (1024 * 1024 if sys.platform == "darwin" else 1024), result.stdout  # bytes / KB
 
 
 def step(name: str, command: list[str], steps: dict, env: dict | None = None) -> str:
