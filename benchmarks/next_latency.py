@@ -10,7 +10,9 @@ RSS of that command alone, from ``os.wait4`` on its own process): ``init --first
 pass: every text gets static vectors, the transformer embeds only labeled texts and candidates), ``embed`` (static
 vectors and the static index), ``index``, ``import`` of a seed (5 positives + 95 others, drawn from the oracle as a
 user's seed search would find them), and the first ``next``. ``fresh_to_first_selection_s`` is their sum, measured.
-Distilling the static model is a one-time cost per machine, timed apart (``distill_s``; 0 work when cached).
+Distilling the static model is a one-time cost per machine, timed apart (``steps.distill``). The commands run with
+a textsel home of their own under --workdir (``TEXTSEL_HOME``), emptied by each build: no transformer vector of a
+text is cached from an earlier run.
 
 Phase ``run`` (on a copy of the built project) runs --rounds rounds per phase, after 100 labels and after 2,000
 (random oracle labels imported, untimed, up to 2,000): in each round every mode of --modes in turn (interleaved,
@@ -34,6 +36,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import shutil
 import sqlite3
 import sys
@@ -83,8 +86,9 @@ def build(args: argparse.Namespace, folder: Path, concept: Concept) -> dict:
     pool, n_docs = pool_file(args.n_docs, folder, args.data)
     is_positive = concept.oracle(pool)
     project = folder / "project"
-    if project.exists():
-        shutil.rmtree(project)  # the benchmark's own project under --workdir, built afresh
+    for own in (project, folder / "home"):  # the benchmark's own project and textsel home, built afresh
+        if own.exists():
+            shutil.rmtree(own)
     loads = {"start": load_average()}
     steps: dict = {}
     step("distill", [sys.executable, "-c", "from textsel.static import distill_static_model; "
@@ -194,6 +198,9 @@ def main(argv: list[str] | None = None) -> dict:
     concept = Concept.parse(args.concept)
     record = start_run(args)
     folder = args.workdir / f"n{args.n_docs}"
+    # A textsel home of its own (distilled static model, per-text transformer cache): the build starts with nothing
+    # cached, as on a fresh machine, and the run's commands share what the build cached, as a user's would.
+    os.environ["TEXTSEL_HOME"] = str(folder / "home")
     if args.phase in ("build", "all"):
         built = build(args, folder, concept)
         if args.phase == "build":
