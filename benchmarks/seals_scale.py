@@ -41,7 +41,7 @@ provenance (also written to --out).
 
     .venv/bin/python benchmarks/seals_scale.py --sizes 100000 --cache-dir /tmp/seals_scale
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/seals_scale.py --sentences 1100664 --cache-dir /data/seals_scale \
-        --strategies maxent --rounds 19 --out benchmarks/results/seals_scale_review_sentences.json
+        --strategies maxent --rounds 21 --out benchmarks/results/seals_scale_review_sentences.json
     .venv/bin/python benchmarks/seals_scale.py --sizes 100000,1000000,5000000 --cache-dir /data/seals_scale \
         --out seals_scale.json                                  # 16 cores, ~64 GB of memory for 5M
 """
