@@ -274,11 +274,87 @@ def svp_amazon(result: dict, selection: dict) -> str:
             f"{pct(full['majority_error']['mean'])}; Spearman {full['spearman']['mean']:.2f}")
 
 
+def fresh_to_first_selection(result: dict) -> str:
+    """next_latency on review_sentences, phase build: each step of a fresh file -> the first selection."""
+    steps = result["steps"]
+    parts = ", ".join(f"{name.replace('_', ' ')} {steps[name]['wall_s']:,.1f} s ({steps[name]['peak_rss_mb']:,.0f} MB)"
+                      for name in ("init", "embed", "index", "import_seed", "first_next"))
+    loads = recorded_loads(result)
+    return (f"{result['n_docs']:,} real sentences ({result['pool']}; load average {min(loads)}-{max(loads)}): "
+            f"fresh file -> first selection **{result['fresh_to_first_selection_s']:,.0f} s** measured ({parts}); "
+            f"distilling the static model once per machine {steps['distill']['wall_s']:,.0f} s")
+
+
+def next_commands(result: dict) -> str:
+    """next_latency on review_sentences, phase run: command medians and peak RSS after 100 and 2,000 labels."""
+    lines = ["| labels | command | median s | p95 s | peak RSS MB |", "|---|---|---|---|---|"]
+    for phase in ("after_100_labels", "after_2000_labels"):
+        for command, values in result[phase].items():
+            if isinstance(values, dict):
+                lines.append(f"| {result[phase]['labels_at_start']:,} | {command} | {values['wall_s_median']} | "
+                             f"{values['wall_s_p95']} | {values['peak_rss_mb_max']:,.0f} |")
+    return "\n".join(lines) + f"\n\n{result['n_docs']:,} sentences, concept {result['concept']} " \
+        f"(prevalence {pct(result['prevalence'], 2)}), {result['rounds']} rounds of {result['batch']} per phase."
+
+
+def seals_all_costs(result: dict) -> str:
+    """seals_scale on review_sentences: All/SEALS with every per-round cost, and SEALS/All positives, per concept."""
+    size = result["sizes"][-1]
+    lines = ["| concept | prevalence | All / SEALS per round, all costs | SEALS / All positives |", "|---|---|---|---|"]
+    for entry in size["concepts"]:
+        speed = next(value for key, value in entry.items() if key.startswith("all_over_seals_all_costs_at_"))
+        found = next(value for key, value in entry.items() if key.startswith("seals_over_all_positives_at_"))
+        lines.append(f"| {entry['concept']} | {pct(entry['prevalence'], 2)} | {interval(speed)}x | "
+                     f"{interval(found)} |")
+    return "\n".join(lines) + (f"\n\n{size['n_docs']:,} sentences, {len(result['session_seeds'])} seeds, process "
+                               f"start {result['process_start_s']:.2f} s counted in every round of both sides.")
+
+
+def ray_projection(latency: dict, scale: dict) -> str:
+    """10M and 100M texts on Ray from the per-node rates measured at 1.1M (never loaded rates: both files passed
+    the quiet check): static encoding and HNSW build rates from seals_scale's one-time costs, the full-scan scoring
+    rate from its All rounds; N / (rate x nodes) each, HNSW build taken as linear in its shard (a lower bound:
+    it grows as n log n), a SEALS round independent of N."""
+    size = scale["sizes"][-1]
+    n = size["n_docs"]
+    encode_rate, index_rate = n / size["static_embed_s"], n / size["index_build_s"]
+    all_rounds = [r["select_s"] for entry in size["concepts"] for run in entry["all"] for r in run["rounds"]]
+    seals_rounds = [r["total_s"] for entry in size["concepts"] for run in entry["seals"] for r in run["rounds"]]
+    score_rate = n / sorted(all_rounds)[len(all_rounds) // 2]
+    seals_round = sorted(seals_rounds)[len(seals_rounds) // 2]
+
+    def hours(seconds: float) -> str:
+        if seconds < 60:
+            return f"{seconds:.1f} s"
+        return f"{seconds / 3600:,.1f} h" if seconds >= 3600 else f"{seconds / 60:,.1f} min"
+
+    lines = [f"Per node, measured at {n:,} sentences: static encoding {encode_rate:,.0f} texts/s, HNSW build "
+             f"{index_rate:,.0f} vectors/s, full-scan scoring {score_rate:,.0f} texts/s; a SEALS round "
+             f"{seals_round:.2f} s with every cost counted (fresh file -> first selection on one node: "
+             f"{latency['fresh_to_first_selection_s']:,.0f} s).", "",
+             "| texts | Ray nodes | static encoding | index build (shard per node) | one full scan | SEALS round |",
+             "|---|---|---|---|---|---|"]
+    for total in (10_000_000, 100_000_000):
+        for nodes in (1, 10, 100):
+            lines.append(f"| {total / 1e6:,.0f}M | {nodes} | {hours(total / (encode_rate * nodes))} | "
+                         f"{hours(total / (index_rate * nodes))} | {hours(total / (score_rate * nodes))} | "
+                         f"{seals_round:.2f} s |")
+    return "\n".join(lines)
+
+
 def refused(*_documents: dict) -> str:
     """The region of files that were not quotable when it was written: once they are, it needs a renderer."""
     raise NotImplementedError("this region's results files are quotable now: give it a renderer in "
                               "benchmarks/report.py (REGIONS)")
 
+
+# The real million (issue 22): review_sentences at 1.1M, on a quiet machine with 2 cores.
+LATENCY_1M = "benchmarks/results/next_latency_review_sentences.json"
+LATENCY_1M_COMMAND = ("HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/next_latency.py --n-docs 1100664 --workdir "
+                      "/data/nl --out " + LATENCY_1M)
+SEALS_1M = "benchmarks/results/seals_scale_review_sentences.json"
+SEALS_1M_COMMAND = ("HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/seals_scale.py --sentences 1100664 --cache-dir "
+                    "/data/seals_scale --rounds 21 --out " + SEALS_1M)
 
 REGIONS: dict[str, Region] = {
     "embed_throughput": Region(("benchmarks/results/embed_throughput.json",), embed_summary, timing=True),
@@ -291,6 +367,12 @@ REGIONS: dict[str, Region] = {
     "seals_scale": Region(("benchmarks/results/seals_scale_amazon.json", "benchmarks/results/seals_scale.json"),
                           refused, timing=True),
     "next_latency": Region(("benchmarks/results/next_latency_1m.json",), next_latency, timing=True),
+    "scale.fresh_to_first_selection": Region((LATENCY_1M,), fresh_to_first_selection, timing=True,
+                                             command=LATENCY_1M_COMMAND),
+    "scale.next_commands": Region((LATENCY_1M,), next_commands, timing=True, command=LATENCY_1M_COMMAND),
+    "scale.seals_all_costs": Region((SEALS_1M,), seals_all_costs, timing=True, command=SEALS_1M_COMMAND),
+    "scale.ray_projection": Region((LATENCY_1M, SEALS_1M), ray_projection, timing=True,
+                                   command=f"{LATENCY_1M_COMMAND}; {SEALS_1M_COMMAND}"),
     "stopping": Region(("benchmarks/results/stopping.json", "benchmarks/results/stopping_audit_only.json"), stopping),
     "diagnose_validation": Region(("benchmarks/results/diagnose_validation.json",
                                    "benchmarks/results/diagnose_thresholds.json"), diagnose_validation),

@@ -114,7 +114,7 @@ def next_batch(
 def _positive_probabilities(project, ids: list[int], result) -> list[float | None]:  # noqa: ANN001
     """P(positive) of each shown text: from the model that selected this round when its strategy read
     probabilities, else (a pending round, random or k-center) from the project's trained model."""
-    by_id = result.positive_probabilities(project.config.positive) if result is not None else {}
+    by_id = result.positive_probabilities(project.config.positive, ids) if result is not None else {}
     if by_id:
         return [by_id.get(doc_id) for doc_id in ids]
     return project.positive_probabilities(ids)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from textsel.candidate_rows import CandidateRows, grows
 from textsel.errors import ConfigError, DataError, PoolExhaustedError, check_param
 from textsel.learner import LogisticLearner
 from textsel.strategies import get_strategy, neighbour_density
@@ -61,16 +62,27 @@ class SelectionResult:
     probabilities: np.ndarray | None = None
     classes: np.ndarray | None = None
 
-    def positive_probabilities(self, positive) -> dict[int, float]:  # noqa: ANN001 - a label of any type
-        """``{candidate id: P(positive)}`` from the selecting model; empty when the strategy read no
-        probabilities (random, k-center) or ``positive`` is not among the learner's classes."""
+    def positive_probabilities(self, positive, ids=None) -> dict[int, float]:  # noqa: ANN001 - a label; id array
+        """``{id: P(positive)}`` from the selecting model for ``ids`` (default: the selected ids) among the
+        candidates; empty when the strategy read no probabilities (random, k-center) or ``positive`` is not among
+        the learner's classes.
+
+        Only the asked rows are read: the ids are found by binary search in the candidates (sorted, as every
+        candidate pool returns them), so showing 20 rows of a million candidates costs 20 lookups."""
         if self.probabilities is None or self.classes is None or self.candidates is None:
             return {}
         classes = np.asarray(self.classes).tolist()
         if positive not in classes:
             return {}
-        column = np.asarray(self.probabilities)[:, classes.index(positive)]
-        return dict(zip(self.candidates.tolist(), column.astype(float).tolist(), strict=True))
+        wanted = np.asarray(self.ids if ids is None else ids, dtype=np.int64).ravel()
+        rows = np.minimum(np.searchsorted(self.candidates, wanted), max(len(self.candidates) - 1, 0))
+        found = self.candidates[rows] == wanted if len(self.candidates) else np.zeros(len(wanted), dtype=bool)
+        for at in np.flatnonzero(~found):  # candidates not in sorted order: a linear search for these few
+            match = np.flatnonzero(self.candidates == wanted[at])
+            if len(match):
+                rows[at], found[at] = match[0], True
+        column = self.probabilities[rows[found], classes.index(positive)]
+        return dict(zip(wanted[found].tolist(), np.asarray(column, dtype=float).tolist(), strict=True))
 
     @property
     def pool_fraction(self) -> float:
@@ -144,13 +156,16 @@ class RoundEngine:
         ``scorer(learner)`` returns the fitted learner's probabilities of every pool row, in pool order; used
         instead of local chunks when most of the pool is scored (the full scan), e.g. on Ray
         (:func:`textsel.score_ray.score_pool_ray`). A small candidate pool is always scored here.
+    candidate_rows : CandidateRows, optional
+        The float32 rows of a growing (SEALS) candidate pool held so far; by default the engine starts its own for
+        such a pool, so each round reads only the rows of new candidates from ``features``.
     """
 
     def __init__(self, pool_ids, candidate_pool, *, features=None, texts: Sequence[str] | None = None,
                  strategy: str = "entropy", learner=None, batch_size: int = 100, positive_label=None,
                  classes: Sequence | None = None, index=None, density: NeighbourDensity | None = None,
                  seed: int = 0, rng: np.random.Generator | None = None, fit_every_round: bool = True,
-                 scorer: Callable | None = None) -> None:
+                 scorer: Callable | None = None, candidate_rows: CandidateRows | None = None) -> None:
         self.pool_ids = pool_ids
         self.candidate_pool = candidate_pool
         self.features = features
@@ -166,6 +181,7 @@ class RoundEngine:
         self.rng = rng
         self.fit_every_round = fit_every_round
         self.scorer = scorer
+        self.candidate_rows = candidate_rows
 
     # --- setup ------------------------------------------------------------------------------------------
 
@@ -195,6 +211,8 @@ class RoundEngine:
             self.density = NeighbourDensity(self.index)
         self._learner_features = learner_features and bool({"features", "labeled_features"} & needs)
         self._order = None if self._sorted else np.argsort(ids, kind="stable")
+        if self.candidate_rows is None and not reads_texts and grows(self.candidate_pool):
+            self.candidate_rows = CandidateRows()
         self.ids_ = ids
 
     @staticmethod
@@ -237,6 +255,10 @@ class RoundEngine:
         if self.scorer is not None and len(positions) > len(self.ids_) // 2:
             return np.asarray(self.scorer(self.learner_))[positions]
         texts = getattr(self.learner_, "input", "embeddings") == "texts"
+        if not texts and self.candidate_rows is not None and len(positions) <= len(self.ids_) // 2:
+            ids = self.ids_[positions]  # a growing pool: read only the rows of new candidates, once
+            self.candidate_rows.extend(ids, positions, self.features)
+            return self.candidate_rows.predict_proba(self.learner_, ids)
         if not texts and isinstance(self.features, np.ndarray) and len(positions) > len(self.ids_) // 2:
             parts = [self.learner_.predict_proba(np.asarray(self.features[start:start + _CHUNK], dtype=np.float32))
                      for start in range(0, len(self.ids_), _CHUNK)]
@@ -339,13 +361,14 @@ class RoundEngine:
 def select_batch(pool_ids, features, labels: Mapping, candidate_pool, strategy: str = "entropy", learner=None,
                  batch_size: int = 100, seed: int = 0, *, texts: Sequence[str] | None = None,
                  positive_label=None, classes: Sequence | None = None, index=None,
-                 scorer: Callable | None = None) -> SelectionResult:
+                 scorer: Callable | None = None, candidate_rows: CandidateRows | None = None) -> SelectionResult:
     """One round, as a function: train on ``labels`` and return the next batch of ``batch_size`` ids.
 
     For a labeling session that runs one round per process: replaying every label into a fresh
-    ``SEALSCandidates`` rebuilds the same pool, so results match a long-running engine.
+    ``SEALSCandidates`` rebuilds the same pool, so results match a long-running engine; ``candidate_rows``
+    restored from the last round (see :mod:`textsel.candidate_rows`) spare it reading their rows again.
     """
     engine = RoundEngine(pool_ids, candidate_pool, features=features, texts=texts, strategy=strategy,
                          learner=learner, batch_size=batch_size, positive_label=positive_label, classes=classes,
-                         index=index, seed=seed, scorer=scorer)
+                         index=index, seed=seed, scorer=scorer, candidate_rows=candidate_rows)
     return engine.select_batch(labels)

@@ -117,3 +117,26 @@ def test_a_copied_project_is_hashed_once_then_checked_by_stat(tmp_path, monkeypa
             assert isinstance(project.embeddings(), np.memmap) and "pool" not in project.__dict__
         names = {Path(path).name for path in hashed}
         assert bool({"pool.ids.npy", "pool.texts.bin"} & names) is expect_hashing, names
+
+
+def test_next_with_a_pending_round_does_not_load_the_pool(tmp_path, monkeypatch):
+    """Issue 22: a command with a pending batch costs what the batch costs, not the pool: the ids come from the
+    pool cache, the shown texts and P(positive) from their rows only."""
+    from textsel.project.corpus import Corpus
+
+    folder, texts = make_project(tmp_path)
+    with Project(folder) as project:
+        project.add_labels([7 + 2 * i for i in range(0, 40, 4)], ["hinge", "other"] * 5, source="seed")
+    assert CliRunner().invoke(app, ["next", "-n", "3", "-p", str(folder)]).exit_code == 0  # leaves a pending round
+
+    def no_pool_load(self):  # noqa: ANN001, ANN202
+        raise AssertionError("the pool parquet was loaded")
+
+    monkeypatch.setattr(Corpus, "_load_pool", no_pool_load)
+    result = CliRunner().invoke(app, ["next", "-n", "3", "-p", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "is not finished" in result.output
+    with Project(folder) as project:
+        pending = project.store.pending()[1]
+        probabilities = project.positive_probabilities(pending)
+    assert len(probabilities) == 3 and all(0.0 <= p <= 1.0 for p in probabilities)

@@ -232,7 +232,8 @@ def test_selection_result_gives_each_candidates_positive_probability(data):
     result = engine.select_batch(seed)
     assert result.classes.tolist() == [0, 1]
     by_id = result.positive_probabilities(1)
-    assert set(by_id) == set(result.candidates.tolist())
+    assert set(by_id) == set(result.ids.tolist())  # the shown rows only (issue 22)
+    assert set(result.positive_probabilities(1, result.candidates[::-1])) == set(result.candidates.tolist())
     expected = engine.learner_.predict_proba(features[engine.positions(result.ids)])[:, 1]
     assert np.allclose([by_id[i] for i in result.ids.tolist()], expected)
     assert np.allclose([by_id[i] for i in result.ids.tolist()], result.scores)  # most-likely-positive's score
@@ -240,3 +241,68 @@ def test_selection_result_gives_each_candidates_positive_probability(data):
     random = RoundEngine(ids, AllCandidates(), features=features, strategy="random", batch_size=5,
                          fit_every_round=False).select_batch(seed)
     assert random.probabilities is None and random.positive_probabilities(1) == {}
+
+
+class _RowCountingProbabilities:
+    """Class probabilities that refuse to be read whole and count the rows read (issue 22)."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values, self.rows_read = values, 0
+        self.shape = values.shape
+
+    def __array__(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN204
+        raise AssertionError("every candidate's probabilities were read")
+
+    def __getitem__(self, key):  # noqa: ANN001, ANN204
+        rows = np.atleast_1d(key[0])
+        self.rows_read += len(rows)
+        return self.values[key]
+
+
+def test_positive_probabilities_read_only_the_shown_rows():
+    from textsel.rounds import SelectionResult
+
+    candidates = np.arange(0, 2_000_000, 2, dtype=np.int64)
+    values = np.column_stack([1 - candidates / 2e6, candidates / 2e6])
+    probabilities = _RowCountingProbabilities(values)
+    shown = np.array([1_999_998, 4, 1_000_000], dtype=np.int64)
+    result = SelectionResult(ids=shown, scores=None, candidate_pool_size=len(candidates),
+                             unlabeled_size=len(candidates), select_seconds=0.0, train_seconds=0.0,
+                             candidates=candidates, probabilities=probabilities, classes=np.array([0, 1]))
+    by_id = result.positive_probabilities(1)
+    assert by_id == {int(i): i / 2e6 for i in shown} and probabilities.rows_read == 3
+    assert result.positive_probabilities(1, [5]) == {}  # not a candidate
+
+
+class _RowCountingFeatures(np.ndarray):
+    """float16 features that count the rows read through fancy indexing (issue 22)."""
+
+    rows_read = 0
+
+    def __getitem__(self, key):  # noqa: ANN001, ANN204
+        if isinstance(key, np.ndarray) and key.ndim == 1:
+            type(self).rows_read += len(key)
+        return np.asarray(self).__getitem__(key)
+
+
+def test_a_seals_round_reads_only_the_rows_of_new_candidates():
+    rng = np.random.default_rng(0)
+    n = 3_000
+    features = rng.normal(size=(n, 16)).astype(np.float16).view(_RowCountingFeatures)
+    ids = np.arange(n, dtype=np.int64)
+    index = ExactIndex()
+    index.add(np.asarray(features, np.float32), ids)
+    labels = {int(i): int(i % 4 == 0) for i in range(0, 40, 2)}
+    engine = RoundEngine(ids, SEALSCandidates(index, k=20), features=features, strategy="entropy", batch_size=10)
+    first = engine.select_batch(labels)
+    held = len(engine.candidate_rows)
+    plain = RoundEngine(ids, SEALSCandidates(index, k=20), features=np.asarray(features), strategy="entropy",
+                        batch_size=10, candidate_rows=None)
+    for doc_id in first.ids.tolist():
+        labels[doc_id] = int(doc_id % 4 == 0)
+    _RowCountingFeatures.rows_read = 0
+    second = engine.select_batch(labels)
+    new_rows = len(engine.candidate_rows) - held
+    # training reads the labeled rows; scoring only the candidates not held before
+    assert _RowCountingFeatures.rows_read == len(labels) + new_rows < second.candidate_pool_size
+    assert np.array_equal(second.ids, plain.select_batch(labels).ids)  # the same selection as gathering every row

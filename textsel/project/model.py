@@ -149,6 +149,10 @@ class Model:
         recorded = self.store.get_meta("embeddings") or {}
         return {"model": self.config.model, "fingerprint": recorded.get("fingerprint"), "dim": recorded.get("dim")}
 
+    def features_source(self) -> dict:
+        """What an embedding learner's feature rows are gathered from (caches of those rows are checked by it)."""
+        return self._model_source("logistic")
+
     @staticmethod
     def _learner_parameters(learner) -> dict:  # noqa: ANN001 - a fitted learner
         """Its constructor parameters (public attributes without a trailing underscore), to retrain it alike."""
@@ -226,10 +230,10 @@ class Model:
             return [None] * len(doc_ids)
         if self.config.positive not in model.classes or not len(doc_ids):
             return [None] * len(doc_ids)
-        positions = self.corpus.pool.positions(np.asarray(doc_ids, dtype=np.int64))
         if getattr(model.learner, "input", "embeddings") == "texts":
-            inputs = [self.corpus.pool.texts[i] for i in positions]
-        else:
+            inputs = self.corpus.texts(doc_ids)  # only these rows, from the pool cache when it is valid
+        else:  # positions from the pool cache's ids: the pool itself is not loaded
+            positions = self.corpus.positions(np.asarray(doc_ids, dtype=np.int64))
             inputs = np.asarray(self.learner_features()[positions], dtype=np.float32)
         column = model.classes.index(self.config.positive)
         return [float(p) for p in model.learner.predict_proba(inputs)[:, column]]

@@ -1,7 +1,8 @@
 """The rounds of a project: selecting the next batch, the candidate pool, and the saved SEALS state.
 
-Owns, in the project folder (or a concept's cache folder): ``candidates*.k<k>.npz``, and in its store the rounds
-and the records of those states. It reads the corpus, the vectors and the model through their public methods.
+Owns, in the project folder (or a concept's cache folder): ``candidates*.k<k>.npz`` and ``candidate_rows*.f32``
+(the float32 rows of SEALS candidates, see :mod:`textsel.candidate_rows`), and in its store the rounds and the
+records of those states. It reads the corpus, the vectors and the model through their public methods.
 """
 
 from __future__ import annotations
@@ -134,14 +135,17 @@ class Rounds:
         selected_before = np.fromiter(self.store.selected_ids(), dtype=np.int64)
         removed = self.corpus.removed_ids()
         pool = _ExcludingCandidates(inner, selected_before, removed)
+        rows, rows_how = self._load_candidate_rows() if state is not None and reads == "embeddings" else (None, None)
         result = select_batch(self.corpus.ids, features, labels, pool, strategy=strategy, batch_size=n, seed=seed,
                               learner=round_learner(learner, seed),
                               texts=self.corpus.pool.texts if reads == "texts" else None,
                               positive_label=self.config.positive, classes=self.config.labels, index=index,
                               scorer=self.model.ray_scorer(features, reads, address, workers)
-                              if engine == "ray" and not self.vectors.is_static else None)
+                              if engine == "ray" and not self.vectors.is_static else None, candidate_rows=rows)
         if state is not None:
             self._save_candidate_state(inner)
+        if rows is not None:
+            self._save_candidate_rows(rows)
         params = {"n": n, "candidate_pool": choice.name, "pool_requested": candidate_pool,
                   "pool_reason": choice.reason, "k": choice.k, "learner": learner, "model": self.config.model,
                   "labels_used": len(labels), "excluded_selected_before": len(selected_before),
@@ -149,6 +153,8 @@ class Rounds:
         if state is not None:
             params.update(candidate_state=state, neighbour_queries=inner.queried_,
                           neighbours_from="table" if table is not None else "index")
+        if rows is not None:
+            params.update(candidate_rows=rows_how, candidate_rows_gathered=rows.gathered_)
         if self.vectors.is_static:
             params.update(first_pass="static", transformer_rows=getattr(features, "embedded_rows", 0),
                           transformer_encoded=getattr(getattr(features, "encoder", None), "encoded_texts", 0))
@@ -221,6 +227,26 @@ class Rounds:
         return load_candidate_state(self.candidate_state_path(k), self.store.get_meta(self._candidate_state_key(k)),
                                     neighbours, k=k, ef=None, source=self._candidate_source(k),
                                     labeled_ids=labeled_ids, removed_ids=self.corpus.removed_ids())
+
+    def _candidate_rows_files(self) -> tuple[Path, str, dict]:
+        """The saved float32 rows of SEALS candidates (one file per feature space), their store key and source."""
+        static = ".static" if self.vectors.is_static else ""
+        return (self.cache_dir / f"candidate_rows{static}.f32", f"candidate_rows{static.replace('.', '_')}",
+                self.model.features_source())
+
+    def _load_candidate_rows(self):  # noqa: ANN202 - (textsel.candidate_rows.CandidateRows, how)
+        from textsel.candidate_rows import load_candidate_rows
+
+        path, key, source = self._candidate_rows_files()
+        return load_candidate_rows(path, self.store.get_meta(key), source)
+
+    def _save_candidate_rows(self, rows) -> None:  # noqa: ANN001 - textsel.candidate_rows.CandidateRows
+        from textsel.candidate_rows import save_candidate_rows
+
+        if not len(rows):  # the round scored its candidates otherwise (most of the pool): nothing to keep
+            return
+        path, key, source = self._candidate_rows_files()
+        self.store.set_meta(key, save_candidate_rows(path, rows, self.store.get_meta(key), source))
 
     def _save_candidate_state(self, pool) -> None:  # noqa: ANN001 - SEALSCandidates
         from textsel.candidate_state import save_candidate_state

@@ -1,0 +1,59 @@
+"""The scale benchmarks' command timer (issue 22): each command's peak RSS is its own, not the largest of every
+child the benchmark ran before it; a failing command raises with its stderr."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from review_sentences import Concept, timed  # noqa: E402
+
+
+def test_each_command_reports_its_own_peak_rss():
+    _, big, _ = timed([sys.executable, "-c", "b = bytearray(300 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])"])
+    ballast = bytearray(400 * 1024 * 1024)  # the benchmark's own memory must not count as the command's
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    _, small, out = timed([sys.executable, "-c", "print('small')"])
+    assert big > 300 and small < 100 and out.strip() == "small"
+
+
+def test_a_failing_command_raises_with_its_stderr():
+    with pytest.raises(RuntimeError, match="boom"):
+        timed([sys.executable, "-c", "import sys; sys.exit('boom')"])
+
+
+def test_concepts_are_column_equals_value():
+    concept = Concept.parse("domain=office_products")
+    assert (concept.column, concept.value, concept.label) == ("domain", "office_products", "office_products")
+    with pytest.raises(ValueError):
+        Concept.parse("office_products")
+
+
+def test_seals_scale_counts_every_per_round_cost(tmp_path):
+    """seals_scale on real sentences: each SEALS round saves and restores its state and candidate rows (timed), both
+    sides pay the process start, and the total is the sum of the parts."""
+    import argparse
+
+    import numpy as np
+    from seals_scale import sentence_session
+
+    from textsel.index import ExactIndex
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(400, 8)).astype(np.float16)
+    is_positive = np.arange(400) % 20 == 0
+    ids = np.arange(400, dtype=np.int64)
+    index = ExactIndex()
+    index.add(vectors.astype(np.float32), ids)
+    args = argparse.Namespace(k=10, batch=20, rounds=3, positives_at=120)
+    seals = sentence_session(ids, vectors, is_positive, index, "seals", args, 0, 0.25, tmp_path)
+    everything = sentence_session(ids, vectors, is_positive, index, "all", args, 0, 0.25, tmp_path / "all")
+    assert [r["labels"] for r in seals["rounds"]] == [100, 120, 140]
+    assert all(r["state_io_s"] > 0 for r in seals["rounds"]) and (tmp_path / "candidate_rows.f32").exists()
+    assert all(r["process_start_s"] == 0.25 for r in seals["rounds"] + everything["rounds"])
+    for r in seals["rounds"] + everything["rounds"]:
+        assert np.isclose(r["total_s"], r["train_s"] + r["select_s"] + r["state_io_s"] + r["process_start_s"])
+    assert everything["rounds"][0]["candidates"] == 300 and seals["positives_at"] is not None
