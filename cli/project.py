@@ -58,6 +58,12 @@ def init(
         "--first-pass", help="static: for very large pools, embed every text with static vectors distilled from "
                              "the model (~100x faster) and give only labeled texts and SEALS candidates the "
                              "transformer embedding (pip install 'textsel[static]').")] = None,
+    features: Annotated[str, typer.Option(
+        "--features", help="What the classifier reads: dense (the embeddings), lexical (TF-IDF of words and word "
+                           "pairs) or hybrid (both).")] = "dense",
+    goal: Annotated[str, typer.Option(
+        "--goal", help="find-all (each round shows the likeliest positives) or train-classifier (the texts the "
+                       "model is least sure of); sets the default of `textsel next --strategy`.")] = "find-all",
 ) -> None:
     """Create a project folder: textsel.toml, an SQLite database and a cache."""
     from textsel.project import init_project
@@ -67,7 +73,7 @@ def init(
     project = init_project(directory, data=data, text_col=text_col, id_col=id_col, label_col=label_col,
                            format=data_format, labels=split_list(labels), positive=positive, model=model,
                            embeddings=str(embeddings) if embeddings else None, backend=backend,
-                           first_pass=first_pass)
+                           first_pass=first_pass, features=features, goal=goal)
     with project:
         console.print(f"Created project {directory} with {len(project.pool):,} texts; labels "
                       f"{', '.join(project.config.labels)} (rare class: {project.config.positive}).")

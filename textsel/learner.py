@@ -20,6 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from textsel._atomic import atomic_path
 from textsel.errors import ConfigError, DataError, NotFittedError, check_param
+from textsel.features import is_sparse
 
 INPUTS = ("embeddings", "texts")
 _SINGLE_THREAD_MAX_VALUES = 5_000_000  # training sets up to ~13k x 384 fit on one BLAS thread
@@ -79,22 +80,29 @@ class LogisticLearner:
         self.max_iter = max_iter
 
     def fit(self, features: np.ndarray, labels) -> LogisticLearner:
-        """Train on embedding rows and their labels (binary or multi-class)."""
+        """Train on feature rows (dense embeddings, or sparse lexical/hybrid rows) and their labels.
+
+        Sparse rows (:mod:`textsel.features`: TF-IDF, hybrid) have far more columns than a Newton step can
+        solve for, so they go to scikit-learn's liblinear, which works on sparse rows directly and minimises the
+        same objective for two classes (its intercept is penalised too, weakly, as a feature of value 1).
+        """
         check_param("LogisticLearner", "C", self.C, isinstance(self.C, int | float) and self.C > 0, "a float > 0")
         check_param("LogisticLearner", "class_weight", self.class_weight,
                     self.class_weight in ("balanced", None), "'balanced' or None")
         check_param("LogisticLearner", "max_iter", self.max_iter,
                     isinstance(self.max_iter, int) and self.max_iter >= 1, "an int >= 1")
-        features = np.asarray(features, dtype=np.float32)
+        features = _as_rows(features)
         labels = check_labels(labels)
-        if features.ndim != 2 or len(features) != len(labels):
+        if features.ndim != 2 or features.shape[0] != len(labels):
             raise DataError(f"expected features of shape (n, dim) with n == {len(labels)} labels; "
                             f"got shape {features.shape}")
         classes, encoded = np.unique(labels, return_inverse=True)
         counts = np.bincount(encoded)
         weights = (len(labels) / (len(classes) * counts))[encoded] if self.class_weight == "balanced" \
             else np.ones(len(labels))
-        if len(classes) == 2 and len(labels) <= _NEWTON_MAX_ROWS:
+        if is_sparse(features):
+            coef, intercept = self._fit_sparse(features, labels)
+        elif len(classes) == 2 and len(labels) <= _NEWTON_MAX_ROWS:
             coef, intercept = _binary_newton(features, encoded.astype(np.float64), weights, C=float(self.C),
                                              max_iter=self.max_iter)
         else:
@@ -115,6 +123,16 @@ class LogisticLearner:
             model.fit(features, labels)
         return model.coef_, model.intercept_
 
+    def _fit_sparse(self, features, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        from sklearn.linear_model import LogisticRegression
+
+        solver = "liblinear" if len(np.unique(labels)) == 2 else "lbfgs"
+        model = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, solver=solver,
+                                   intercept_scaling=10.0 if solver == "liblinear" else 1.0)
+        with threadpool_limits(limits=1, user_api="blas"):
+            model.fit(features, labels)
+        return model.coef_, model.intercept_
+
     @property
     def classes_(self) -> np.ndarray:
         if not hasattr(self, "_classes"):
@@ -124,10 +142,10 @@ class LogisticLearner:
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         """Class probabilities of shape (n, n_classes), columns in the order of ``classes_``."""
         classes = self.classes_
-        features = np.asarray(features, dtype=np.float32)
+        features = _as_rows(features)
         if features.ndim != 2 or features.shape[1] != self.coef_.shape[1]:
             raise DataError(f"expected features of shape (n, {self.coef_.shape[1]}); got {features.shape}")
-        logits = features @ self.coef_.T.astype(np.float32) + self.intercept_.astype(np.float32)
+        logits = np.asarray(features @ self.coef_.T.astype(np.float32)) + self.intercept_.astype(np.float32)
         if len(classes) == 2:
             positive = 1.0 / (1.0 + np.exp(-np.clip(logits[:, 0], -50, 50)))
             return np.column_stack([1.0 - positive, positive])
@@ -196,6 +214,13 @@ class LogisticLearner:
             return cls.from_arrays(loaded)
         except DataError as error:
             raise DataError(str(error), file=str(path)) from error
+
+
+def _as_rows(features):  # noqa: ANN001, ANN202 - array-like or scipy sparse -> float32 array or CSR
+    """Feature rows as float32: a dense array, or CSR for sparse input (never densified)."""
+    if is_sparse(features):
+        return features.tocsr().astype(np.float32, copy=False)
+    return np.asarray(features, dtype=np.float32)
 
 
 def _binary_newton(features: np.ndarray, targets: np.ndarray, weights: np.ndarray, *, C: float, max_iter: int,

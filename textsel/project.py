@@ -25,6 +25,7 @@ import numpy as np
 from textsel._atomic import atomic_path, write_text_atomic
 from textsel._integrity import cache_lock, file_record, file_sha256, restamped, verified_record
 from textsel.errors import ConfigError, DataError, NotAProjectError, StoreError, TextselError, check_param
+from textsel.features import take_rows
 from textsel.project_config import (
     CONFIG_NAME,
     DB_NAME,
@@ -925,7 +926,7 @@ class Project:
     # -- rounds and the model --------------------------------------------------------------------------------
 
     @staticmethod
-    def check_round_params(n: int, strategy: str, candidate_pool: str, learner: str = "logistic") -> None:
+    def check_round_params(n: int, strategy: str | None, candidate_pool: str, learner: str = "logistic") -> None:
         """Raise ConfigError for a batch size, strategy, candidate pool or learner a round cannot use (before any
         work)."""
         from textsel.candidates import POOL_CHOICES
@@ -934,12 +935,13 @@ class Project:
 
         check_param("Project.next_batch", "n", n, isinstance(n, int) and not isinstance(n, bool) and n >= 1,
                     "an int >= 1")
-        get_strategy(strategy)
+        if strategy is not None:  # None: the project's goal picks it (textsel.rounds.strategy_for_goal)
+            get_strategy(strategy)
         check_param("Project.next_batch", "candidate_pool", candidate_pool, candidate_pool in POOL_CHOICES,
                     f"one of {POOL_CHOICES}")
         learner_spec(learner)
 
-    def next_batch(self, n: int = 20, *, strategy: str = "entropy", candidate_pool: str = "auto",
+    def next_batch(self, n: int = 20, *, strategy: str | None = None, candidate_pool: str = "auto",
                    seed: int = 0, discard_pending: bool = False, learner: str = "logistic",
                    engine: str = "local", address: str | None = None,
                    workers: int | None = None) -> tuple[int, SelectionResult]:
@@ -947,7 +949,10 @@ class Project:
 
         ``learner`` names the model that scores the candidates (see :data:`textsel.learner.LEARNERS`): the
         default logistic regression on the embeddings, or e.g. the fastText proxy on the texts, which is
-        Selection via Proxy's selector. The round records the strategy under its canonical name.
+        Selection via Proxy's selector. The round records the strategy under its canonical name. ``strategy``
+        None takes the default of the project's goal (``[rounds] goal``, :func:`textsel.rounds.strategy_for_goal`);
+        the strategy and why are recorded and kept in ``last_strategy``. The learner reads the project's
+        ``[features] kind`` (:meth:`classifier_features`); SEALS candidates always come from the dense index.
 
         ``candidate_pool`` "auto" picks the full scan or SEALS, whichever the cost model predicts cheaper, and k
         from the pool size (:func:`textsel.candidates.choose_pool`); the choice and its reason are recorded in the
@@ -968,11 +973,12 @@ class Project:
         """
         from textsel.candidates import make_candidate_pool
         from textsel.learner import learner_spec
-        from textsel.rounds import select_batch
+        from textsel.rounds import select_batch, strategy_for_goal
         from textsel.score_ray import check_engine
         from textsel.strategies import get_strategy
 
         self.check_round_params(n, strategy, candidate_pool, learner)
+        strategy, strategy_reason = strategy_for_goal(self.config.goal, strategy)
         check_engine("Project.next_batch", engine, address, workers)
         needs, reads = get_strategy(strategy).needs, learner_spec(learner).input
         if self.is_static:
@@ -1002,13 +1008,15 @@ class Project:
                               learner=self._learner(learner, seed), texts=self.pool.texts if reads == "texts" else None,
                               positive_label=self.config.positive, classes=self.config.labels, index=index,
                               scorer=self._ray_scorer(features, reads, address, workers)
-                              if engine == "ray" and not self.is_static else None)
+                              if engine == "ray" and not self.is_static else None,
+                              learner_features=self.classifier_features(reads))
         if state is not None:
             self._save_candidate_state(inner)
         params = {"n": n, "candidate_pool": choice.name, "pool_requested": candidate_pool,
                   "pool_reason": choice.reason, "k": choice.k, "learner": learner, "model": self.config.model,
                   "labels_used": len(labels), "excluded_selected_before": len(selected_before),
-                  "excluded_removed": len(removed)}
+                  "excluded_removed": len(removed), "features": self.config.features, "goal": self.config.goal,
+                  "strategy_reason": strategy_reason}
         if state is not None:
             params.update(candidate_state=state, neighbour_queries=inner.queried_,
                           neighbours_from="table" if table is not None else "index")
@@ -1022,7 +1030,7 @@ class Project:
             scores=None if result.scores is None else np.asarray(result.scores, dtype=float).tolist(),
             pool_size=len(self.ids), candidate_pool_size=result.candidate_pool_size,
             select_seconds=result.select_seconds, train_seconds=result.train_seconds)
-        self.last_pool_choice = choice
+        self.last_pool_choice, self.last_strategy = choice, (get_strategy(strategy).name, strategy_reason)
         return round_id, result
 
     @staticmethod
@@ -1035,6 +1043,22 @@ class Project:
         if name == "fasttext":
             params.setdefault("threads", 1)  # fastText is repeatable only on one thread
         return make_learner(name, **params)
+
+    def classifier_features(self, reads: str = "embeddings"):  # noqa: ANN201 - CSR, HybridRows or None
+        """What a learner on feature rows reads when the project's ``[features] kind`` is not dense: the pool's
+        TF-IDF matrix (built once and cached, :func:`textsel.features.lexical_matrix`) or it beside the embeddings;
+        None for dense features or a learner on texts. Loaded once per process and pool."""
+        if reads != "embeddings" or self.config.features == "dense":
+            return None
+        from textsel.features import classifier_matrix, lexical_matrix
+
+        source = self.store.get_meta("pool")  # rows and fingerprint; `add` changes it, so the matrix is rebuilt
+        cached = self.__dict__.get("_classifier_features")
+        if cached is None or cached[0] != source:
+            matrix = classifier_matrix(self.config.features, dense=self.embeddings(), lexical=lambda: lexical_matrix(
+                self.cache_dir, lambda: self.pool.texts, source=source))
+            self.__dict__["_classifier_features"] = cached = (source, matrix)
+        return cached[1]
 
     def _learner_features(self):  # noqa: ANN202 - an array, or EmbeddedOnDemand over a static first pass
         """What an embedding learner reads: the embeddings, or over a static first pass the transformer vectors
@@ -1120,7 +1144,7 @@ class Project:
                            features=self._learner_features() if reads == "embeddings" else None,
                            texts=self.pool.texts if reads == "texts" else None,
                            learner=self._learner(learner, **params), positive_label=self.config.positive,
-                           classes=self.config.labels)
+                           classes=self.config.labels, learner_features=self.classifier_features(reads))
 
     def train(self, target: str = "logistic", *, engine: str = "local", address: str | None = None,
               workers: int | None = None, **params) -> TrainedModel:
@@ -1200,7 +1224,10 @@ class Project:
 
             return {"model": self.config.model, "first_pass": "static", "vectors": encoder_settings(self.embedder())}
         recorded = self.store.get_meta("embeddings") or {}
-        return {"model": self.config.model, "fingerprint": recorded.get("fingerprint"), "dim": recorded.get("dim")}
+        source = {"model": self.config.model, "fingerprint": recorded.get("fingerprint"), "dim": recorded.get("dim")}
+        if self.config.features != "dense":  # a model on TF-IDF columns fits only the matrix it was trained on
+            source.update(features=self.config.features, pool=self.store.get_meta("pool"))
+        return source
 
     @staticmethod
     def _learner_parameters(learner) -> dict:  # noqa: ANN001 - a fitted learner
@@ -1283,7 +1310,8 @@ class Project:
         if getattr(model.learner, "input", "embeddings") == "texts":
             inputs = [self.pool.texts[i] for i in positions]
         else:
-            inputs = np.asarray(self._learner_features()[positions], dtype=np.float32)
+            inputs = take_rows(self.classifier_features() if self.config.features != "dense" else
+                               self._learner_features(), positions)
         column = model.classes.index(self.config.positive)
         return [float(p) for p in model.learner.predict_proba(inputs)[:, column]]
 
@@ -1291,7 +1319,8 @@ class Project:
         """Pool rows ``start:stop`` as the learner reads them: embedding rows or texts."""
         if getattr(learner, "input", "embeddings") == "texts":
             return self.pool.texts[start:stop]
-        return np.asarray(self.embeddings()[start:stop], dtype=np.float32)
+        return take_rows(self.classifier_features() if self.config.features != "dense" else self.embeddings(),
+                         slice(start, stop))
 
     def _ray_scorer(self, features: np.ndarray | None, reads: str, address: str | None,
                     workers: int | None):  # noqa: ANN202 - scorer(learner) -> probabilities of every pool row
@@ -1304,6 +1333,9 @@ class Project:
         two."""
         from textsel.score_ray import runs_on_gpu, score_pool_ray
 
+        if reads == "embeddings" and self.config.features != "dense":
+            raise ConfigError(f"scoring on Ray reads the embeddings, but this project's classifier reads "
+                              f"{self.config.features} features; score it locally")
         on_cuda = self.embedder().device_class == "cuda"
 
         def scorer(learner):  # noqa: ANN001, ANN202 - a fitted learner -> probabilities of every pool row
@@ -1377,12 +1409,15 @@ def probability_columns(classes: Sequence[str]) -> list[str]:
 def init_project(directory: str | Path, *, data: str, text_col: str = "text", id_col: str | None = None,
                  label_col: str | None = None, format: str | None = None, labels: Sequence[str] | None = None,
                  positive: str | None = None, model: str | None = None, embeddings: str | None = None,
-                 backend: str = "hnsw", first_pass: str | None = None) -> Project:
+                 backend: str = "hnsw", first_pass: str | None = None, features: str = "dense",
+                 goal: str = "find-all") -> Project:
     """Create a project folder: check the model loads, the data loads (and precomputed embeddings fit), then write
     the database (with what the data file and embeddings were) and the config. Nothing is written on failure.
 
     ``first_pass`` "static" makes a static first-pass project (see :attr:`Project.is_static`): model2vec must be
     installed and the model must be a local folder (the static model is distilled from it offline).
+    ``features`` is what the classifier reads (:mod:`textsel.features`: dense, lexical or hybrid); ``goal`` picks
+    the default strategy of rounds ("find-all" or "train-classifier", :func:`textsel.rounds.strategy_for_goal`).
     """
     directory = Path(directory)
     if (directory / CONFIG_NAME).exists():
@@ -1394,7 +1429,7 @@ def init_project(directory: str | Path, *, data: str, text_col: str = "text", id
     config = ProjectConfig(source=source, text_col=text_col, id_col=id_col, label_col=label_col, format=format,
                            labels=list(labels or DEFAULT_LABELS), positive=positive, model=model or DEFAULT_MODEL,
                            precomputed=str(Path(embeddings).resolve()) if embeddings else None, backend=backend,
-                           first_pass=first_pass)
+                           first_pass=first_pass, features=features, goal=goal)
     if first_pass is not None:
         from textsel.static import check_static_available
 
