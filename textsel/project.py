@@ -809,10 +809,31 @@ class Project:
         from textsel.diagnose import diagnose, diagnose_static_space
 
         doc_ids, labels = self.labeled()
-        audited = [doc_id for record in self.store.rounds() if record.strategy == "audit" for doc_id in record.doc_ids]
         measure = diagnose_static_space if self.is_static else diagnose
-        return measure(self.index(), doc_ids, labels == self.config.positive,
-                       random_ids=np.asarray(audited, dtype=np.int64))
+        return measure(self.index(), doc_ids, labels == self.config.positive, random_ids=self._audited_ids())
+
+    def _audited_ids(self) -> np.ndarray:
+        """Ids drawn by audit rounds (uniformly at random from the unlabeled texts)."""
+        return np.asarray([doc_id for record in self.store.rounds() if record.strategy == "audit"
+                           for doc_id in record.doc_ids], dtype=np.int64)
+
+    def compare_features(self, *, seed: int = 0):  # noqa: ANN201 - textsel.diagnose.FeatureComparison
+        """Dense vs lexical vs hybrid features on the labels so far, cross-validated against a random sample of the
+        pool (on audit positives once there are enough), and the kind to use (:func:`textsel.diagnose.
+        compare_features`). Builds the pool's TF-IDF once (cached) when the project does not use it yet."""
+        from textsel.diagnose import compare_features
+        from textsel.features import FEATURES, classifier_matrix, lexical_matrix
+
+        if self.is_static:
+            self.refuse_static("comparing features (the TF-IDF and embeddings of every text)", "textsel diagnose")
+        doc_ids, labels = self.labeled()
+        lexical = lexical_matrix(self.cache_dir, lambda: self.pool.texts, source=self.store.get_meta("pool"))
+        matrices = {kind: classifier_matrix(kind, dense=self.embeddings(), lexical=lambda: lexical)
+                    for kind in FEATURES}
+        audited = self._audited_ids()
+        return compare_features(matrices, self.positions(doc_ids), labels == self.config.positive,
+                                pool_size=len(self.ids), random_positions=self.positions(audited[np.isin(
+                                    audited, doc_ids)]), current=self.config.features, seed=seed)
 
     def status(self, *, target_recall: float = 0.95, confidence: float = 0.95) -> ProjectStatus:
         """Labels per class, rounds and their yields, and from audit samples: positives remaining, prevalence,

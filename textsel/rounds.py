@@ -211,8 +211,9 @@ class RoundEngine:
     def _check_aligned(values, name: str, n: int) -> None:
         if values is None:
             raise ConfigError(f"RoundEngine needs '{name}' row-aligned with pool_ids for this learner/strategy.")
-        if len(values) != n:
-            raise DataError(f"'{name}' has {len(values)} rows but the pool has {n} ids")
+        rows = values.shape[0] if hasattr(values, "shape") else len(values)  # sparse matrices have no len()
+        if rows != n:
+            raise DataError(f"'{name}' has {rows} rows but the pool has {n} ids")
 
     def positions(self, ids: np.ndarray) -> np.ndarray:
         """Row positions of document ids in the pool; unknown ids raise DataError."""

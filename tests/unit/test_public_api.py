@@ -44,7 +44,7 @@ def test_every_command_has_help_text():
 
 # Stages in data-flow order; a module may import only from its own stage or earlier ones.
 STAGES = ["errors", "ids", "_atomic", "_integrity", "_progress", "_home", "provenance", "data", "embed", "embed_ray",
-          "static", "index",
+          "static", "index", "features",
           "candidates", "candidate_state", "strategies", "proxy", "models", "learner", "score_ray", "rounds", "metrics",
           "estimate",
           "diagnose", "svp", "simulate", "svp_experiments", "store", "project_config", "status", "labeling", "export",
