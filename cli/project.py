@@ -63,7 +63,8 @@ def init(
                            "pairs) or hybrid (both).")] = "dense",
     goal: Annotated[str, typer.Option(
         "--goal", help="find-all (each round shows the likeliest positives) or train-classifier (the texts the "
-                       "model is least sure of); sets the default of `textsel next --strategy`.")] = "find-all",
+                       "model is least sure of); picks the strategy of `textsel next` when --strategy is not "
+                       "given.")] = "find-all",
 ) -> None:
     """Create a project folder: textsel.toml, an SQLite database and a cache."""
     from textsel.project import init_project

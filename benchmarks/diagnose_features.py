@@ -1,0 +1,104 @@
+"""Does the features check (``textsel diagnose --features``, :func:`textsel.diagnose.compare_features`) say
+"the embedding misses this concept" where it does, on concepts it was never tuned on?
+
+Concepts: the systematic reviews of ``../shared/data/screening_reviews`` (each review is one concept: its included
+records). Truth per review comes from a ``benchmarks/screening.py`` results file that ran ``textsel-dense``,
+``textsel-lexical`` and ``textsel-hybrid``: a review is a mismatch for the embedding when the best non-dense kind
+needed at most ``--truth-ratio`` (0.9) of the dense labels to 95% recall (means over seeds).
+
+The check sees what a user has when it matters: the labels of a default textsel project (dense features, the
+find-all goal's most-likely-positive rounds of 20, from 1 included + 1 excluded record) at the moment it has found
+``MIN_POSITIVES`` (10) included records, no audit sample. Its margin (``FEATURE_MARGIN``) was set before this ran,
+not fitted here. Reviews with fewer than 10 included records are skipped.
+
+Reported per fold (reviews alternately in fold A and B by name) and in all: the check's agreement with the truth
+and the constant baseline's ("always no mismatch").
+
+    python benchmarks/diagnose_features.py --screening benchmarks/results/screening.json [--seeds 3] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from _results import finish
+from screening import NEXT_DEFAULT_BATCH, draw_priors, load_reviews
+
+from textsel.candidates import make_candidate_pool
+from textsel.diagnose import FEATURE_MARGIN, MIN_POSITIVES, compare_features
+from textsel.features import FEATURES, LexicalFeatures, classifier_matrix
+from textsel.rounds import RoundEngine, strategy_for_goal
+
+
+def truth_from_screening(results: dict, ratio: float) -> dict[str, bool]:
+    """Per review: does a non-dense kind need at most ``ratio`` of the dense labels to 95% recall?"""
+    truth = {}
+    for name, review in results["reviews"].items():
+        methods = review["methods"]
+        if not {"textsel-dense", "textsel-lexical", "textsel-hybrid"} <= set(methods):
+            continue
+        dense = methods["textsel-dense"]["labels_to_95_mean"]
+        other = min(methods["textsel-lexical"]["labels_to_95_mean"], methods["textsel-hybrid"]["labels_to_95_mean"])
+        if dense is not None and other is not None:
+            truth[name] = other <= ratio * dense
+    return truth
+
+
+def labels_when_found(review: dict, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions and labels of a default (dense) project's labels once it has found MIN_POSITIVES included ones."""
+    labels, n = review["labels"], len(review["labels"])
+    strategy, _ = strategy_for_goal("find-all")
+    engine = RoundEngine(np.arange(n, dtype=np.int64), make_candidate_pool("all"), features=review["dense"],
+                         strategy=strategy, batch_size=NEXT_DEFAULT_BATCH, positive_label=1, seed=seed)
+    known = {i: int(labels[i]) for i in draw_priors(labels, seed)}
+    while sum(known.values()) < MIN_POSITIVES and len(known) < n:
+        for doc in engine.select_batch(known).ids.tolist():
+            known[doc] = int(labels[doc])
+    positions = np.fromiter(known, dtype=np.int64)
+    return positions, labels[positions] == 1
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--screening", type=Path, required=True, help="a benchmarks/screening.py results file")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--truth-ratio", type=float, default=0.9)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    truth = truth_from_screening(json.loads(args.screening.read_text()), args.truth_ratio)
+    reviews = load_reviews(sorted(truth))
+    seeds = list(range(args.seeds))
+    rows = []
+    for position, (name, review) in enumerate(sorted(reviews.items())):
+        if review["labels"].sum() < MIN_POSITIVES + 1:
+            continue
+        lexical = LexicalFeatures().fit_transform(review["texts"])
+        matrices = {kind: classifier_matrix(kind, dense=review["dense"], lexical=lambda matrix=lexical: matrix)
+                    for kind in FEATURES}
+        for seed in seeds:
+            positions, positive = labels_when_found(review, seed)
+            comparison = compare_features(matrices, positions, positive, pool_size=len(review["labels"]), seed=seed)
+            rows.append({"review": name, "fold": "AB"[position % 2], "seed": seed, "labels": len(positions),
+                         "auc": comparison.auc, "recommended": comparison.recommended,
+                         "said_mismatch": comparison.mismatch, "truth_mismatch": truth[name]})
+    folds = {}
+    for fold in ("A", "B", "all"):
+        part = [row for row in rows if fold == "all" or row["fold"] == fold]
+        if part:
+            folds[fold] = {"runs": len(part),
+                           "check_agreement": float(np.mean([r["said_mismatch"] == r["truth_mismatch"] for r in part])),
+                           "always_no_mismatch_agreement": float(np.mean([not r["truth_mismatch"] for r in part])),
+                           "mismatch_concepts": sorted({r["review"] for r in part if r["truth_mismatch"]})}
+    payload = {"benchmark": "diagnose_features", "screening_results": str(args.screening),
+               "truth_ratio": args.truth_ratio, "margin": FEATURE_MARGIN, "min_positives": MIN_POSITIVES,
+               "truth": truth, "folds": folds, "runs": rows}
+    return finish(payload, seeds=seeds, started=started, out=args.out)
+
+
+if __name__ == "__main__":
+    main()
