@@ -210,3 +210,20 @@ def test_compare_features_recommends_lexical_for_a_concept_of_words_the_embeddin
     kept = compare_features({"dense": clustered, "lexical": lexical}, labeled, np.ones(len(labeled), dtype=bool),
                             pool_size=len(texts))
     assert kept.auc["dense"] > 0.95 and kept.recommended == "dense" and not kept.mismatch
+
+
+def test_diagnose_features_compares_the_kinds_on_a_projects_labels(tmp_path):
+    data, labels = make_pool(tmp_path)
+    folder = tmp_path / "proj"
+    init_project(folder, data=str(data), text_col="body", id_col="doc_id", labels=["review", "other"],
+                 embeddings=str(tmp_path / "emb.npy"), backend="exact").close()
+    with Project(folder) as project:
+        found = np.flatnonzero(labels == 1)[:12].tolist()
+        project.add_labels(found + [0, 1, 2], ["review"] * 12 + ["other"] * 3, source="seed")
+    result = CliRunner().invoke(app, ["diagnose", "--features", "--json", "-p", str(folder)])
+    assert result.exit_code == 0, result.output
+    comparison = json.loads(result.output)["features"]
+    assert comparison["current"] == "dense" and comparison["recommended"] in ("lexical", "hybrid")
+    assert comparison["auc"]["lexical"] > comparison["auc"]["dense"] and comparison["mismatch"]
+    shown = CliRunner().invoke(app, ["diagnose", "--features", "-p", str(folder)])
+    assert shown.exit_code == 0 and "Use the" in shown.output
