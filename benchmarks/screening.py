@@ -134,7 +134,8 @@ def run_asreview(review: dict, priors: dict[int, list[int]], *, python: Path, ma
         job.write_text(json.dumps({"texts": texts, "labels": review["labels"].tolist(),
                                    "priors": {str(seed): ids for seed, ids in priors.items()},
                                    "max_labels": max_labels}))
-        subprocess.run([str(python), str(WORKER), str(job), str(out)], check=True)
+        # in the temporary folder: ASReview leaves a download cache (synergy_cache.sqlite) in its working folder
+        subprocess.run([str(python), str(WORKER), str(job), str(out)], check=True, cwd=folder)
         return json.loads(out.read_text())
 
 
