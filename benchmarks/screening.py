@@ -24,7 +24,8 @@ is shared, so these are rough), and the labels an oracle order needs. The last l
 ``textsel_over_asreview_labels_to_95``: per review the mean over seeds of textsel's labels to 95% divided by
 ASReview's on the same seed (same priors), the median of those ratios over reviews, and the share of reviews where
 textsel needs fewer labels (means over seeds). A run that stops at ``--max-labels`` before 95% recall counts as
-``None`` and its pair is left out (``censored`` counts them).
+``None`` in the per-method means, and in the paired ratios its labels spent + 1 stand in as a lower bound
+(``censored_pairs`` counts the pairs with such a run).
 
 ASReview is never a textsel dependency. Install it into a venv of its own, outside the repository:
 
@@ -172,6 +173,11 @@ def summarise(runs: list[dict]) -> dict:
     return summary
 
 
+def at_least_95(run: dict) -> int:
+    """Labels to 95% recall, or for a run stopped at the cap before it, a lower bound: the labels it spent + 1."""
+    return run["labels_to_95"] if run["labels_to_95"] is not None else run["labels_spent"] + 1
+
+
 def paired_ratio(results: dict, method: str, baseline: str = "asreview") -> dict:
     """Per review: mean over seeds of method / baseline labels to 95% (same seed); median and share fewer."""
     per_review, fewer, censored = {}, [], 0
@@ -179,13 +185,11 @@ def paired_ratio(results: dict, method: str, baseline: str = "asreview") -> dict
         if method not in review["methods"] or baseline not in review["methods"]:
             continue
         ours, theirs = review["methods"][method]["runs"], review["methods"][baseline]["runs"]
-        ratios = [a["labels_to_95"] / b["labels_to_95"] for a, b in zip(ours, theirs, strict=True)
-                  if a["labels_to_95"] is not None and b["labels_to_95"] is not None]
-        censored += len(ours) - len(ratios)
-        if ratios:
-            per_review[name] = float(np.mean(ratios))
-            fewer.append(review["methods"][method]["labels_to_95_mean"] < review["methods"][baseline]
-                         ["labels_to_95_mean"])
+        pairs = [(at_least_95(a), at_least_95(b)) for a, b in zip(ours, theirs, strict=True)]
+        censored += sum(a["labels_to_95"] is None or b["labels_to_95"] is None for a, b in zip(ours, theirs,
+                                                                                                strict=True))
+        per_review[name] = float(np.mean([a / b for a, b in pairs]))
+        fewer.append(np.mean([a for a, _ in pairs]) < np.mean([b for _, b in pairs]))
     values = list(per_review.values())
     return {"median_ratio": float(np.median(values)) if values else None,
             "share_of_reviews_fewer": float(np.mean(fewer)) if fewer else None,
