@@ -42,9 +42,10 @@ def truth_from_screening(results: dict, ratio: float) -> dict[str, bool]:
         if not {"textsel-dense", "textsel-lexical", "textsel-hybrid"} <= set(methods):
             continue
         dense = methods["textsel-dense"]["labels_to_95_mean"]
-        other = min(methods["textsel-lexical"]["labels_to_95_mean"], methods["textsel-hybrid"]["labels_to_95_mean"])
-        if dense is not None and other is not None:
-            truth[name] = other <= ratio * dense
+        others = [methods[kind]["labels_to_95_mean"] for kind in ("textsel-lexical", "textsel-hybrid")]
+        others = [value for value in others if value is not None]  # None: stopped at the cap before 95%
+        if dense is not None and others:
+            truth[name] = min(others) <= ratio * dense
     return truth
 
 
