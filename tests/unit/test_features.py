@@ -156,6 +156,11 @@ def test_a_project_records_its_features_and_its_rounds_and_model_read_them(tmp_p
         assert (tmp_path / "proj" / "cache" / "lexical" / "matrix.npz").exists()
         probabilities = project.positive_probabilities([13, 14])
         assert probabilities[0] > probabilities[1]
+        project.add_labels(result.ids.tolist(), ["review" if labels[i] else "other" for i in result.ids],
+                           source="test")
+        _, seals = project.next_batch(5, candidate_pool="seals")  # candidates from the dense index, scored lexically
+        assert project.store.rounds()[-1].params["candidate_pool"] == "seals"
+        assert 0 < seals.candidate_pool_size <= N - 13 and len(seals.ids) == 5
 
 
 def test_projects_without_a_features_section_read_the_embeddings(tmp_path):
