@@ -49,6 +49,42 @@ def truth_from_screening(results: dict, ratio: float) -> dict[str, bool]:
     return truth
 
 
+MARGINS = tuple(round(m, 3) for m in np.arange(-0.05, 0.105, 0.005))
+
+
+def said(row: dict, rule: str, margin: float) -> bool | None:
+    """Whether ``rule`` ("random" or "labeled" AUC) with ``margin`` says mismatch on a run (None: no such AUC)."""
+    auc = row["auc"] if rule == "random" else row["labeled_auc"]
+    if auc is None:
+        return None
+    return max(auc[kind] for kind in auc if kind != "dense") >= auc["dense"] + margin
+
+
+def agreement(rows: list[dict], rule: str, margin: float) -> float:
+    return float(np.mean([said(row, rule, margin) == row["truth_mismatch"] for row in rows]))
+
+
+def cross_fit(rows: list[dict]) -> dict:
+    """Per rule: the margin that agrees best with the truth on one fold (ties: the largest margin, the most
+    cautious), and its agreement on the other fold beside the constant baseline's; both directions."""
+    out = {}
+    for rule in ("random", "labeled"):
+        usable = [row for row in rows if said(row, rule, 0.0) is not None]
+        out[rule] = {}
+        for fit_fold, judge_fold in (("A", "B"), ("B", "A")):
+            fit = [row for row in usable if row["fold"] == fit_fold]
+            judge = [row for row in usable if row["fold"] == judge_fold]
+            if not fit or not judge:
+                continue
+            margin = max(MARGINS, key=lambda m: (agreement(fit, rule, m), m))
+            out[rule][f"fit_{fit_fold}_judge_{judge_fold}"] = {
+                "margin": margin, "fit_agreement": agreement(fit, rule, margin),
+                "held_out_agreement": agreement(judge, rule, margin),
+                "held_out_always_no_mismatch": float(np.mean([not row["truth_mismatch"] for row in judge])),
+                "held_out_runs": len(judge)}
+    return out
+
+
 def labels_when_found(review: dict, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Positions and labels of a default (dense) project's labels once it has found MIN_POSITIVES included ones."""
     labels, n = review["labels"], len(review["labels"])
@@ -85,8 +121,10 @@ def main(argv: list[str] | None = None) -> dict:
             positions, positive = labels_when_found(review, seed)
             comparison = compare_features(matrices, positions, positive, pool_size=len(review["labels"]), seed=seed)
             rows.append({"review": name, "fold": "AB"[position % 2], "seed": seed, "labels": len(positions),
-                         "auc": comparison.auc, "recommended": comparison.recommended,
-                         "said_mismatch": comparison.mismatch, "truth_mismatch": truth[name]})
+                         "auc": comparison.auc, "labeled_auc": comparison.labeled_auc,
+                         "recommended": comparison.recommended, "said_mismatch": comparison.mismatch,
+                         "truth_mismatch": truth[name]})
+    cross_fitted = cross_fit(rows)
     folds = {}
     for fold in ("A", "B", "all"):
         part = [row for row in rows if fold == "all" or row["fold"] == fold]
@@ -97,7 +135,7 @@ def main(argv: list[str] | None = None) -> dict:
                            "mismatch_concepts": sorted({r["review"] for r in part if r["truth_mismatch"]})}
     payload = {"benchmark": "diagnose_features", "screening_results": str(args.screening),
                "truth_ratio": args.truth_ratio, "margin": FEATURE_MARGIN, "min_positives": MIN_POSITIVES,
-               "truth": truth, "folds": folds, "runs": rows}
+               "truth": truth, "folds": folds, "cross_fitted_rules": cross_fitted, "runs": rows}
     return finish(payload, seeds=seeds, started=started, out=args.out)
 
 

@@ -42,6 +42,7 @@ Reduced run for development: ``--reviews Antihistamines,UrinaryIncontinence --se
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import subprocess
@@ -57,12 +58,14 @@ from _results import finish, mean_ci95
 from textsel.candidates import choose_pool, make_candidate_pool
 from textsel.features import LexicalFeatures, classifier_matrix
 from textsel.learner import LogisticLearner
+from textsel.metrics import write_json
 from textsel.project_config import ProjectConfig
 from textsel.rounds import RoundEngine, strategy_for_goal
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "screening_reviews"
 WORKER = Path(__file__).resolve().parent / "_asreview_worker.py"
 ASREVIEW_PYTHON = Path("/work/asreview-venv/bin/python")
+CACHE = Path(__file__).resolve().parent / "out" / "screening_cache"  # ASReview's runs per review and seed
 NEXT_DEFAULT_BATCH = 20  # `textsel next -n` default (cli/round.py)
 RECALLS = (0.8, 0.95, 1.0)
 TEXTSEL_METHODS = ("textsel", "textsel-dense", "textsel-lexical", "textsel-hybrid")
@@ -126,18 +129,36 @@ def run_textsel(review: dict, kind: str, priors: list[int], seed: int, *, max_la
     return {"order": order, "cpu_seconds": cpu, "queries": rounds, "strategy": strategy, "pool": choice.name}
 
 
-def run_asreview(review: dict, priors: dict[int, list[int]], *, python: Path, max_labels: int | None) -> dict:
-    """ASReview's default model on one review for every seed, in its own venv (see the module docstring)."""
-    with tempfile.TemporaryDirectory(prefix="textsel-asreview-") as folder:
-        job, out = Path(folder) / "in.json", Path(folder) / "out.json"
-        texts = [f"{title} {abstract}".strip() for title, abstract in zip(review["title"], review["abstract"],
-                                                                         strict=True)]
-        job.write_text(json.dumps({"texts": texts, "labels": review["labels"].tolist(),
-                                   "priors": {str(seed): ids for seed, ids in priors.items()},
-                                   "max_labels": max_labels}))
-        # in the temporary folder: ASReview leaves a download cache (synergy_cache.sqlite) in its working folder
-        subprocess.run([str(python), str(WORKER), str(job), str(out)], check=True, cwd=folder)
-        return json.loads(out.read_text())
+def run_asreview(review: dict, priors: dict[int, list[int]], *, python: Path, max_labels: int | None,
+                 stop_recall: float = 1.0, cache: Path | None = CACHE) -> dict:
+    """ASReview's default model on one review for every seed, in its own venv (see the module docstring).
+
+    Runs are cached per seed in ``cache`` (git-ignored), keyed by what determines them: the review's texts and
+    labels, the priors, the cap, the recall to stop at, the worker's source and the ASReview interpreter; only the
+    seeds missing from the cache run.
+    """
+    texts = [f"{title} {abstract}".strip() for title, abstract in zip(review["title"], review["abstract"], strict=True)]
+    key = hashlib.sha256(json.dumps({"texts": texts, "labels": review["labels"].tolist(), "max_labels": max_labels,
+                                     "stop_recall": stop_recall, "worker": WORKER.read_text(),
+                                     "python": str(python)}).encode()).hexdigest()[:20]
+    path = cache / f"asreview-{key}.json" if cache is not None else None
+    stored = json.loads(path.read_text()) if path is not None and path.exists() else {"runs": {}}
+    wanted = {str(seed): ids for seed, ids in priors.items()}
+    missing = {seed: ids for seed, ids in wanted.items()
+               if seed not in stored["runs"] or stored["runs"][seed]["order"][:len(ids)] != ids}
+    if missing:
+        with tempfile.TemporaryDirectory(prefix="textsel-asreview-") as folder:
+            job, out = Path(folder) / "in.json", Path(folder) / "out.json"
+            job.write_text(json.dumps({"texts": texts, "labels": review["labels"].tolist(), "priors": missing,
+                                       "max_labels": max_labels, "stop_recall": stop_recall}))
+            # in the temporary folder: ASReview leaves a download cache (synergy_cache.sqlite) in its working folder
+            subprocess.run([str(python), str(WORKER), str(job), str(out)], check=True, cwd=folder)
+            fresh = json.loads(out.read_text())
+        stored = {"asreview": fresh["asreview"], "model": fresh["model"], "runs": {**stored["runs"], **fresh["runs"]}}
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_json(path, stored)
+    return {**stored, "runs": {seed: stored["runs"][seed] for seed in wanted}}
 
 
 def run_metrics(order: list[int], labels: np.ndarray) -> dict:
@@ -203,6 +224,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--methods", default=",".join((*TEXTSEL_METHODS, "asreview")))
     parser.add_argument("--max-labels", type=float, default=1.0,
                         help="stop each run after this share of the review's records (1.0: until all are found)")
+    parser.add_argument("--stop-recall", type=float, default=1.0,
+                        help="stop each run once this share of the included records is found (1.0: all; 0.95 is "
+                             "enough for labels to 95%% and WSS@95, and much cheaper)")
     parser.add_argument("--asreview-python", type=Path, default=ASREVIEW_PYTHON)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -225,7 +249,7 @@ def main(argv: list[str] | None = None) -> dict:
         for method in methods:
             if method == "asreview":
                 out = run_asreview(review, priors, python=args.asreview_python,
-                                   max_labels=None if args.max_labels >= 1.0 else cap)
+                                   max_labels=None if args.max_labels >= 1.0 else cap, stop_recall=args.stop_recall)
                 asreview_info = {"version": out["asreview"], "model": out["model"], "batch": 1}
                 runs = [out["runs"][str(seed)] for seed in seeds]
             else:

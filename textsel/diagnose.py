@@ -50,7 +50,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from textsel.errors import DataError
+from textsel.errors import DataError, check_param
 from textsel.index import ExactIndex, VectorIndex
 
 # Fitted on fold A by benchmarks/diagnose_thresholds.py (see the module docstring). The kNN threshold is not part
@@ -250,6 +250,7 @@ def diagnose_static_space(static_index: VectorIndex, labeled_ids: np.ndarray, is
 
 FEATURE_MARGIN = 0.02  # AUC points another feature kind must win by before it is recommended (set, not fitted)
 FEATURE_FOLDS = 5
+FEATURE_RULES = ("random", "labeled")  # which AUC decides: positives vs a random reference, or vs labeled negatives
 
 
 @dataclass
@@ -266,6 +267,8 @@ class FeatureComparison:
     n_positive: int
     reference_size: int
     margin: float = FEATURE_MARGIN
+    labeled_auc: dict[str, float] | None = None
+    rule: str = "random"
 
     @property
     def mismatch(self) -> bool:
@@ -292,7 +295,7 @@ class FeatureComparison:
 
 def compare_features(matrices: dict, labeled_positions: np.ndarray, is_positive: np.ndarray, *, pool_size: int,
                      random_positions: np.ndarray | None = None, current: str = "dense", seed: int = 0,
-                     margin: float = FEATURE_MARGIN) -> FeatureComparison:
+                     margin: float = FEATURE_MARGIN, rule: str = "random") -> FeatureComparison:
     """Which feature kind separates the labeled positives from a random sample of the pool best.
 
     ``matrices`` maps a kind (see :data:`textsel.features.FEATURES`) to its row matrix over the pool (array, CSR or
@@ -327,11 +330,22 @@ def compare_features(matrices: dict, labeled_positions: np.ndarray, is_positive:
     evaluate = ~target | (np.arange(len(rows)) < len(random_set)) if on_audit else np.ones(len(rows), dtype=bool)
     auc = {kind: _cross_validated_auc(take_rows(matrix, rows), target, evaluate, seed, LogisticLearner)
            for kind, matrix in matrices.items()}
-    best = max(auc, key=lambda kind: (auc[kind], kind == current))
-    recommended = best if auc[best] >= auc[current] + margin else current
+    negatives = labeled_positions[~is_positive]
+    labeled_auc = None
+    if len(negatives) >= MIN_POSITIVES:  # the labeled negatives: the near misses the rounds showed
+        labeled_rows = np.concatenate([positives, negatives])
+        labeled_target = np.arange(len(labeled_rows)) < len(positives)
+        labeled_auc = {kind: _cross_validated_auc(take_rows(matrix, labeled_rows), labeled_target,
+                                                  np.ones(len(labeled_rows), dtype=bool), seed, LogisticLearner)
+                       for kind, matrix in matrices.items()}
+    check_param("compare_features", "rule", rule, rule in FEATURE_RULES, f"one of {FEATURE_RULES}")
+    decide = labeled_auc if rule == "labeled" and labeled_auc is not None else auc
+    best = max(decide, key=lambda kind: (decide[kind], kind == current))
+    recommended = best if decide[best] >= decide[current] + margin else current
     return FeatureComparison(auc=auc, current=current, recommended=recommended,
                              measured_on=AUDIT if on_audit else "all labeled positives",
-                             n_positive=len(positives), reference_size=len(reference), margin=margin)
+                             n_positive=len(positives), reference_size=len(reference), margin=margin,
+                             labeled_auc=labeled_auc, rule=rule if decide is labeled_auc else "random")
 
 
 def _cross_validated_auc(rows, target: np.ndarray, evaluate: np.ndarray, seed: int, learner_type) -> float:  # noqa: ANN001

@@ -216,6 +216,75 @@ class LogisticLearner:
             raise DataError(str(error), file=str(path)) from error
 
 
+class FusionLearner:
+    """Two logistic models on hybrid rows, one reading the embeddings block and one the TF-IDF block, whose
+    positive-class probabilities are averaged (a soft vote of a semantic and a lexical ranking).
+
+    Hybrid rows (:class:`textsel.features.HybridRows`) put the embeddings in the first ``dense_dims`` columns and
+    the TF-IDF after them. One logistic model on both blocks lets the larger block dominate; two models give each
+    kind of evidence its own say: a review whose criterion lives in word pairs is ranked well by the lexical model,
+    one whose criterion is a topic by the semantic one, and the average keeps what either finds near the top.
+    """
+
+    input = "embeddings"
+
+    def __init__(self, dense_dims: int = 384, C: float = 1.0, class_weight: str | None = "balanced",
+                 max_iter: int = 1000) -> None:
+        self.dense_dims = dense_dims
+        self.C = C
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+
+    def _blocks(self, features):  # noqa: ANN001, ANN202 - hybrid rows -> (dense array, CSR)
+        check_param("FusionLearner", "dense_dims", self.dense_dims,
+                    isinstance(self.dense_dims, int) and self.dense_dims >= 1, "an int >= 1")
+        features = _as_rows(features)
+        if not is_sparse(features) or features.shape[1] <= self.dense_dims:
+            raise DataError(f"FusionLearner reads hybrid rows (embeddings then TF-IDF, more than {self.dense_dims} "
+                            f"columns); got {type(features).__name__} of shape {features.shape}")
+        features = features.tocsc()
+        return features[:, :self.dense_dims].toarray(), features[:, self.dense_dims:].tocsr()
+
+    def fit(self, features, labels) -> FusionLearner:  # noqa: ANN001 - hybrid rows
+        """Fit the semantic model on the embeddings block and the lexical one on the TF-IDF block, and measure the
+        spread of each one's log-odds on the training rows (a TF-IDF model's log-odds are far flatter than an
+        embedding model's; without this, the sharper model would decide alone)."""
+        dense, lexical = self._blocks(features)
+        params = {"C": self.C, "class_weight": self.class_weight, "max_iter": self.max_iter}
+        self.dense_ = LogisticLearner(**params).fit(dense, labels)
+        self.lexical_ = LogisticLearner(**params).fit(lexical, labels)
+        if len(self.dense_.classes_) != 2:
+            raise DataError(f"FusionLearner ranks two classes; got {len(self.dense_.classes_)}")
+        self.scales_ = [max(float(np.std(_log_odds(model, rows))), 1e-6)
+                        for model, rows in ((self.dense_, dense), (self.lexical_, lexical))]
+        return self
+
+    @property
+    def classes_(self) -> np.ndarray:
+        if not hasattr(self, "dense_"):
+            raise NotFittedError("FusionLearner is not fitted yet; call fit() first")
+        return self.dense_.classes_
+
+    def predict_proba(self, features) -> np.ndarray:  # noqa: ANN001 - hybrid rows
+        """Probabilities from the mean of the two models' log-odds, each divided by its spread on the training
+        rows; columns in the order of ``classes_``."""
+        self.classes_  # noqa: B018 - raises NotFittedError before any work
+        dense, lexical = self._blocks(features)
+        logits = (_log_odds(self.dense_, dense) / self.scales_[0]
+                  + _log_odds(self.lexical_, lexical) / self.scales_[1]) / 2.0
+        positive = 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
+        return np.column_stack([1.0 - positive, positive])
+
+    def predict(self, features) -> np.ndarray:  # noqa: ANN001 - hybrid rows
+        """The most probable class of each row."""
+        return self.classes_[np.argmax(self.predict_proba(features), axis=1)]
+
+
+def _log_odds(model: LogisticLearner, features) -> np.ndarray:  # noqa: ANN001 - array or CSR
+    """A two-class logistic model's log-odds of its second class for each row."""
+    return np.asarray(features @ model.coef_[0].astype(np.float32)).ravel() + float(model.intercept_[0])
+
+
 def _as_rows(features):  # noqa: ANN001, ANN202 - array-like or scipy sparse -> float32 array or CSR
     """Feature rows as float32: a dense array, or CSR for sparse input (never densified)."""
     if is_sparse(features):

@@ -232,3 +232,48 @@ def test_diagnose_features_compares_the_kinds_on_a_projects_labels(tmp_path):
     assert comparison["auc"]["lexical"] > comparison["auc"]["dense"] and comparison["mismatch"]
     shown = CliRunner().invoke(app, ["diagnose", "--features", "-p", str(folder)])
     assert shown.exit_code == 0 and "Use the" in shown.output
+
+
+def test_fusion_learner_ranks_with_both_blocks_and_reads_only_hybrid_rows():
+    from textsel.errors import DataError, NotFittedError
+    from textsel.learner import FusionLearner
+
+    texts, labels = review_texts(400)
+    dense = fake_embeddings(texts, 8)
+    hybrid = classifier_matrix("hybrid", dense=dense, lexical=lambda: LexicalFeatures().fit_transform(texts))
+    train = np.r_[np.flatnonzero(labels == 1)[:5], np.flatnonzero(labels == 0)[:20]]
+    learner = FusionLearner(dense_dims=8)
+    with pytest.raises(NotFittedError):
+        learner.predict_proba(take_rows(hybrid, train))
+    assert learner.fit(take_rows(hybrid, train), labels[train]) is learner
+    proba = learner.predict_proba(take_rows(hybrid, slice(0, 400)))
+    assert proba.shape == (400, 2) and np.allclose(proba.sum(axis=1), 1.0)
+    from sklearn.metrics import roc_auc_score
+
+    dense_alone = LogisticLearner().fit(dense[train], labels[train]).predict_proba(dense)[:, 1]
+    # the lexical block finds the kind of document that the random vectors miss, even with their vote averaged in
+    assert roc_auc_score(labels, proba[:, 1]) > 0.8 > roc_auc_score(labels, dense_alone) + 0.2
+    # each model's log-odds are divided by their spread, so the flat TF-IDF model is not drowned by a sharp one
+    assert len(learner.scales_) == 2 and all(scale > 0 for scale in learner.scales_)
+    with pytest.raises(DataError, match="hybrid rows"):
+        FusionLearner(dense_dims=8).fit(dense[train], labels[train])
+
+
+def test_compare_features_labeled_rule_decides_on_the_labeled_negatives():
+    from textsel.diagnose import compare_features
+
+    texts, labels = review_texts(400)
+    dense = fake_embeddings(texts, 8)
+    lexical = LexicalFeatures().fit_transform(texts)
+    matrices = {kind: classifier_matrix(kind, dense=dense, lexical=lambda: lexical) for kind in ("dense", "lexical")}
+    labeled = np.r_[np.flatnonzero(labels == 1)[:15], np.flatnonzero(labels == 0)[:30]]
+    positive = labels[labeled] == 1
+    by_labels = compare_features(matrices, labeled, positive, pool_size=len(texts), rule="labeled")
+    assert by_labels.rule == "labeled" and by_labels.labeled_auc["lexical"] > by_labels.labeled_auc["dense"] + 0.2
+    assert by_labels.recommended == "lexical" and by_labels.mismatch
+    # too few labeled negatives: the random reference decides, and says so
+    few = np.r_[np.flatnonzero(labels == 1)[:15], np.flatnonzero(labels == 0)[:3]]
+    fallback = compare_features(matrices, few, labels[few] == 1, pool_size=len(texts), rule="labeled")
+    assert fallback.labeled_auc is None and fallback.rule == "random"
+    with pytest.raises(ConfigError):
+        compare_features(matrices, labeled, positive, pool_size=len(texts), rule="vibes")
