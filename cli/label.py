@@ -211,8 +211,9 @@ def label(
     skipped: Annotated[bool, typer.Option("--skipped", help="Revisit the texts skipped so far.")] = False,
     retrain_every: Annotated[int, typer.Option("--retrain-every", help="With --continuous: texts per batch; the "
                                                                        "model is retrained after each.")] = 10,
-    strategy: Annotated[str, typer.Option("--strategy", "-s", help="With --continuous: the selection strategy "
-                                                                   "(as for `textsel next`).")] = "entropy",
+    strategy: Annotated[str | None, typer.Option("--strategy", "-s", help="With --continuous: the selection "
+                                                 "strategy (as for `textsel next`; default: the project's goal's).")]
+    = None,
     pool: Annotated[str, typer.Option("--pool", help="With --continuous: candidate pool, auto, seals or all.")]
     = "auto",
     max_labels: Annotated[int | None, typer.Option("--max-labels", help="With --continuous: stop after this many "

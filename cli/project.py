@@ -36,6 +36,13 @@ def init(
     dedupe: Annotated[str | None, typer.Option(
         "--dedupe", help="Keep the first row of each id (id) or of each text (text) and drop repeats, with a "
                          "report; without it repeated ids stop init.")] = None,
+    features: Annotated[str, typer.Option(
+        "--features", help="What the classifier reads: dense (the embeddings), lexical (TF-IDF of words and word "
+                           "pairs) or hybrid (both).")] = "dense",
+    goal: Annotated[str, typer.Option(
+        "--goal", help="find-all (each round shows the likeliest positives) or train-classifier (the texts the "
+                       "model is least sure of); picks the strategy of `textsel next` when --strategy is not "
+                       "given.")] = "find-all",
 ) -> None:
     """Create a project folder: textsel.toml, an SQLite database and a cache."""
     from textsel.cli._first_cost import first_command_cost
@@ -49,7 +56,7 @@ def init(
     project = init_project(directory, data=data, text_col=text_col, id_col=id_col, label_col=label_col,
                            format=data_format, labels=split_list(labels), positive=positive, model=model,
                            embeddings=str(embeddings) if embeddings else None, backend=backend,
-                           first_pass=first_pass, dedupe=dedupe)
+                           first_pass=first_pass, dedupe=dedupe, features=features, goal=goal)
     with project:
         console.print(f"Created project {directory} with {len(project.pool):,} texts; labels "
                       f"{', '.join(project.config.labels)} (rare class: {project.config.positive}).")

@@ -63,19 +63,26 @@ def status(
 def diagnose(
     project_dir: ProjectDir = Path("."),
     as_json: Annotated[bool, typer.Option("--json", help="Print the measurements as JSON.")] = False,
+    features: Annotated[bool, typer.Option(
+        "--features", help="Also compare dense, lexical and hybrid features on the labels and say which to use "
+                           "(builds the TF-IDF of the pool once; set it with [features] kind in textsel.toml).")]
+    = False,
 ) -> None:
     """Check whether the embedding separates the rare class (embedding-task mismatch), whatever chose the labels.
 
-    Example: textsel diagnose --project spoilers/
+    Example: textsel diagnose --project spoilers/ --features
     """
     import json
 
     with open_project(project_dir) as project:
         result = project.diagnose()
+        comparison = project.compare_features() if features else None
     if as_json:
-        typer.echo(json.dumps(result.to_dict()))
+        typer.echo(json.dumps({**result.to_dict(), **({"features": comparison.to_dict()} if comparison else {})}))
     else:
         console.print(result.report(), highlight=False)
+        if comparison is not None:
+            console.print(comparison.report(), highlight=False)
 
 
 @app.command()

@@ -24,9 +24,11 @@ app = typer.Typer()
 @app.command("next")
 def next_batch(
     n: Annotated[int, typer.Option("--n", "-n", help="How many texts to select.")] = 20,
-    strategy: Annotated[str, typer.Option(
+    strategy: Annotated[str | None, typer.Option(
         "--strategy", "-s", help="entropy, most-likely-positive, information-density, least-confidence, margin, "
-                                 "random or k-center (old names maxent, mlp, id, kcenter still work).")] = "entropy",
+                                 "random or k-center (old names maxent, mlp, id, kcenter still work). Default: "
+                                 "the project's goal decides (find-all: most-likely-positive; train-classifier: "
+                                 "entropy).")] = None,
     learner: Annotated[str, typer.Option(
         "--learner", help="The model that scores candidates: logistic (on the embeddings), fasttext (the SVP proxy, "
                           "on the texts), transformer or vdcnn (slow without a GPU).")] = "logistic",
@@ -58,7 +60,6 @@ def next_batch(
     """
     from textsel.export import check_output, write_batch
     from textsel.project import Project
-    from textsel.strategies import canonical_strategy
 
     if out is not None:  # refuses the project folder, an existing folder, and an existing file without --force
         check_output(out, force=force, project_dir=project_dir)  # as export: one error line, exit 1
@@ -91,8 +92,9 @@ def next_batch(
     else:
         chosen = project.last_pool_choice
         why = f"; auto: {chosen.reason}" if pool == "auto" else ""
-        title = (f"Round {round_id}: {canonical_strategy(strategy)} with the {learner} learner over the {chosen.name} "
-                 f"pool (k={chosen.k}, {result.candidate_pool_size:,} candidates, {result.pool_fraction:.1%} of the "
+        chosen_strategy, strategy_reason = project.last_strategy
+        title = (f"Round {round_id}: {chosen_strategy} with the {learner} learner over the {chosen.name} pool "
+                 f"(k={chosen.k}, {result.candidate_pool_size:,} candidates, {result.pool_fraction:.1%} of the "
                  f"unlabeled pool{why})")
     table = Table("#", "id", Column(f"P({safe(positive)})", justify="right"), Column("score", justify="right"),
                   "text", title=title)
@@ -107,6 +109,9 @@ def next_batch(
         console.print(f"{written}Label them with `textsel label`, or run `textsel next --discard-pending` to drop "
                       f"them and select a new batch.")
     else:
+        console.print(f"Strategy {chosen_strategy}: {safe(strategy_reason)}"
+                      + ("" if strategy is not None else " (`--strategy` picks another; `textsel init --goal` sets "
+                                                         "the goal)") + ".")
         console.print(f"Selected in {result.select_seconds:.2f} s (training {result.train_seconds:.2f} s). "
                       f"{written}Label them with `textsel label`.")
 

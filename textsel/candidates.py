@@ -161,6 +161,14 @@ SCAN_S_PER_DOC = 5e-7
 SEALS_S_PER_CANDIDATE = 1.1 * SCAN_S_PER_DOC
 SEALS_INDEX_LOAD_S_PER_DOC = 1.5 * SCAN_S_PER_DOC
 SEALS_S_PER_QUERY = {"table": 0.0, "loaded": 230 * SCAN_S_PER_DOC, "index": 230 * SCAN_S_PER_DOC}
+# SEALS can miss positives a scan finds (it scores only neighbours of labeled texts), so "auto" takes it only where
+# the time it saves is one a person notices: a predicted saving of at least NOTICEABLE_SAVING_S. The model's seconds
+# run ~3x below wall time (1M texts, benchmarks/results/next_latency_1m.json: predicted saving 0.44 s, measured
+# `next` 2.35 s scanning vs 0.91 s with SEALS), so 0.3 s predicted is about 1 s of waiting; SEALS starts paying
+# from ~700k texts. On 11.6k-14.6k tweets the old rule chose SEALS at k=16 to save ~50 ms a round and lost 8-28% of
+# the positives a scan found by 1,000 labels (issue 21).
+NOTICEABLE_SAVING_S = 0.3
+AUTO_K_FLOOR = 100  # k=16 lost those positives; k=100 lost none on the same concepts (0.96-1.05 of a scan)
 
 
 @dataclass(frozen=True)
@@ -173,12 +181,17 @@ class PoolChoice:
 
 
 def auto_k(n_docs: int) -> int:
-    """Neighbours per label for a pool of ``n_docs``: sqrt(N)/10 within [16, 100] (100 from 1M documents on).
+    """Neighbours per label for a pool of ``n_docs``: sqrt(N)/10, but never below :data:`AUTO_K_FLOOR` (100).
 
-    A fixed k=100 makes SEALS score most of a pool of 4k-25k texts; k=10 loses positives of concepts the embedding
-    does not cluster tightly. Small pools are scanned in full anyway; the SEALS pool of a large one stays a small
-    fraction of it at k=100 (the paper's default, chosen for such pools).
+    k=16 and k=10 lose positives of concepts the embedding does not cluster tightly (8-28% fewer found by 1,000
+    labels on tweets); k=100 (the SEALS paper's default) lost none. Where "auto" picks SEALS at all (pools of
+    hundreds of thousands of texts and more) the SEALS pool stays a small fraction of the pool at k=100.
     """
+    return max(AUTO_K_FLOOR, scaled_k(n_docs))
+
+
+def scaled_k(n_docs: int) -> int:
+    """sqrt(N)/10 within [16, 100]: the static first pass widens it threefold (:func:`textsel.first_pass.static_k`)."""
     return int(min(100, max(16, round(n_docs ** 0.5 / 10))))
 
 
@@ -189,7 +202,8 @@ def choose_pool(requested: str, *, n_docs: int, n_labeled: int, n_new_labels: in
     For "auto" the predicted seconds of a full scan (every unlabeled document) are compared with SEALS: a lookup
     per new label, scoring its candidates (the known ones plus k per new label, capped at the pool) and, when
     ``neighbours`` is "index" (the graph is not loaded yet and there is no neighbour table), loading the index.
-    The cheaper wins. Nothing labeled yet means a scan: SEALS has no neighbourhood to start from.
+    SEALS wins only where it saves at least :data:`NOTICEABLE_SAVING_S` (it may miss positives a scan finds).
+    Nothing labeled yet means a scan: SEALS has no neighbourhood to start from.
     """
     check_param("choose_pool", "requested", requested, requested in POOL_CHOICES, f"one of {POOL_CHOICES}")
     check_param("choose_pool", "neighbours", neighbours, neighbours in SEALS_S_PER_QUERY,
@@ -204,11 +218,13 @@ def choose_pool(requested: str, *, n_docs: int, n_labeled: int, n_new_labels: in
     candidates = min(unlabeled, n_known_candidates + k * n_new_labels)
     seals = (SEALS_S_PER_QUERY[neighbours] * n_new_labels + SEALS_S_PER_CANDIDATE * candidates
              + (SEALS_INDEX_LOAD_S_PER_DOC * n_docs if neighbours == "index" else 0.0))
-    name = "seals" if seals < scan else "all"
+    name = "seals" if scan - seals >= NOTICEABLE_SAVING_S else "all"
     source = {"table": "the neighbour table", "loaded": "the loaded index", "index": "loading the index"}[neighbours]
+    verdict = "" if name == "seals" else (f"; a scan finds more positives and SEALS would save under "
+                                          f"{NOTICEABLE_SAVING_S} s, so scan")
     return PoolChoice(name, k, f"predicted {seals:.2f} s for SEALS (k={k}, ~{candidates:,} candidates, "
                                f"{n_new_labels:,} new labels, {source}) vs {scan:.2f} s for scanning "
-                               f"{unlabeled:,} texts")
+                               f"{unlabeled:,} texts{verdict}")
 
 
 def make_candidate_pool(name: str, *, index=None, k: int = 100, m: int = 10_000, seed: int = 0) -> CandidatePool:

@@ -50,7 +50,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from textsel.errors import DataError
+from textsel.errors import DataError, check_param
 from textsel.index import ExactIndex, VectorIndex
 
 # Fitted on fold A by benchmarks/diagnose_thresholds.py (see the module docstring). The kNN threshold is not part
@@ -244,3 +244,117 @@ def diagnose_static_space(static_index: VectorIndex, labeled_ids: np.ndarray, is
     return replace(diagnosis, reasons=[f"in the static first pass's space: {reason}" for reason in diagnosis.reasons],
                    recommendation=STATIC_RECOMMENDATION)
 
+
+
+# --- which features capture the concept: dense vs lexical vs hybrid on the labels so far -----------------------
+
+FEATURE_MARGIN = 0.02  # AUC points another feature kind must win by before it is recommended (set, not fitted)
+FEATURE_FOLDS = 5
+FEATURE_RULES = ("random", "labeled")  # which AUC decides: positives vs a random reference, or vs labeled negatives
+
+
+@dataclass
+class FeatureComparison:
+    """Cross-validated probe AUC of each feature kind on the labeled positives against a random reference, and the
+    kind to use. ``mismatch`` is true when the embeddings alone lose: a concept of words (a kind of document, a
+    phrase) that the embedding blurs, which the probe on embeddings alone can miss (it scores 0.95 on such a
+    concept when measured on the positives found so far)."""
+
+    auc: dict[str, float]
+    current: str
+    recommended: str
+    measured_on: str
+    n_positive: int
+    reference_size: int
+    margin: float = FEATURE_MARGIN
+    labeled_auc: dict[str, float] | None = None
+    rule: str = "random"
+
+    @property
+    def mismatch(self) -> bool:
+        return self.recommended != "dense"
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "mismatch": self.mismatch}
+
+    def report(self) -> str:
+        """One line per kind, then the recommendation."""
+        lines = [f"Features (probe AUC, cross-validated, {self.measured_on} against {self.reference_size:,} random "
+                 f"texts):"]
+        lines += [f"  {kind}: {auc:.3f}" + (" (this project's)" if kind == self.current else "")
+                  for kind, auc in sorted(self.auc.items(), key=lambda item: -item[1])]
+        if self.recommended == self.current:
+            lines.append(f"Keep the {self.current} features: no other kind separates the concept better by "
+                         f"{self.margin:.2f} or more.")
+        else:
+            lines.append(f"Use the {self.recommended} features: they separate the concept better than the "
+                         f"{self.current} ones by {self.auc[self.recommended] - self.auc[self.current]:.3f}"
+                         + (" (the embedding misses words that mark it)" if self.mismatch else "") + ".")
+        return "\n".join(lines)
+
+
+def compare_features(matrices: dict, labeled_positions: np.ndarray, is_positive: np.ndarray, *, pool_size: int,
+                     random_positions: np.ndarray | None = None, current: str = "dense", seed: int = 0,
+                     margin: float = FEATURE_MARGIN, rule: str = "random") -> FeatureComparison:
+    """Which feature kind separates the labeled positives from a random sample of the pool best.
+
+    ``matrices`` maps a kind (see :data:`textsel.features.FEATURES`) to its row matrix over the pool (array, CSR or
+    HybridRows); positions index its rows. As in :func:`diagnose`, the positives are compared with a uniform random
+    reference of the pool (``REFERENCE_PER_POSITIVE`` per positive, known positives left out), never with the
+    strategy-chosen negatives, and once audit samples (``random_positions``) hold ``MIN_RANDOM_POSITIVES`` positives
+    the AUC is measured on those alone (all positives still train). The same folds serve every kind. The kind with
+    the highest AUC is recommended when it beats ``current`` by ``margin``; else ``current`` stays.
+    """
+    from textsel.features import take_rows
+    from textsel.learner import LogisticLearner
+
+    labeled_positions = np.asarray(labeled_positions, dtype=np.int64)
+    is_positive = np.asarray(is_positive, dtype=bool)
+    if current not in matrices:
+        raise DataError(f"the current features {current!r} are not among those compared {sorted(matrices)}")
+    if int(is_positive.sum()) < MIN_POSITIVES:
+        raise DataError(f"comparing features needs at least {MIN_POSITIVES} positive labels; got "
+                        f"{int(is_positive.sum())}. Label more, then run it again.")
+    rng = np.random.default_rng(seed)
+    random_set = labeled_positions[is_positive & np.isin(labeled_positions, random_positions
+                                                         if random_positions is not None else [])]
+    found = np.setdiff1d(labeled_positions[is_positive], random_set)
+    if len(found) + len(random_set) > MAX_POSITIVES:
+        found = rng.choice(found, max(MAX_POSITIVES - len(random_set), 0), replace=False)
+    positives = np.concatenate([random_set, found])
+    reference = random_reference(np.arange(pool_size), labeled_positions[is_positive],
+                                 REFERENCE_PER_POSITIVE * len(positives), seed)
+    rows = np.concatenate([positives, reference])
+    target = np.arange(len(rows)) < len(positives)
+    on_audit = len(random_set) >= MIN_RANDOM_POSITIVES
+    evaluate = ~target | (np.arange(len(rows)) < len(random_set)) if on_audit else np.ones(len(rows), dtype=bool)
+    auc = {kind: _cross_validated_auc(take_rows(matrix, rows), target, evaluate, seed, LogisticLearner)
+           for kind, matrix in matrices.items()}
+    negatives = labeled_positions[~is_positive]
+    labeled_auc = None
+    if len(negatives) >= MIN_POSITIVES:  # the labeled negatives: the near misses the rounds showed
+        labeled_rows = np.concatenate([positives, negatives])
+        labeled_target = np.arange(len(labeled_rows)) < len(positives)
+        labeled_auc = {kind: _cross_validated_auc(take_rows(matrix, labeled_rows), labeled_target,
+                                                  np.ones(len(labeled_rows), dtype=bool), seed, LogisticLearner)
+                       for kind, matrix in matrices.items()}
+    check_param("compare_features", "rule", rule, rule in FEATURE_RULES, f"one of {FEATURE_RULES}")
+    decide = labeled_auc if rule == "labeled" and labeled_auc is not None else auc
+    best = max(decide, key=lambda kind: (decide[kind], kind == current))
+    recommended = best if decide[best] >= decide[current] + margin else current
+    return FeatureComparison(auc=auc, current=current, recommended=recommended,
+                             measured_on=AUDIT if on_audit else "all labeled positives",
+                             n_positive=len(positives), reference_size=len(reference), margin=margin,
+                             labeled_auc=labeled_auc, rule=rule if decide is labeled_auc else "random")
+
+
+def _cross_validated_auc(rows, target: np.ndarray, evaluate: np.ndarray, seed: int, learner_type) -> float:  # noqa: ANN001
+    """ROC AUC of out-of-fold P(positive) from a balanced logistic learner (dense or sparse rows)."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    folds = StratifiedKFold(n_splits=min(FEATURE_FOLDS, int(target.sum())), shuffle=True, random_state=seed)
+    scores = np.zeros(len(target))
+    for train, test in folds.split(np.zeros(len(target)), target):
+        scores[test] = learner_type().fit(rows[train], target[train]).predict_proba(rows[test])[:, 1]
+    return float(roc_auc_score(target[evaluate], scores[evaluate]))

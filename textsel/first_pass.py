@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from textsel.candidates import SEALSCandidates, auto_k
+from textsel.candidates import SEALSCandidates, scaled_k
 from textsel.errors import ConfigError, DataError, check_param
 from textsel.index import VectorIndex, build_index
 from textsel.simulate import HeldOut, run_simulation
@@ -33,7 +33,7 @@ STATIC_K_FACTOR = 3
 
 
 def static_k(n_docs: int) -> int:
-    """Neighbours per label in static space: 3 x :func:`textsel.candidates.auto_k` (48 to 300; 300 from 1M texts).
+    """Neighbours per label in static space: 3 x :func:`textsel.candidates.scaled_k` (48 to 300; 300 from 1M texts).
 
     Static vectors place fewer positives among a positive's nearest neighbours than MiniLM does (issue 11: about
     half the kNN lift), so their neighbourhoods must be wider to hold as many. Measured by
@@ -42,7 +42,7 @@ def static_k(n_docs: int) -> int:
     k=100 0.82-1.16x (it lost positives on one). Three times the transformer's k keeps the transformer cost at
     most 3 x auto_k new texts per label.
     """
-    return STATIC_K_FACTOR * auto_k(n_docs)
+    return STATIC_K_FACTOR * scaled_k(n_docs)
 
 
 @dataclass

@@ -203,7 +203,7 @@ class ContinuousSession(LabelSession):
 
     _selects_itself = True
 
-    def __init__(self, project, *, batch_size: int = 10, strategy: str = "entropy",  # noqa: ANN001 - Project
+    def __init__(self, project, *, batch_size: int = 10, strategy: str | None = None,  # noqa: ANN001 - Project
                  candidate_pool: str = "auto", seed: int = 0, max_labels: int | None = None) -> None:
         project.check_round_params(batch_size, strategy, candidate_pool)
         if max_labels is not None and (isinstance(max_labels, bool) or not isinstance(max_labels, int)

@@ -20,6 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from textsel._atomic import atomic_path
 from textsel.errors import ConfigError, DataError, NotFittedError, TooFewClassesError, check_param
+from textsel.features import is_sparse
 
 INPUTS = ("embeddings", "texts")
 _SINGLE_THREAD_MAX_VALUES = 5_000_000  # training sets up to ~13k x 384 fit on one BLAS thread
@@ -79,22 +80,29 @@ class LogisticLearner:
         self.max_iter = max_iter
 
     def fit(self, features: np.ndarray, labels) -> LogisticLearner:
-        """Train on embedding rows and their labels (binary or multi-class)."""
+        """Train on feature rows (dense embeddings, or sparse lexical/hybrid rows) and their labels.
+
+        Sparse rows (:mod:`textsel.features`: TF-IDF, hybrid) have far more columns than a Newton step can
+        solve for, so they go to scikit-learn's liblinear, which works on sparse rows directly and minimises the
+        same objective for two classes (its intercept is penalised too, weakly, as a feature of value 1).
+        """
         check_param("LogisticLearner", "C", self.C, isinstance(self.C, int | float) and self.C > 0, "a float > 0")
         check_param("LogisticLearner", "class_weight", self.class_weight,
                     self.class_weight in ("balanced", None), "'balanced' or None")
         check_param("LogisticLearner", "max_iter", self.max_iter,
                     isinstance(self.max_iter, int) and self.max_iter >= 1, "an int >= 1")
-        features = np.asarray(features, dtype=np.float32)
+        features = _as_rows(features)
         labels = check_labels(labels)
-        if features.ndim != 2 or len(features) != len(labels):
+        if features.ndim != 2 or features.shape[0] != len(labels):
             raise DataError(f"expected features of shape (n, dim) with n == {len(labels)} labels; "
                             f"got shape {features.shape}")
         classes, encoded = np.unique(labels, return_inverse=True)
         counts = np.bincount(encoded)
         weights = (len(labels) / (len(classes) * counts))[encoded] if self.class_weight == "balanced" \
             else np.ones(len(labels))
-        if len(classes) == 2 and len(labels) <= _NEWTON_MAX_ROWS:
+        if is_sparse(features):
+            coef, intercept = self._fit_sparse(features, labels)
+        elif len(classes) == 2 and len(labels) <= _NEWTON_MAX_ROWS:
             coef, intercept = _binary_newton(features, encoded.astype(np.float64), weights, C=float(self.C),
                                              max_iter=self.max_iter)
         else:
@@ -115,6 +123,16 @@ class LogisticLearner:
             model.fit(features, labels)
         return model.coef_, model.intercept_
 
+    def _fit_sparse(self, features, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        from sklearn.linear_model import LogisticRegression
+
+        solver = "liblinear" if len(np.unique(labels)) == 2 else "lbfgs"
+        model = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, solver=solver,
+                                   intercept_scaling=10.0 if solver == "liblinear" else 1.0)
+        with threadpool_limits(limits=1, user_api="blas"):
+            model.fit(features, labels)
+        return model.coef_, model.intercept_
+
     @property
     def classes_(self) -> np.ndarray:
         if not hasattr(self, "_classes"):
@@ -124,10 +142,10 @@ class LogisticLearner:
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         """Class probabilities of shape (n, n_classes), columns in the order of ``classes_``."""
         classes = self.classes_
-        features = np.asarray(features, dtype=np.float32)
+        features = _as_rows(features)
         if features.ndim != 2 or features.shape[1] != self.coef_.shape[1]:
             raise DataError(f"expected features of shape (n, {self.coef_.shape[1]}); got {features.shape}")
-        logits = features @ self.coef_.T.astype(np.float32) + self.intercept_.astype(np.float32)
+        logits = np.asarray(features @ self.coef_.T.astype(np.float32)) + self.intercept_.astype(np.float32)
         if len(classes) == 2:
             positive = 1.0 / (1.0 + np.exp(-np.clip(logits[:, 0], -50, 50)))
             return np.column_stack([1.0 - positive, positive])
@@ -196,6 +214,82 @@ class LogisticLearner:
             return cls.from_arrays(loaded)
         except DataError as error:
             raise DataError(str(error), file=str(path)) from error
+
+
+class FusionLearner:
+    """Two logistic models on hybrid rows, one reading the embeddings block and one the TF-IDF block, whose
+    positive-class probabilities are averaged (a soft vote of a semantic and a lexical ranking).
+
+    Hybrid rows (:class:`textsel.features.HybridRows`) put the embeddings in the first ``dense_dims`` columns and
+    the TF-IDF after them. One logistic model on both blocks lets the larger block dominate; two models give each
+    kind of evidence its own say: a review whose criterion lives in word pairs is ranked well by the lexical model,
+    one whose criterion is a topic by the semantic one, and the average keeps what either finds near the top.
+    """
+
+    input = "embeddings"
+
+    def __init__(self, dense_dims: int = 384, C: float = 1.0, class_weight: str | None = "balanced",
+                 max_iter: int = 1000) -> None:
+        self.dense_dims = dense_dims
+        self.C = C
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+
+    def _blocks(self, features):  # noqa: ANN001, ANN202 - hybrid rows -> (dense array, CSR)
+        check_param("FusionLearner", "dense_dims", self.dense_dims,
+                    isinstance(self.dense_dims, int) and self.dense_dims >= 1, "an int >= 1")
+        features = _as_rows(features)
+        if not is_sparse(features) or features.shape[1] <= self.dense_dims:
+            raise DataError(f"FusionLearner reads hybrid rows (embeddings then TF-IDF, more than {self.dense_dims} "
+                            f"columns); got {type(features).__name__} of shape {features.shape}")
+        features = features.tocsc()
+        return features[:, :self.dense_dims].toarray(), features[:, self.dense_dims:].tocsr()
+
+    def fit(self, features, labels) -> FusionLearner:  # noqa: ANN001 - hybrid rows
+        """Fit the semantic model on the embeddings block and the lexical one on the TF-IDF block, and measure the
+        spread of each one's log-odds on the training rows (a TF-IDF model's log-odds are far flatter than an
+        embedding model's; without this, the sharper model would decide alone)."""
+        dense, lexical = self._blocks(features)
+        params = {"C": self.C, "class_weight": self.class_weight, "max_iter": self.max_iter}
+        self.dense_ = LogisticLearner(**params).fit(dense, labels)
+        self.lexical_ = LogisticLearner(**params).fit(lexical, labels)
+        if len(self.dense_.classes_) != 2:
+            raise DataError(f"FusionLearner ranks two classes; got {len(self.dense_.classes_)}")
+        self.scales_ = [max(float(np.std(_log_odds(model, rows))), 1e-6)
+                        for model, rows in ((self.dense_, dense), (self.lexical_, lexical))]
+        return self
+
+    @property
+    def classes_(self) -> np.ndarray:
+        if not hasattr(self, "dense_"):
+            raise NotFittedError("FusionLearner is not fitted yet; call fit() first")
+        return self.dense_.classes_
+
+    def predict_proba(self, features) -> np.ndarray:  # noqa: ANN001 - hybrid rows
+        """Probabilities from the mean of the two models' log-odds, each divided by its spread on the training
+        rows; columns in the order of ``classes_``."""
+        self.classes_  # noqa: B018 - raises NotFittedError before any work
+        dense, lexical = self._blocks(features)
+        logits = (_log_odds(self.dense_, dense) / self.scales_[0]
+                  + _log_odds(self.lexical_, lexical) / self.scales_[1]) / 2.0
+        positive = 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
+        return np.column_stack([1.0 - positive, positive])
+
+    def predict(self, features) -> np.ndarray:  # noqa: ANN001 - hybrid rows
+        """The most probable class of each row."""
+        return self.classes_[np.argmax(self.predict_proba(features), axis=1)]
+
+
+def _log_odds(model: LogisticLearner, features) -> np.ndarray:  # noqa: ANN001 - array or CSR
+    """A two-class logistic model's log-odds of its second class for each row."""
+    return np.asarray(features @ model.coef_[0].astype(np.float32)).ravel() + float(model.intercept_[0])
+
+
+def _as_rows(features):  # noqa: ANN001, ANN202 - array-like or scipy sparse -> float32 array or CSR
+    """Feature rows as float32: a dense array, or CSR for sparse input (never densified)."""
+    if is_sparse(features):
+        return features.tocsr().astype(np.float32, copy=False)
+    return np.asarray(features, dtype=np.float32)
 
 
 def _binary_newton(features: np.ndarray, targets: np.ndarray, weights: np.ndarray, *, C: float, max_iter: int,

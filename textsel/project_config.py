@@ -21,6 +21,8 @@ DB_NAME = "textsel.db"
 LOCK_NAME = ".textsel.lock"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_LABELS = ("positive", "negative")
+FEATURE_KINDS = ("dense", "lexical", "hybrid")  # [features] kind: what the classifier reads (textsel.features)
+GOALS = ("find-all", "train-classifier")  # [rounds] goal: hunt every positive, or label for a classifier
 FIRST_PASSES = (None, "static")  # [embeddings] first_pass: none (embed the whole pool) or static (textsel.first_pass)
 
 
@@ -44,6 +46,8 @@ class ProjectConfig:
     first_pass: str | None = None  # "static": SEALS over static vectors, the transformer on candidates only
     backend: str = "hnsw"
     k: int = 100
+    features: str = "dense"  # absent from textsel.toml (projects made before [features]): the embeddings
+    goal: str = "find-all"  # which strategy `next` uses by default (textsel.rounds.strategy_for_goal)
 
     def __post_init__(self) -> None:
         self.labels = [str(label) for label in self.labels]
@@ -61,13 +65,23 @@ class ProjectConfig:
                               "are given for every text; drop one of the two")
         if self.dedupe not in (None, "id", "text"):
             raise ConfigError(f"[data] dedupe must be 'id', 'text' or absent; got {self.dedupe!r}")
+        if self.features not in FEATURE_KINDS:
+            raise ConfigError(f"[features] kind must be one of {list(FEATURE_KINDS)}; got {self.features!r}")
+        if self.features != "dense" and self.first_pass:
+            raise ConfigError(f"the static first pass reads transformer vectors of candidates only; the "
+                              f"{self.features!r} features need the whole pool's TF-IDF. Use dense features there")
+        if self.goal not in GOALS:
+            raise ConfigError(f"[rounds] goal must be one of {list(GOALS)}; got {self.goal!r}")
         if self.backend not in ("hnsw", "exact"):
             raise ConfigError(f"index backend must be 'hnsw' or 'exact'; got {self.backend!r}")
 
     _SECTIONS = {"data": ("source", "text_col", "id_col", "label_col", "format", "dedupe"),
                  "labels": ("labels", "positive"),
                  "embeddings": ("model", "max_seq_length", "precomputed", "dtype", "device", "first_pass"),
-                 "index": ("backend", "k")}
+                 "index": ("backend", "k"),
+                 "features": ("features",),
+                 "rounds": ("goal",)}
+    _TOML_NAMES = {"labels": "classes", "features": "kind"}  # attribute -> key in its section
 
     def to_toml(self, directory: str | Path | None = None) -> str:
         """Render by hand (the standard library reads TOML but does not write it). With the project ``directory``,
@@ -81,7 +95,7 @@ class ProjectConfig:
                 if key in _PATH_KEYS and value is not None and directory is not None:
                     value = portable_path(value, directory)
                 if value is not None:
-                    lines.append(f"{'classes' if key == 'labels' else key} = {_toml_value(value)}")
+                    lines.append(f"{self._TOML_NAMES.get(key, key)} = {_toml_value(value)}")
         return "\n".join(lines) + "\n"
 
     @classmethod
@@ -94,7 +108,7 @@ class ProjectConfig:
         for section, keys in cls._SECTIONS.items():
             table = document.get(section, {})
             for key in keys:
-                name = "classes" if key == "labels" else key
+                name = cls._TOML_NAMES.get(key, key)
                 if name in table:
                     values[key] = table[name]
                     if key in _PATH_KEYS and isinstance(values[key], str):

@@ -16,6 +16,7 @@ import numpy as np
 
 from textsel.candidate_rows import CandidateRows, grows
 from textsel.errors import ConfigError, DataError, PoolExhaustedError, check_param
+from textsel.features import in_memory, take_rows
 from textsel.learner import LogisticLearner
 from textsel.strategies import get_strategy, neighbour_density
 
@@ -130,6 +131,10 @@ class RoundEngine:
         Embeddings row-aligned with ``pool_ids`` (needed by embedding learners, k-center and information-density).
     texts : list of str, optional
         Texts row-aligned with ``pool_ids`` (needed by text learners such as the fastText proxy).
+    learner_features : array, CSR matrix or HybridRows, optional
+        What a learner on feature rows reads instead of ``features`` (:mod:`textsel.features`: TF-IDF or hybrid
+        rows); ``features`` stays the embeddings that k-center and information density read. Rows are sliced per
+        round (labeled and candidates only), never the whole matrix. Defaults to ``features``.
     strategy : str, default="entropy"
         A name (or old alias) in :data:`textsel.strategies.STRATEGIES`. The engine hands the strategy exactly the
         inputs it declares (probabilities, the positive column, density, features), so it knows no names.
@@ -165,7 +170,8 @@ class RoundEngine:
                  strategy: str = "entropy", learner=None, batch_size: int = 100, positive_label=None,
                  classes: Sequence | None = None, index=None, density: NeighbourDensity | None = None,
                  seed: int = 0, rng: np.random.Generator | None = None, fit_every_round: bool = True,
-                 scorer: Callable | None = None, candidate_rows: CandidateRows | None = None) -> None:
+                 scorer: Callable | None = None, candidate_rows: CandidateRows | None = None,
+                 learner_features=None) -> None:
         self.pool_ids = pool_ids
         self.candidate_pool = candidate_pool
         self.features = features
@@ -182,6 +188,7 @@ class RoundEngine:
         self.fit_every_round = fit_every_round
         self.scorer = scorer
         self.candidate_rows = candidate_rows
+        self.learner_features = learner_features
 
     # --- setup ------------------------------------------------------------------------------------------
 
@@ -200,7 +207,11 @@ class RoundEngine:
         needs = self.strategy_.needs
         # Feature vectors for k-center come from the embeddings, or from a text learner's own representation.
         learner_features = reads_texts and self.features is None and hasattr(self.learner_, "features")
-        if not reads_texts or "density" in needs or ("features" in needs and not learner_features):
+        self.rows_ = self.learner_features if self.learner_features is not None else self.features
+        if not reads_texts:
+            self._check_aligned(self.rows_, "learner_features" if self.learner_features is not None else "features",
+                                len(ids))
+        if "density" in needs or ("features" in needs and not learner_features):
             self._check_aligned(self.features, "features", len(ids))
         if reads_texts:
             self._check_aligned(self.texts, "texts", len(ids))
@@ -211,7 +222,8 @@ class RoundEngine:
             self.density = NeighbourDensity(self.index)
         self._learner_features = learner_features and bool({"features", "labeled_features"} & needs)
         self._order = None if self._sorted else np.argsort(ids, kind="stable")
-        if self.candidate_rows is None and not reads_texts and grows(self.candidate_pool):
+        if (self.candidate_rows is None and not reads_texts and self.learner_features is None  # dense rows only
+                and grows(self.candidate_pool)):
             self.candidate_rows = CandidateRows()
         self.ids_ = ids
 
@@ -219,8 +231,9 @@ class RoundEngine:
     def _check_aligned(values, name: str, n: int) -> None:
         if values is None:
             raise ConfigError(f"RoundEngine needs '{name}' row-aligned with pool_ids for this learner/strategy.")
-        if len(values) != n:
-            raise DataError(f"'{name}' has {len(values)} rows but the pool has {n} ids")
+        rows = values.shape[0] if hasattr(values, "shape") else len(values)  # sparse matrices have no len()
+        if rows != n:
+            raise DataError(f"'{name}' has {rows} rows but the pool has {n} ids")
 
     def positions(self, ids: np.ndarray) -> np.ndarray:
         """Row positions of document ids in the pool; unknown ids raise DataError."""
@@ -243,7 +256,7 @@ class RoundEngine:
     def _inputs(self, positions: np.ndarray):
         if getattr(self.learner_, "input", "embeddings") == "texts":
             return [self.texts[i] for i in positions]
-        return np.asarray(self.features[positions], dtype=np.float32)
+        return take_rows(self.rows_, positions)
 
     def predict_proba(self, positions: np.ndarray) -> np.ndarray:
         """The fitted learner's probabilities for pool rows, in chunks (features may be a float16 memmap).
@@ -255,12 +268,13 @@ class RoundEngine:
         if self.scorer is not None and len(positions) > len(self.ids_) // 2:
             return np.asarray(self.scorer(self.learner_))[positions]
         texts = getattr(self.learner_, "input", "embeddings") == "texts"
-        if not texts and self.candidate_rows is not None and len(positions) <= len(self.ids_) // 2:
+        if (not texts and self.candidate_rows is not None and self.learner_features is None
+                and len(positions) <= len(self.ids_) // 2):
             ids = self.ids_[positions]  # a growing pool: read only the rows of new candidates, once
             self.candidate_rows.extend(ids, positions, self.features)
             return self.candidate_rows.predict_proba(self.learner_, ids)
-        if not texts and isinstance(self.features, np.ndarray) and len(positions) > len(self.ids_) // 2:
-            parts = [self.learner_.predict_proba(np.asarray(self.features[start:start + _CHUNK], dtype=np.float32))
+        if not texts and in_memory(self.rows_) and len(positions) > len(self.ids_) // 2:
+            parts = [self.learner_.predict_proba(take_rows(self.rows_, slice(start, start + _CHUNK)))
                      for start in range(0, len(self.ids_), _CHUNK)]
             return np.vstack(parts)[positions]
         parts = [self.learner_.predict_proba(self._inputs(positions[start:start + _CHUNK]))
@@ -361,7 +375,8 @@ class RoundEngine:
 def select_batch(pool_ids, features, labels: Mapping, candidate_pool, strategy: str = "entropy", learner=None,
                  batch_size: int = 100, seed: int = 0, *, texts: Sequence[str] | None = None,
                  positive_label=None, classes: Sequence | None = None, index=None,
-                 scorer: Callable | None = None, candidate_rows: CandidateRows | None = None) -> SelectionResult:
+                 scorer: Callable | None = None, candidate_rows: CandidateRows | None = None,
+                 learner_features=None) -> SelectionResult:
     """One round, as a function: train on ``labels`` and return the next batch of ``batch_size`` ids.
 
     For a labeling session that runs one round per process: replaying every label into a fresh
@@ -370,5 +385,32 @@ def select_batch(pool_ids, features, labels: Mapping, candidate_pool, strategy: 
     """
     engine = RoundEngine(pool_ids, candidate_pool, features=features, texts=texts, strategy=strategy,
                          learner=learner, batch_size=batch_size, positive_label=positive_label, classes=classes,
-                         index=index, seed=seed, scorer=scorer, candidate_rows=candidate_rows)
+                         index=index, seed=seed, scorer=scorer, candidate_rows=candidate_rows,
+                         learner_features=learner_features)
     return engine.select_batch(labels)
+
+
+GOAL_STRATEGIES = {
+    "find-all": ("most-likely-positive",
+                 "the goal is to find (nearly) every positive, so each round shows the texts most likely positive "
+                 "(relevance feedback, as screening tools do): on the screening benchmark and on rare tweets it found "
+                 "far more positives per label than uncertainty sampling"),
+    "train-classifier": ("entropy",
+                         "the goal is a classifier, so each round shows the texts the model is least sure of "
+                         "(uncertainty sampling): labels near the decision boundary teach it most"),
+}
+"""Goal -> (default strategy, why). The goal is recorded in the project (``[rounds] goal``)."""
+
+
+def strategy_for_goal(goal: str, requested: str | None = None) -> tuple[str, str]:
+    """The strategy a round uses and why: ``requested`` when given, else the goal's default (:data:`GOAL_STRATEGIES`).
+
+    Returns the canonical strategy name and a sentence for the user.
+    """
+    check_param("strategy_for_goal", "goal", goal, goal in GOAL_STRATEGIES, f"one of {sorted(GOAL_STRATEGIES)}")
+    if requested is not None:
+        name = get_strategy(requested).name
+        default = GOAL_STRATEGIES[goal][0]
+        note = "" if name == default else f" (the goal {goal!r} would use {default})"
+        return name, f"requested{note}"
+    return GOAL_STRATEGIES[goal]

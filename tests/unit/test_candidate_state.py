@@ -128,7 +128,7 @@ def test_seals_rounds_read_the_neighbour_table_instead_of_loading_the_index(tmp_
     folder, ids, vectors = make_project(tmp_path)
     with Project(folder) as project:
         project.index()
-        assert project.neighbour_table(build=True).k == 16  # the automatic k of a small pool exceeds k = 8
+        assert project.neighbour_table(build=True).k == 100  # the automatic k (its floor) exceeds k = 8
         project.add_labels([int(i) for i in ids[:6]], ["gears", "fabric"] * 3, source="seed")
     with Project(folder) as project:
         _, result = project.next_batch(5, candidate_pool="seals")

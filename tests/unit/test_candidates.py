@@ -99,10 +99,12 @@ def test_seals_queries_use_a_search_width_of_k_unless_told():
     assert index.widths == [2, 64]
 
 
-def test_auto_k_grows_with_the_pool_within_bounds():
-    from textsel.candidates import auto_k
+def test_auto_k_never_falls_below_the_floor_that_keeps_positives():
+    from textsel.candidates import AUTO_K_FLOOR, auto_k, scaled_k
 
-    assert [auto_k(n) for n in (1_000, 25_000, 100_000, 1_000_000, 10_000_000)] == [16, 16, 32, 100, 100]
+    assert AUTO_K_FLOOR == 100  # k=16 lost 8-28% of a scan's positives on tweets (issue 21); k=100 none
+    assert [auto_k(n) for n in (1_000, 25_000, 100_000, 1_000_000, 10_000_000)] == [100] * 5
+    assert [scaled_k(n) for n in (1_000, 25_000, 100_000, 1_000_000, 10_000_000)] == [16, 16, 32, 100, 100]
 
 
 def test_auto_scans_small_pools_and_uses_seals_where_the_cost_model_says_it_pays():
@@ -110,7 +112,7 @@ def test_auto_scans_small_pools_and_uses_seals_where_the_cost_model_says_it_pays
 
     common = {"n_labeled": 200, "n_new_labels": 20, "n_known_candidates": 15_000}
     small = choose_pool("auto", n_docs=5_000, neighbours="table", k=100, **common)
-    assert small.name == "all" and small.k == 16 and "scanning 4,800 texts" in small.reason
+    assert small.name == "all" and small.k == 100 and "scanning 4,800 texts" in small.reason
     large = choose_pool("auto", n_docs=1_000_000, neighbours="table", k=100, **common)
     assert large.name == "seals" and large.k == 100 and "neighbour table" in large.reason
     # without a table SEALS must load the whole graph, which costs more than scanning: scan
@@ -121,3 +123,16 @@ def test_auto_scans_small_pools_and_uses_seals_where_the_cost_model_says_it_pays
     assert choose_pool("seals", n_docs=50, k=7, **common) == PoolChoice("seals", 7, "requested")
     with pytest.raises(ConfigError):
         choose_pool("everything", n_docs=50, k=7, **common)
+
+
+def test_auto_never_trades_positives_for_milliseconds():
+    from textsel.candidates import choose_pool
+
+    # 14k tweets with a neighbour table: SEALS is predicted cheaper, but saves milliseconds, so scan
+    tweets = choose_pool("auto", n_docs=14_000, n_labeled=600, n_new_labels=20, n_known_candidates=3_000,
+                         k=100, neighbours="table")
+    assert tweets.name == "all" and "SEALS would save under" in tweets.reason
+    # a million texts: the saving is one a person notices, and k stays at the floor
+    large = choose_pool("auto", n_docs=1_000_000, n_labeled=600, n_new_labels=20, n_known_candidates=30_000,
+                        k=100, neighbours="table")
+    assert large.name == "seals" and large.k == 100

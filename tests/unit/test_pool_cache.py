@@ -72,7 +72,7 @@ def test_next_says_which_pool_auto_chose_and_why(tmp_path):
     result = CliRunner().invoke(app, ["next", "-n", "3", "-p", str(folder)])
     assert result.exit_code == 0, result.output
     shown = " ".join(result.output.split())  # rich wraps the title
-    assert "over the all pool (k=16" in shown and "auto: predicted" in shown
+    assert "over the all pool (k=100" in shown and "auto: predicted" in shown
     with Project(folder) as project:
         params = project.store.rounds()[-1].params
     assert params["pool_requested"] == "auto" and params["candidate_pool"] == "all"

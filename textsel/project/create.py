@@ -17,14 +17,17 @@ from textsel.store import Store
 def init_project(directory: str | Path, *, data: str, text_col: str = "text", id_col: str | None = None,
                  label_col: str | None = None, format: str | None = None, labels: Sequence[str] | None = None,
                  positive: str | None = None, model: str | None = None, embeddings: str | None = None,
-                 backend: str = "hnsw", first_pass: str | None = None, dedupe: str | None = None) -> Project:
+                 backend: str = "hnsw", first_pass: str | None = None, dedupe: str | None = None,
+                 features: str = "dense", goal: str = "find-all") -> Project:
     """Create a project folder: check the model loads, the data loads (and precomputed embeddings fit), then write
     the database (with what the data file and embeddings were) and the config. Nothing is written on failure.
 
     ``first_pass`` "static" makes a static first-pass project (see :attr:`Project.is_static`): model2vec must be
     installed and the model must be a local folder (the static model is distilled from it offline). ``dedupe``
     "id" or "text" keeps the first row of each id or text (recorded in textsel.toml; the returned project's
-    ``pool.dedupe_report`` says what was dropped).
+    ``pool.dedupe_report`` says what was dropped). ``features`` is what the classifier reads
+    (:mod:`textsel.features`: dense, lexical or hybrid); ``goal`` picks the default strategy of rounds ("find-all"
+    or "train-classifier", :func:`textsel.rounds.strategy_for_goal`).
     """
     from textsel.outputs import check_new_project, creating_project
 
@@ -38,7 +41,7 @@ def init_project(directory: str | Path, *, data: str, text_col: str = "text", id
     config = ProjectConfig(source=source, text_col=text_col, id_col=id_col, label_col=label_col, format=format,
                            labels=list(labels or DEFAULT_LABELS), positive=positive, model=model or DEFAULT_MODEL,
                            precomputed=str(Path(embeddings).resolve()) if embeddings else None, backend=backend,
-                           first_pass=first_pass, dedupe=dedupe)
+                           first_pass=first_pass, dedupe=dedupe, features=features, goal=goal)
     if first_pass is not None:
         from textsel.static import check_static_available
 

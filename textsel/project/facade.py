@@ -173,6 +173,26 @@ class Project:
         return self.labels.audit_batch(n, seed=seed, discard_pending=discard_pending, design=design,
                                        scorer=self.positive_probabilities)
 
+    def compare_features(self, *, seed: int = 0):  # noqa: ANN201 - textsel.diagnose.FeatureComparison
+        """Dense vs lexical vs hybrid features on the labels so far, cross-validated against a random sample of the
+        pool (on audit positives once there are enough), and the kind to use (:func:`textsel.diagnose.
+        compare_features`). Builds the pool's TF-IDF once (cached) when the project does not use it yet."""
+        import numpy as np
+
+        from textsel.diagnose import compare_features
+        from textsel.features import FEATURES, classifier_matrix
+
+        if self.is_static:
+            self.refuse_static("comparing features (the TF-IDF and embeddings of every text)", "textsel diagnose")
+        doc_ids, labels = self.labels.labeled()
+        lexical = self.model.lexical_matrix()
+        matrices = {kind: classifier_matrix(kind, dense=self.embeddings(), lexical=lambda: lexical)
+                    for kind in FEATURES}
+        audited = self.labels.audited_ids()
+        return compare_features(matrices, self.positions(doc_ids), labels == self.config.positive,
+                                pool_size=len(self.ids), random_positions=self.positions(audited[np.isin(
+                                    audited, doc_ids)]), current=self.config.features, seed=seed)
+
     def status(self, *, target_recall: float = 0.95, confidence: float = 0.95) -> ProjectStatus:
         """Labels per class, rounds and their yields, and from audit samples: positives remaining, prevalence,
         recall so far, and whether the stopping rule for ``target_recall`` at ``confidence`` says stop."""
@@ -231,3 +251,4 @@ class Project:
     choose_candidate_pool = _Part("rounds", Rounds)
     candidate_state_path = _Part("rounds", Rounds)
     last_pool_choice = _Part("rounds", Rounds)
+    last_strategy = _Part("rounds", Rounds)

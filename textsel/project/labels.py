@@ -105,10 +105,13 @@ class Labels:
         from textsel.diagnose import diagnose, diagnose_static_space
 
         doc_ids, labels = self.labeled()
-        audited = [doc_id for record in self.store.rounds() if record.strategy == "audit" for doc_id in record.doc_ids]
         measure = diagnose_static_space if self.vectors.is_static else diagnose
-        return measure(self.vectors.index(), doc_ids, labels == self.config.positive,
-                       random_ids=np.asarray(audited, dtype=np.int64))
+        return measure(self.vectors.index(), doc_ids, labels == self.config.positive, random_ids=self.audited_ids())
+
+    def audited_ids(self) -> np.ndarray:
+        """Ids drawn by audit rounds (at random from the unlabeled texts)."""
+        return np.asarray([doc_id for record in self.store.rounds() if record.strategy == "audit"
+                           for doc_id in record.doc_ids], dtype=np.int64)
 
     def audit_batch(self, n: int = 20, *, seed: int | None = None, discard_pending: bool = False,
                     design: str = "uniform", scorer: Callable[[list[int]], list[float | None]] | None = None

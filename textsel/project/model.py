@@ -15,7 +15,8 @@ import numpy as np
 
 from textsel._atomic import write_text_atomic
 from textsel._integrity import file_sha256
-from textsel.errors import DataError, TooFewClassesError, check_param
+from textsel.errors import ConfigError, DataError, TooFewClassesError, check_param
+from textsel.features import take_rows
 from textsel.project.corpus import Corpus
 from textsel.project.types import TrainedModel
 from textsel.project.vectors import Vectors
@@ -49,11 +50,33 @@ class Model:
         self.vectors = vectors
         self.show_progress = show_progress
         self._last_ray_scores = None  # (learner, probabilities of every pool row) of the last Ray scan
+        self._classifier_features = None  # (pool record, matrix) of classifier_features
 
     def learner_features(self):  # noqa: ANN202 - an array, or EmbeddedOnDemand over a static first pass
         """What an embedding learner reads: the embeddings, or over a static first pass the transformer vectors
         embedded on demand (labeled texts and candidates only)."""
         return self.vectors.transformer_features() if self.vectors.is_static else self.vectors.embeddings()
+
+    def classifier_features(self, reads: str = "embeddings"):  # noqa: ANN201 - CSR, HybridRows or None
+        """What a learner on feature rows reads when the project's ``[features] kind`` is not dense: the pool's
+        TF-IDF matrix (built once and cached, :func:`textsel.features.lexical_matrix`) or it beside the embeddings;
+        None for dense features or a learner on texts. Loaded once per process and pool."""
+        if reads != "embeddings" or self.config.features == "dense":
+            return None
+        from textsel.features import classifier_matrix
+
+        source = self.store.get_meta("pool")  # rows and fingerprint; `add` changes it, so the matrix is rebuilt
+        if self._classifier_features is None or self._classifier_features[0] != source:
+            matrix = classifier_matrix(self.config.features, dense=self.vectors.embeddings(),
+                                       lexical=self.lexical_matrix)
+            self._classifier_features = (source, matrix)
+        return self._classifier_features[1]
+
+    def lexical_matrix(self):  # noqa: ANN201 - a CSR matrix
+        """The pool's TF-IDF matrix of words and word pairs, built once and cached (:mod:`textsel.features`)."""
+        from textsel.features import lexical_matrix
+
+        return lexical_matrix(self.cache_dir, lambda: self.corpus.pool.texts, source=self.store.get_meta("pool"))
 
     def round_engine(self, learner: str = "logistic", **params):  # noqa: ANN202 - textsel.rounds.RoundEngine
         """A round engine over the whole pool with the named learner, given the embeddings or texts it reads."""
@@ -66,7 +89,7 @@ class Model:
                            features=self.learner_features() if reads == "embeddings" else None,
                            texts=self.corpus.pool.texts if reads == "texts" else None,
                            learner=round_learner(learner, **params), positive_label=self.config.positive,
-                           classes=self.config.labels)
+                           classes=self.config.labels, learner_features=self.classifier_features(reads))
 
     def train(self, target: str = "logistic", *, engine: str = "local", address: str | None = None,
               workers: int | None = None, **params) -> TrainedModel:
@@ -147,7 +170,10 @@ class Model:
             return {"model": self.config.model, "first_pass": "static",
                     "vectors": encoder_settings(self.vectors.embedder())}
         recorded = self.store.get_meta("embeddings") or {}
-        return {"model": self.config.model, "fingerprint": recorded.get("fingerprint"), "dim": recorded.get("dim")}
+        source = {"model": self.config.model, "fingerprint": recorded.get("fingerprint"), "dim": recorded.get("dim")}
+        if self.config.features != "dense":  # a model on TF-IDF columns fits only the matrix it was trained on
+            source.update(features=self.config.features, pool=self.store.get_meta("pool"))
+        return source
 
     def features_source(self) -> dict:
         """What an embedding learner's feature rows are gathered from (caches of those rows are checked by it)."""
@@ -234,7 +260,8 @@ class Model:
             inputs = self.corpus.texts(doc_ids)  # only these rows, from the pool cache when it is valid
         else:  # positions from the pool cache's ids: the pool itself is not loaded
             positions = self.corpus.positions(np.asarray(doc_ids, dtype=np.int64))
-            inputs = np.asarray(self.learner_features()[positions], dtype=np.float32)
+            classifier = self.classifier_features()
+            inputs = take_rows(self.learner_features() if classifier is None else classifier, positions)
         column = model.classes.index(self.config.positive)
         return [float(p) for p in model.learner.predict_proba(inputs)[:, column]]
 
@@ -242,7 +269,8 @@ class Model:
         """Pool rows ``start:stop`` as the learner reads them: embedding rows or texts."""
         if getattr(learner, "input", "embeddings") == "texts":
             return self.corpus.pool.texts[start:stop]
-        return np.asarray(self.vectors.embeddings()[start:stop], dtype=np.float32)
+        classifier = self.classifier_features()
+        return take_rows(self.vectors.embeddings() if classifier is None else classifier, slice(start, stop))
 
     def ray_scorer(self, features: np.ndarray | None, reads: str, address: str | None,
                     workers: int | None):  # noqa: ANN202 - scorer(learner) -> probabilities of every pool row
@@ -255,6 +283,9 @@ class Model:
         two."""
         from textsel.score_ray import runs_on_gpu, score_pool_ray
 
+        if reads == "embeddings" and self.config.features != "dense":
+            raise ConfigError(f"scoring on Ray reads the embeddings, but this project's classifier reads "
+                              f"{self.config.features} features; score it locally")
         on_cuda = self.vectors.embedder().device_class == "cuda"
 
         def scorer(learner):  # noqa: ANN001, ANN202 - a fitted learner -> probabilities of every pool row

@@ -60,9 +60,10 @@ class Rounds:
         self.vectors = vectors
         self.model = model
         self.last_pool_choice = None  # the PoolChoice of this process's last next_batch
+        self.last_strategy = None  # (strategy, why) of this process's last next_batch
 
     @staticmethod
-    def check_round_params(n: int, strategy: str, candidate_pool: str, learner: str = "logistic") -> None:
+    def check_round_params(n: int, strategy: str | None, candidate_pool: str, learner: str = "logistic") -> None:
         """Raise ConfigError for a batch size, strategy, candidate pool or learner a round cannot use (before any
         work)."""
         from textsel.candidates import POOL_CHOICES
@@ -71,12 +72,13 @@ class Rounds:
 
         check_param("Project.next_batch", "n", n, isinstance(n, int) and not isinstance(n, bool) and n >= 1,
                     "an int >= 1")
-        get_strategy(strategy)
+        if strategy is not None:  # None: the project's goal picks it (textsel.rounds.strategy_for_goal)
+            get_strategy(strategy)
         if candidate_pool not in POOL_CHOICES:
             raise ConfigError(f"unknown candidate pool {candidate_pool!r}; use one of {', '.join(POOL_CHOICES)}")
         learner_spec(learner)
 
-    def next_batch(self, n: int = 20, *, strategy: str = "entropy", candidate_pool: str = "auto",
+    def next_batch(self, n: int = 20, *, strategy: str | None = None, candidate_pool: str = "auto",
                    seed: int = 0, discard_pending: bool = False, learner: str = "logistic",
                    engine: str = "local", address: str | None = None,
                    workers: int | None = None) -> tuple[int, SelectionResult]:
@@ -84,7 +86,11 @@ class Rounds:
 
         ``learner`` names the model that scores the candidates (see :data:`textsel.learner.LEARNERS`): the
         default logistic regression on the embeddings, or e.g. the fastText proxy on the texts, which is
-        Selection via Proxy's selector. The round records the strategy under its canonical name.
+        Selection via Proxy's selector. The round records the strategy under its canonical name. ``strategy``
+        None takes the default of the project's goal (``[rounds] goal``, :func:`textsel.rounds.strategy_for_goal`);
+        the strategy and why are recorded and kept in ``last_strategy``. The learner reads the project's
+        ``[features] kind`` (:meth:`textsel.project.model.Model.classifier_features`); SEALS candidates always come
+        from the dense index.
 
         ``candidate_pool`` "auto" picks the full scan or SEALS, whichever the cost model predicts cheaper, and k
         from the pool size (:func:`textsel.candidates.choose_pool`); the choice and its reason are recorded in the
@@ -105,11 +111,12 @@ class Rounds:
         """
         from textsel.candidates import make_candidate_pool
         from textsel.learner import learner_spec
-        from textsel.rounds import select_batch
+        from textsel.rounds import select_batch, strategy_for_goal
         from textsel.score_ray import check_engine
         from textsel.strategies import get_strategy
 
         self.check_round_params(n, strategy, candidate_pool, learner)
+        strategy, strategy_reason = strategy_for_goal(self.config.goal, strategy)
         check_engine("Project.next_batch", engine, address, workers)
         needs, reads = get_strategy(strategy).needs, learner_spec(learner).input
         if self.vectors.is_static:
@@ -135,13 +142,16 @@ class Rounds:
         selected_before = np.fromiter(self.store.selected_ids(), dtype=np.int64)
         removed = self.corpus.removed_ids()
         pool = _ExcludingCandidates(inner, selected_before, removed)
-        rows, rows_how = self._load_candidate_rows() if state is not None and reads == "embeddings" else (None, None)
+        learner_features = self.model.classifier_features(reads)  # None: the dense rows `features`
+        rows, rows_how = (self._load_candidate_rows() if state is not None and reads == "embeddings"
+                          and learner_features is None else (None, None))
         result = select_batch(self.corpus.ids, features, labels, pool, strategy=strategy, batch_size=n, seed=seed,
                               learner=round_learner(learner, seed),
                               texts=self.corpus.pool.texts if reads == "texts" else None,
                               positive_label=self.config.positive, classes=self.config.labels, index=index,
                               scorer=self.model.ray_scorer(features, reads, address, workers)
-                              if engine == "ray" and not self.vectors.is_static else None, candidate_rows=rows)
+                              if engine == "ray" and not self.vectors.is_static else None, candidate_rows=rows,
+                              learner_features=learner_features)
         if state is not None:
             self._save_candidate_state(inner)
         if rows is not None:
@@ -149,7 +159,8 @@ class Rounds:
         params = {"n": n, "candidate_pool": choice.name, "pool_requested": candidate_pool,
                   "pool_reason": choice.reason, "k": choice.k, "learner": learner, "model": self.config.model,
                   "labels_used": len(labels), "excluded_selected_before": len(selected_before),
-                  "excluded_removed": len(removed)}
+                  "excluded_removed": len(removed), "features": self.config.features, "goal": self.config.goal,
+                  "strategy_reason": strategy_reason}
         if state is not None:
             params.update(candidate_state=state, neighbour_queries=inner.queried_,
                           neighbours_from="table" if table is not None else "index")
@@ -165,7 +176,7 @@ class Rounds:
             scores=None if result.scores is None else np.asarray(result.scores, dtype=float).tolist(),
             pool_size=len(self.corpus.ids), candidate_pool_size=result.candidate_pool_size,
             select_seconds=result.select_seconds, train_seconds=result.train_seconds)
-        self.last_pool_choice = choice
+        self.last_pool_choice, self.last_strategy = choice, (get_strategy(strategy).name, strategy_reason)
         return round_id, result
 
     def _check_static_round(self, strategy: str, candidate_pool: str) -> None:
