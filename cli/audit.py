@@ -26,7 +26,7 @@ def audit(
     discard_pending: Annotated[bool, typer.Option(
         "--discard-pending", help="Drop the texts of the last round still unlabeled (recorded) and draw the "
                                   "audit sample.")] = False,
-    design: Annotated[str, typer.Option("--design", help="uniform (a simple random sample, the default) or "
+    design: Annotated[str, typer.Option("--design", help="uniform (a simple random sample) or "
                                                          "stratified (the model's top-scored 10% get half the sample; "
                                                          "finds more positives, certifies no cheaper).")] = "uniform",
     project_dir: ProjectDir = Path("."),
