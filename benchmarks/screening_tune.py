@@ -148,6 +148,9 @@ def main(argv: list[str] | None = None) -> dict:
                         help="reuse the tuning runs of an earlier results file of this script (same split, seeds "
                              "and candidates) instead of running them again")
     parser.add_argument("--asreview-python", default=ASREVIEW_PYTHON)
+    parser.add_argument("--first-pass-log", type=Path, default=None,
+                        help="stderr of an earlier, stopped pass over the tuning set (per review: mean labels to "
+                             "95%% per candidate) that pruned the candidate list; kept in the results as it is")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     started, seeds = time.perf_counter(), list(range(args.seeds))
@@ -168,6 +171,7 @@ def main(argv: list[str] | None = None) -> dict:
     payload = {"benchmark": "screening_tune", "stop_recall": STOP_RECALL, "seeds_per_review": len(seeds),
                "split": {"seed": args.split_seed, "tuning": tune_names, "held_out": held_names},
                "tuning_runs_from": str(args.tuning_results) if args.tuning_results else None,
+               "first_pass": args.first_pass_log.read_text().splitlines() if args.first_pass_log else None,
                "candidates": [asdict(c) for c in candidates], "chosen_on_tuning": winner.name,
                "tuning": {"over_asreview_labels_to_95": tune_ratios, "reviews": tuning}}
     if not args.skip_held_out:

@@ -218,7 +218,8 @@ class LogisticLearner:
 
 class FusionLearner:
     """Two logistic models on hybrid rows, one reading the embeddings block and one the TF-IDF block, whose
-    positive-class probabilities are averaged (a soft vote of a semantic and a lexical ranking).
+    log-odds are averaged, each divided by its spread on the training rows (a fusion of a semantic and a lexical
+    ranking).
 
     Hybrid rows (:class:`textsel.features.HybridRows`) put the embeddings in the first ``dense_dims`` columns and
     the TF-IDF after them. One logistic model on both blocks lets the larger block dominate; two models give each

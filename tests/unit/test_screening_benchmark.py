@@ -96,3 +96,16 @@ def test_the_tuning_choice_prefers_the_larger_batch_among_near_ties():
     assert choose(candidates, ratios).name == "b-b20"
     ratios["b-b20"]["median_ratio"] = 0.9
     assert choose(candidates, ratios).name == "a-b1"
+
+
+def test_the_asreview_cache_key_follows_the_workers_code_not_its_wording(tmp_path, monkeypatch):
+    import screening
+
+    worker = tmp_path / "worker.py"
+    worker.write_text('"""One wording."""\nimport sys\nprint(sys.argv)  # a comment\n')
+    monkeypatch.setattr(screening, "WORKER", worker)
+    before = screening.worker_code()
+    worker.write_text('"""Another wording,\nover two lines."""\nimport sys\n\nprint(sys.argv)\n')
+    assert screening.worker_code() == before
+    worker.write_text('"""One wording."""\nimport sys\nprint(sys.argv[1:])\n')
+    assert screening.worker_code() != before
