@@ -29,7 +29,7 @@ from screening import ASREVIEW_PYTHON, draw_priors, load_reviews, paired_ratio, 
 
 from textsel.candidates import make_candidate_pool
 from textsel.features import LexicalFeatures, classifier_matrix
-from textsel.learner import FusionLearner, LogisticLearner
+from textsel.learner import FusionLearner, LogisticLearner, SwitchLearner
 from textsel.rounds import RoundEngine
 
 STOP_RECALL = 0.95
@@ -37,8 +37,8 @@ STOP_RECALL = 0.95
 
 @dataclass(frozen=True)
 class Candidate:
-    """One textsel configuration: feature kind, learner ("logistic" or "fusion"), its C, batch size, and the
-    embeddings' weight in hybrid rows."""
+    """One textsel configuration: feature kind, learner ("logistic", "fusion": :class:`FusionLearner`, or
+    "switch": :class:`SwitchLearner`), its C, batch size, and the embeddings' weight in hybrid rows."""
 
     name: str
     features: str
@@ -50,6 +50,8 @@ class Candidate:
     def make_learner(self, dense_dims: int):  # noqa: ANN201 - a textsel learner
         if self.learner == "fusion":
             return FusionLearner(dense_dims=dense_dims, C=self.C)
+        if self.learner == "switch":
+            return SwitchLearner(dense_dims=dense_dims, C=self.C)
         return LogisticLearner(C=self.C)
 
 
@@ -69,6 +71,7 @@ CANDIDATES = (
     Candidate("hybrid-C30-b5", "hybrid", 5, C=30.0),
     Candidate("fusion-b5", "hybrid", 5, learner="fusion"),
     Candidate("fusion-C10-b5", "hybrid", 5, learner="fusion", C=10.0),
+    Candidate("switch-b20", "hybrid", 20, learner="switch"),
 )
 
 
