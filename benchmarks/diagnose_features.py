@@ -3,8 +3,9 @@
 
 Concepts: the systematic reviews of ``../shared/data/screening_reviews`` (each review is one concept: its included
 records). Truth per review comes from a ``benchmarks/screening.py`` results file that ran ``textsel-dense``,
-``textsel-lexical`` and ``textsel-hybrid``: a review is a mismatch for the embedding when the best non-dense kind
-needed at most ``--truth-ratio`` (0.9) of the dense labels to 95% recall (means over seeds).
+``textsel-lexical`` and ``textsel-hybrid`` (or a ``benchmarks/screening_tune.py`` one with ``dense-b20`` and
+``lexical-b20`` on all 14 reviews): a review is a mismatch for the embedding when the best non-dense kind needed at
+most ``--truth-ratio`` (0.9) of the dense labels to 95% recall (means over seeds).
 
 The check sees what a user has when it matters: the labels of a default textsel project (dense features, the
 find-all goal's most-likely-positive rounds of 20, from 1 included + 1 excluded record) at the moment it has found
@@ -33,16 +34,21 @@ from textsel.diagnose import FEATURE_MARGIN, MIN_POSITIVES, compare_features
 from textsel.features import FEATURES, LexicalFeatures, classifier_matrix
 from textsel.rounds import RoundEngine, strategy_for_goal
 
+DENSE_METHODS, OTHER_METHODS = ("textsel-dense", "dense-b20"), ("textsel-lexical", "textsel-hybrid", "lexical-b20")
+
 
 def truth_from_screening(results: dict, ratio: float) -> dict[str, bool]:
-    """Per review: does a non-dense kind need at most ``ratio`` of the dense labels to 95% recall?"""
+    """Per review: does a non-dense kind need at most ``ratio`` of the dense labels to 95% recall? Reads a
+    ``screening.py`` results file (textsel-dense vs textsel-lexical/-hybrid) or a ``screening_tune.py`` one (dense-b20
+    vs lexical-b20, over its tuning and held-out reviews)."""
+    reviews = dict(results.get("reviews", {}))
+    for part in ("tuning", "held_out"):
+        reviews.update(results.get(part, {}).get("reviews", {}))
     truth = {}
-    for name, review in results["reviews"].items():
+    for name, review in reviews.items():
         methods = review["methods"]
-        if not {"textsel-dense", "textsel-lexical", "textsel-hybrid"} <= set(methods):
-            continue
-        dense = methods["textsel-dense"]["labels_to_95_mean"]
-        others = [methods[kind]["labels_to_95_mean"] for kind in ("textsel-lexical", "textsel-hybrid")]
+        dense = next((methods[m]["labels_to_95_mean"] for m in DENSE_METHODS if m in methods), None)
+        others = [methods[m]["labels_to_95_mean"] for m in OTHER_METHODS if m in methods]
         others = [value for value in others if value is not None]  # None: stopped at the cap before 95%
         if dense is not None and others:
             truth[name] = min(others) <= ratio * dense
