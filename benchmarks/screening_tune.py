@@ -12,6 +12,13 @@ Runs stop at 95% recall (labels to 100% are not measured here). ASReview's runs 
 ``screening.run_asreview`` (``benchmarks/out/screening_cache``), so a second call reuses them.
 
     nice -n 10 python benchmarks/screening_tune.py --seeds 3 --out benchmarks/results/screening_tune.json
+
+The 5-seed run of the configurations that survived the first pass (about 20-30 minutes of CPU; ASReview's seeds 0-2
+come from the cache where ``benchmarks/out/screening_cache`` holds them):
+
+    nice -n 10 python benchmarks/screening_tune.py --seeds 5 \
+        --candidates dense-b20,lexical-b20,lexical-b5,hybrid-C10-w0.5-b5,switch-b20 \
+        --out benchmarks/results/screening_tune_5seeds.json
 """
 
 from __future__ import annotations

@@ -303,7 +303,7 @@ class SwitchLearner(FusionLearner):
         dense, lexical = self._blocks(features)
         labels = check_labels(labels)
         blocks = {"dense": dense, "lexical": lexical}
-        self.auc_ = {name: _cross_validated_auc(rows, labels, self.folds, self._model) for name, rows in
+        self.auc_ = {name: cross_validated_auc(rows, labels, self._model, folds=self.folds) for name, rows in
                      blocks.items()}
         scores = {name: auc for name, auc in self.auc_.items() if auc is not None}
         self.block_ = self.default if len(scores) < 2 or scores["dense"] == scores["lexical"] \
@@ -321,19 +321,24 @@ class SwitchLearner(FusionLearner):
         return self.dense_.predict_proba(dense if self.block_ == "dense" else lexical)
 
 
-def _cross_validated_auc(rows, labels: np.ndarray, folds: int,  # noqa: ANN001 - array or CSR
-                         model: Callable[[], LogisticLearner]) -> float | None:
-    """ROC AUC of out-of-fold positive-class scores, or None with fewer than ``folds`` rows of a class."""
+def cross_validated_auc(rows, labels: np.ndarray, model: Callable[[], Learner], *, folds: int = 3,  # noqa: ANN001
+                        seed: int = 0, evaluate: np.ndarray | None = None) -> float | None:
+    """ROC AUC of out-of-fold positive-class scores of ``model()`` (the second class of ``labels`` is positive),
+    measured on the rows where ``evaluate`` is true (all by default); None with fewer than ``folds`` rows of a class.
+    Rows are an array or CSR (anything a learner reads)."""
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
 
+    labels = np.asarray(labels)
     classes, counts = np.unique(labels, return_counts=True)
-    if len(classes) != 2 or counts.min() < folds:
+    if len(classes) != 2 or counts.min() < folds or folds < 2:
         return None
     scores = np.zeros(len(labels))
-    for train, test in StratifiedKFold(n_splits=folds, shuffle=True, random_state=0).split(rows, labels):
+    for train, test in StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.zeros(len(labels)),
+                                                                                              labels):
         scores[test] = model().fit(rows[train], labels[train]).predict_proba(rows[test])[:, 1]
-    return float(roc_auc_score(labels == classes[1], scores))
+    keep = np.ones(len(labels), dtype=bool) if evaluate is None else np.asarray(evaluate, dtype=bool)
+    return float(roc_auc_score(labels[keep] == classes[1], scores[keep]))
 
 
 def _log_odds(model: LogisticLearner, features) -> np.ndarray:  # noqa: ANN001 - array or CSR
