@@ -3,8 +3,9 @@
 
 Concepts: the systematic reviews of ``../shared/data/screening_reviews`` (each review is one concept: its included
 records). Truth per review comes from a ``benchmarks/screening.py`` results file that ran ``textsel-dense``,
-``textsel-lexical`` and ``textsel-hybrid``: a review is a mismatch for the embedding when the best non-dense kind
-needed at most ``--truth-ratio`` (0.9) of the dense labels to 95% recall (means over seeds).
+``textsel-lexical`` and ``textsel-hybrid`` (or a ``benchmarks/screening_tune.py`` one with ``dense-b20`` and
+``lexical-b20`` on all 14 reviews): a review is a mismatch for the embedding when the best non-dense kind needed at
+most ``--truth-ratio`` (0.9) of the dense labels to 95% recall (means over seeds).
 
 The check sees what a user has when it matters: the labels of a default textsel project (dense features, the
 find-all goal's most-likely-positive rounds of 20, from 1 included + 1 excluded record) at the moment it has found
@@ -21,11 +22,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import numpy as np
-from _results import finish
+from _results import add_run_options, start_run
 from screening import NEXT_DEFAULT_BATCH, draw_priors, load_reviews
 
 from textsel.candidates import make_candidate_pool
@@ -33,16 +33,21 @@ from textsel.diagnose import FEATURE_MARGIN, MIN_POSITIVES, compare_features
 from textsel.features import FEATURES, LexicalFeatures, classifier_matrix
 from textsel.rounds import RoundEngine, strategy_for_goal
 
+DENSE_METHODS, OTHER_METHODS = ("textsel-dense", "dense-b20"), ("textsel-lexical", "textsel-hybrid", "lexical-b20")
+
 
 def truth_from_screening(results: dict, ratio: float) -> dict[str, bool]:
-    """Per review: does a non-dense kind need at most ``ratio`` of the dense labels to 95% recall?"""
+    """Per review: does a non-dense kind need at most ``ratio`` of the dense labels to 95% recall? Reads a
+    ``screening.py`` results file (textsel-dense vs textsel-lexical/-hybrid) or a ``screening_tune.py`` one (dense-b20
+    vs lexical-b20, over its tuning and held-out reviews)."""
+    reviews = dict(results.get("reviews", {}))
+    for part in ("tuning", "held_out"):
+        reviews.update(results.get(part, {}).get("reviews", {}))
     truth = {}
-    for name, review in results["reviews"].items():
+    for name, review in reviews.items():
         methods = review["methods"]
-        if not {"textsel-dense", "textsel-lexical", "textsel-hybrid"} <= set(methods):
-            continue
-        dense = methods["textsel-dense"]["labels_to_95_mean"]
-        others = [methods[kind]["labels_to_95_mean"] for kind in ("textsel-lexical", "textsel-hybrid")]
+        dense = next((methods[m]["labels_to_95_mean"] for m in DENSE_METHODS if m in methods), None)
+        others = [methods[m]["labels_to_95_mean"] for m in OTHER_METHODS if m in methods]
         others = [value for value in others if value is not None]  # None: stopped at the cap before 95%
         if dense is not None and others:
             truth[name] = min(others) <= ratio * dense
@@ -105,8 +110,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--truth-ratio", type=float, default=0.9)
     parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args(argv)
-    started = time.perf_counter()
+    args = add_run_options(parser).parse_args(argv)
+    run = start_run(args)
     truth = truth_from_screening(json.loads(args.screening.read_text()), args.truth_ratio)
     reviews = load_reviews(sorted(truth))
     seeds = list(range(args.seeds))
@@ -136,7 +141,7 @@ def main(argv: list[str] | None = None) -> dict:
     payload = {"benchmark": "diagnose_features", "screening_results": str(args.screening),
                "truth_ratio": args.truth_ratio, "margin": FEATURE_MARGIN, "min_positives": MIN_POSITIVES,
                "truth": truth, "folds": folds, "cross_fitted_rules": cross_fitted, "runs": rows}
-    return finish(payload, seeds=seeds, started=started, out=args.out)
+    return run.finish(payload, seeds=seeds, out=args.out)
 
 
 if __name__ == "__main__":

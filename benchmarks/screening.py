@@ -32,7 +32,12 @@ ASReview is never a textsel dependency. Install it into a venv of its own, outsi
     python3 -m venv /work/asreview-venv && /work/asreview-venv/bin/pip install asreview
 
 and point ``--asreview-python`` at that interpreter (default: /work/asreview-venv/bin/python; without it only the
-textsel methods run). Full run (14 reviews, 5 seeds; about an hour of CPU, most of it ASReview's one-by-one queries):
+textsel methods run). ASReview's runs are cached per review and seed in ``benchmarks/out/screening_cache``
+(git-ignored; keyed by the review's texts and labels, the priors, the cap, ``--stop-recall``, the worker's code and
+the interpreter), so later runs, and ``benchmarks/screening_tune.py``, reuse them. ``--stop-recall 0.95`` ends each
+run at 95% recall: enough for labels to 95% and WSS@95 at a fraction of the cost (labels to 100% are then None).
+
+Full run (14 reviews, 5 seeds; about an hour of CPU, most of it ASReview's one-by-one queries):
 
     nice -n 10 python benchmarks/screening.py --seeds 5 --out benchmarks/results/screening.json
 
@@ -42,6 +47,7 @@ Reduced run for development: ``--reviews Antihistamines,UrinaryIncontinence --se
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
 import math
@@ -53,7 +59,7 @@ from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
-from _results import finish, mean_ci95
+from _results import add_run_options, mean_ci95, start_run
 
 from textsel.candidates import choose_pool, make_candidate_pool
 from textsel.features import LexicalFeatures, classifier_matrix
@@ -103,7 +109,8 @@ def draw_priors(labels: np.ndarray, seed: int) -> list[int]:
     return [int(rng.choice(np.flatnonzero(labels == 1))), int(rng.choice(np.flatnonzero(labels == 0)))]
 
 
-def run_textsel(review: dict, kind: str, priors: list[int], seed: int, *, max_labels: int) -> dict:
+def run_textsel(review: dict, kind: str, priors: list[int], seed: int, *, max_labels: int,
+                stop_recall: float = 1.0) -> dict:
     """One simulated textsel project: rounds of the default batch with the default goal's strategy."""
     labels, n = review["labels"], len(review["labels"])
     strategy, _ = strategy_for_goal(project_default("goal"))
@@ -117,7 +124,7 @@ def run_textsel(review: dict, kind: str, priors: list[int], seed: int, *, max_la
                          learner_features=matrix, strategy=strategy, learner=LogisticLearner(),
                          batch_size=NEXT_DEFAULT_BATCH, positive_label=1, seed=seed)
     known = {i: int(labels[i]) for i in priors}
-    order, total, rounds = list(priors), int(labels.sum()), 0
+    order, total, rounds = list(priors), math.ceil(stop_recall * labels.sum() - 1e-9), 0
     cpu = time.process_time()
     while sum(known.values()) < total and len(order) < min(max_labels, n):
         picked = engine.select_batch(known).ids.tolist()
@@ -127,6 +134,15 @@ def run_textsel(review: dict, kind: str, priors: list[int], seed: int, *, max_la
             order.append(doc)
     cpu = time.process_time() - cpu
     return {"order": order, "cpu_seconds": cpu, "queries": rounds, "strategy": strategy, "pool": choice.name}
+
+
+def worker_code() -> str:
+    """The ASReview worker's code as a syntax tree without its docstring (comments and layout are not in it), so
+    a change of wording keeps the cache and a change of code empties it."""
+    tree = ast.parse(WORKER.read_text(encoding="utf-8"))
+    if tree.body and isinstance(tree.body[0], ast.Expr) and isinstance(tree.body[0].value, ast.Constant):
+        tree.body = tree.body[1:]
+    return ast.dump(tree)
 
 
 def run_asreview(review: dict, priors: dict[int, list[int]], *, python: Path, max_labels: int | None,
@@ -139,7 +155,7 @@ def run_asreview(review: dict, priors: dict[int, list[int]], *, python: Path, ma
     """
     texts = [f"{title} {abstract}".strip() for title, abstract in zip(review["title"], review["abstract"], strict=True)]
     key = hashlib.sha256(json.dumps({"texts": texts, "labels": review["labels"].tolist(), "max_labels": max_labels,
-                                     "stop_recall": stop_recall, "worker": WORKER.read_text(),
+                                     "stop_recall": stop_recall, "worker": worker_code(),
                                      "python": str(python)}).encode()).hexdigest()[:20]
     path = cache / f"asreview-{key}.json" if cache is not None else None
     stored = json.loads(path.read_text()) if path is not None and path.exists() else {"runs": {}}
@@ -229,8 +245,8 @@ def main(argv: list[str] | None = None) -> dict:
                              "enough for labels to 95%% and WSS@95, and much cheaper)")
     parser.add_argument("--asreview-python", type=Path, default=ASREVIEW_PYTHON)
     parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args(argv)
-    started = time.perf_counter()
+    args = add_run_options(parser).parse_args(argv)
+    run = start_run(args)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = sorted(set(methods) - {*TEXTSEL_METHODS, "asreview"})
     if unknown:
@@ -254,7 +270,8 @@ def main(argv: list[str] | None = None) -> dict:
                 runs = [out["runs"][str(seed)] for seed in seeds]
             else:
                 kind = project_default("features") if method == "textsel" else method.split("-", 1)[1]
-                runs = [run_textsel(review, kind, priors[seed], seed, max_labels=cap) for seed in seeds]
+                runs = [run_textsel(review, kind, priors[seed], seed, max_labels=cap, stop_recall=args.stop_recall)
+                        for seed in seeds]
             runs = [{**run_metrics(run["order"], labels), "cpu_seconds": run["cpu_seconds"],
                      "queries": run["queries"], "order": run["order"]} for run in runs]
             entry["methods"][method] = {**summarise(runs), "runs": runs}
@@ -265,6 +282,7 @@ def main(argv: list[str] | None = None) -> dict:
             for run in method["runs"]:
                 run["labels_spent"] = len(run.pop("order"))
     payload = {"benchmark": "screening", "data": str(DATA.name), "seeds_per_review": len(seeds),
+               "stop_recall": args.stop_recall,
                "priors": "1 included + 1 excluded, drawn per seed", "max_labels_share": args.max_labels,
                "textsel_default": {"features": project_default("features"), "goal": project_default("goal"),
                                    "strategy": strategy_for_goal(project_default("goal"))[0], "learner": "logistic",
@@ -274,7 +292,7 @@ def main(argv: list[str] | None = None) -> dict:
         payload["textsel_over_asreview_labels_to_95"] = paired_ratio(results, "textsel")
         payload["variants_over_asreview_labels_to_95"] = {
             method: paired_ratio(results, method) for method in methods if method.startswith("textsel-")}
-    return finish(payload, seeds=seeds, started=started, out=args.out)
+    return run.finish(payload, seeds=seeds, out=args.out)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,13 @@ Runs stop at 95% recall (labels to 100% are not measured here). ASReview's runs 
 ``screening.run_asreview`` (``benchmarks/out/screening_cache``), so a second call reuses them.
 
     nice -n 10 python benchmarks/screening_tune.py --seeds 3 --out benchmarks/results/screening_tune.json
+
+The 5-seed run of the configurations that survived the first pass (about 20-30 minutes of CPU; ASReview's seeds 0-2
+come from the cache where ``benchmarks/out/screening_cache`` holds them):
+
+    nice -n 10 python benchmarks/screening_tune.py --seeds 5 \
+        --candidates dense-b20,lexical-b20,lexical-b5,hybrid-C10-w0.5-b5,switch-b20 \
+        --out benchmarks/results/screening_tune_5seeds.json
 """
 
 from __future__ import annotations
@@ -24,12 +31,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from _results import finish
+from _results import add_run_options, start_run
 from screening import ASREVIEW_PYTHON, draw_priors, load_reviews, paired_ratio, run_asreview, run_metrics, summarise
 
 from textsel.candidates import make_candidate_pool
 from textsel.features import LexicalFeatures, classifier_matrix
-from textsel.learner import FusionLearner, LogisticLearner
+from textsel.learner import FusionLearner, LogisticLearner, SwitchLearner
 from textsel.rounds import RoundEngine
 
 STOP_RECALL = 0.95
@@ -37,8 +44,8 @@ STOP_RECALL = 0.95
 
 @dataclass(frozen=True)
 class Candidate:
-    """One textsel configuration: feature kind, learner ("logistic" or "fusion"), its C, batch size, and the
-    embeddings' weight in hybrid rows."""
+    """One textsel configuration: feature kind, learner ("logistic", "fusion": :class:`FusionLearner`, or
+    "switch": :class:`SwitchLearner`), its C, batch size, and the embeddings' weight in hybrid rows."""
 
     name: str
     features: str
@@ -50,6 +57,8 @@ class Candidate:
     def make_learner(self, dense_dims: int):  # noqa: ANN201 - a textsel learner
         if self.learner == "fusion":
             return FusionLearner(dense_dims=dense_dims, C=self.C)
+        if self.learner == "switch":
+            return SwitchLearner(dense_dims=dense_dims, C=self.C)
         return LogisticLearner(C=self.C)
 
 
@@ -69,6 +78,7 @@ CANDIDATES = (
     Candidate("hybrid-C30-b5", "hybrid", 5, C=30.0),
     Candidate("fusion-b5", "hybrid", 5, learner="fusion"),
     Candidate("fusion-C10-b5", "hybrid", 5, learner="fusion", C=10.0),
+    Candidate("switch-b20", "hybrid", 20, learner="switch"),
 )
 
 
@@ -148,9 +158,13 @@ def main(argv: list[str] | None = None) -> dict:
                         help="reuse the tuning runs of an earlier results file of this script (same split, seeds "
                              "and candidates) instead of running them again")
     parser.add_argument("--asreview-python", default=ASREVIEW_PYTHON)
+    parser.add_argument("--first-pass-log", type=Path, default=None,
+                        help="stderr of an earlier, stopped pass over the tuning set (per review: mean labels to "
+                             "95%% per candidate) that pruned the candidate list; kept in the results as it is")
     parser.add_argument("--out", default=None)
-    args = parser.parse_args(argv)
-    started, seeds = time.perf_counter(), list(range(args.seeds))
+    args = add_run_options(parser).parse_args(argv)
+    run = start_run(args)
+    seeds = list(range(args.seeds))
     reviews = load_reviews(None)
     tune_names, held_names = split_reviews(list(reviews), args.tune, args.split_seed)
     wanted = set(args.candidates.split(",")) if args.candidates else None
@@ -168,13 +182,14 @@ def main(argv: list[str] | None = None) -> dict:
     payload = {"benchmark": "screening_tune", "stop_recall": STOP_RECALL, "seeds_per_review": len(seeds),
                "split": {"seed": args.split_seed, "tuning": tune_names, "held_out": held_names},
                "tuning_runs_from": str(args.tuning_results) if args.tuning_results else None,
+               "first_pass": args.first_pass_log.read_text().splitlines() if args.first_pass_log else None,
                "candidates": [asdict(c) for c in candidates], "chosen_on_tuning": winner.name,
                "tuning": {"over_asreview_labels_to_95": tune_ratios, "reviews": tuning}}
     if not args.skip_held_out:
         judged = [winner, *[c for c in candidates if c.name in ("dense-b20", "lexical-b20") and c != winner]]
         held = run_set({n: reviews[n] for n in held_names}, judged, seeds, args.asreview_python)
         payload["held_out"] = {"over_asreview_labels_to_95": ratios(held, judged), "reviews": held}
-    return finish(payload, seeds=seeds, started=started, out=args.out)
+    return run.finish(payload, seeds=seeds, out=args.out)
 
 
 if __name__ == "__main__":

@@ -306,7 +306,7 @@ def compare_features(matrices: dict, labeled_positions: np.ndarray, is_positive:
     the highest AUC is recommended when it beats ``current`` by ``margin``; else ``current`` stays.
     """
     from textsel.features import take_rows
-    from textsel.learner import LogisticLearner
+    from textsel.learner import LogisticLearner, cross_validated_auc
 
     labeled_positions = np.asarray(labeled_positions, dtype=np.int64)
     is_positive = np.asarray(is_positive, dtype=bool)
@@ -328,16 +328,16 @@ def compare_features(matrices: dict, labeled_positions: np.ndarray, is_positive:
     target = np.arange(len(rows)) < len(positives)
     on_audit = len(random_set) >= MIN_RANDOM_POSITIVES
     evaluate = ~target | (np.arange(len(rows)) < len(random_set)) if on_audit else np.ones(len(rows), dtype=bool)
-    auc = {kind: _cross_validated_auc(take_rows(matrix, rows), target, evaluate, seed, LogisticLearner)
-           for kind, matrix in matrices.items()}
+    folds = min(FEATURE_FOLDS, int(target.sum()))
+    auc = {kind: cross_validated_auc(take_rows(matrix, rows), target, LogisticLearner, folds=folds, seed=seed,
+                                     evaluate=evaluate) for kind, matrix in matrices.items()}
     negatives = labeled_positions[~is_positive]
     labeled_auc = None
     if len(negatives) >= MIN_POSITIVES:  # the labeled negatives: the near misses the rounds showed
         labeled_rows = np.concatenate([positives, negatives])
         labeled_target = np.arange(len(labeled_rows)) < len(positives)
-        labeled_auc = {kind: _cross_validated_auc(take_rows(matrix, labeled_rows), labeled_target,
-                                                  np.ones(len(labeled_rows), dtype=bool), seed, LogisticLearner)
-                       for kind, matrix in matrices.items()}
+        labeled_auc = {kind: cross_validated_auc(take_rows(matrix, labeled_rows), labeled_target, LogisticLearner,
+                                                 folds=folds, seed=seed) for kind, matrix in matrices.items()}
     check_param("compare_features", "rule", rule, rule in FEATURE_RULES, f"one of {FEATURE_RULES}")
     decide = labeled_auc if rule == "labeled" and labeled_auc is not None else auc
     best = max(decide, key=lambda kind: (decide[kind], kind == current))
@@ -346,15 +346,3 @@ def compare_features(matrices: dict, labeled_positions: np.ndarray, is_positive:
                              measured_on=AUDIT if on_audit else "all labeled positives",
                              n_positive=len(positives), reference_size=len(reference), margin=margin,
                              labeled_auc=labeled_auc, rule=rule if decide is labeled_auc else "random")
-
-
-def _cross_validated_auc(rows, target: np.ndarray, evaluate: np.ndarray, seed: int, learner_type) -> float:  # noqa: ANN001
-    """ROC AUC of out-of-fold P(positive) from a balanced logistic learner (dense or sparse rows)."""
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedKFold
-
-    folds = StratifiedKFold(n_splits=min(FEATURE_FOLDS, int(target.sum())), shuffle=True, random_state=seed)
-    scores = np.zeros(len(target))
-    for train, test in folds.split(np.zeros(len(target)), target):
-        scores[test] = learner_type().fit(rows[train], target[train]).predict_proba(rows[test])[:, 1]
-    return float(roc_auc_score(target[evaluate], scores[evaluate]))

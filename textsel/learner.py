@@ -218,7 +218,8 @@ class LogisticLearner:
 
 class FusionLearner:
     """Two logistic models on hybrid rows, one reading the embeddings block and one the TF-IDF block, whose
-    positive-class probabilities are averaged (a soft vote of a semantic and a lexical ranking).
+    log-odds are averaged, each divided by its spread on the training rows (a fusion of a semantic and a lexical
+    ranking).
 
     Hybrid rows (:class:`textsel.features.HybridRows`) put the embeddings in the first ``dense_dims`` columns and
     the TF-IDF after them. One logistic model on both blocks lets the larger block dominate; two models give each
@@ -278,6 +279,66 @@ class FusionLearner:
     def predict(self, features) -> np.ndarray:  # noqa: ANN001 - hybrid rows
         """The most probable class of each row."""
         return self.classes_[np.argmax(self.predict_proba(features), axis=1)]
+
+
+class SwitchLearner(FusionLearner):
+    """A logistic model on one block of hybrid rows, the embeddings or the TF-IDF, chosen at every fit by which
+    ranks the labeled rows better under cross-validation (ROC AUC of out-of-fold scores, ``folds`` folds).
+
+    The two kinds of features win on different concepts (a topic the embedding captures; a kind of document that
+    lives in word pairs), and which one a concept needs shows in how well each ranks the labels so far. With fewer
+    than ``folds`` rows of either class, or a tie, ``default`` ("lexical" or "dense") is used.
+    """
+
+    def __init__(self, dense_dims: int = 384, C: float = 1.0, class_weight: str | None = "balanced",
+                 max_iter: int = 1000, folds: int = 3, default: str = "lexical") -> None:
+        super().__init__(dense_dims=dense_dims, C=C, class_weight=class_weight, max_iter=max_iter)
+        self.folds = folds
+        self.default = default
+
+    def fit(self, features, labels) -> SwitchLearner:  # noqa: ANN001 - hybrid rows
+        """Cross-validate a logistic model on each block, then fit the better one on every row."""
+        check_param("SwitchLearner", "default", self.default, self.default in ("dense", "lexical"),
+                    "'dense' or 'lexical'")
+        dense, lexical = self._blocks(features)
+        labels = check_labels(labels)
+        blocks = {"dense": dense, "lexical": lexical}
+        self.auc_ = {name: cross_validated_auc(rows, labels, self._model, folds=self.folds) for name, rows in
+                     blocks.items()}
+        scores = {name: auc for name, auc in self.auc_.items() if auc is not None}
+        self.block_ = self.default if len(scores) < 2 or scores["dense"] == scores["lexical"] \
+            else max(scores, key=scores.get)
+        self.dense_ = self._model().fit(blocks[self.block_], labels)  # classes_ reads dense_
+        return self
+
+    def _model(self) -> LogisticLearner:
+        return LogisticLearner(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
+
+    def predict_proba(self, features) -> np.ndarray:  # noqa: ANN001 - hybrid rows
+        """The chosen block's model's class probabilities, columns in the order of ``classes_``."""
+        self.classes_  # noqa: B018 - raises NotFittedError before any work
+        dense, lexical = self._blocks(features)
+        return self.dense_.predict_proba(dense if self.block_ == "dense" else lexical)
+
+
+def cross_validated_auc(rows, labels: np.ndarray, model: Callable[[], Learner], *, folds: int = 3,  # noqa: ANN001
+                        seed: int = 0, evaluate: np.ndarray | None = None) -> float | None:
+    """ROC AUC of out-of-fold positive-class scores of ``model()`` (the second class of ``labels`` is positive),
+    measured on the rows where ``evaluate`` is true (all by default); None with fewer than ``folds`` rows of a class.
+    Rows are an array or CSR (anything a learner reads)."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = np.asarray(labels)
+    classes, counts = np.unique(labels, return_counts=True)
+    if len(classes) != 2 or counts.min() < folds or folds < 2:
+        return None
+    scores = np.zeros(len(labels))
+    for train, test in StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.zeros(len(labels)),
+                                                                                              labels):
+        scores[test] = model().fit(rows[train], labels[train]).predict_proba(rows[test])[:, 1]
+    keep = np.ones(len(labels), dtype=bool) if evaluate is None else np.asarray(evaluate, dtype=bool)
+    return float(roc_auc_score(labels[keep] == classes[1], scores[keep]))
 
 
 def _log_odds(model: LogisticLearner, features) -> np.ndarray:  # noqa: ANN001 - array or CSR

@@ -277,3 +277,25 @@ def test_compare_features_labeled_rule_decides_on_the_labeled_negatives():
     assert fallback.labeled_auc is None and fallback.rule == "random"
     with pytest.raises(ConfigError):
         compare_features(matrices, labeled, positive, pool_size=len(texts), rule="vibes")
+
+
+def test_switch_learner_picks_the_block_that_ranks_the_labels_better():
+    from textsel.learner import SwitchLearner
+
+    texts, labels = review_texts(400)
+    dense = fake_embeddings(texts, 8)
+    lexical = LexicalFeatures().fit_transform(texts)
+    train = np.r_[np.flatnonzero(labels == 1)[:12], np.flatnonzero(labels == 0)[:60]]
+    words = SwitchLearner(dense_dims=8).fit(take_rows(HybridRows(dense, lexical), train), labels[train])
+    assert words.block_ == "lexical" and words.auc_["lexical"] > words.auc_["dense"] + 0.2
+    # a concept the embedding carries and the words do not: the dense block wins
+    topical = dense.copy()
+    topical[labels == 1] = topical[labels == 1] * 0.1 + np.eye(8, dtype=np.float32)[0]
+    shuffled = lexical[np.random.default_rng(0).permutation(len(texts))]  # words unrelated to the labels
+    semantic = SwitchLearner(dense_dims=8).fit(take_rows(HybridRows(topical, shuffled), train), labels[train])
+    assert semantic.block_ == "dense"
+    proba = semantic.predict_proba(take_rows(HybridRows(topical, shuffled), slice(0, 400)))
+    assert proba.shape == (400, 2) and proba[labels == 1, 1].min() > proba[labels == 0, 1].max()
+    # too few labels of a class to cross-validate: the default block
+    few = np.r_[np.flatnonzero(labels == 1)[:2], np.flatnonzero(labels == 0)[:10]]
+    assert SwitchLearner(dense_dims=8).fit(take_rows(HybridRows(dense, lexical), few), labels[few]).block_ == "lexical"

@@ -96,3 +96,42 @@ def test_the_tuning_choice_prefers_the_larger_batch_among_near_ties():
     assert choose(candidates, ratios).name == "b-b20"
     ratios["b-b20"]["median_ratio"] = 0.9
     assert choose(candidates, ratios).name == "a-b1"
+
+
+def test_the_asreview_cache_key_follows_the_workers_code_not_its_wording(tmp_path, monkeypatch):
+    import screening
+
+    worker = tmp_path / "worker.py"
+    worker.write_text('"""One wording."""\nimport sys\nprint(sys.argv)  # a comment\n')
+    monkeypatch.setattr(screening, "WORKER", worker)
+    before = screening.worker_code()
+    worker.write_text('"""Another wording,\nover two lines."""\nimport sys\n\nprint(sys.argv)\n')
+    assert screening.worker_code() == before
+    worker.write_text('"""One wording."""\nimport sys\nprint(sys.argv[1:])\n')
+    assert screening.worker_code() != before
+
+
+def test_feature_check_truth_reads_both_results_formats_and_margins_are_fitted_on_the_other_fold():
+    from diagnose_features import cross_fit, truth_from_screening
+
+    def method(labels):
+        return {"labels_to_95_mean": labels}
+
+    screening = {"reviews": {"a": {"methods": {"textsel-dense": method(100), "textsel-lexical": method(80),
+                                                "textsel-hybrid": method(None)}}}}
+    tune = {"tuning": {"reviews": {"b": {"methods": {"dense-b20": method(100), "lexical-b20": method(95)}}}},
+            "held_out": {"reviews": {"c": {"methods": {"dense-b20": method(100), "lexical-b20": method(90)}}}}}
+    assert truth_from_screening(screening, 0.9) == {"a": True}
+    assert truth_from_screening(tune, 0.9) == {"b": False, "c": True}
+
+    def row(fold, gain, truth):  # the lexical AUC over the dense one, and the truth
+        return {"fold": fold, "auc": {"dense": 0.8, "lexical": 0.8 + gain}, "labeled_auc": None,
+                "truth_mismatch": truth}
+
+    rows = [row("A", 0.06, True), row("A", 0.0, False), row("B", 0.08, True), row("B", 0.03, False)]
+    fitted = cross_fit(rows)["random"]
+    assert 0.0 < fitted["fit_A_judge_B"]["margin"] <= 0.06  # fitted on A: separates 0.06 from 0.0
+    assert fitted["fit_A_judge_B"]["held_out_agreement"] == (1.0 if fitted["fit_A_judge_B"]["margin"] > 0.03
+                                                             else 0.5)
+    assert fitted["fit_B_judge_A"]["held_out_always_no_mismatch"] == 0.5
+    assert cross_fit(rows)["labeled"] == {}  # no labeled AUCs: nothing to fit
