@@ -254,6 +254,21 @@ def diagnose_validation(result: dict, _thresholds: dict) -> str:
                                   if recovered else ""))
 
 
+def diagnose_validation_line(result: dict, _thresholds: dict) -> str:
+    """One line for a table cell: held-out agreement of the fitted rule and of "always no mismatch", per fold."""
+    parts = []
+    for fold, data in result["folds"].items():
+        judged = "".join(other for other in result["folds"] if other != fold)
+        cells = []
+        for policy, held in data["held_out"].items():
+            rows = [row for row in result["rows"] if row["concept"] in data["held_out_concepts"]
+                    and row["policy"] == policy and row["knn"] is not None]
+            constant = sum(not row["truth_mismatch"] for row in rows) / len(rows) if rows else float("nan")
+            cells.append(f"{policy} {held['agreement']:.2f} vs {constant:.2f}")
+        parts.append(f"fitted on {fold}, judged on {judged}: " + ", ".join(cells))
+    return "held-out agreement, rule vs \"always no mismatch\": " + "; ".join(parts)
+
+
 def index_recall(result: dict) -> str:
     return (f"recall@{result['k']} {result['recall_at_k']:.3f} at ef={result['ef']} ({result['n_vectors']:,} vectors; "
             f"{result['reference_ef200']['recall_at_k']:.3f} at ef=200); {result['recall_with_exclude']:.3f} with "
@@ -376,6 +391,8 @@ REGIONS: dict[str, Region] = {
     "stopping": Region(("benchmarks/results/stopping.json", "benchmarks/results/stopping_audit_only.json"), stopping),
     "diagnose_validation": Region(("benchmarks/results/diagnose_validation.json",
                                    "benchmarks/results/diagnose_thresholds.json"), diagnose_validation),
+    "diagnose_validation.line": Region(("benchmarks/results/diagnose_validation.json",
+                                        "benchmarks/results/diagnose_thresholds.json"), diagnose_validation_line),
     "svp_amazon": Region(("recipes/results/svp_amazon_blitzer_neg25.json",
                           "recipes/results/svp_amazon_blitzer_neg25_selection.json"), svp_amazon, timing=True),
     "svp_proxy_settings": Region(("benchmarks/results/svp_proxy_settings_amazon_blitzer_neg25.json",
