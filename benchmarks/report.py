@@ -269,6 +269,17 @@ def diagnose_validation_line(result: dict, _thresholds: dict) -> str:
     return "held-out agreement, rule vs \"always no mismatch\": " + "; ".join(parts)
 
 
+def screening_tune(result: dict) -> str:
+    """Labels to 95% recall over ASReview's on the held-out reviews, per configuration: the median ratio (paired
+    by seed) and the share of reviews where textsel needed fewer; which configuration the tuning reviews chose."""
+    held = result["held_out"]["over_asreview_labels_to_95"]
+    parts = [f"{name} {row['median_ratio']:.2f}, fewer on {round(row['share_of_reviews_fewer'] * row['reviews'])} "
+             f"of {row['reviews']}" for name, row in held.items()]
+    return (f"{result['seeds_per_review']} seeds, {len(result['split']['held_out'])} held-out reviews, textsel / "
+            f"ASReview labels to 95% recall (median; target <= 0.9, fewer on >= 80%): " + "; ".join(parts)
+            + f"; chosen on the {len(result['split']['tuning'])} tuning reviews: {result['chosen_on_tuning']}")
+
+
 def index_recall(result: dict) -> str:
     return (f"recall@{result['k']} {result['recall_at_k']:.3f} at ef={result['ef']} ({result['n_vectors']:,} vectors; "
             f"{result['reference_ef200']['recall_at_k']:.3f} at ef=200); {result['recall_with_exclude']:.3f} with "
@@ -401,6 +412,10 @@ REGIONS: dict[str, Region] = {
     "svp_learners": Region(("benchmarks/results/svp_learners_amazon_blitzer_neg25.json",), svp_learners,
                            timing=True, command="nice -n 10 .venv/bin/python benchmarks/svp_learners.py "
                                                 "--seeds 0,1,2,3,4"),
+    "screening_tune": Region(("benchmarks/results/screening_tune.json",), screening_tune,
+                             command="nice -n 10 .venv/bin/python benchmarks/screening_tune.py --seeds 5 "
+                                     "--candidates dense-b20,lexical-b20,hybrid-C10-w0.5-b5 "
+                                     "--out benchmarks/results/screening_tune.json"),
     "amazon_reviews.seals": Region(("recipes/results/amazon_reviews.json",), recipe_seals),
     "amazon_reviews_k10.seals": Region(("recipes/results/amazon_reviews_k10.json",), recipe_seals),
     "index": Region((), results_index),
