@@ -280,6 +280,19 @@ def screening_tune(result: dict) -> str:
             + f"; chosen on the {len(result['split']['tuning'])} tuning reviews: {result['chosen_on_tuning']}")
 
 
+def score_ray(result: dict) -> str:
+    """Local against Ray scoring of the whole pool: medians, the ratio, the marginal rate and the one-time start."""
+    local, ray, small, loads = result["local"], result["ray"], result["ray_small"], recorded_loads(result)
+    return (f"{result['rows']:,} rows ({result['storage']}, {result['learner']}), local Ray with "
+            f"{result['ray_cpus']} CPUs and {result['ray_workers']} actors, median of 3 "
+            f"(load average {min(loads)}-{max(loads)}): local {local['seconds']:.2f} s, Ray {ray['seconds']:.2f} s "
+            f"(**{result['ray_over_local']:.1f}x the local time**); a Ray call on {small['rows']:,} rows "
+            f"{small['seconds']:.2f} s (its fixed cost), so {result['ray_marginal_seconds_per_million']:.1f} s per "
+            f"million rows beyond it against {local['seconds_per_million']:.1f} s locally; `ray.init` "
+            f"{result['ray_start_seconds']:.1f} s once; largest difference in probabilities "
+            f"{result['max_abs_difference']:g}")
+
+
 def index_recall(result: dict) -> str:
     return (f"recall@{result['k']} {result['recall_at_k']:.3f} at ef={result['ef']} ({result['n_vectors']:,} vectors; "
             f"{result['reference_ef200']['recall_at_k']:.3f} at ef=200); {result['recall_with_exclude']:.3f} with "
@@ -388,7 +401,7 @@ REGIONS: dict[str, Region] = {
     "embed_throughput.cost": Region(("benchmarks/results/embed_throughput.json",), embed_cost, timing=True),
     "static_first_pass": Region(("benchmarks/results/static_first_pass.json",), refused, timing=True),
     "index_recall": Region(("benchmarks/results/index_recall.json",), index_recall),
-    "score_ray": Region(("benchmarks/results/score_ray.json",), refused, timing=True),
+    "score_ray": Region(("benchmarks/results/score_ray.json",), score_ray, timing=True),
     "seals_vs_all": Region(("benchmarks/results/seals_vs_all.json",), seals_vs_all),
     "seals_scale": Region(("benchmarks/results/seals_scale_amazon.json", "benchmarks/results/seals_scale.json"),
                           refused, timing=True),
