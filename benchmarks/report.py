@@ -157,7 +157,18 @@ def seals_vs_all(result: dict) -> str:
     return (f"AP ratio {interval(result['ap_ratio'])} (n={result['ap_ratio']['n']}; lowest row "
             f"{result['ap_ratio_min']:.2f}); positives ratio {interval(result['positives_ratio'])} (lowest row "
             f"{result['positives_ratio_min']:.2f}); SEALS scans {pct(result['pool_fraction_mean'], 0)} of the "
-            f"{result['pool_size']:,}-text pool")
+            f"{result['pool_size']:,}-text pool" + seals_vs_all_timing(result))
+
+
+def seals_vs_all_timing(result: dict) -> str:
+    """The selection-time ratio All/SEALS, only from a file that records its load (older ones did not)."""
+    loads = recorded_loads(result)
+    if not loads or "select_time_ratio" not in result:
+        return "; its timings recorded no load average and are not quoted"
+    return (f"; All/SEALS selection time per round {interval(result['select_time_ratio'])} (below 1: SEALS is "
+            f"slower at this pool size; load average {min(loads)}-{max(loads)}"
+            + (f"; index build {result['index_build_seconds']:.0f} s once)" if result.get("index_build_seconds")
+               else ")"))
 
 
 def svp_proxy_settings(result: dict, target: dict) -> str:
