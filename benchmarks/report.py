@@ -38,6 +38,12 @@ STALE_BEFORE = ("2026-12-02T01:49:52+00:00", "predates the Newton learner change
 NOTED_LOAD = {"benchmarks/results/static_first_pass.json": 9.5, "benchmarks/results/seals_scale_amazon.json": 5.0}
 
 
+def load_span(document: dict) -> str:
+    """"load average LOW-HIGH" over every load the file records, or "load not recorded"."""
+    loads = recorded_loads(document)
+    return f"load average {min(loads)}-{max(loads)}" if loads else "load not recorded"
+
+
 def recorded_loads(document: dict) -> list[float]:
     """Every 1-minute load average a results file records: the writer's, a benchmark's own fields, per seed."""
     loads: list[float] = []
@@ -101,10 +107,10 @@ def interval(spread: dict, scale: float = 1.0, digits: int = 2, suffix: str = ""
 # --- renderers: each takes the loaded documents, in the order of the region's sources -----------------------------
 
 def embed_summary(result: dict) -> str:
-    variants, loads = result["variants"], recorded_loads(result)
+    variants = result["variants"]
     return (f"`embed_pool` float32 {variants['float32']['ratio_vs_fp32']}x raw; bfloat16 "
             f"**{variants['bfloat16']['ratio_vs_fp32']}x** raw at cosine min {variants['bfloat16']['cosine_min']}, "
-            f"recall@10 {variants['bfloat16']['recall_at_10']} (load average {min(loads)}-{max(loads)}); "
+            f"recall@10 {variants['bfloat16']['recall_at_10']} ({load_span(result)}); "
             f"{1e6 / variants['float32']['texts_per_s'] / 3600:.1f} h per million texts in float32, "
             f"{1e6 / variants['bfloat16']['texts_per_s'] / 3600:.1f} h in bfloat16")
 
@@ -118,9 +124,8 @@ def embed_table(result: dict) -> str:
              "here |", "|---|---|---|---|---|---|"]
     lines += [f"| {name} | {rate} | {ratio} | {cosine} | {recall} | {1e6 / rate / 3600:.1f} |"
               for name, rate, ratio, cosine, recall in rows]
-    loads = recorded_loads(result)
     return "\n".join(lines) + (f"\n\n{result['n_texts']:,} texts, slices of {result['slice']} interleaved, "
-                               f"{result['torch_threads']} torch threads, load average {min(loads)}-{max(loads)}.")
+                               f"{result['torch_threads']} torch threads, {load_span(result)}.")
 
 
 def embed_cost(result: dict) -> str:
@@ -140,12 +145,10 @@ def embed_cost(result: dict) -> str:
 
 def next_latency(result: dict) -> str:
     first, later = result["after_100_labels"], result["after_2000_labels"]
-    loads = recorded_loads(result)
-
     def median(phase: dict, mode: str) -> str:
         return f"{phase[mode]['next_wall_s_median']} s"
 
-    return (f"{result['n_docs']:,} texts (load average {min(loads)}-{max(loads)}): `next` median SEALS "
+    return (f"{result['n_docs']:,} texts ({load_span(result)}): `next` median SEALS "
             f"{median(first, 'seals')}, auto {median(first, 'auto')} after 100 labels vs "
             f"{median(first, 'seals_baseline')} before, full scan {median(first, 'all')}; after 2,000 labels SEALS "
             f"{median(later, 'seals')}, auto {median(later, 'auto')} vs {median(later, 'seals_baseline')} before; "
@@ -162,11 +165,10 @@ def seals_vs_all(result: dict) -> str:
 
 def seals_vs_all_timing(result: dict) -> str:
     """The selection-time ratio All/SEALS, only from a file that records its load (older ones did not)."""
-    loads = recorded_loads(result)
-    if not loads or "select_time_ratio" not in result:
+    if not recorded_loads(result) or "select_time_ratio" not in result:
         return "; its timings recorded no load average and are not quoted"
     return (f"; All/SEALS selection time per round {interval(result['select_time_ratio'])} (below 1: SEALS is "
-            f"slower at this pool size; load average {min(loads)}-{max(loads)}"
+            f"slower at this pool size; {load_span(result)}"
             + (f"; index build {result['index_build_seconds']:.0f} s once)" if result.get("index_build_seconds")
                else ")"))
 
@@ -243,21 +245,33 @@ def stopping(result: dict, audit_only: dict) -> str:
     return "\n".join(lines)
 
 
-def diagnose_validation(result: dict, _thresholds: dict) -> str:
-    """Held-out agreement per label-collection policy beside the constant rule "always no mismatch" on the same
-    label sets (computed from the file's rows, so older files show it too)."""
-    policies = list(next(iter(result["folds"].values()))["held_out"])
-    lines = ["| fitted on fold | judged on fold | " + " | ".join(policies) + " |", "|---|---|" + "---|" * len(policies)]
+def held_out_agreement(result: dict) -> list[tuple[str, str, dict, list[tuple[str, dict, float]]]]:
+    """Per fold of diagnose_validation: (fitted on, judged on, the fold's record, [(policy, held-out record,
+    agreement of the constant rule "always no mismatch" on the same label sets)]), computed from the file's rows, so
+    older files show the constant rule too."""
+    folds = []
     for fold, data in result["folds"].items():
         judged = "".join(other for other in result["folds"] if other != fold)
         cells = []
-        for policy in policies:
+        for policy, held in data["held_out"].items():
             rows = [row for row in result["rows"] if row["concept"] in data["held_out_concepts"]
                     and row["policy"] == policy and row["knn"] is not None]
             constant = sum(not row["truth_mismatch"] for row in rows) / len(rows) if rows else float("nan")
-            held = data["held_out"][policy]
-            cells.append(f"{held['agreement']:.2f} vs {constant:.2f} ({held['rows']})")
-        lines.append(f"| {fold} ({data['thresholds']['rule']}) | {judged} | " + " | ".join(cells) + " |")
+            cells.append((policy, held, constant))
+        folds.append((fold, judged, data, cells))
+    return folds
+
+
+def diagnose_validation(result: dict, _thresholds: dict) -> str:
+    """Held-out agreement per label-collection policy beside the constant rule "always no mismatch" on the same
+    label sets, and the recall a larger k or a full scan recovers."""
+    folds = held_out_agreement(result)
+    policies = [policy for policy, _held, _constant in folds[0][3]]
+    lines = ["| fitted on fold | judged on fold | " + " | ".join(policies) + " |", "|---|---|" + "---|" * len(policies)]
+    for fold, judged, data, cells in folds:
+        lines.append(f"| {fold} ({data['thresholds']['rule']}) | {judged} | "
+                     + " | ".join(f"{held['agreement']:.2f} vs {constant:.2f} ({held['rows']})"
+                                  for _policy, held, constant in cells) + " |")
     recovered = [row for row in result["recovery"] if row["strategy"] == "mlp"]
     recovery = "; ".join(f"{row['concept']} {row['variant']}: recall {row['recall_mean']:.2f}" for row in recovered)
     return ("Agreement of the fitted rule vs the constant rule \"always no mismatch\" (label sets judged):\n\n"
@@ -267,16 +281,9 @@ def diagnose_validation(result: dict, _thresholds: dict) -> str:
 
 def diagnose_validation_line(result: dict, _thresholds: dict) -> str:
     """One line for a table cell: held-out agreement of the fitted rule and of "always no mismatch", per fold."""
-    parts = []
-    for fold, data in result["folds"].items():
-        judged = "".join(other for other in result["folds"] if other != fold)
-        cells = []
-        for policy, held in data["held_out"].items():
-            rows = [row for row in result["rows"] if row["concept"] in data["held_out_concepts"]
-                    and row["policy"] == policy and row["knn"] is not None]
-            constant = sum(not row["truth_mismatch"] for row in rows) / len(rows) if rows else float("nan")
-            cells.append(f"{policy} {held['agreement']:.2f} vs {constant:.2f}")
-        parts.append(f"fitted on {fold}, judged on {judged}: " + ", ".join(cells))
+    parts = [f"fitted on {fold}, judged on {judged}: " + ", ".join(
+        f"{policy} {held['agreement']:.2f} vs {constant:.2f}" for policy, held, constant in cells)
+        for fold, judged, _data, cells in held_out_agreement(result)]
     return "held-out agreement, rule vs \"always no mismatch\": " + "; ".join(parts)
 
 
@@ -293,10 +300,10 @@ def screening_tune(result: dict) -> str:
 
 def score_ray(result: dict) -> str:
     """Local against Ray scoring of the whole pool: medians, the ratio, the marginal rate and the one-time start."""
-    local, ray, small, loads = result["local"], result["ray"], result["ray_small"], recorded_loads(result)
+    local, ray, small = result["local"], result["ray"], result["ray_small"]
     return (f"{result['rows']:,} rows ({result['storage']}, {result['learner']}), local Ray with "
             f"{result['ray_cpus']} CPUs and {result['ray_workers']} actors, median of 3 "
-            f"(load average {min(loads)}-{max(loads)}): local {local['seconds']:.2f} s, Ray {ray['seconds']:.2f} s "
+            f"({load_span(result)}): local {local['seconds']:.2f} s, Ray {ray['seconds']:.2f} s "
             f"(**{result['ray_over_local']:.1f}x the local time**); a Ray call on {small['rows']:,} rows "
             f"{small['seconds']:.2f} s (its fixed cost), so {result['ray_marginal_seconds_per_million']:.1f} s per "
             f"million rows beyond it against {local['seconds_per_million']:.1f} s locally; `ray.init` "
@@ -307,7 +314,6 @@ def score_ray(result: dict) -> str:
 def static_first_pass(result: dict) -> str:
     """Static encoding against MiniLM (interleaved), what the first pass finds against all-MiniLM SEALS at equal
     labels, and the time to the first selection on this pool (the 1M figure is labeled an extrapolation)."""
-    loads = recorded_loads(result)
 
     def span(key: str, k: int) -> str:
         means = [row[f"static_k{k}"][key]["mean"] for row in result["per_concept"]]
@@ -317,8 +323,7 @@ def static_first_pass(result: dict) -> str:
     found = "; ".join(f"k={k}: positives {span('positives_ratio_vs_full', k)}x, AP {span('ap_ratio_vs_full', k)}x "
                       f"of all-MiniLM SEALS, MiniLM embedded {span('transformer_share', k)} of the pool" for k in ks)
     first = result["first_selection"]
-    load = f"load average {min(loads)}-{max(loads)}" if loads else "load not recorded"
-    return (f"static {result['static_ratio_vs_minilm']}x MiniLM float32 ({load}; "
+    return (f"static {result['static_ratio_vs_minilm']}x MiniLM float32 ({load_span(result)}; "
             f"distilling {result['distill_s']:.0f} s once); at {result['budget']:,} labels, {result['repeats']} seeds, "
             f"{len(result['per_concept'])} concepts: {found}; first selection on the {first['pool']:,}-text pool "
             f"{first['total_s']:,.0f} s vs {first['all_transformer_embed_s']:,.0f} s to embed the pool with MiniLM "
@@ -351,8 +356,7 @@ def fresh_to_first_selection(result: dict) -> str:
     steps = result["steps"]
     parts = ", ".join(f"{name.replace('_', ' ')} {steps[name]['wall_s']:,.1f} s ({steps[name]['peak_rss_mb']:,.0f} MB)"
                       for name in ("init", "embed", "index", "import_seed", "first_next"))
-    loads = recorded_loads(result)
-    return (f"{result['n_docs']:,} real sentences ({result['pool']}; load average {min(loads)}-{max(loads)}): "
+    return (f"{result['n_docs']:,} real sentences ({result['pool']}; {load_span(result)}): "
             f"fresh file -> first selection **{result['fresh_to_first_selection_s']:,.0f} s** measured ({parts}); "
             f"distilling the static model once per machine {steps['distill']['wall_s']:,.0f} s")
 

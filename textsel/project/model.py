@@ -259,9 +259,7 @@ class Model:
         if getattr(model.learner, "input", "embeddings") == "texts":
             inputs = self.corpus.texts(doc_ids)  # only these rows, from the pool cache when it is valid
         else:  # positions from the pool cache's ids: the pool itself is not loaded
-            positions = self.corpus.positions(np.asarray(doc_ids, dtype=np.int64))
-            classifier = self.classifier_features()
-            inputs = take_rows(self.learner_features() if classifier is None else classifier, positions)
+            inputs = self.classifier_rows(self.corpus.positions(np.asarray(doc_ids, dtype=np.int64)))
         column = model.classes.index(self.config.positive)
         return [float(p) for p in model.learner.predict_proba(inputs)[:, column]]
 
@@ -269,8 +267,13 @@ class Model:
         """Pool rows ``start:stop`` as the learner reads them: embedding rows or texts."""
         if getattr(learner, "input", "embeddings") == "texts":
             return self.corpus.pool.texts[start:stop]
+        return self.classifier_rows(slice(start, stop))
+
+    def classifier_rows(self, rows):  # noqa: ANN001, ANN201 - positions or a slice; float32 array or CSR
+        """Pool ``rows`` as a classifier on feature rows reads them: the project's classifier features when they
+        are not dense (:meth:`classifier_features`), else the embedding rows (:meth:`learner_features`)."""
         classifier = self.classifier_features()
-        return take_rows(self.vectors.embeddings() if classifier is None else classifier, slice(start, stop))
+        return take_rows(self.learner_features() if classifier is None else classifier, rows)
 
     def ray_scorer(self, features: np.ndarray | None, reads: str, address: str | None,
                     workers: int | None):  # noqa: ANN202 - scorer(learner) -> probabilities of every pool row
