@@ -35,7 +35,7 @@ OPENING = re.compile(r"<!-- results:([\w.-]+) -->")
 # Results written before this date measured the learner the round engine no longer uses.
 STALE_BEFORE = ("2026-12-02T01:49:52+00:00", "predates the Newton learner change (1fe909b)")
 # Loads noted where a file was committed, for files written before the writer recorded them.
-NOTED_LOAD = {"benchmarks/results/static_first_pass.json": 9.5, "benchmarks/results/seals_scale_amazon.json": 5.0}
+NOTED_LOAD = {"benchmarks/results/seals_scale_amazon.json": 5.0}
 
 
 def load_span(document: dict) -> str:
