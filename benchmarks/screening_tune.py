@@ -36,7 +36,7 @@ from screening import ASREVIEW_PYTHON, draw_priors, load_reviews, paired_ratio, 
 
 from textsel.candidates import make_candidate_pool
 from textsel.features import LexicalFeatures, classifier_matrix
-from textsel.learner import FusionLearner, LogisticLearner, SwitchLearner
+from textsel.learner import FusionLearner, LogisticLearner, RelevanceFeedbackLearner, SwitchLearner
 from textsel.rounds import RoundEngine
 
 STOP_RECALL = 0.95
@@ -44,8 +44,9 @@ STOP_RECALL = 0.95
 
 @dataclass(frozen=True)
 class Candidate:
-    """One textsel configuration: feature kind, learner ("logistic", "fusion": :class:`FusionLearner`, or
-    "switch": :class:`SwitchLearner`), its C, batch size, and the embeddings' weight in hybrid rows."""
+    """One textsel configuration: feature kind, learner ("logistic", "fusion": :class:`FusionLearner`, "switch":
+    :class:`SwitchLearner`, or "relevance": :class:`RelevanceFeedbackLearner`), its C, batch size, and the
+    embeddings' weight in hybrid rows."""
 
     name: str
     features: str
@@ -59,6 +60,8 @@ class Candidate:
             return FusionLearner(dense_dims=dense_dims, C=self.C)
         if self.learner == "switch":
             return SwitchLearner(dense_dims=dense_dims, C=self.C)
+        if self.learner == "relevance":
+            return RelevanceFeedbackLearner(dense_dims=dense_dims, C=self.C)
         return LogisticLearner(C=self.C)
 
 
@@ -79,6 +82,9 @@ CANDIDATES = (
     Candidate("fusion-b5", "hybrid", 5, learner="fusion"),
     Candidate("fusion-C10-b5", "hybrid", 5, learner="fusion", C=10.0),
     Candidate("switch-b20", "hybrid", 20, learner="switch"),
+    Candidate("relevance-b5", "hybrid", 5, learner="relevance"),
+    Candidate("relevance-b10", "hybrid", 10, learner="relevance"),
+    Candidate("relevance-b20", "hybrid", 20, learner="relevance"),
 )
 
 

@@ -321,6 +321,96 @@ class SwitchLearner(FusionLearner):
         return self.dense_.predict_proba(dense if self.block_ == "dense" else lexical)
 
 
+class RelevanceFeedbackLearner(FusionLearner):
+    """Relevance feedback for finding every positive (the find-all goal) on hybrid rows: a lexical model ranks
+    while it keeps finding positives, and a fusion with a semantic model takes over when it stops.
+
+    Each fit trains a logistic model on the TF-IDF block of the labeled rows plus ``background`` rows: a random
+    sample of the unlabeled pool, taken as negatives (the pseudo-negatives of Cormack & Grossman's baseline model
+    implementation, BMI): early on, when a handful of texts are labeled, they tell the model what an ordinary text
+    looks like. While the latest ``patience`` labels hold a positive, that model's ranking is used alone, as
+    ASReview's default (TF-IDF of words and word pairs) would. After ``patience`` negatives in a row it has run out
+    of what words find, and the ranking becomes the sum of its log-odds and those of a logistic model on the
+    embeddings block, each standardised against the background rows (a sample of the pool, so each model's scale
+    says where a text stands in the pool): the late positives whose criterion a sentence embedding captures, and
+    word pairs do not, surface there.
+
+    Rows must come in the order they were labeled (the project's labels do; :class:`textsel.rounds.RoundEngine`
+    keeps the order of its labels), so the negatives in a row can be counted. Measured on the screening reviews
+    by ``benchmarks/screening_tune.py``.
+
+    Parameters
+    ----------
+    dense_dims : int, default=384
+        Columns of the embeddings block in the hybrid rows.
+    C : float, default=1.0
+    patience : int, default=50
+        Negatives in a row after which the semantic model joins the ranking.
+    background_rows : int, default=100
+        Random unlabeled rows the engine passes to each fit as pseudo-negatives (BMI uses 100).
+    """
+
+    def __init__(self, dense_dims: int = 384, C: float = 1.0, class_weight: str | None = "balanced",
+                 max_iter: int = 1000, patience: int = 50, background_rows: int = 100) -> None:
+        super().__init__(dense_dims=dense_dims, C=C, class_weight=class_weight, max_iter=max_iter)
+        self.patience = patience
+        self.background_rows = background_rows
+
+    def fit(self, features, labels, *, background=None, positive=None) -> RelevanceFeedbackLearner:  # noqa: ANN001
+        """Fit on labeled hybrid rows (in label order) and ``background`` hybrid rows taken as negatives.
+
+        ``positive`` is the class searched for; without it, the second of two classes (1 for 0/1 labels).
+        """
+        check_param("RelevanceFeedbackLearner", "patience", self.patience,
+                    isinstance(self.patience, int) and self.patience >= 1, "an int >= 1")
+        labels = check_labels(labels)
+        classes = np.unique(labels)
+        if len(classes) != 2:
+            raise DataError(f"RelevanceFeedbackLearner ranks two classes; got {len(classes)}")
+        positive = classes[1] if positive is None else positive
+        if positive not in classes:
+            raise DataError(f"positive label {positive!r} is not among the labeled classes {classes.tolist()}")
+        negative = classes[0] if classes[1] == positive else classes[1]
+        dense, lexical = self._blocks(features)
+        if background is not None and background.shape[0]:
+            import scipy.sparse as sp
+
+            extra_dense, extra_lexical = self._blocks(background)
+            dense, lexical = np.vstack([dense, extra_dense]), sp.vstack([lexical, extra_lexical], format="csr")
+            train_labels = np.concatenate([labels, np.full(extra_dense.shape[0], negative, dtype=labels.dtype)])
+        else:
+            extra_dense, extra_lexical, train_labels = dense, lexical, labels
+        is_positive = labels == positive
+        last_positive = np.flatnonzero(is_positive)[-1] if is_positive.any() else -1
+        self.negatives_in_a_row_ = int(len(labels) - 1 - last_positive)
+        self.fused_ = self.negatives_in_a_row_ >= self.patience
+        params = {"C": self.C, "class_weight": self.class_weight, "max_iter": self.max_iter}
+        self.lexical_ = LogisticLearner(**params).fit(lexical, train_labels)
+        self.dense_ = LogisticLearner(**params).fit(dense, train_labels) if self.fused_ else self.lexical_
+        self.references_ = [_standardiser(_log_odds(self.lexical_, extra_lexical))]
+        if self.fused_:
+            self.references_.append(_standardiser(_log_odds(self.dense_, extra_dense)))
+        return self
+
+    def predict_proba(self, features) -> np.ndarray:  # noqa: ANN001 - hybrid rows
+        """The lexical model's probabilities, or after ``patience`` negatives in a row those of the standardised
+        sum of both models' log-odds; columns in the order of ``classes_``."""
+        self.classes_  # noqa: B018 - raises NotFittedError before any work
+        dense, lexical = self._blocks(features)
+        if not self.fused_:
+            return self.lexical_.predict_proba(lexical)
+        (lex_mean, lex_scale), (dense_mean, dense_scale) = self.references_
+        logits = ((_log_odds(self.lexical_, lexical) - lex_mean) / lex_scale
+                  + (_log_odds(self.dense_, dense) - dense_mean) / dense_scale)
+        positive = 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
+        return np.column_stack([1.0 - positive, positive])
+
+
+def _standardiser(log_odds: np.ndarray) -> tuple[float, float]:
+    """Mean and spread (at least 1e-6) of reference log-odds."""
+    return float(np.mean(log_odds)), max(float(np.std(log_odds)), 1e-6)
+
+
 def cross_validated_auc(rows, labels: np.ndarray, model: Callable[[], Learner], *, folds: int = 3,  # noqa: ANN001
                         seed: int = 0, evaluate: np.ndarray | None = None) -> float | None:
     """ROC AUC of out-of-fold positive-class scores of ``model()`` (the second class of ``labels`` is positive),

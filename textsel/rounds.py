@@ -337,9 +337,22 @@ class RoundEngine:
         self._prepare()
         labeled_ids, values = self._check_labels(labels)
         start = time.perf_counter()
+        labeled_positions = self.positions(labeled_ids)
+        background = int(getattr(self.learner_, "background_rows", 0) or 0)
+        if background:  # e.g. RelevanceFeedbackLearner: random unlabeled rows, its pseudo-negatives
+            rows = self._background_positions(labeled_positions, background, len(labels))
+            self.learner_.fit(self._inputs(labeled_positions), values, background=self._inputs(rows),
+                              positive=self.positive_label)
+            return time.perf_counter() - start
         # Each learner checks its labels: logistic regression needs two classes, SVP's text learners train on one.
-        self.learner_.fit(self._inputs(self.positions(labeled_ids)), values)
+        self.learner_.fit(self._inputs(labeled_positions), values)
         return time.perf_counter() - start
+
+    def _background_positions(self, labeled_positions: np.ndarray, count: int, n_labels: int) -> np.ndarray:
+        """``count`` random unlabeled pool rows (fewer when fewer are left), sorted, seeded like the round."""
+        rng = self.rng if self.rng is not None else np.random.default_rng([int(self.seed), n_labels, 1])
+        draw = rng.choice(len(self.ids_), min(len(self.ids_), count + len(labeled_positions)), replace=False)
+        return np.sort(draw[~np.isin(draw, labeled_positions)][:count])
 
     def select_batch(self, labels: Mapping) -> SelectionResult:
         """Train on ``labels`` ({id: label}), score the candidate pool, return the next batch."""
