@@ -9,11 +9,13 @@ record drawn with the seed, and label with the oracle until every included recor
 Methods:
 
 - ``textsel``: the configuration a new project gets from ``textsel init`` and ``textsel next`` with no options: the
-  features of ``[features] kind`` by default, the strategy of the default goal (``[rounds] goal``,
-  :func:`textsel.rounds.strategy_for_goal`), the logistic learner, the pool ``--pool auto`` picks for the review's
-  size (a full scan at these sizes), and ``next``'s default batch of 20. Simulated with textsel's RoundEngine on
-  the same components the project uses (the per-label SQLite bookkeeping of a project is left out).
-- ``textsel-dense``, ``textsel-lexical``, ``textsel-hybrid``: the same with each feature kind.
+  default goal (``[rounds] goal``) and its features (:func:`textsel.project_config.default_features`), strategy
+  (:func:`textsel.rounds.strategy_for_goal`), learner (:func:`textsel.rounds.learner_for_goal`) and batch
+  (:func:`textsel.rounds.batch_for_goal`), and the pool ``--pool auto`` picks for the review's size (a full scan at
+  these sizes). Simulated with textsel's RoundEngine on the same components the project uses (the per-label SQLite
+  bookkeeping of a project is left out).
+- ``textsel-dense``, ``textsel-lexical``, ``textsel-hybrid``: the same with each feature kind (and its default
+  learner).
 - ``asreview``: ASReview LAB's default model (ELAS u4: TF-IDF of words and word pairs, linear SVM, balanced sample
   weights, max query), one record per query, run through ASReview's own ``Simulate`` in its own venv by
   ``benchmarks/_asreview_worker.py`` (title and abstract as ASReview reads them).
@@ -63,16 +65,15 @@ from _results import add_run_options, mean_ci95, start_run
 
 from textsel.candidates import choose_pool, make_candidate_pool
 from textsel.features import LexicalFeatures, classifier_matrix
-from textsel.learner import LogisticLearner
 from textsel.metrics import write_json
-from textsel.project_config import ProjectConfig
-from textsel.rounds import RoundEngine, strategy_for_goal
+from textsel.project.model import round_learner
+from textsel.project_config import ProjectConfig, default_features
+from textsel.rounds import RoundEngine, batch_for_goal, learner_for_goal, strategy_for_goal
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "screening_reviews"
 WORKER = Path(__file__).resolve().parent / "_asreview_worker.py"
 ASREVIEW_PYTHON = Path("/work/asreview-venv/bin/python")
 CACHE = Path(__file__).resolve().parent / "out" / "screening_cache"  # ASReview's runs per review and seed
-NEXT_DEFAULT_BATCH = 20  # `textsel next -n` default (cli/round.py)
 RECALLS = (0.8, 0.95, 1.0)
 TEXTSEL_METHODS = ("textsel", "textsel-dense", "textsel-lexical", "textsel-hybrid")
 
@@ -80,6 +81,11 @@ TEXTSEL_METHODS = ("textsel", "textsel-dense", "textsel-lexical", "textsel-hybri
 def project_default(name: str) -> str:
     """The default of a ``textsel.toml`` setting for a new project (``ProjectConfig``'s field default)."""
     return next(field.default for field in fields(ProjectConfig) if field.name == name)
+
+
+GOAL = project_default("goal")  # what `textsel init` records without --goal
+DEFAULT_FEATURES = default_features(GOAL)  # what `textsel init` records without --features
+NEXT_DEFAULT_BATCH = batch_for_goal(GOAL)  # `textsel next` without -n
 
 
 def load_reviews(names: list[str] | None) -> dict[str, dict]:
@@ -111,9 +117,9 @@ def draw_priors(labels: np.ndarray, seed: int) -> list[int]:
 
 def run_textsel(review: dict, kind: str, priors: list[int], seed: int, *, max_labels: int,
                 stop_recall: float = 1.0) -> dict:
-    """One simulated textsel project: rounds of the default batch with the default goal's strategy."""
+    """One simulated textsel project: rounds of the default goal's batch, strategy and learner for ``kind``."""
     labels, n = review["labels"], len(review["labels"])
-    strategy, _ = strategy_for_goal(project_default("goal"))
+    strategy, _ = strategy_for_goal(GOAL)
     choice = choose_pool("auto", n_docs=n, n_labeled=len(priors), n_new_labels=len(priors), n_known_candidates=0,
                          k=project_default("k"), neighbours="table")
     if choice.name != "all":
@@ -121,7 +127,8 @@ def run_textsel(review: dict, kind: str, priors: list[int], seed: int, *, max_la
     matrix = classifier_matrix(kind, dense=review["dense"],
                                lexical=lambda: LexicalFeatures().fit_transform(review["texts"]))
     engine = RoundEngine(np.arange(n, dtype=np.int64), make_candidate_pool("all"), features=review["dense"],
-                         learner_features=matrix, strategy=strategy, learner=LogisticLearner(),
+                         learner_features=matrix, strategy=strategy,
+                         learner=round_learner(learner_for_goal(GOAL, kind), seed, features=matrix),
                          batch_size=NEXT_DEFAULT_BATCH, positive_label=1, seed=seed)
     known = {i: int(labels[i]) for i in priors}
     order, total, rounds = list(priors), math.ceil(stop_recall * labels.sum() - 1e-9), 0
@@ -246,7 +253,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--asreview-python", type=Path, default=ASREVIEW_PYTHON)
     parser.add_argument("--out", type=Path, default=None)
     args = add_run_options(parser).parse_args(argv)
-    run = start_run(args)
+    record = start_run(args)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = sorted(set(methods) - {*TEXTSEL_METHODS, "asreview"})
     if unknown:
@@ -269,7 +276,7 @@ def main(argv: list[str] | None = None) -> dict:
                 asreview_info = {"version": out["asreview"], "model": out["model"], "batch": 1}
                 runs = [out["runs"][str(seed)] for seed in seeds]
             else:
-                kind = project_default("features") if method == "textsel" else method.split("-", 1)[1]
+                kind = DEFAULT_FEATURES if method == "textsel" else method.split("-", 1)[1]
                 runs = [run_textsel(review, kind, priors[seed], seed, max_labels=cap, stop_recall=args.stop_recall)
                         for seed in seeds]
             runs = [{**run_metrics(run["order"], labels), "cpu_seconds": run["cpu_seconds"],
@@ -279,20 +286,20 @@ def main(argv: list[str] | None = None) -> dict:
         results[name] = entry
     for entry in results.values():  # keep the label orders out of the printed line; the counts say enough
         for method in entry["methods"].values():
-            for run in method["runs"]:
-                run["labels_spent"] = len(run.pop("order"))
+            for one in method["runs"]:
+                one["labels_spent"] = len(one.pop("order"))
     payload = {"benchmark": "screening", "data": str(DATA.name), "seeds_per_review": len(seeds),
                "stop_recall": args.stop_recall,
                "priors": "1 included + 1 excluded, drawn per seed", "max_labels_share": args.max_labels,
-               "textsel_default": {"features": project_default("features"), "goal": project_default("goal"),
-                                   "strategy": strategy_for_goal(project_default("goal"))[0], "learner": "logistic",
+               "textsel_default": {"features": DEFAULT_FEATURES, "goal": GOAL, "strategy": strategy_for_goal(GOAL)[0],
+                                   "learner": learner_for_goal(GOAL, DEFAULT_FEATURES),
                                    "batch": NEXT_DEFAULT_BATCH, "pool": "auto"},
                "asreview": asreview_info, "reviews": results}
     if "asreview" in methods:
         payload["textsel_over_asreview_labels_to_95"] = paired_ratio(results, "textsel")
         payload["variants_over_asreview_labels_to_95"] = {
             method: paired_ratio(results, method) for method in methods if method.startswith("textsel-")}
-    return run.finish(payload, seeds=seeds, out=args.out)
+    return record.finish(payload, seeds=seeds, out=args.out)
 
 
 if __name__ == "__main__":

@@ -36,9 +36,10 @@ def init(
     dedupe: Annotated[str | None, typer.Option(
         "--dedupe", help="Keep the first row of each id (id) or of each text (text) and drop repeats, with a "
                          "report; without it repeated ids stop init.")] = None,
-    features: Annotated[str, typer.Option(
+    features: Annotated[str | None, typer.Option(
         "--features", help="What the classifier reads: dense (the embeddings), lexical (TF-IDF of words and word "
-                           "pairs) or hybrid (both).")] = "dense",
+                           "pairs) or hybrid (both). Default: hybrid for --goal find-all (dense with "
+                           "--first-pass static), dense for train-classifier.")] = None,
     goal: Annotated[str, typer.Option(
         "--goal", help="find-all (each round shows the likeliest positives) or train-classifier (the texts the "
                        "model is least sure of); picks the strategy of `textsel next` when --strategy is not "

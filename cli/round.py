@@ -23,15 +23,19 @@ app = typer.Typer()
 
 @app.command("next")
 def next_batch(
-    n: Annotated[int, typer.Option("--n", "-n", help="How many texts to select.")] = 20,
+    n: Annotated[int | None, typer.Option(
+        "--n", "-n", help="How many texts to select. Default: the project's goal decides (find-all: 10; "
+                          "train-classifier: 20).")] = None,
     strategy: Annotated[str | None, typer.Option(
         "--strategy", "-s", help="entropy, most-likely-positive, information-density, least-confidence, margin, "
                                  "random or k-center (old names maxent, mlp, id, kcenter still work). Default: "
                                  "the project's goal decides (find-all: most-likely-positive; train-classifier: "
                                  "entropy).")] = None,
-    learner: Annotated[str, typer.Option(
-        "--learner", help="The model that scores candidates: logistic (on the embeddings), fasttext (the SVP proxy, "
-                          "on the texts), transformer or vdcnn (slow without a GPU).")] = "logistic",
+    learner: Annotated[str | None, typer.Option(
+        "--learner", help="The model that scores candidates: logistic (on the project's features), "
+                          "relevance-feedback (hybrid features), fasttext (the SVP proxy, on the texts), transformer "
+                          "or vdcnn (slow without a GPU). Default: relevance-feedback for the find-all goal on "
+                          "hybrid features, else logistic.")] = None,
     pool: Annotated[str, typer.Option("--pool", help="Candidate pool: auto (the cheaper of the two, k from the pool "
                                                      "size), seals (kNN of labeled texts) or all.")] = "auto",
     seed: Annotated[int, typer.Option("--seed", help="Seed for random choices (recorded with the round).")] = 0,
@@ -93,7 +97,8 @@ def next_batch(
         chosen = project.last_pool_choice
         why = f"; auto: {chosen.reason}" if pool == "auto" else ""
         chosen_strategy, strategy_reason = project.last_strategy
-        title = (f"Round {round_id}: {chosen_strategy} with the {learner} learner over the {chosen.name} pool "
+        title = (f"Round {round_id}: {chosen_strategy} with the {project.last_learner} learner over the "
+                 f"{chosen.name} pool "
                  f"(k={chosen.k}, {result.candidate_pool_size:,} candidates, {result.pool_fraction:.1%} of the "
                  f"unlabeled pool{why})")
     table = Table("#", "id", Column(f"P({safe(positive)})", justify="right"), Column("score", justify="right"),

@@ -102,8 +102,10 @@ def flat(output: str) -> str:
 
 
 def precomputed_project(tmp_path: Path, texts: list[str], ids: list[int], labels: list[str], *,
-                        dtype=np.float32, backend: str = "exact") -> tuple[Path, np.ndarray]:  # noqa: ANN001
-    """A project over a CSV pool (columns doc_id, body) with fake precomputed embeddings of ``dtype``; returns the
+                        dtype=np.float32, backend: str = "exact",
+                        features: str = "dense") -> tuple[Path, np.ndarray]:  # noqa: ANN001
+    """A project over a CSV pool (columns doc_id, body) with fake precomputed embeddings of ``dtype`` whose
+    classifier reads ``features`` (dense by default: the fake vectors are what the tests check); returns the
     project folder and the vectors as saved."""
     import csv
 
@@ -117,7 +119,7 @@ def precomputed_project(tmp_path: Path, texts: list[str], ids: list[int], labels
     vectors = fake_embeddings(texts, 8).astype(dtype)
     np.save(tmp_path / "emb.npy", vectors)
     init_project(tmp_path / "proj", data=str(data), text_col="body", id_col="doc_id", labels=labels,
-                 embeddings=str(tmp_path / "emb.npy"), backend=backend).close()
+                 embeddings=str(tmp_path / "emb.npy"), backend=backend, features=features).close()
     return tmp_path / "proj", vectors
 
 

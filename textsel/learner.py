@@ -531,6 +531,9 @@ def register_learner(name: str, factory: Callable[..., Learner], *, input: str, 
 
 register_learner("logistic", LogisticLearner, input="embeddings",
                  description="logistic regression on the embeddings (SEALS; fast, the default)")
+register_learner("relevance-feedback", RelevanceFeedbackLearner, input="embeddings",
+                 description="relevance feedback on hybrid features: TF-IDF with pseudo-negatives, joined by the "
+                             "embeddings after a run of negatives (finding every positive)")
 register_learner("fasttext", _fasttext, input="texts",
                  description="a small fastText classifier on the texts (the SVP proxy; trains in seconds)")
 register_learner("transformer", _transformer, input="texts",

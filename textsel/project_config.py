@@ -22,6 +22,14 @@ LOCK_NAME = ".textsel.lock"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_LABELS = ("positive", "negative")
 FEATURE_KINDS = ("dense", "lexical", "hybrid")  # [features] kind: what the classifier reads (textsel.features)
+
+
+def default_features(goal: str, first_pass: str | None = None) -> str:
+    """The features a new project gets when none are asked for: hybrid for the find-all goal (the embeddings and
+    the TF-IDF, which the relevance-feedback learner reads: measured on the screening reviews by
+    ``benchmarks/screening_tune.py``), dense for a classifier and over a static first pass (which has no TF-IDF of
+    the whole pool)."""
+    return "hybrid" if goal == "find-all" and not first_pass else "dense"
 GOALS = ("find-all", "train-classifier")  # [rounds] goal: hunt every positive, or label for a classifier
 FIRST_PASSES = (None, "static")  # [embeddings] first_pass: none (embed the whole pool) or static (textsel.first_pass)
 

@@ -415,6 +415,27 @@ GOAL_STRATEGIES = {
 """Goal -> (default strategy, why). The goal is recorded in the project (``[rounds] goal``)."""
 
 
+GOAL_BATCH = {"find-all": 10, "train-classifier": 20}
+"""Goal -> the default batch of a round: find-all retrains more often (batch 10 beat 20 on the screening reviews,
+``benchmarks/screening_tune.py``); a classifier's labels come in batches of 20."""
+
+
+def batch_for_goal(goal: str, requested: int | None = None) -> int:
+    """The batch size of a round: ``requested`` when given, else the goal's (:data:`GOAL_BATCH`)."""
+    check_param("batch_for_goal", "goal", goal, goal in GOAL_BATCH, f"one of {sorted(GOAL_BATCH)}")
+    return GOAL_BATCH[goal] if requested is None else requested
+
+
+def learner_for_goal(goal: str, features: str, requested: str | None = None) -> str:
+    """The learner a round uses: ``requested`` when given; for the find-all goal on hybrid features the
+    relevance-feedback learner (:class:`textsel.learner.RelevanceFeedbackLearner`, measured against ASReview by
+    ``benchmarks/screening_tune.py``); otherwise logistic regression on the project's features."""
+    check_param("learner_for_goal", "goal", goal, goal in GOAL_STRATEGIES, f"one of {sorted(GOAL_STRATEGIES)}")
+    if requested is not None:
+        return requested
+    return "relevance-feedback" if goal == "find-all" and features == "hybrid" else "logistic"
+
+
 def strategy_for_goal(goal: str, requested: str | None = None) -> tuple[str, str]:
     """The strategy a round uses and why: ``requested`` when given, else the goal's default (:data:`GOAL_STRATEGIES`).
 

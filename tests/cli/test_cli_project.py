@@ -48,8 +48,8 @@ def invoke(*args):
 def project(tmp_path):
     data, vectors = make_pool(tmp_path)
     result = invoke("init", tmp_path / "proj", "--data", data, "--text-col", "body", "--id-col", "doc_id",
-                    "--labels", "broken,fine", "--embeddings", vectors, "--backend", "exact")
-    assert result.exit_code == 0, result.output
+                    "--labels", "broken,fine", "--embeddings", vectors, "--backend", "exact", "--features", "dense")
+    assert result.exit_code == 0, result.output  # dense: the tests compare with models on the fake vectors
     return tmp_path / "proj"
 
 

@@ -221,7 +221,7 @@ def test_diagnose_features_compares_the_kinds_on_a_projects_labels(tmp_path):
     data, labels = make_pool(tmp_path)
     folder = tmp_path / "proj"
     init_project(folder, data=str(data), text_col="body", id_col="doc_id", labels=["review", "other"],
-                 embeddings=str(tmp_path / "emb.npy"), backend="exact").close()
+                 embeddings=str(tmp_path / "emb.npy"), backend="exact", features="dense").close()
     with Project(folder) as project:
         found = np.flatnonzero(labels == 1)[:12].tolist()
         project.add_labels(found + [0, 1, 2], ["review"] * 12 + ["other"] * 3, source="seed")

@@ -84,12 +84,13 @@ def test_errors():
     with pytest.raises(DataError, match="shape"):
         fitted.predict_proba(features[:, :3])
     with pytest.raises(ConfigError, match="'learner' parameter must be one of \\['fasttext', 'logistic', "
-                                          "'transformer', 'vdcnn'\\]"):
+                                          "'relevance-feedback', 'transformer', 'vdcnn'\\]"):
         make_learner("svm")
 
 
 def test_registry_builds_each_learner_with_its_parameters_and_input():
-    expected = {"logistic": "embeddings", "fasttext": "texts", "transformer": "texts", "vdcnn": "texts"}
+    expected = {"logistic": "embeddings", "relevance-feedback": "embeddings", "fasttext": "texts",
+                "transformer": "texts", "vdcnn": "texts"}
     assert {name: spec.input for name, spec in LEARNERS.items()} == expected
     for name, reads in expected.items():
         learner = make_learner(name)

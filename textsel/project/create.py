@@ -10,7 +10,7 @@ from textsel._integrity import file_record
 from textsel.errors import StoreError
 from textsel.project.corpus import _record_pool, _record_pool_cache
 from textsel.project.facade import Project
-from textsel.project_config import CONFIG_NAME, DB_NAME, DEFAULT_LABELS, DEFAULT_MODEL, ProjectConfig
+from textsel.project_config import CONFIG_NAME, DB_NAME, DEFAULT_LABELS, DEFAULT_MODEL, ProjectConfig, default_features
 from textsel.store import Store
 
 
@@ -18,7 +18,7 @@ def init_project(directory: str | Path, *, data: str, text_col: str = "text", id
                  label_col: str | None = None, format: str | None = None, labels: Sequence[str] | None = None,
                  positive: str | None = None, model: str | None = None, embeddings: str | None = None,
                  backend: str = "hnsw", first_pass: str | None = None, dedupe: str | None = None,
-                 features: str = "dense", goal: str = "find-all") -> Project:
+                 features: str | None = None, goal: str = "find-all") -> Project:
     """Create a project folder: check the model loads, the data loads (and precomputed embeddings fit), then write
     the database (with what the data file and embeddings were) and the config. Nothing is written on failure.
 
@@ -26,8 +26,9 @@ def init_project(directory: str | Path, *, data: str, text_col: str = "text", id
     installed and the model must be a local folder (the static model is distilled from it offline). ``dedupe``
     "id" or "text" keeps the first row of each id or text (recorded in textsel.toml; the returned project's
     ``pool.dedupe_report`` says what was dropped). ``features`` is what the classifier reads
-    (:mod:`textsel.features`: dense, lexical or hybrid); ``goal`` picks the default strategy of rounds ("find-all"
-    or "train-classifier", :func:`textsel.rounds.strategy_for_goal`).
+    (:mod:`textsel.features`: dense, lexical or hybrid; None: :func:`textsel.project_config.default_features` of
+    the goal); ``goal`` picks the default strategy, learner and batch of rounds ("find-all" or "train-classifier",
+    :func:`textsel.rounds.strategy_for_goal`).
     """
     from textsel.outputs import check_new_project, creating_project
 
@@ -38,6 +39,7 @@ def init_project(directory: str | Path, *, data: str, text_col: str = "text", id
         raise StoreError(f"{directory.resolve()} already holds a {DB_NAME} (without {CONFIG_NAME}); move it away or "
                          f"choose another folder")
     source = str(Path(data).resolve()) if Path(data).exists() else data
+    features = default_features(goal, first_pass) if features is None else features
     config = ProjectConfig(source=source, text_col=text_col, id_col=id_col, label_col=label_col, format=format,
                            labels=list(labels or DEFAULT_LABELS), positive=positive, model=model or DEFAULT_MODEL,
                            precomputed=str(Path(embeddings).resolve()) if embeddings else None, backend=backend,

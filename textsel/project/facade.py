@@ -252,3 +252,4 @@ class Project:
     candidate_state_path = _Part("rounds", Rounds)
     last_pool_choice = _Part("rounds", Rounds)
     last_strategy = _Part("rounds", Rounds)
+    last_learner = _Part("rounds", Rounds)

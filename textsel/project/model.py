@@ -26,11 +26,20 @@ from textsel.store import Store
 SAVED_LEARNERS = ("logistic", "transformer")  # learners a project can train, save (no pickle) and load
 
 
-def round_learner(name: str, seed: int = 0, **params):  # noqa: ANN201 - a textsel.learner.Learner
-    """A registered learner for this project's rounds: seeded, and repeatable where the learner allows it."""
+def round_learner(name: str, seed: int = 0, features=None, **params):  # noqa: ANN001, ANN201 - a Learner
+    """A registered learner for this project's rounds: seeded, and repeatable where the learner allows it.
+
+    ``features`` are the rows it will read: the relevance-feedback learner reads hybrid rows and learns from them
+    where the embeddings block ends."""
+    from textsel.features import HybridRows
     from textsel.learner import make_learner
 
-    if name != "logistic":
+    if name == "relevance-feedback":
+        if not isinstance(features, HybridRows):
+            raise ConfigError("the relevance-feedback learner reads hybrid features (the embeddings and the TF-IDF "
+                              "side by side); this project's classifier reads other features")
+        params.setdefault("dense_dims", int(np.shape(features.dense)[1]))
+    elif name != "logistic":  # both above are deterministic
         params.setdefault("seed", seed)
     if name == "fasttext":
         params.setdefault("threads", 1)  # fastText is repeatable only on one thread
@@ -65,7 +74,7 @@ class Model:
             return None
         from textsel.features import classifier_matrix
 
-        source = self.store.get_meta("pool")  # rows and fingerprint; `add` changes it, so the matrix is rebuilt
+        source = self.corpus.pool_record()  # rows and fingerprint; `add` changes it, so the matrix is rebuilt
         if self._classifier_features is None or self._classifier_features[0] != source:
             matrix = classifier_matrix(self.config.features, dense=self.vectors.embeddings(),
                                        lexical=self.lexical_matrix)
@@ -73,10 +82,12 @@ class Model:
         return self._classifier_features[1]
 
     def lexical_matrix(self):  # noqa: ANN201 - a CSR matrix
-        """The pool's TF-IDF matrix of words and word pairs, built once and cached (:mod:`textsel.features`)."""
+        """The pool's TF-IDF matrix of words and word pairs, built once and cached with the pool in the project's
+        cache (:mod:`textsel.features`): a concept's view reads the same matrix."""
         from textsel.features import lexical_matrix
 
-        return lexical_matrix(self.cache_dir, lambda: self.corpus.pool.texts, source=self.store.get_meta("pool"))
+        return lexical_matrix(self.corpus.cache_dir, lambda: self.corpus.pool.texts,
+                              source=self.corpus.pool_record() or None)
 
     def round_engine(self, learner: str = "logistic", **params):  # noqa: ANN202 - textsel.rounds.RoundEngine
         """A round engine over the whole pool with the named learner, given the embeddings or texts it reads."""
@@ -88,8 +99,9 @@ class Model:
         return RoundEngine(self.corpus.ids, AllCandidates(),
                            features=self.learner_features() if reads == "embeddings" else None,
                            texts=self.corpus.pool.texts if reads == "texts" else None,
-                           learner=round_learner(learner, **params), positive_label=self.config.positive,
-                           classes=self.config.labels, learner_features=self.classifier_features(reads))
+                           learner=round_learner(learner, features=self.classifier_features(reads), **params),
+                           positive_label=self.config.positive, classes=self.config.labels,
+                           learner_features=self.classifier_features(reads))
 
     def train(self, target: str = "logistic", *, engine: str = "local", address: str | None = None,
               workers: int | None = None, **params) -> TrainedModel:
@@ -172,7 +184,7 @@ class Model:
         recorded = self.store.get_meta("embeddings") or {}
         source = {"model": self.config.model, "fingerprint": recorded.get("fingerprint"), "dim": recorded.get("dim")}
         if self.config.features != "dense":  # a model on TF-IDF columns fits only the matrix it was trained on
-            source.update(features=self.config.features, pool=self.store.get_meta("pool"))
+            source.update(features=self.config.features, pool=self.corpus.pool_record() or None)
         return source
 
     def features_source(self) -> dict:

@@ -61,34 +61,40 @@ class Rounds:
         self.model = model
         self.last_pool_choice = None  # the PoolChoice of this process's last next_batch
         self.last_strategy = None  # (strategy, why) of this process's last next_batch
+        self.last_learner = None  # the learner of this process's last next_batch
 
     @staticmethod
-    def check_round_params(n: int, strategy: str | None, candidate_pool: str, learner: str = "logistic") -> None:
+    def check_round_params(n: int | None, strategy: str | None, candidate_pool: str,
+                           learner: str | None = None) -> None:
         """Raise ConfigError for a batch size, strategy, candidate pool or learner a round cannot use (before any
         work)."""
         from textsel.candidates import POOL_CHOICES
         from textsel.learner import learner_spec
         from textsel.strategies import get_strategy
 
-        check_param("Project.next_batch", "n", n, isinstance(n, int) and not isinstance(n, bool) and n >= 1,
-                    "an int >= 1")
+        check_param("Project.next_batch", "n", n, n is None or (isinstance(n, int) and not isinstance(n, bool)
+                                                                 and n >= 1), "an int >= 1")
         if strategy is not None:  # None: the project's goal picks it (textsel.rounds.strategy_for_goal)
             get_strategy(strategy)
         if candidate_pool not in POOL_CHOICES:
             raise ConfigError(f"unknown candidate pool {candidate_pool!r}; use one of {', '.join(POOL_CHOICES)}")
-        learner_spec(learner)
+        if learner is not None:  # None: the project's goal and features pick it (textsel.rounds.learner_for_goal)
+            learner_spec(learner)
 
-    def next_batch(self, n: int = 20, *, strategy: str | None = None, candidate_pool: str = "auto",
-                   seed: int = 0, discard_pending: bool = False, learner: str = "logistic",
+    def next_batch(self, n: int | None = None, *, strategy: str | None = None, candidate_pool: str = "auto",
+                   seed: int = 0, discard_pending: bool = False, learner: str | None = None,
                    engine: str = "local", address: str | None = None,
                    workers: int | None = None) -> tuple[int, SelectionResult]:
         """Select the next ``n`` texts with the round engine and record the round; return (round id, result).
 
-        ``learner`` names the model that scores the candidates (see :data:`textsel.learner.LEARNERS`): the
-        default logistic regression on the embeddings, or e.g. the fastText proxy on the texts, which is
-        Selection via Proxy's selector. The round records the strategy under its canonical name. ``strategy``
-        None takes the default of the project's goal (``[rounds] goal``, :func:`textsel.rounds.strategy_for_goal`);
-        the strategy and why are recorded and kept in ``last_strategy``. The learner reads the project's
+        ``learner`` names the model that scores the candidates (see :data:`textsel.learner.LEARNERS`): logistic
+        regression on the project's features, relevance feedback on hybrid features, or e.g. the fastText proxy on
+        the texts, which is Selection via Proxy's selector; None takes the goal's
+        (:func:`textsel.rounds.learner_for_goal`, kept in ``last_learner``), and ``n`` None the goal's batch
+        (:func:`textsel.rounds.batch_for_goal`). The round records the strategy under its canonical name.
+        ``strategy`` None takes the default of the project's goal (``[rounds] goal``,
+        :func:`textsel.rounds.strategy_for_goal`); the strategy and why are recorded and kept in
+        ``last_strategy``. The learner reads the project's
         ``[features] kind`` (:meth:`textsel.project.model.Model.classifier_features`); SEALS candidates always come
         from the dense index.
 
@@ -111,12 +117,14 @@ class Rounds:
         """
         from textsel.candidates import make_candidate_pool
         from textsel.learner import learner_spec
-        from textsel.rounds import select_batch, strategy_for_goal
+        from textsel.rounds import batch_for_goal, learner_for_goal, select_batch, strategy_for_goal
         from textsel.score_ray import check_engine
         from textsel.strategies import get_strategy
 
         self.check_round_params(n, strategy, candidate_pool, learner)
         strategy, strategy_reason = strategy_for_goal(self.config.goal, strategy)
+        learner = learner_for_goal(self.config.goal, self.config.features, learner)
+        n = batch_for_goal(self.config.goal, n)
         check_engine("Project.next_batch", engine, address, workers)
         needs, reads = get_strategy(strategy).needs, learner_spec(learner).input
         if self.vectors.is_static:
@@ -146,7 +154,7 @@ class Rounds:
         rows, rows_how = (self._load_candidate_rows() if state is not None and reads == "embeddings"
                           and learner_features is None else (None, None))
         result = select_batch(self.corpus.ids, features, labels, pool, strategy=strategy, batch_size=n, seed=seed,
-                              learner=round_learner(learner, seed),
+                              learner=round_learner(learner, seed, features=learner_features),
                               texts=self.corpus.pool.texts if reads == "texts" else None,
                               positive_label=self.config.positive, classes=self.config.labels, index=index,
                               scorer=self.model.ray_scorer(features, reads, address, workers)
@@ -177,6 +185,7 @@ class Rounds:
             pool_size=len(self.corpus.ids), candidate_pool_size=result.candidate_pool_size,
             select_seconds=result.select_seconds, train_seconds=result.train_seconds)
         self.last_pool_choice, self.last_strategy = choice, (get_strategy(strategy).name, strategy_reason)
+        self.last_learner = learner
         return round_id, result
 
     def _check_static_round(self, strategy: str, candidate_pool: str) -> None:
