@@ -60,6 +60,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concept", default="domain=office_products", help="The rare class: column=value.")
     parser.add_argument("--rounds", type=int, default=10, help="Rounds per phase (after 100 and 2,000 labels).")
     parser.add_argument("--modes", default="seals,auto")
+    parser.add_argument("--phases", default=f"after_100_labels,after_{LABELS_GOAL}_labels",
+                        help="Which phases of the run to time (over a static first pass at 1.1M the phase after "
+                             "2,000 labels first embeds every new candidate of 1,900 imported labels with the "
+                             "transformer: hours on 2 cores).")
     parser.add_argument("--baseline", default=None, help="Another textsel executable timed as seals_baseline.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None)
@@ -188,7 +192,9 @@ def run(args: argparse.Namespace, folder: Path, concept: Concept) -> dict:
             label_batch(executable, project, [int(row["id"]) for row in csv.DictReader(handle)], is_positive,
                         concept.label, {}, "untimed")
     phases = {}
-    for name in ("after_100_labels", f"after_{LABELS_GOAL}_labels"):
+    for name in args.phases.split(","):
+        if name not in ("after_100_labels", f"after_{LABELS_GOAL}_labels"):
+            raise SystemExit(f"unknown phase {name!r}")
         for executable, project in projects.items():
             have = label_count(project)
             if have < LABELS_GOAL and name != "after_100_labels":

@@ -298,6 +298,24 @@ def screening_tune(result: dict) -> str:
             + f"; chosen on the {len(result['split']['tuning'])} tuning reviews: {result['chosen_on_tuning']}")
 
 
+def screening(result: dict) -> str:
+    """textsel's default and its variants over ASReview's labels to 95% recall on all 14 reviews (paired by seed),
+    beside mean WSS@95; 6 of the reviews chose the default (screening_tune.json holds the held-out figure)."""
+    rows = {"default": result["textsel_over_asreview_labels_to_95"],
+            **{name.removeprefix("textsel-"): row for name, row in
+               result["variants_over_asreview_labels_to_95"].items()}}
+    parts = [f"{name} {row['median_ratio']:.2f}, fewer on {round(row['share_of_reviews_fewer'] * row['reviews'])} "
+             f"of {row['reviews']}" for name, row in rows.items()]
+    wss = {method: [review["methods"][method]["wss_95_mean"] for review in result["reviews"].values()]
+           for method in ("textsel", "asreview")}
+    wss = {method: sum(values) / len(values) for method, values in wss.items()}
+    default = result["textsel_default"]
+    return (f"{result['seeds_per_review']} seeds, {len(result['reviews'])} reviews (6 of them chose the default), "
+            f"textsel / ASReview labels to 95% recall (median): " + "; ".join(parts)
+            + f"; mean WSS@95 {wss['textsel']:.3f} vs {wss['asreview']:.3f}; the default: {default['features']} "
+              f"features, {default['learner']}, batch {default['batch']}")
+
+
 def score_ray(result: dict) -> str:
     """Local against Ray scoring of the whole pool: medians, the ratio, the marginal rate and the one-time start."""
     local, ray, small = result["local"], result["ray"], result["ray_small"]
@@ -463,9 +481,13 @@ REGIONS: dict[str, Region] = {
                            timing=True, command="nice -n 10 .venv/bin/python benchmarks/svp_learners.py "
                                                 "--seeds 0,1,2,3,4"),
     "screening_tune": Region(("benchmarks/results/screening_tune.json",), screening_tune,
-                             command="nice -n 10 .venv/bin/python benchmarks/screening_tune.py --seeds 5 "
-                                     "--candidates dense-b20,lexical-b20,hybrid-C10-w0.5-b5 "
+                             command="OMP_NUM_THREADS=1 .venv/bin/python benchmarks/screening_tune.py --seeds 5 "
+                                     "--candidates dense-b20,lexical-b20,relevance-b5,relevance-b10,relevance-b20 "
                                      "--out benchmarks/results/screening_tune.json"),
+    "screening": Region(("benchmarks/results/screening.json",), screening,
+                        command="OMP_NUM_THREADS=1 .venv/bin/python benchmarks/screening.py --seeds 5 --stop-recall "
+                                "0.95 --methods textsel,textsel-dense,textsel-lexical,asreview "
+                                "--out benchmarks/results/screening.json"),
     "amazon_reviews.seals": Region(("recipes/results/amazon_reviews.json",), recipe_seals),
     "amazon_reviews_k10.seals": Region(("recipes/results/amazon_reviews_k10.json",), recipe_seals),
     "index": Region((), results_index),
