@@ -165,25 +165,26 @@ def summary(timings: dict[str, list[tuple[float, float]]]) -> dict:
     return result
 
 
-def copy_project(folder: Path, into: Path) -> Path:
-    """A copy of the built project in ``into``, beside a link to the pool: the project names its data file
-    relative to itself (``../pool.parquet``), so the copy finds the same file."""
+def copy_project(folder: Path, into: Path, pool: Path) -> Path:
+    """A copy of the built project in ``into``, pointed at the same data file with ``textsel relink`` (untimed), as
+    a user does after moving a project: the project names its data file relative to itself."""
     project = shutil.copytree(folder / "project", into / "project")
-    (into / "pool.parquet").symlink_to(folder / "pool.parquet")
+    timed([TEXTSEL, "relink", "--data", str(pool.resolve()), "-p", str(project)])
     return project
 
 
 def run(args: argparse.Namespace, folder: Path, concept: Concept) -> dict:
     built = json.loads((folder / "build.json").read_text())
-    is_positive = concept.oracle(Path(built["pool_file"]))
+    pool = Path(built["pool_file"])
+    is_positive = concept.oracle(pool)
     run_copy = folder / "run"
     if run_copy.exists():
         shutil.rmtree(run_copy)  # the benchmark's own copy under --workdir
     run_copy.mkdir()
-    projects = {TEXTSEL: copy_project(folder, run_copy / "textsel")}
+    projects = {TEXTSEL: copy_project(folder, run_copy / "textsel", pool)}
     modes = {mode: [TEXTSEL, "next", "--n", str(BATCH), "--pool", mode] for mode in args.modes.split(",")}
     if args.baseline:  # its own copy: a newer textsel may upgrade the database past what the baseline reads
-        projects[args.baseline] = copy_project(folder, run_copy / "baseline")
+        projects[args.baseline] = copy_project(folder, run_copy / "baseline", pool)
         modes["seals_baseline"] = [args.baseline, "next", "--n", str(BATCH), "--pool", "seals"]
     for executable, project in projects.items():  # the build's first batch is labeled: no batch is pending
         batch = project.parent / "batch.csv"
