@@ -374,7 +374,10 @@ def fresh_to_first_selection(result: dict) -> str:
     steps = result["steps"]
     parts = ", ".join(f"{name.replace('_', ' ')} {steps[name]['wall_s']:,.1f} s ({steps[name]['peak_rss_mb']:,.0f} MB)"
                       for name in ("init", "embed", "index", "import_seed", "first_next"))
-    return (f"{result['n_docs']:,} real sentences ({result['pool']}; {load_span(result)}): "
+    build = result.get("build_load_average_1min")
+    build_load = (f"; the build's own load average {build['start']}-{build['end']}, its end after the transformer "
+                  f"embedded the first candidates" if build else "")
+    return (f"{result['n_docs']:,} real sentences ({result['pool']}; {load_span(result)}{build_load}): "
             f"fresh file -> first selection **{result['fresh_to_first_selection_s']:,.0f} s** measured ({parts}); "
             f"distilling the static model once per machine {steps['distill']['wall_s']:,.0f} s")
 
@@ -382,13 +385,16 @@ def fresh_to_first_selection(result: dict) -> str:
 def next_commands(result: dict) -> str:
     """next_latency on review_sentences, phase run: command medians and peak RSS after 100 and 2,000 labels."""
     lines = ["| labels | command | median s | p95 s | peak RSS MB |", "|---|---|---|---|---|"]
-    for phase in ("after_100_labels", "after_2000_labels"):
+    phases = ("after_100_labels", "after_2000_labels")
+    for phase in (phase for phase in phases if phase in result):
         for command, values in result[phase].items():
             if isinstance(values, dict):
                 lines.append(f"| {result[phase]['labels_at_start']:,} | {command} | {values['wall_s_median']} | "
                              f"{values['wall_s_p95']} | {values['peak_rss_mb_max']:,.0f} |")
+    missing = [phase.replace("_", " ") for phase in phases if phase not in result]
     return "\n".join(lines) + f"\n\n{result['n_docs']:,} sentences, concept {result['concept']} " \
-        f"(prevalence {pct(result['prevalence'], 2)}), {result['rounds']} rounds of {result['batch']} per phase."
+        f"(prevalence {pct(result['prevalence'], 2)}), {result['rounds']} rounds of {result['batch']} per phase" + \
+        (f"; not measured: {', '.join(missing)}." if missing else ".")
 
 
 def seals_all_costs(result: dict) -> str:
@@ -406,15 +412,17 @@ def seals_all_costs(result: dict) -> str:
 
 def ray_projection(latency: dict, scale: dict) -> str:
     """10M and 100M texts on Ray from the per-node rates measured at 1.1M (never loaded rates: both files passed
-    the quiet check): static encoding and HNSW build rates from seals_scale's one-time costs, the full-scan scoring
-    rate from its All rounds; N / (rate x nodes) each, HNSW build taken as linear in its shard (a lower bound:
-    it grows as n log n), a SEALS round independent of N."""
+    the quiet check): the rates of the user's own commands from next_latency's build (``textsel embed``: static
+    vectors and the HNSW index; ``textsel index``: the neighbour table), the full-scan scoring rate from
+    seals_scale's All rounds; N / (rate x nodes) each, the index taken as linear in its shard (a lower bound: it
+    grows as n log n), a SEALS round independent of N."""
     size = scale["sizes"][-1]
-    n = size["n_docs"]
-    encode_rate, index_rate = n / size["static_embed_s"], n / size["index_build_s"]
+    n = latency["n_docs"]
+    embed_rate = n / latency["steps"]["embed"]["wall_s"]
+    table_rate = n / latency["steps"]["index"]["wall_s"]
     all_rounds = [r["select_s"] for entry in size["concepts"] for run in entry["all"] for r in run["rounds"]]
     seals_rounds = [r["total_s"] for entry in size["concepts"] for run in entry["seals"] for r in run["rounds"]]
-    score_rate = n / sorted(all_rounds)[len(all_rounds) // 2]
+    score_rate = size["n_docs"] / sorted(all_rounds)[len(all_rounds) // 2]
     seals_round = sorted(seals_rounds)[len(seals_rounds) // 2]
 
     def hours(seconds: float) -> str:
@@ -422,16 +430,16 @@ def ray_projection(latency: dict, scale: dict) -> str:
             return f"{seconds:.1f} s"
         return f"{seconds / 3600:,.1f} h" if seconds >= 3600 else f"{seconds / 60:,.1f} min"
 
-    lines = [f"Per node, measured at {n:,} sentences: static encoding {encode_rate:,.0f} texts/s, HNSW build "
-             f"{index_rate:,.0f} vectors/s, full-scan scoring {score_rate:,.0f} texts/s; a SEALS round "
-             f"{seals_round:.2f} s with every cost counted (fresh file -> first selection on one node: "
-             f"{latency['fresh_to_first_selection_s']:,.0f} s).", "",
-             "| texts | Ray nodes | static encoding | index build (shard per node) | one full scan | SEALS round |",
-             "|---|---|---|---|---|---|"]
+    lines = [f"Per node, measured at {n:,} sentences: `textsel embed` (static vectors and HNSW index) {embed_rate:,.0f}"
+             f" texts/s, `textsel index` (neighbour table) {table_rate:,.0f} texts/s, full-scan scoring "
+             f"{score_rate:,.0f} texts/s; a SEALS round {seals_round:.2f} s with every cost counted (fresh file -> "
+             f"first selection on one node: {latency['fresh_to_first_selection_s']:,.0f} s).", "",
+             "| texts | Ray nodes | static vectors + index (shard per node) | neighbour table | one full scan | "
+             "SEALS round |", "|---|---|---|---|---|---|"]
     for total in (10_000_000, 100_000_000):
         for nodes in (1, 10, 100):
-            lines.append(f"| {total / 1e6:,.0f}M | {nodes} | {hours(total / (encode_rate * nodes))} | "
-                         f"{hours(total / (index_rate * nodes))} | {hours(total / (score_rate * nodes))} | "
+            lines.append(f"| {total / 1e6:,.0f}M | {nodes} | {hours(total / (embed_rate * nodes))} | "
+                         f"{hours(total / (table_rate * nodes))} | {hours(total / (score_rate * nodes))} | "
                          f"{seals_round:.2f} s |")
     return "\n".join(lines)
 
@@ -448,7 +456,7 @@ LATENCY_1M_COMMAND = ("HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/next_latency
                       "/data/nl --out " + LATENCY_1M)
 SEALS_1M = "benchmarks/results/seals_scale_review_sentences.json"
 SEALS_1M_COMMAND = ("HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/seals_scale.py --sentences 1100664 --cache-dir "
-                    "/data/seals_scale --rounds 21 --out " + SEALS_1M)
+                    "/data/seals_scale --from-build /data/nl/n1100664 --rounds 21 --out " + SEALS_1M)
 
 REGIONS: dict[str, Region] = {
     "embed_throughput": Region(("benchmarks/results/embed_throughput.json",), embed_summary, timing=True),

@@ -93,6 +93,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="With --sentences: All/SEALS of the rounds starting with at least this many labels.")
     parser.add_argument("--positives-at", type=int, default=1_000,
                         help="With --sentences: SEALS/All positives found after this many labels.")
+    parser.add_argument("--from-build", type=Path, default=None,
+                        help="With --sentences N: read the static vectors and HNSW index of the project that "
+                             "benchmarks/next_latency.py built for N (its --workdir/nN folder) instead of building "
+                             "them again; their one-time costs are that build's timed commands.")
     args = add_run_options(parser).parse_args(argv)
     if args.cache_dir is None:
         parser.error("--cache-dir is needed (vectors and indexes are cached there)")
@@ -218,9 +222,33 @@ NEXT_IMPORTS = ("import textsel.cli.app, textsel.project, textsel.rounds, textse
                 "textsel.candidate_state, textsel.candidate_rows, textsel.index")
 
 
+def built_project_pool(n: int, folder: Path) -> tuple[Path, np.ndarray, HNSWIndex, dict]:
+    """The pool file, static vectors and static HNSW index of the project benchmarks/next_latency.py built in
+    ``folder`` (read only, verified as textsel verifies them), with that build's timed commands as one-time costs:
+    ``textsel embed`` (static vectors and the HNSW index, M 16, ef_construction 200) and ``textsel index`` (its
+    neighbour table, which this benchmark does not use)."""
+    import json
+
+    from textsel.project import Project
+
+    built = json.loads((folder / "build.json").read_text())
+    if built["n_docs"] != n:
+        raise SystemExit(f"{folder} holds a build of {built['n_docs']:,} texts, not {n:,}")
+    project = Project(folder / "project")
+    vectors, index = project.vectors.static_vectors(), project.vectors.index()
+    if not np.array_equal(np.asarray(index.ids), np.arange(n)):
+        raise SystemExit(f"{folder}: the index's ids are not the rows 0..{n - 1}")
+    steps = built["steps"]
+    costs = {"one_time_costs_from": f"benchmarks/next_latency.py build in {folder} (whole commands)",
+             "embed_command_s": steps["embed"]["wall_s"], "neighbour_table_command_s": steps["index"]["wall_s"]}
+    return Path(built["pool_file"]), vectors, index, costs
+
+
 def sentence_pool(n: int, args: argparse.Namespace) -> tuple[Path, np.ndarray, HNSWIndex, dict]:
     """The first ``n`` review sentences: their pool file, static vectors (float16) and HNSW index, built once and
-    cached under --cache-dir with the seconds each build took."""
+    cached under --cache-dir with the seconds each build took (or read from --from-build)."""
+    if args.from_build is not None:
+        return built_project_pool(n, args.from_build)
     folder = args.cache_dir / f"sentences_{n}"
     pool, n = pool_file(n, folder)
     vectors_path, index_path = folder / "static.f16.npy", folder / "static.hnsw"

@@ -17,18 +17,19 @@ QUIET = {"git_dirty": False, "date": "2026-12-07T05:00:00+00:00", "cores": 2, "b
 
 def documents(busy: bool = False) -> tuple[dict, dict]:
     block = {**QUIET, "busy": busy, "load_average_1min": {"start": 3.5 if busy else 0.3, "end": 0.6}}
-    latency = {"fresh_to_first_selection_s": 600.0, "provenance": block}
+    latency = {"n_docs": 1_000_000, "fresh_to_first_selection_s": 600.0, "provenance": block,
+               "steps": {"embed": {"wall_s": 100.0}, "index": {"wall_s": 1_000.0}}}
     runs = [{"rounds": [{"select_s": 2.0, "total_s": 2.5}] * 3}]
     seals = [{"rounds": [{"select_s": 0.1, "total_s": 0.4}] * 3}]
-    scale = {"sizes": [{"n_docs": 1_000_000, "static_embed_s": 100.0, "index_build_s": 1_000.0,
-                        "concepts": [{"all": runs, "seals": seals}]}], "provenance": dict(QUIET)}
+    scale = {"sizes": [{"n_docs": 1_000_000, "concepts": [{"all": runs, "seals": seals}]}], "provenance": dict(QUIET)}
     return latency, scale
 
 
 def test_ray_figures_come_from_the_per_node_rates():
     text = report.ray_projection(*documents())
-    assert "static encoding 10,000 texts/s, HNSW build 1,000 vectors/s, full-scan scoring 500,000 texts/s" in text
-    # 10M on 10 nodes: 1e7 / (1e4 x 10) = 100 s of encoding, 1e7 / (1e3 x 10) = 1,000 s of index build
+    assert ("`textsel embed` (static vectors and HNSW index) 10,000 texts/s, `textsel index` (neighbour table) 1,000 "
+            "texts/s, full-scan scoring 500,000 texts/s") in text
+    # 10M on 10 nodes: 1e7 / (1e4 x 10) = 100 s of embed, 1e7 / (1e3 x 10) = 1,000 s of neighbour table
     assert "| 10M | 10 | 1.7 min | 16.7 min | 2.0 s | 0.40 s |" in text
     assert "| 100M | 1 | 2.8 h | 27.8 h |" in text
 
