@@ -64,6 +64,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="Which phases of the run to time (over a static first pass at 1.1M the phase after "
                              "2,000 labels first embeds every new candidate of 1,900 imported labels with the "
                              "transformer: hours on 2 cores).")
+    parser.add_argument("--features", default=None, choices=("dense", "static"),
+                        help="Phase run: the [features] kind of the project copies (default: the build's). static: "
+                             "the classifier reads the static vectors, so a round runs no transformer.")
     parser.add_argument("--baseline", default=None, help="Another textsel executable timed as seals_baseline.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None)
@@ -165,11 +168,19 @@ def summary(timings: dict[str, list[tuple[float, float]]]) -> dict:
     return result
 
 
-def copy_project(folder: Path, into: Path, pool: Path) -> Path:
+def copy_project(folder: Path, into: Path, pool: Path, features: str | None = None) -> Path:
     """A copy of the built project in ``into``, pointed at the same data file with ``textsel relink`` (untimed), as
-    a user does after moving a project: the project names its data file relative to itself."""
+    a user does after moving a project: the project names its data file relative to itself. ``features`` sets its
+    ``[features] kind`` in textsel.toml, as a user edits it."""
+    from dataclasses import replace
+
+    from textsel.project_config import CONFIG_NAME, ProjectConfig
+
     project = shutil.copytree(folder / "project", into / "project")
     timed([TEXTSEL, "relink", "--data", str(pool.resolve()), "-p", str(project)])
+    if features is not None:
+        config = ProjectConfig.from_toml(project / CONFIG_NAME)
+        (project / CONFIG_NAME).write_text(replace(config, features=features).to_toml(project), encoding="utf-8")
     return project
 
 
@@ -181,7 +192,7 @@ def run(args: argparse.Namespace, folder: Path, concept: Concept) -> dict:
     if run_copy.exists():
         shutil.rmtree(run_copy)  # the benchmark's own copy under --workdir
     run_copy.mkdir()
-    projects = {TEXTSEL: copy_project(folder, run_copy / "textsel", pool)}
+    projects = {TEXTSEL: copy_project(folder, run_copy / "textsel", pool, args.features)}
     modes = {mode: [TEXTSEL, "next", "--n", str(BATCH), "--pool", mode] for mode in args.modes.split(",")}
     if args.baseline:  # its own copy: a newer textsel may upgrade the database past what the baseline reads
         projects[args.baseline] = copy_project(folder, run_copy / "baseline", pool)
@@ -205,7 +216,8 @@ def run(args: argparse.Namespace, folder: Path, concept: Concept) -> dict:
         phases[name] = {"labels_at_start": label_count(projects[TEXTSEL]),
                         **summary(run_rounds(args, projects, is_positive, concept.label, modes))}
         print(json.dumps({name: phases[name]}), flush=True)
-    return {"benchmark": "next_latency", **built, "rounds": args.rounds, "batch": BATCH, **phases}
+    return {"benchmark": "next_latency", **built, "rounds": args.rounds, "batch": BATCH,
+            "run_features": args.features or "as built", **phases}
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -38,7 +38,8 @@ def init(
                          "report; without it repeated ids stop init.")] = None,
     features: Annotated[str | None, typer.Option(
         "--features", help="What the classifier reads: dense (the embeddings), lexical (TF-IDF of words and word "
-                           "pairs) or hybrid (both). Default: hybrid for --goal find-all (dense with "
+                           "pairs), hybrid (both) or, with --first-pass static, static (the static vectors: no "
+                           "transformer in a round). Default: hybrid for --goal find-all (dense with "
                            "--first-pass static), dense for train-classifier.")] = None,
     goal: Annotated[str, typer.Option(
         "--goal", help="find-all (each round shows the likeliest positives) or train-classifier (the texts the "

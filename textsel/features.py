@@ -1,13 +1,16 @@
 """The features stage: what the classifier reads for each text, chosen per project.
 
-Three kinds, registered by name in :data:`FEATURES` (like strategies and learners):
+Four kinds, registered by name in :data:`FEATURES` (like strategies and learners):
 
 - ``dense``: the sentence embeddings (the default; every project made before this stage uses it);
 - ``lexical``: TF-IDF of word 1- and 2-grams, fitted on the pool, a sparse matrix. A criterion that is a kind of
   document ("is a randomised trial", "a literature review") lives in word pairs that a sentence embedding blurs;
   ASReview's default model reads exactly these features;
 - ``hybrid``: both side by side (:class:`HybridRows`): the embedding block and the TF-IDF block, each of unit
-  norm per row, the embedding block scaled by ``dense_weight``.
+  norm per row, the embedding block scaled by ``dense_weight``;
+- ``static``: in a static first-pass project, the static (model2vec) vectors every text already has, instead of
+  transformer vectors embedded on demand for the labeled texts and candidates: a round then runs no transformer,
+  so its cost at a million texts is the candidates' rows, not their encoding.
 
 Only the classifier reads these features. SEALS still takes its candidates from the dense index, and strategies
 that need geometry (k-center, information density) still read the embeddings. The lexical matrix is built once
@@ -67,6 +70,8 @@ register_features("lexical", lexical=True, dense=False,
                   description="TF-IDF of word 1-2-grams fitted on the pool (words and word pairs; sparse)")
 register_features("hybrid", lexical=True, dense=True,
                   description="the embeddings and the TF-IDF side by side (semantic and lexical)")
+register_features("static", lexical=False, dense=True,
+                  description="the static first pass's vectors of every text (no transformer in a round)")
 
 
 def feature_spec(name: str) -> FeatureSpec:

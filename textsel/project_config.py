@@ -21,7 +21,8 @@ DB_NAME = "textsel.db"
 LOCK_NAME = ".textsel.lock"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_LABELS = ("positive", "negative")
-FEATURE_KINDS = ("dense", "lexical", "hybrid")  # [features] kind: what the classifier reads (textsel.features)
+FEATURE_KINDS = ("dense", "lexical", "hybrid", "static")  # [features] kind: what the classifier reads
+# (textsel.features); "static" only over a static first pass, whose vectors it reads
 
 
 def default_features(goal: str, first_pass: str | None = None) -> str:
@@ -75,9 +76,13 @@ class ProjectConfig:
             raise ConfigError(f"[data] dedupe must be 'id', 'text' or absent; got {self.dedupe!r}")
         if self.features not in FEATURE_KINDS:
             raise ConfigError(f"[features] kind must be one of {list(FEATURE_KINDS)}; got {self.features!r}")
-        if self.features != "dense" and self.first_pass:
+        if self.features in ("lexical", "hybrid") and self.first_pass:
             raise ConfigError(f"the static first pass reads transformer vectors of candidates only; the "
-                              f"{self.features!r} features need the whole pool's TF-IDF. Use dense features there")
+                              f"{self.features!r} features need the whole pool's TF-IDF. Use dense or static "
+                              f"features there")
+        if self.features == "static" and self.first_pass != "static":
+            raise ConfigError("the 'static' features are the static first pass's vectors; set first_pass = "
+                              "\"static\" in [embeddings], or use dense features")
         if self.goal not in GOALS:
             raise ConfigError(f"[rounds] goal must be one of {list(GOALS)}; got {self.goal!r}")
         if self.backend not in ("hnsw", "exact"):

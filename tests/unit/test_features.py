@@ -174,6 +174,9 @@ def test_projects_without_a_features_section_read_the_embeddings(tmp_path):
         ProjectConfig(source="pool.csv", features="words")
     with pytest.raises(ConfigError, match="static"):
         ProjectConfig(source="pool.csv", features="lexical", first_pass="static")
+    with pytest.raises(ConfigError, match=r"first_pass = \"static\""):  # the static vectors need the first pass
+        ProjectConfig(source="pool.csv", features="static")
+    assert ProjectConfig(source="pool.csv", features="static", first_pass="static").features == "static"
 
 
 def test_cli_init_takes_features_and_goal_and_next_says_which_strategy_and_why(tmp_path):

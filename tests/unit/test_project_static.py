@@ -48,3 +48,35 @@ def test_a_static_project_embeds_statically_and_selects_with_the_transformer_on_
     with Project(tmp_path / "proj") as reopened:  # the recorded static vectors are read back, not re-embedded
         np.testing.assert_array_equal(reopened.static_vectors(), static)
         assert reopened.positive_probabilities([0, 599])[0] is not None
+
+
+def test_static_features_select_train_and_predict_without_the_transformer(tmp_path, tiny_bert):
+    """[features] kind = "static": the classifier reads the static vectors every text has, so a round embeds
+    nothing with the transformer, the full scan is allowed, and the whole pool can be predicted."""
+    rng = np.random.default_rng(1)
+    texts = [" ".join(rng.choice(WORDS[:4] if i % 10 == 0 else WORDS[4:], 5)) + f" {i}" for i in range(400)]
+    data = tmp_path / "pool.csv"
+    with open(data, "w", newline="") as handle:
+        csv.writer(handle).writerows([("text",), *((text,) for text in texts)])
+    project = init_project(tmp_path / "proj", data=str(data), model=str(tiny_bert), labels=["defect", "other"],
+                           first_pass="static", features="static")
+    with project:
+        project.add_labels([0, 10, 1, 2], ["defect", "defect", "other", "other"], source="test")
+        for pool in ("seals", "all"):
+            _, result = project.next_batch(10, candidate_pool=pool, discard_pending=True)
+            params = project.store.rounds()[-1].params
+            assert params["candidate_pool"] == pool and params["features"] == "static"
+            assert params["transformer_rows"] == 0 and len(result.ids) == 10
+        selected = project.store.rounds()[-1].doc_ids
+        assert sum(i % 10 == 0 for i in selected) >= 8  # the likeliest defects: every tenth text
+        assert not (project.cache_dir / "embeddings").exists() and not project.vectors.transformer_features() \
+            .embedded_rows
+        model = project.train()
+        assert model.embeddings["features"] == "static" and model.embeddings["static_vectors"]["rows"] == 400
+        out = tmp_path / "predictions.csv"
+        assert project.predict(out) == 400
+        with open(out, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        assert sum(row["predicted"] == "defect" for row in rows[::10]) >= 35
+    with Project(tmp_path / "proj") as reopened:
+        assert reopened.positive_probabilities([0, 1])[0] > reopened.positive_probabilities([0, 1])[1]

@@ -68,16 +68,18 @@ class Model:
 
     def classifier_features(self, reads: str = "embeddings"):  # noqa: ANN201 - CSR, HybridRows or None
         """What a learner on feature rows reads when the project's ``[features] kind`` is not dense: the pool's
-        TF-IDF matrix (built once and cached, :func:`textsel.features.lexical_matrix`) or it beside the embeddings;
-        None for dense features or a learner on texts. Loaded once per process and pool."""
+        TF-IDF matrix (built once and cached, :func:`textsel.features.lexical_matrix`), it beside the embeddings,
+        or the static first pass's vectors (a memory map); None for dense features or a learner on texts. Loaded
+        once per process and pool."""
         if reads != "embeddings" or self.config.features == "dense":
             return None
         from textsel.features import classifier_matrix
 
         source = self.corpus.pool_record()  # rows and fingerprint; `add` changes it, so the matrix is rebuilt
         if self._classifier_features is None or self._classifier_features[0] != source:
-            matrix = classifier_matrix(self.config.features, dense=self.vectors.embeddings(),
-                                       lexical=self.lexical_matrix)
+            static = self.config.features == "static"
+            matrix = classifier_matrix(self.config.features, lexical=self.lexical_matrix,
+                                       dense=self.vectors.static_vectors() if static else self.vectors.embeddings())
             self._classifier_features = (source, matrix)
         return self._classifier_features[1]
 
@@ -96,8 +98,9 @@ class Model:
         from textsel.rounds import RoundEngine
 
         reads = learner_spec(learner).input
+        dense = reads == "embeddings" and self.config.features != "static"  # static: no transformer loaded
         return RoundEngine(self.corpus.ids, AllCandidates(),
-                           features=self.learner_features() if reads == "embeddings" else None,
+                           features=self.learner_features() if dense else None,
                            texts=self.corpus.pool.texts if reads == "texts" else None,
                            learner=round_learner(learner, features=self.classifier_features(reads), **params),
                            positive_label=self.config.positive, classes=self.config.labels,
@@ -114,7 +117,8 @@ class Model:
         estimate's pass over the pool on Ray Data (``address`` and ``workers`` as in :meth:`predict`).
 
         Over a static first pass the logistic model trains on the transformer vectors of the labeled texts only
-        (embedded on demand), and no prevalence is estimated (None): that would score every text with it.
+        (embedded on demand), or on their static vectors with the static features, and no prevalence is estimated
+        (None).
         """
         from textsel.learner import learner_spec
         from textsel.score_ray import check_engine
@@ -176,6 +180,9 @@ class Model:
 
         if learner_spec(learner).input == "texts":
             return {"texts": self.corpus.pool.fingerprint()}
+        if self.config.features == "static":  # the static vectors the store recorded (model, pool, checksum)
+            return {"model": self.config.model, "first_pass": "static", "features": "static",
+                    "static_vectors": self.store.get_meta("static_embeddings")}
         if self.vectors.is_static:  # transformer vectors by text (the per-text cache's settings), not a pool file
             from textsel.text_cache import encoder_settings
 
@@ -334,9 +341,11 @@ class Model:
         check_engine("Project.predict", engine, address, workers)
         check_output_file(out, force=force, project_dir=self.project_dir)
         table_format(out)
-        self.vectors.refuse_static("predicting every text", "select likely positives among the candidates with the "
-                           "most-likely-positive strategy, or remove first_pass from [embeddings] in textsel.toml "
-                           "and embed the whole pool to predict it")
+        if self.config.features != "static" or engine == "ray":  # static features: every text has its vectors
+            self.vectors.refuse_static("predicting every text", "select likely positives among the candidates with "
+                                       "the most-likely-positive strategy, use the static features "
+                                       "([features] kind = \"static\"), or remove first_pass from [embeddings] in "
+                                       "textsel.toml and embed the whole pool to predict it")
         model = self.trained_model(engine=engine, address=address, workers=workers)
         if engine == "ray":
             reads = getattr(model.learner, "input", "embeddings")

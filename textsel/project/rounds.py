@@ -113,7 +113,8 @@ class Rounds:
         In a static first-pass project (:attr:`is_static`) the SEALS candidates come from the static index ("auto":
         k = :func:`textsel.first_pass.static_k`, three times the automatic k; "seals": the config's k) and the
         learner reads transformer vectors of the labeled texts and candidates only, embedded on demand through the
-        per-text cache. The "all" pool and density strategies are refused (ConfigError).
+        per-text cache; with ``[features] kind = "static"`` it reads the static vectors instead and a round runs no
+        transformer. The "all" pool and density strategies are refused (ConfigError).
         """
         from textsel.candidates import make_candidate_pool
         from textsel.learner import learner_spec
@@ -133,8 +134,8 @@ class Rounds:
         if pending and not discard_pending:
             raise PendingBatchError(f"round {pending_round} still has {len(pending)} texts to label; label them "
                                     f"first, or discard them to select a new batch")
-        features = self.model.learner_features() if reads == "embeddings" or "density" in needs or \
-            needs & _FEATURE_INPUTS else None
+        features = self.model.learner_features() if (reads == "embeddings" and self.config.features != "static") \
+            or "density" in needs or needs & _FEATURE_INPUTS else None
         labels = self.store.current_labels()
         labeled_ids = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
         choice = self.choose_candidate_pool(candidate_pool, labeled_ids)
@@ -196,7 +197,7 @@ class Rounds:
             raise ConfigError(f"the {strategy!r} strategy needs density over the whole pool, which the static first "
                               f"pass does not offer (the static and transformer spaces would mix); use a model-based "
                               f"strategy such as entropy")
-        if candidate_pool == "all":
+        if candidate_pool == "all" and self.config.features != "static":  # static features: a scan of the vectors
             self.vectors.refuse_static("the 'all' candidate pool (scoring every text)",
                                "select from the static index's neighbours with the 'auto' or 'seals' pool")
 
