@@ -97,10 +97,13 @@ def timed(command: list[str], env: dict | None = None) -> tuple[float, float, st
     The peak is the command's own ``ru_maxrss`` from ``os.wait4`` in a small wrapper process (see ``_PEAK_RSS``),
     not the running maximum over every child this process ever had (``RUSAGE_CHILDREN``), nor a high-water mark
     inherited from this process. A failure raises with its stderr. The wall time includes the wrapper's start
-    (tens of milliseconds)."""
+    (tens of milliseconds). The command runs as an installed package does, with Python's bytecode cache:
+    ``PYTHONDONTWRITEBYTECODE`` (set in some development shells) is dropped, or every command would compile
+    textsel's modules from source again (about 0.1 s)."""
     start = time.perf_counter()
+    inherited = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
     result = subprocess.run([sys.executable, "-c", _PEAK_RSS, *command], capture_output=True, text=True,
-                            env={**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200", **(env or {})})
+                            env={**inherited, "HF_HUB_OFFLINE": "1", "COLUMNS": "200", **(env or {})})
     wall = time.perf_counter() - start
     stderr, _, peak = result.stderr.rpartition("__peak_rss_kb__ ")
     if result.returncode:
