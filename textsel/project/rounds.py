@@ -134,8 +134,8 @@ class Rounds:
         if pending and not discard_pending:
             raise PendingBatchError(f"round {pending_round} still has {len(pending)} texts to label; label them "
                                     f"first, or discard them to select a new batch")
-        features = self.model.learner_features() if (reads == "embeddings" and self.config.features != "static") \
-            or "density" in needs or needs & _FEATURE_INPUTS else None
+        features = self.model.learner_features() if reads == "embeddings" or "density" in needs or \
+            needs & _FEATURE_INPUTS else None
         labels = self.store.current_labels()
         labeled_ids = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
         choice = self.choose_candidate_pool(candidate_pool, labeled_ids)
