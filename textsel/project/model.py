@@ -63,25 +63,23 @@ class Model:
 
     def learner_features(self):  # noqa: ANN202 - an array, or EmbeddedOnDemand over a static first pass
         """What an embedding learner reads: the embeddings, or over a static first pass the transformer vectors
-        embedded on demand (labeled texts and candidates only), or with ``[features] kind = "static"`` the static
-        vectors every text has (a memory map: a round runs no transformer)."""
-        if self.config.features == "static":
-            return self.vectors.static_vectors()
+        embedded on demand (labeled texts and candidates only)."""
         return self.vectors.transformer_features() if self.vectors.is_static else self.vectors.embeddings()
 
     def classifier_features(self, reads: str = "embeddings"):  # noqa: ANN201 - CSR, HybridRows or None
         """What a learner on feature rows reads when the project's ``[features] kind`` is not dense: the pool's
-        TF-IDF matrix (built once and cached, :func:`textsel.features.lexical_matrix`) or it beside the embeddings;
-        None for dense and static features (:meth:`learner_features`) or a learner on texts. Loaded once per
-        process and pool."""
-        if reads != "embeddings" or self.config.features in ("dense", "static"):  # the rows of learner_features
+        TF-IDF matrix (built once and cached, :func:`textsel.features.lexical_matrix`), it beside the embeddings,
+        or the static first pass's vectors (a memory map); None for dense features or a learner on texts. Loaded
+        once per process and pool."""
+        if reads != "embeddings" or self.config.features == "dense":
             return None
         from textsel.features import classifier_matrix
 
         source = self.corpus.pool_record()  # rows and fingerprint; `add` changes it, so the matrix is rebuilt
         if self._classifier_features is None or self._classifier_features[0] != source:
-            matrix = classifier_matrix(self.config.features, dense=self.vectors.embeddings(),
-                                       lexical=self.lexical_matrix)
+            static = self.config.features == "static"
+            matrix = classifier_matrix(self.config.features, lexical=self.lexical_matrix,
+                                       dense=self.vectors.static_vectors() if static else self.vectors.embeddings())
             self._classifier_features = (source, matrix)
         return self._classifier_features[1]
 
@@ -100,8 +98,9 @@ class Model:
         from textsel.rounds import RoundEngine
 
         reads = learner_spec(learner).input
+        dense = reads == "embeddings" and self.config.features != "static"  # static: no transformer loaded
         return RoundEngine(self.corpus.ids, AllCandidates(),
-                           features=self.learner_features() if reads == "embeddings" else None,
+                           features=self.learner_features() if dense else None,
                            texts=self.corpus.pool.texts if reads == "texts" else None,
                            learner=round_learner(learner, features=self.classifier_features(reads), **params),
                            positive_label=self.config.positive, classes=self.config.labels,

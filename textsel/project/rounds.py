@@ -134,8 +134,11 @@ class Rounds:
         if pending and not discard_pending:
             raise PendingBatchError(f"round {pending_round} still has {len(pending)} texts to label; label them "
                                     f"first, or discard them to select a new batch")
-        features = self.model.learner_features() if reads == "embeddings" or "density" in needs or \
-            needs & _FEATURE_INPUTS else None
+        # Static features are the classifier's rows (classifier_features), read in chunks straight from their
+        # float16 memory map: at 1.1M texts and 2,000 labels a float32 copy of the SEALS candidates' rows, built per
+        # process or kept in a side file, made a round about 2x slower.
+        features = self.model.learner_features() if (reads == "embeddings" and self.config.features != "static") \
+            or "density" in needs or needs & _FEATURE_INPUTS else None
         labels = self.store.current_labels()
         labeled_ids = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
         choice = self.choose_candidate_pool(candidate_pool, labeled_ids)
@@ -152,12 +155,8 @@ class Rounds:
         removed = self.corpus.removed_ids()
         pool = _ExcludingCandidates(inner, selected_before, removed)
         learner_features = self.model.classifier_features(reads)  # None: the dense rows `features`
-        # The side file of SEALS candidates' float32 rows pays where rows are costly to gather (the embeddings);
-        # the static vectors are a small float16 memory map, read directly (measured at 1.1M: the side file, 200k
-        # to 600k rows after 2,000 labels, made a round 2x slower).
-        side_rows = state is not None and reads == "embeddings" and learner_features is None and \
-            self.config.features != "static"
-        rows, rows_how = self._load_candidate_rows() if side_rows else (None, None)
+        rows, rows_how = (self._load_candidate_rows() if state is not None and reads == "embeddings"
+                          and learner_features is None else (None, None))
         result = select_batch(self.corpus.ids, features, labels, pool, strategy=strategy, batch_size=n, seed=seed,
                               learner=round_learner(learner, seed, features=learner_features),
                               texts=self.corpus.pool.texts if reads == "texts" else None,
