@@ -454,6 +454,9 @@ def refused(*_documents: dict) -> str:
 LATENCY_1M = "benchmarks/results/next_latency_review_sentences.json"
 LATENCY_1M_COMMAND = ("HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/next_latency.py --n-docs 1100664 --workdir "
                       "/data/nl --out " + LATENCY_1M)
+LATENCY_1M_STATIC = "benchmarks/results/next_latency_review_sentences_static_features.json"
+LATENCY_1M_STATIC_COMMAND = ("HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/next_latency.py --phase run --n-docs "
+                             "1100664 --workdir /data/nl --rounds 5 --features static --out " + LATENCY_1M_STATIC)
 SEALS_1M = "benchmarks/results/seals_scale_review_sentences.json"
 SEALS_1M_COMMAND = ("HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/seals_scale.py --sentences 1100664 --cache-dir "
                     "/data/seals_scale --from-build /data/nl/n1100664 --rounds 21 --out " + SEALS_1M)
@@ -472,6 +475,8 @@ REGIONS: dict[str, Region] = {
     "scale.fresh_to_first_selection": Region((LATENCY_1M,), fresh_to_first_selection, timing=True,
                                              command=LATENCY_1M_COMMAND),
     "scale.next_commands": Region((LATENCY_1M,), next_commands, timing=True, command=LATENCY_1M_COMMAND),
+    "scale.next_commands_static": Region((LATENCY_1M_STATIC,), next_commands, timing=True,
+                                         command=LATENCY_1M_STATIC_COMMAND),
     "scale.seals_all_costs": Region((SEALS_1M,), seals_all_costs, timing=True, command=SEALS_1M_COMMAND),
     "scale.ray_projection": Region((LATENCY_1M, SEALS_1M), ray_projection, timing=True,
                                    command=f"{LATENCY_1M_COMMAND}; {SEALS_1M_COMMAND}"),
