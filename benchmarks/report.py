@@ -226,23 +226,36 @@ def results_index() -> str:
     return "\n".join(lines)
 
 
-def stopping(result: dict, audit_only: dict) -> str:
-    """Coverage of the stopping rule overall and per concept and strategy, then the audit-only protocol's."""
-    def covered(document: dict) -> str:
-        rows = document["per_concept_strategy"]
-        stopped = sum(round(row["coverage"] * row["runs"]) for row in rows)
-        return f"{stopped} of {document['runs_overall']} runs (coverage {document['coverage_overall']:.3f})"
+def ratio_or_dash(value: float | None) -> str:
+    """A ratio with two decimals, or "-" where a cell has none (no run stopped by the rule)."""
+    return "-" if value is None else f"{value:.2f}"
 
-    lines = [f"{covered(result)} stopped at or above {pct(result['target_recall'], 0)} recall (the rule promises "
-             f"coverage of at least {result['confidence']}); with audits only after the yield drops: "
-             f"{covered(audit_only)}.", "",
-             "| concept | strategy | coverage | labels spent | oracle labels | recall at stop (min) |",
-             "|---|---|---|---|---|---|"]
-    lines += [f"| {row['concept']} ({row['pool_size']:,} texts, {row['positives']} positive) | {row['strategy']} | "
-              f"{row['coverage']} | {row['labels_spent_mean']:,.0f} | {row['oracle_labels_mean']:,.0f} | "
-              f"{row['recall_at_stop_mean']:.3f} ({row['recall_at_stop_min']:.3f}) |"
-              for row in result["per_concept_strategy"]]
-    return "\n".join(lines)
+
+def stopping_cells(result: dict) -> str:
+    """stopping.py: per cell and method, coverage with its Wilson bound and the cost ratios; then the summary."""
+    lines = ["| cell | strategy | method | rule stops / runs | coverage (Wilson low) | labels / oracle | "
+             "active / oracle | audit / floor | pool exhausted |", "|---|---|---|---|---|---|---|---|---|"]
+    for row in result["cells"]:
+        coverage = "-" if row["coverage"] is None else \
+            f"{row['coverage']:.2f} ({ratio_or_dash(row['coverage_wilson_low'])})"
+        lines.append(f"| {row['cell']} ({row['pool_size']:,} texts, {row['positives']} positive) | {row['strategy']} | "
+                     f"{row['method']} | {row['rule_stops']} / {row['runs']} | {coverage} | "
+                     f"{ratio_or_dash(row['labels_over_oracle'])} | {ratio_or_dash(row['active_over_oracle'])} | "
+                     f"{ratio_or_dash(row['audit_over_floor'])} | {row['exhausted_runs']} |")
+    return "\n".join(lines) + "\n\n" + stopping_line(result)
+
+
+def stopping_line(result: dict) -> str:
+    """stopping.py in one line: the certified uniform rule's summary over every cell."""
+    summary, seeds = result["summary"], len(result["provenance"]["seeds"])
+    return (
+        f"{seeds} seeds per cell, batch {result['protocol']['batch']}, target recall "
+        f"{pct(result['target_recall'], 0)} at {pct(result['confidence'], 0)} confidence. Certified uniform rule: "
+        f"worst coverage Wilson low {ratio_or_dash(summary['worst_coverage_wilson_low'])}, median audit / floor "
+        f"{ratio_or_dash(summary['median_audit_over_floor'])}, median active / oracle "
+        f"{ratio_or_dash(summary['median_active_over_oracle'])}, median labels / oracle "
+        f"{ratio_or_dash(summary['median_labels_over_oracle'])}; {summary['exhausted_runs']} runs exhausted the pool "
+        f"(counted apart, never as stops).")
 
 
 def held_out_agreement(result: dict) -> list[tuple[str, str, dict, list[tuple[str, dict, float]]]]:
@@ -397,6 +410,19 @@ def next_commands(result: dict) -> str:
         (f"; not measured: {', '.join(missing)}." if missing else ".")
 
 
+def static_features(result: dict) -> str:
+    """static_features: positives a logistic model on static vectors finds against one on MiniLM, per concept."""
+    lines = ["| concept | texts | prevalence | static / MiniLM positives |", "|---|---|---|---|"]
+    lines += [f"| {row['concept']} | {row['texts']:,} | {pct(row['prevalence'], 1)} | "
+              f"{interval(row['static_over_minilm'])} |" for row in result["concepts"]]
+    summary = result["summary"]
+    return "\n".join(lines) + (
+        f"\n\nAfter {result['budget']:,} labels ({result['strategy']}, batch {result['batch']}, every text scored, "
+        f"{len(result['provenance']['seeds'])} seeds): median {summary['static_over_minilm_median']:.2f}x over "
+        f"{len(result['concepts'])} concepts ({summary['static_over_minilm_min']:.2f}-"
+        f"{summary['static_over_minilm_max']:.2f}).")
+
+
 def seals_all_costs(result: dict) -> str:
     """seals_scale on review_sentences: All/SEALS with every per-round cost, and SEALS/All positives, per concept."""
     size = result["sizes"][-1]
@@ -477,10 +503,17 @@ REGIONS: dict[str, Region] = {
     "scale.next_commands": Region((LATENCY_1M,), next_commands, timing=True, command=LATENCY_1M_COMMAND),
     "scale.next_commands_static": Region((LATENCY_1M_STATIC,), next_commands, timing=True,
                                          command=LATENCY_1M_STATIC_COMMAND),
+    "scale.static_features": Region(("benchmarks/results/static_features.json",), static_features,
+                                    command="HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/static_features.py --out "
+                                            "benchmarks/results/static_features.json"),
     "scale.seals_all_costs": Region((SEALS_1M,), seals_all_costs, timing=True, command=SEALS_1M_COMMAND),
     "scale.ray_projection": Region((LATENCY_1M, SEALS_1M), ray_projection, timing=True,
                                    command=f"{LATENCY_1M_COMMAND}; {SEALS_1M_COMMAND}"),
-    "stopping": Region(("benchmarks/results/stopping.json", "benchmarks/results/stopping_audit_only.json"), stopping),
+    "stopping": Region(("benchmarks/results/stopping_most_likely_positive.json",), stopping_cells,
+                       command="OMP_NUM_THREADS=1 .venv/bin/python benchmarks/stopping.py --seeds 5 --cells small "
+                               "--strategies most-likely-positive --designs uniform,stratified --no-old-rule --out "
+                               "benchmarks/results/stopping_most_likely_positive.json"),
+    "stopping.line": Region(("benchmarks/results/stopping_most_likely_positive.json",), stopping_line),
     "diagnose_validation": Region(("benchmarks/results/diagnose_validation.json",
                                    "benchmarks/results/diagnose_thresholds.json"), diagnose_validation),
     "diagnose_validation.line": Region(("benchmarks/results/diagnose_validation.json",

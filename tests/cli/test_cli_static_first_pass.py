@@ -224,3 +224,28 @@ def test_ctrl_c_during_the_static_embedding_says_what_was_saved_and_a_rerun_resu
     monkeypatch.setattr(FakeStatic, "encode", encode)
     resumed = invoke("embed", "-p", static_project, "-q")
     assert resumed.exit_code == 0 and static.calls == N  # the 800 rows not saved, nothing twice
+
+
+def test_static_features_run_next_all_train_and_predict_without_the_transformer(tmp_path, models):
+    static, transformer = models
+    data, _ = make_pool(tmp_path, n=N, with_embeddings=False)
+    project = tmp_path / "proj"
+    made = invoke("init", project, "--data", data, "--text-col", "body", "--id-col", "doc_id", "--labels",
+                  "broken,fine", "--first-pass", "static", "--features", "static")
+    assert made.exit_code == 0, made.output
+    assert tomllib.loads((project / "textsel.toml").read_text())["features"]["kind"] == "static"
+    assert invoke("embed", "-p", project, "-q").exit_code == 0
+    seed(project, tmp_path)
+    for pool in ("auto", "all"):
+        result = invoke("next", "-n", "10", "--pool", pool, "-p", project, "-q")
+        assert result.exit_code == 0, result.output
+        assert last_round(project).params["features"] == "static"
+        label_pending(project, tmp_path)
+    assert last_round(project).candidate_pool_size > N // 2  # the full scan of the static vectors
+    assert invoke("train", "-p", project, "-q").exit_code == 0
+    predicted = invoke("predict", "-o", tmp_path / "preds.csv", "-p", project, "-q")
+    assert predicted.exit_code == 0, predicted.output
+    assert len((tmp_path / "preds.csv").read_text().splitlines()) == N + 1
+    assert transformer.calls == 0 and static.calls == N  # the transformer never ran
+    bad = invoke("init", tmp_path / "p2", "--data", data, "--text-col", "body", "--features", "static")
+    assert bad.exit_code != 0 and "first_pass" in flat(bad.output) and not (tmp_path / "p2").exists()
