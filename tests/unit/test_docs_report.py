@@ -91,7 +91,7 @@ def test_check_fails_on_a_stale_region(tmp_path, monkeypatch) -> None:
 
 @pytest.mark.parametrize(("name", "expected"), [
     ("diagnose_validation", "vs 0.60"),  # the constant "always no mismatch" beside the rule, from the file's rows
-    ("stopping", "runs (coverage"), ("index_recall", "recall@100"),
+    ("stopping", "coverage (Wilson low)"), ("index_recall", "recall@100"),
     ("svp_amazon", "not a headline: the proxy ranks near random")])
 def test_renderers_waiting_for_a_quiet_rerun_already_read_their_files(name, expected) -> None:
     """Refused today (stale), these regions render as soon as their files are rerun; they must not rot meanwhile."""
