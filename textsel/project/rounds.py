@@ -114,7 +114,8 @@ class Rounds:
         k = :func:`textsel.first_pass.static_k`, three times the automatic k; "seals": the config's k) and the
         learner reads transformer vectors of the labeled texts and candidates only, embedded on demand through the
         per-text cache; with ``[features] kind = "static"`` it reads the static vectors instead and a round runs no
-        transformer. The "all" pool and density strategies are refused (ConfigError).
+        transformer and the "all" pool scans those vectors. Otherwise the "all" pool is refused there, and density
+        strategies always are (ConfigError).
         """
         from textsel.candidates import make_candidate_pool
         from textsel.learner import learner_spec
