@@ -234,8 +234,8 @@ def built_project_pool(n: int, folder: Path) -> tuple[Path, np.ndarray, HNSWInde
     built = json.loads((folder / "build.json").read_text())
     if built["n_docs"] != n:
         raise SystemExit(f"{folder} holds a build of {built['n_docs']:,} texts, not {n:,}")
-    project = Project(folder / "project")
-    vectors, index = project.vectors.static_vectors(), project.vectors.index()
+    with Project(folder / "project") as project:
+        vectors, index = project.vectors.static_vectors(), project.vectors.index()
     if not np.array_equal(np.asarray(index.ids), np.arange(n)):
         raise SystemExit(f"{folder}: the index's ids are not the rows 0..{n - 1}")
     steps = built["steps"]

@@ -1,7 +1,7 @@
 """What static features cost in positives: a logistic model on static vectors against one on MiniLM.
 
 ``[features] kind = "static"`` lets a static first-pass project select without running the transformer in a round
-(see docs/scale.md: that is what makes ``next`` take under a second at 1.1M texts). The price is the features: the
+(docs/scale.md times ``next`` at 1.1M texts both ways). The price is the features: the
 static vectors (model2vec, distilled from all-MiniLM-L6-v2, 256 dimensions) are a weaker representation than the
 transformer's. This benchmark measures that price on its own, with everything else held equal: the same concepts
 of the shared data sets (their precomputed MiniLM vectors against static vectors of the same texts), the same
@@ -27,13 +27,14 @@ from textsel.learner import make_learner
 from textsel.rounds import batch_for_goal
 from textsel.simulate import run_simulation
 
+BATCH = batch_for_goal("find-all")  # the CLI's find-all batch
 CONCEPTS = ("amazon automotive", "amazon baby", "amazon magazines", "amazon office_products", "hotel_tips@3%",
             "blitzer 1-star@3%", "amazon negative reviews@3%")
 
 
 def positives_found(features: np.ndarray, ids: np.ndarray, labels: np.ndarray, seed: int, budget: int) -> int:
     records = run_simulation(ids, labels, features=features, strategy="most-likely-positive",
-                             learner=make_learner("logistic"), batch_size=batch_for_goal("find-all", None),
+                             learner=make_learner("logistic"), batch_size=BATCH,
                              budget=budget, seed=seed)
     return int(records[-1]["positives_found"])
 
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(rows[-1], file=sys.stderr, flush=True)
     ratios = [row["static_over_minilm"]["mean"] for row in rows]
     payload = {"benchmark": "static_features", "budget": args.budget, "strategy": "most-likely-positive",
-               "batch": batch_for_goal("find-all", None), "learner": "logistic", "candidates": "every unlabeled text",
+               "batch": BATCH, "learner": "logistic", "candidates": "every unlabeled text",
                "static_model": embedder.name, "concepts": rows,
                "summary": {"static_over_minilm_median": float(np.median(ratios)),
                            "static_over_minilm_min": float(min(ratios)), "static_over_minilm_max": float(max(ratios))}}

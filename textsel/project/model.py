@@ -66,6 +66,11 @@ class Model:
         embedded on demand (labeled texts and candidates only)."""
         return self.vectors.transformer_features() if self.vectors.is_static else self.vectors.embeddings()
 
+    def reads_embedding_rows(self, reads: str) -> bool:
+        """Whether a learner on ``reads`` ("embeddings" or "texts") needs :meth:`learner_features`: not with the
+        static features, whose rows :meth:`classifier_features` gives (so no transformer is loaded)."""
+        return reads == "embeddings" and self.config.features != "static"
+
     def classifier_features(self, reads: str = "embeddings"):  # noqa: ANN201 - CSR, HybridRows or None
         """What a learner on feature rows reads when the project's ``[features] kind`` is not dense: the pool's
         TF-IDF matrix (built once and cached, :func:`textsel.features.lexical_matrix`), it beside the embeddings,
@@ -98,9 +103,8 @@ class Model:
         from textsel.rounds import RoundEngine
 
         reads = learner_spec(learner).input
-        dense = reads == "embeddings" and self.config.features != "static"  # static: no transformer loaded
         return RoundEngine(self.corpus.ids, AllCandidates(),
-                           features=self.learner_features() if dense else None,
+                           features=self.learner_features() if self.reads_embedding_rows(reads) else None,
                            texts=self.corpus.pool.texts if reads == "texts" else None,
                            learner=round_learner(learner, features=self.classifier_features(reads), **params),
                            positive_label=self.config.positive, classes=self.config.labels,

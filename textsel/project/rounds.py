@@ -138,8 +138,8 @@ class Rounds:
         # Static features are the classifier's rows (classifier_features), read in chunks straight from their
         # float16 memory map: at 1.1M texts and 2,000 labels a float32 copy of the SEALS candidates' rows, built per
         # process or kept in a side file, made a round about 2x slower.
-        features = self.model.learner_features() if (reads == "embeddings" and self.config.features != "static") \
-            or "density" in needs or needs & _FEATURE_INPUTS else None
+        features = self.model.learner_features() if self.model.reads_embedding_rows(reads) or "density" in needs \
+            or needs & _FEATURE_INPUTS else None
         labels = self.store.current_labels()
         labeled_ids = np.fromiter(labels.keys(), dtype=np.int64, count=len(labels))
         choice = self.choose_candidate_pool(candidate_pool, labeled_ids)
