@@ -9,7 +9,7 @@ import pytest
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))
-from svp_learners import EmbeddingProbe, headline, make_selectors, run_seed, summary  # noqa: E402
+from svp_learners import EmbeddingProbe, headline, make_selectors, run_seed, summary, torch_threads  # noqa: E402
 
 from textsel.proxy import FastTextProxy  # noqa: E402
 
@@ -85,3 +85,16 @@ def test_the_embedding_probe_reads_the_vectors_of_the_texts_it_is_given() -> Non
     probe = EmbeddingProbe(task["train_texts"], task["train_vectors"]).fit(task["train_texts"], task["train_labels"])
     assert list(probe.classes_) == [-1, 1] and probe.predict_proba(task["train_texts"][:3]).shape == (3, 2)
     assert np.mean(probe.predict(task["train_texts"]) == task["train_labels"]) > 0.9
+
+
+def test_the_untimed_error_stage_runs_on_the_threads_asked_and_restores_them() -> None:
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError), torch_threads(1):
+        raise RuntimeError("a failed fit")
+    assert torch.get_num_threads() == before
+    with torch_threads(None):
+        assert torch.get_num_threads() == before
