@@ -14,11 +14,14 @@ Distilling the static model is a one-time cost per machine, timed apart (``steps
 a textsel home of their own under --workdir (``TEXTSEL_HOME``), emptied by each build: no transformer vector of a
 text is cached from an earlier run.
 
-Phase ``run`` (on a copy of the built project) runs --rounds rounds per phase, after 100 labels and after 2,000
+Phase ``run`` (on a copy of the built project, prepared by one ``textsel embed`` timed apart as the one-time cost
+``run_one_time``) runs --rounds rounds per phase, after 100 labels and after 2,000
 (random oracle labels imported, untimed, up to 2,000): in each round every mode of --modes in turn (interleaved,
 so they share the machine's load) ``textsel next --n 20 --pool MODE --out batch.csv`` and then ``textsel label
 --ids ... --label`` once per class. A round leaves no batch pending. ``next_pending`` times ``textsel next`` while
-a batch is pending (it shows the batch again: its cost must depend on the batch, not the pool). --baseline names
+a batch is pending (it shows the batch again: its cost must depend on the batch, not the pool);
+``label_first_card`` times interactive ``textsel label`` fed from a pipe, from its start until its first card and key
+legend are printed (it then reads ``q`` and quits, labeling nothing). --baseline names
 another ``textsel`` executable (e.g. main's) timed as the mode ``seals_baseline`` on its own copy.
 
 The results file (through benchmarks/_results.py) carries the load averages at start and end, the core count and
@@ -44,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 from _results import add_run_options, load_average, start_run
-from review_sentences import DATA, POOL_NAME, Concept, concept_record, pool_file, step, timed
+from review_sentences import DATA, POOL_NAME, Concept, concept_record, first_output, pool_file, step, timed
 
 TEXTSEL = str(Path(sys.executable).with_name("textsel"))
 LABELS_GOAL = 2_000
@@ -154,6 +157,8 @@ def run_rounds(args: argparse.Namespace, projects: dict[str, Path], is_positive:
             if who == "textsel" and mode == next(iter(modes)):  # the batch pending: shown again, not selected
                 wall, rss, _ = timed([TEXTSEL, "next", "-p", str(project), "-q"])
                 timings.setdefault("next_pending", []).append((wall, rss))
+                wall, rss = first_output([TEXTSEL, "label", "-p", str(project)], marker="q=quit")
+                timings.setdefault("label_first_card", []).append((wall, rss))
             label_batch(command[0], project, ids, is_positive, label, timings, who)
     return timings
 
@@ -184,6 +189,14 @@ def copy_project(folder: Path, into: Path, pool: Path, features: str | None = No
     return project
 
 
+def prepare_copy(project: Path) -> dict:
+    """``textsel embed`` on a copy, timed apart as a one-time cost: it verifies the copied caches (new mtimes, so
+    their checksums are computed again) and, with static features, writes the float32 rows the classifier reads,
+    as a user's ``embed`` does; the rounds then time what every round costs."""
+    wall, rss, _ = timed([TEXTSEL, "embed", "-p", str(project), "-q"])
+    return {"wall_s": round(wall, 3), "peak_rss_mb": round(rss, 1)}
+
+
 def run(args: argparse.Namespace, folder: Path, concept: Concept) -> dict:
     built = json.loads((folder / "build.json").read_text())
     pool = Path(built["pool_file"])
@@ -193,6 +206,7 @@ def run(args: argparse.Namespace, folder: Path, concept: Concept) -> dict:
         shutil.rmtree(run_copy)  # the benchmark's own copy under --workdir
     run_copy.mkdir()
     projects = {TEXTSEL: copy_project(folder, run_copy / "textsel", pool, args.features)}
+    one_time = {"embed_on_copy": prepare_copy(projects[TEXTSEL])}
     modes = {mode: [TEXTSEL, "next", "--n", str(BATCH), "--pool", mode] for mode in args.modes.split(",")}
     if args.baseline:  # its own copy: a newer textsel may upgrade the database past what the baseline reads
         projects[args.baseline] = copy_project(folder, run_copy / "baseline", pool)
@@ -217,7 +231,7 @@ def run(args: argparse.Namespace, folder: Path, concept: Concept) -> dict:
                         **summary(run_rounds(args, projects, is_positive, concept.label, modes))}
         print(json.dumps({name: phases[name]}), flush=True)
     return {"benchmark": "next_latency", **built, "rounds": args.rounds, "batch": BATCH,
-            "run_features": args.features or "as built", **phases}
+            "run_features": args.features or "as built", "run_one_time": one_time, **phases}
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -526,6 +526,11 @@ REGIONS: dict[str, Region] = {
     "svp_learners": Region(("benchmarks/results/svp_learners_amazon_blitzer_neg25.json",), svp_learners,
                            timing=True, command="nice -n 10 .venv/bin/python benchmarks/svp_learners.py "
                                                 "--seeds 0,1,2,3,4"),
+    "svp_learners.vdcnn9": Region(("benchmarks/results/svp_learners_amazon_blitzer_neg50_vdcnn9.json",),
+                                  svp_learners, timing=True,
+                                  command="nice -n 10 .venv/bin/python benchmarks/svp_learners.py --seeds 0 --target "
+                                          "vdcnn9 --negative-rate 0.5 --pool 6000 --initial 2000 --round 2000 "
+                                          "--vdcnn-epochs 6 --vdcnn-batch 32"),
     "screening_tune": Region(("benchmarks/results/screening_tune.json",), screening_tune,
                              command="OMP_NUM_THREADS=1 .venv/bin/python benchmarks/screening_tune.py --seeds 5 "
                                      "--candidates dense-b20,lexical-b20,relevance-b5,relevance-b10,relevance-b20 "

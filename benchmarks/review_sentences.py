@@ -91,6 +91,13 @@ _PEAK_RSS = ("import os, sys\npid = os.fork()\nif pid == 0:\n    os.execvp(sys.a
              "sys.exit(os.waitstatus_to_exitcode(status))")
 
 
+def command_env(env: dict | None = None) -> dict:
+    """The environment of a timed command: this one, offline, 200 columns, without ``PYTHONDONTWRITEBYTECODE``
+    (see :func:`timed`), plus ``env``."""
+    inherited = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    return {**inherited, "HF_HUB_OFFLINE": "1", "COLUMNS": "200", **(env or {})}
+
+
 def timed(command: list[str], env: dict | None = None) -> tuple[float, float, str]:
     """(wall seconds, peak RSS in MB of the command's own process, stdout) of one subprocess.
 
@@ -101,9 +108,8 @@ def timed(command: list[str], env: dict | None = None) -> tuple[float, float, st
     ``PYTHONDONTWRITEBYTECODE`` (set in some development shells) is dropped, or every command would compile
     textsel's modules from source again (about 0.1 s)."""
     start = time.perf_counter()
-    inherited = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
     result = subprocess.run([sys.executable, "-c", _PEAK_RSS, *command], capture_output=True, text=True,
-                            env={**inherited, "HF_HUB_OFFLINE": "1", "COLUMNS": "200", **(env or {})})
+                            env=command_env(env))
     wall = time.perf_counter() - start
     stderr, _, peak = result.stderr.rpartition("__peak_rss_kb__ ")
     if result.returncode:
@@ -117,3 +123,29 @@ def step(name: str, command: list[str], steps: dict, env: dict | None = None) ->
     steps[name] = {"wall_s": round(wall, 3), "peak_rss_mb": round(rss, 1)}
     print(json.dumps({name: steps[name]}), flush=True)
     return out
+
+
+def first_output(command: list[str], marker: str, answer: str = "q\n") -> tuple[float, float]:
+    """(wall seconds until ``marker`` first appears in the command's output, peak RSS in MB of the command) of an
+    interactive command fed from a pipe: once the marker is seen, ``answer`` is typed and the command left to end.
+
+    The peak comes from ``os.wait4`` on the command's own process (never reaped before), as in :func:`timed`; the
+    environment is :func:`timed`'s."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=command_env())
+    wall = None
+    for line in process.stdout:
+        if marker in line:
+            wall = time.perf_counter() - start
+            break
+    process.stdin.write(answer)
+    process.stdin.close()
+    process.stdout.read()
+    stderr = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode or wall is None:
+        raise RuntimeError(f"{' '.join(command)} ended ({process.returncode}) without printing {marker!r}: "
+                           f"{stderr.strip()[-2000:]}")
+    return wall, usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)

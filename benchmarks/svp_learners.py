@@ -238,7 +238,8 @@ def percent(spread: dict) -> str:
 def headline(document: dict) -> str:
     """The sentence benchmarks.report writes for this file: per proxy its speed-up and errors, or why not."""
     figures = document["summary"]
-    parts = [f"{len(figures['seeds'])} seeds, {document['target']} target, majority error "
+    seeds = len(figures["seeds"])
+    parts = [f"{seeds} seed{'' if seeds == 1 else 's'}, {document['target']} target, majority error "
              f"{100 * figures['majority_error']['mean']:.1f}%"]
     for name, proxy in figures["proxies"].items():
         if proxy["at_chance"]:
@@ -294,6 +295,8 @@ def main() -> None:
                 "config": {key: config[key] for key in ("pool", "test", "initial", "rounds", "max_length",
                                                         "transformer_epochs", "learning_rate", "batch_size")},
                 "fasttext_small": SMALL_DATA, "bar": BAR, "eval_threads": args.eval_threads, "per_seed": []}
+    if args.target == "vdcnn9":  # the transformer settings above are the MiniLM target's; these are VDCNN9's
+        document["vdcnn"] = {"depth": 9, "max_length": 256, "epochs": args.vdcnn_epochs, "batch_size": args.vdcnn_batch}
 
     def save(stage: str) -> None:
         document["per_seed"][-1]["stages_done"].append(stage)
@@ -309,8 +312,7 @@ def main() -> None:
             from textsel.models.vdcnn import VDCNNClassifier
 
             def make_target(seed=seed):  # noqa: ANN202
-                return VDCNNClassifier(depth=9, max_length=256, epochs=args.vdcnn_epochs,
-                                       batch_size=args.vdcnn_batch, seed=seed, device=args.device)
+                return VDCNNClassifier(**document["vdcnn"], seed=seed, device=args.device)
         document["per_seed"].append({})
         run_seed(task, make_target, make_selectors(task, seed), loop | {"seed": seed}, seed, save, args.embed_sample,
                  document["per_seed"][-1], args.eval_threads)

@@ -1,35 +1,25 @@
-"""The Typer app: the root ``app`` and, in one place (:data:`COMMAND_APPS`), the command modules' own apps.
+"""The Typer app: the root app and, in one place (:data:`COMMAND_MODULES`), the command modules' own apps.
 
 Each command module defines its commands on a Typer app of its own and registers nothing itself; here they are
 added to the root without a name, so their commands stay top-level (``textsel init``, ``textsel next``), or under
 one (``textsel concept add``). A TextselError raised anywhere below becomes one line on stderr and exit code 1
 (see ``_Group``).
+
+A command run from the shell (:func:`main`) gets a root holding only the module that defines it
+(:data:`COMMAND_MODULE`): Typer inspects every registered command's signature at each start, so importing and
+inspecting sixteen modules to run one command cost about a tenth of a second, a fifth of the half second `next` may
+take. Help, ``--version`` and unknown names get the whole app (``app``, built when first used).
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+import sys
+from collections.abc import Sequence
 
 import typer
-from textsel.cli import (
-    add,
-    audit,
-    concept,
-    demo,
-    label,
-    label_studio,
-    model,
-    project,
-    relink,
-    remove,
-    report,
-    round,
-    seed,
-    simulate,
-    svp,
-    vectors,
-)
-from typer.core import TyperCommand, TyperGroup, TyperOption
+from typer.core import TyperGroup
 
 from textsel import __version__
 from textsel.errors import (
@@ -62,58 +52,8 @@ def error_line(error: TextselError) -> str:
     return f"Error: {error}" + (f" ({hint})" if hint else "")
 
 
-class _FlagOption(TyperOption):
-    """An option whose help shows no type for on/off flags: ``--force`` takes no value, so ``<bool>`` beside it is
-    noise."""
-
-    def display_type_rich(self, ctx: typer.Context) -> str | None:
-        return None if getattr(self, "is_bool_flag", False) else super().display_type_rich(ctx)
-
-
-def _without_type(option: TyperOption | None) -> TyperOption | None:
-    """``option`` as a :class:`_FlagOption` (a TyperOption of this app's commands; None stays None)."""
-    if type(option) is TyperOption:
-        option.__class__ = _FlagOption
-    return option
-
-
-class _Command(TyperCommand):
-    """A command whose ``--help`` option (made when first asked for) shows no type either."""
-
-    def get_help_option(self, ctx: typer.Context) -> TyperOption | None:
-        return _without_type(super().get_help_option(ctx))
-
-
-class _SubGroup(TyperGroup):
-    """A command group (``textsel concept``, ``textsel svp``) whose ``--help`` option shows no type either."""
-
-    def get_help_option(self, ctx: typer.Context) -> TyperOption | None:
-        return _without_type(super().get_help_option(ctx))
-
-
-def _flags_without_type(command: TyperCommand | TyperGroup) -> None:
-    """Make the options of ``command`` and of every command below it :class:`_FlagOption`, and the commands
-    :class:`_Command` or :class:`_SubGroup`: this app's only, Typer's own classes are left alone."""
-    for param in command.params:
-        _without_type(param)
-    if type(command) is TyperCommand:
-        command.__class__ = _Command
-    elif type(command) is TyperGroup:
-        command.__class__ = _SubGroup
-    for sub in getattr(command, "commands", {}).values():
-        _flags_without_type(sub)
-
-
 class _Group(TyperGroup):
-    """The root group: turns the library's own errors into click errors ('Error: ...' and exit code 1), and shows
-    flags without a value type (:class:`_FlagOption`)."""
-
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - TyperGroup's
-        super().__init__(*args, **kwargs)
-        _flags_without_type(self)
-
-    def get_help_option(self, ctx: typer.Context) -> TyperOption | None:
-        return _without_type(super().get_help_option(ctx))
+    """The root group: turns the library's own errors into click errors ('Error: ...' and exit code 1)."""
 
     def invoke(self, ctx: typer.Context):  # noqa: ANN201 - click's signature (typer's vendored click)
         try:
@@ -141,23 +81,25 @@ EXAMPLES = """Examples:
 
 Run `textsel COMMAND --help` for a command's options."""
 
-app = typer.Typer(
-    name="textsel",
-    cls=_Group,
-    help="Find rare classes in large text collections with few labels and little compute.",
-    epilog=EXAMPLES,
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-# Every command app, in the order `textsel --help` lists them, with its group name (None: its commands are top-level).
-COMMAND_APPS: list[tuple[typer.Typer, str | None]] = [
-    (project.app, None), (seed.app, None), (report.app, None), (model.app, None), (round.app, None),
-    (label.app, None), (audit.app, None), (add.app, None), (remove.app, None), (relink.app, None),
-    (vectors.app, None), (demo.app, None), (simulate.app, None), (concept.concept_app, "concept"),
-    (svp.svp_app, "svp"), (label_studio.label_studio_app, "studio"),
+# Every command module, in the order `textsel --help` lists them: (module, its Typer app, group name or None for
+# top-level commands).
+COMMAND_MODULES: list[tuple[str, str, str | None]] = [
+    ("project", "app", None), ("seed", "app", None), ("report", "app", None), ("model", "app", None),
+    ("round", "app", None), ("label", "app", None), ("audit", "app", None), ("add", "app", None),
+    ("remove", "app", None), ("relink", "app", None), ("vectors", "app", None), ("demo", "app", None),
+    ("simulate", "app", None), ("concept", "concept_app", "concept"), ("svp", "svp_app", "svp"),
+    ("label_studio", "label_studio_app", "studio"),
 ]
+
+# The module of each top-level command and group, so :func:`main` loads one module (tests/cli/test_cli_help.py
+# checks this against the commands each module defines).
+COMMAND_MODULE: dict[str, str] = {
+    "init": "project", "embed": "project", "index": "project", "search": "seed", "import": "seed",
+    "status": "report", "diagnose": "report", "export": "report", "train": "model", "predict": "model",
+    "next": "round", "label": "label", "audit": "audit", "add": "add", "remove": "remove", "relink": "relink",
+    "vectors": "vectors", "demo": "demo", "simulate": "simulate", "concept": "concept", "svp": "svp",
+    "studio": "label_studio",
+}
 
 
 def _version(value: bool) -> None:
@@ -166,7 +108,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details."),
@@ -174,10 +115,47 @@ def _root(
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
 
 
-for _commands, _group in COMMAND_APPS:
-    app.add_typer(_commands, name=_group)
+def command_apps(modules: Sequence[tuple[str, str, str | None]] = tuple(COMMAND_MODULES)
+                 ) -> list[tuple[typer.Typer, str | None]]:
+    """The Typer app and group name of each of ``modules`` (entries of :data:`COMMAND_MODULES`), imported now."""
+    return [(getattr(importlib.import_module(f"textsel.cli.{module}"), attribute), group)
+            for module, attribute, group in modules]
+
+
+def build_app(modules: Sequence[tuple[str, str, str | None]] = tuple(COMMAND_MODULES)) -> typer.Typer:
+    """The root app with the commands of ``modules`` (default: every command module)."""
+    root = typer.Typer(
+        name="textsel",
+        cls=_Group,
+        help="Find rare classes in large text collections with few labels and little compute.",
+        epilog=EXAMPLES,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    root.callback()(_root)
+    for commands, group in command_apps(modules):
+        root.add_typer(commands, name=group)
+    return root
+
+
+def app_for(args: Sequence[str]) -> typer.Typer:
+    """The root app for a command line: only the module of the command ``args`` starts with, or every module when
+    they start with an option or a name no module defines (help and errors then list every command)."""
+    module = COMMAND_MODULE.get(args[0]) if args else None
+    if module is None:
+        return build_app()
+    return build_app([entry for entry in COMMAND_MODULES if entry[0] == module])
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``app``: the root app with every command (for tests and embedding), built when first imported."""
+    if name == "app":
+        globals()["app"] = built = build_app()
+        return built
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: the root app for this command line (:func:`app_for`)."""
+    app_for(sys.argv[1:])()

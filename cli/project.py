@@ -121,10 +121,13 @@ def embed(
 
 
 def _embed_static(project) -> None:  # noqa: ANN001 - Project
-    """The static first pass's embed: static vectors of every text, then the static index over them."""
+    """The static first pass's embed: static vectors of every text, then the static index over them (and, with
+    static features, the float32 copy the classifier reads)."""
     try:
         vectors = project.static_vectors()
         built = project.index()
+        if project.config.features == "static":  # what the classifier reads: written now, not in the first `next`
+            project.static_vectors_float32()
     except KeyboardInterrupt:
         console.print(_interrupted_message(project))
         raise typer.Exit(130) from None

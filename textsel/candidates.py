@@ -51,6 +51,20 @@ def _unlabeled(pool_ids: np.ndarray, labeled_ids: np.ndarray) -> np.ndarray:
     return pool_ids[keep]
 
 
+def sorted_union(sorted_ids: np.ndarray, more: np.ndarray) -> np.ndarray:
+    """``sorted_ids`` (sorted, unique) with the ids of ``more`` it lacks inserted in order: O(n + m log m).
+
+    ``np.union1d`` sorts (or hashes) all n + m ids again: a tenth of a second per round once the SEALS pool holds
+    300k candidates, for the few thousand neighbours a round adds.
+    """
+    more = np.unique(_as_ids(more))
+    if not len(sorted_ids):
+        return more
+    places = np.searchsorted(sorted_ids, more)
+    absent = more[sorted_ids[np.minimum(places, len(sorted_ids) - 1)] != more]
+    return np.insert(sorted_ids, np.searchsorted(sorted_ids, absent), absent)
+
+
 class AllCandidates:
     """Every unlabeled document: the full-scan baseline of each strategy."""
 
@@ -109,8 +123,8 @@ class SEALSCandidates:
         else:
             found, _ = self.index.search(self.index.get_vectors(new), int(self.k), ef=ef)
         found = found[found >= 0]
-        self.neighbours_ = np.union1d(self.neighbours_, found)
-        self.seen_ = np.union1d(self.seen_, new)
+        self.neighbours_ = sorted_union(self.neighbours_, found)
+        self.seen_ = sorted_union(self.seen_, new)
 
     def candidates(self, pool_ids: np.ndarray, labeled_ids: np.ndarray) -> np.ndarray:
         """Neighbours of labeled documents that are not labeled themselves (``pool_ids`` is not scanned)."""
@@ -168,6 +182,9 @@ SEALS_S_PER_QUERY = {"table": 0.0, "loaded": 230 * SCAN_S_PER_DOC, "index": 230 
 # from ~700k texts. On 11.6k-14.6k tweets the old rule chose SEALS at k=16 to save ~50 ms a round and lost 8-28% of
 # the positives a scan found by 1,000 labels (issue 21).
 NOTICEABLE_SAVING_S = 0.3
+# A scan of float32 static vectors (256 dimensions, ``[features] kind = "static"``) costs about a quarter of the
+# float16 MiniLM scan above per document: `textsel next --pool all` selected among 1.1M texts in 0.14 s.
+STATIC_SCAN_S_PER_DOC = 1.3e-7
 AUTO_K_FLOOR = 100  # k=16 lost those positives; k=100 lost none on the same concepts (0.96-1.05 of a scan)
 
 
@@ -196,27 +213,30 @@ def scaled_k(n_docs: int) -> int:
 
 
 def choose_pool(requested: str, *, n_docs: int, n_labeled: int, n_new_labels: int, n_known_candidates: int,
-                k: int, neighbours: str = "index") -> PoolChoice:
+                k: int, neighbours: str = "index", seals_k: int | None = None,
+                scan_s_per_doc: float = SCAN_S_PER_DOC) -> PoolChoice:
     """Resolve ``requested`` ("auto" or a name in :data:`POOLS`) to the pool a round uses.
 
-    For "auto" the predicted seconds of a full scan (every unlabeled document) are compared with SEALS: a lookup
-    per new label, scoring its candidates (the known ones plus k per new label, capped at the pool) and, when
-    ``neighbours`` is "index" (the graph is not loaded yet and there is no neighbour table), loading the index.
-    SEALS wins only where it saves at least :data:`NOTICEABLE_SAVING_S` (it may miss positives a scan finds).
-    Nothing labeled yet means a scan: SEALS has no neighbourhood to start from.
+    For "auto" the predicted seconds of a full scan (every unlabeled document, ``scan_s_per_doc`` each) are
+    compared with SEALS: a lookup per new label, scoring its candidates (the known ones plus k per new label,
+    capped at the pool; k = ``seals_k``, by default :func:`auto_k`) and, when ``neighbours`` is "index" (the graph
+    is not loaded yet and there is no neighbour table), loading the index. SEALS wins only where it saves at least
+    :data:`NOTICEABLE_SAVING_S` (it may miss positives a scan finds). Nothing labeled yet means a scan: SEALS has
+    no neighbourhood to start from.
     """
     check_param("choose_pool", "requested", requested, requested in POOL_CHOICES, f"one of {POOL_CHOICES}")
     check_param("choose_pool", "neighbours", neighbours, neighbours in SEALS_S_PER_QUERY,
                 f"one of {tuple(SEALS_S_PER_QUERY)}")
     if requested != "auto":
         return PoolChoice(requested, k, "requested")
-    k = auto_k(n_docs)
+    k = auto_k(n_docs) if seals_k is None else seals_k
     unlabeled = max(n_docs - n_labeled, 0)
     if not n_labeled:
         return PoolChoice("all", k, "nothing is labeled yet, so SEALS has no neighbourhood to search")
-    scan = SCAN_S_PER_DOC * unlabeled
+    scan = scan_s_per_doc * unlabeled
     candidates = min(unlabeled, n_known_candidates + k * n_new_labels)
-    seals = (SEALS_S_PER_QUERY[neighbours] * n_new_labels + SEALS_S_PER_CANDIDATE * candidates
+    seals = (SEALS_S_PER_QUERY[neighbours] * n_new_labels
+             + SEALS_S_PER_CANDIDATE * scan_s_per_doc / SCAN_S_PER_DOC * candidates
              + (SEALS_INDEX_LOAD_S_PER_DOC * n_docs if neighbours == "index" else 0.0))
     name = "seals" if scan - seals >= NOTICEABLE_SAVING_S else "all"
     source = {"table": "the neighbour table", "loaded": "the loaded index", "index": "loading the index"}[neighbours]

@@ -97,3 +97,28 @@ def test_the_cli_adds_the_command_that_fixes_an_error():
         "select one first (`textsel next`, or `textsel label --continuous` to select as you go)")
     assert error_line(NoConceptsError("no concepts")) == "Error: no concepts (`textsel concept add NAME`)"
     assert error_line(DataError("bad row")) == "Error: bad row"
+
+
+def test_each_command_line_loads_only_the_module_that_defines_its_command():
+    from textsel.cli.app import COMMAND_MODULE, COMMAND_MODULES, app_for, command_apps
+
+    for (module, _, _), (commands, group) in zip(COMMAND_MODULES, command_apps(), strict=True):
+        names = {group} if group else {command.name or command.callback.__name__ for command in
+                                       commands.registered_commands}
+        assert {name for name, owner in COMMAND_MODULE.items() if owner == module} == names, module
+    assert set(COMMAND_MODULE) == set(ROOT.commands)  # every command the full app lists, and no other
+    for name in ROOT.commands:
+        assert set(get_command(app_for([name, "--help"])).commands) == \
+            {other for other, owner in COMMAND_MODULE.items() if owner == COMMAND_MODULE[name]}
+    for args in ([], ["--version"], ["-v", "next"], ["nxt"]):  # help, options first, a typo: the whole app
+        assert set(get_command(app_for(args)).commands) == set(ROOT.commands)
+
+
+def test_a_command_run_through_its_own_module_behaves_as_in_the_whole_app(tmp_path):
+    from textsel.cli.app import app_for
+
+    result = runner.invoke(app_for(["next"]), ["next", "-p", str(tmp_path)])
+    assert result.exit_code == 1 and "Error:" in result.output and "textsel init" in result.output  # hint kept
+    assert runner.invoke(app_for(["next"]), ["next", "--help"]).exit_code == 0
+    typo = runner.invoke(app_for(["nxt"]), ["nxt"])
+    assert typo.exit_code != 0 and "next" in typo.output  # the whole app suggests the command meant

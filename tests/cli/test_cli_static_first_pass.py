@@ -7,6 +7,7 @@ Fakes stand in for both models: hashed 8-dimensional static vectors and Counting
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import tomllib
 from conftest import CountingEmbedder, fake_embeddings, flat, overwrite_npy_rows
@@ -235,6 +236,9 @@ def test_static_features_run_next_all_train_and_predict_without_the_transformer(
     assert made.exit_code == 0, made.output
     assert tomllib.loads((project / "textsel.toml").read_text())["features"]["kind"] == "static"
     assert invoke("embed", "-p", project, "-q").exit_code == 0
+    written = project / "cache" / "static-embeddings" / "static.float32.npy"
+    assert np.load(written).dtype == np.float32  # the classifier's float32 rows: written by embed, a one-time cost
+    stamp = written.stat().st_mtime_ns
     seed(project, tmp_path)
     for pool in ("auto", "all"):
         result = invoke("next", "-n", "10", "--pool", pool, "-p", project, "-q")
@@ -242,6 +246,7 @@ def test_static_features_run_next_all_train_and_predict_without_the_transformer(
         assert last_round(project).params["features"] == "static"
         label_pending(project, tmp_path)
     assert last_round(project).candidate_pool_size > N // 2  # the full scan of the static vectors
+    assert written.stat().st_mtime_ns == stamp  # read by every round, written once
     assert invoke("train", "-p", project, "-q").exit_code == 0
     predicted = invoke("predict", "-o", tmp_path / "preds.csv", "-p", project, "-q")
     assert predicted.exit_code == 0, predicted.output

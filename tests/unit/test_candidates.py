@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from textsel.candidates import AllCandidates, RandomCandidates, SEALSCandidates, make_candidate_pool
+from textsel.candidates import AllCandidates, RandomCandidates, SEALSCandidates, make_candidate_pool, sorted_union
 from textsel.errors import ConfigError
 from textsel.index import ExactIndex
 
@@ -136,3 +136,27 @@ def test_auto_never_trades_positives_for_milliseconds():
     large = choose_pool("auto", n_docs=1_000_000, n_labeled=600, n_new_labels=20, n_known_candidates=30_000,
                         k=100, neighbours="table")
     assert large.name == "seals" and large.k == 100
+
+
+def test_sorted_union_is_numpys_union_of_a_sorted_pool_and_new_ids():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        held = np.unique(rng.integers(0, 500, rng.integers(0, 40)))
+        more = rng.integers(0, 500, rng.integers(0, 40))  # repeats, unsorted, some already held
+        merged = sorted_union(held, more)
+        assert merged.dtype == np.int64 and np.array_equal(merged, np.union1d(held, more))
+    assert np.array_equal(sorted_union(np.array([1, 5], dtype=np.int64), np.array([5, 1])), [1, 5])
+
+
+def test_auto_weighs_a_cheaper_scan_and_the_k_it_is_given():
+    """Static features: a scan reads float32 static rows (STATIC_SCAN_S_PER_DOC), so at 1.1M texts SEALS at k=300
+    saves too little to be worth its missed positives; at 10M it pays again."""
+    from textsel.candidates import STATIC_SCAN_S_PER_DOC, choose_pool
+
+    common = {"n_labeled": 2_000, "n_new_labels": 20, "n_known_candidates": 280_000, "k": 100,
+              "neighbours": "table", "seals_k": 300, "scan_s_per_doc": STATIC_SCAN_S_PER_DOC}
+    million = choose_pool("auto", n_docs=1_100_000, **common)
+    assert million.name == "all" and million.k == 300 and "scanning 1,098,000 texts" in million.reason
+    assert choose_pool("auto", n_docs=10_000_000, **common).name == "seals"
+    dense = {**common, "scan_s_per_doc": 5e-7}  # the float16 MiniLM scan: SEALS pays at 1.1M
+    assert choose_pool("auto", n_docs=1_100_000, **dense).name == "seals"

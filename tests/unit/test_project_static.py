@@ -70,6 +70,10 @@ def test_static_features_select_train_and_predict_without_the_transformer(tmp_pa
             assert "candidate_rows" not in params  # the static memory map is read directly, no side file
         selected = project.store.rounds()[-1].doc_ids
         assert sum(i % 10 == 0 for i in selected) >= 8  # the likeliest defects: every tenth text
+        project.next_batch(10, candidate_pool="auto", discard_pending=True)  # the cost model: a scan is cheap here
+        params = project.store.rounds()[-1].params
+        assert params["candidate_pool"] == "all" and "predicted" in params["pool_reason"]
+        assert params["k"] == project.vectors.auto_k(400)  # static_k: 3x the automatic k
         assert not (project.cache_dir / "embeddings").exists() and not project.vectors.transformer_features() \
             .embedded_rows
         model = project.train()
@@ -81,3 +85,32 @@ def test_static_features_select_train_and_predict_without_the_transformer(tmp_pa
         assert sum(row["predicted"] == "defect" for row in rows[::10]) >= 35
     with Project(tmp_path / "proj") as reopened:
         assert reopened.positive_probabilities([0, 1])[0] > reopened.positive_probabilities([0, 1])[1]
+
+
+def test_static_features_read_a_float32_copy_written_once_and_again_when_damaged(tmp_path, tiny_bert):
+    """The classifier reads float32 static rows (numpy converts float16 slowly): a copy of the float16 cache, exact,
+    written on first use, reused by later processes, and written again when missing or changed."""
+    data = tmp_path / "pool.csv"
+    with open(data, "w", newline="") as handle:
+        csv.writer(handle).writerows([("text",), *((f"{WORDS[i % 12]} {WORDS[(i * 7) % 12]} {i}",) for i in range(60))])
+    init_project(tmp_path / "proj", data=str(data), model=str(tiny_bert), labels=["defect", "other"],
+                 first_pass="static", features="static")
+    with Project(tmp_path / "proj") as project:
+        copy = project.vectors.static_vectors_float32()
+        path = project.vectors.static_float32_path
+        assert copy.dtype == np.float32 and np.array_equal(copy, np.asarray(project.vectors.static_vectors(),
+                                                                                 dtype=np.float32))
+        assert project.model.classifier_features() is not None and \
+            project.model.classifier_features().dtype == np.float32
+        written = path.stat().st_mtime_ns
+    with Project(tmp_path / "proj") as project:
+        project.vectors.static_vectors_float32()
+        assert path.stat().st_mtime_ns == written  # verified by its record, not written again
+        with open(path, "r+b") as handle:  # damage one value, same size
+            handle.seek(-4, 2)
+            handle.write(np.float32(123.0).tobytes())
+        project.vectors._static_vectors = None
+        again = project.vectors.static_vectors_float32()
+        assert np.array_equal(again, np.asarray(project.vectors.static_vectors(), dtype=np.float32))
+        path.unlink()
+        assert np.array_equal(project.vectors.static_vectors_float32(), again)

@@ -7,7 +7,7 @@ import importlib.util
 import re
 
 from conftest import REPO
-from textsel.cli.app import COMMAND_APPS
+from textsel.cli.app import command_apps
 
 
 def architecture() -> str:
@@ -29,7 +29,7 @@ def test_every_named_module_exists_and_every_part_and_command_module_is_named():
 
 def test_each_command_is_in_the_module_the_readme_names():
     rows = [line for line in architecture().splitlines() if line.startswith("| `cli/")]
-    for commands, group in COMMAND_APPS:
+    for commands, group in command_apps():
         if group:
             assert any(f"`{group}`" in row and "group" in row for row in rows), group
             continue

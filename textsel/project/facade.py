@@ -213,6 +213,7 @@ class Project:
 
     is_static = _Part("vectors", Vectors)
     static_vectors = _Part("vectors", Vectors)
+    static_vectors_float32 = _Part("vectors", Vectors)
     static_cache_dir = _Part("vectors", Vectors)
     transformer_features = _Part("vectors", Vectors)
     refuse_static = _Part("vectors", Vectors)

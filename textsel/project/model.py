@@ -74,8 +74,8 @@ class Model:
     def classifier_features(self, reads: str = "embeddings"):  # noqa: ANN201 - CSR, HybridRows or None
         """What a learner on feature rows reads when the project's ``[features] kind`` is not dense: the pool's
         TF-IDF matrix (built once and cached, :func:`textsel.features.lexical_matrix`), it beside the embeddings,
-        or the static first pass's vectors (a memory map); None for dense features or a learner on texts. Loaded
-        once per process and pool."""
+        or the static first pass's vectors (their float32 memory map); None for dense features or a learner on
+        texts. Loaded once per process and pool."""
         if reads != "embeddings" or self.config.features == "dense":
             return None
         from textsel.features import classifier_matrix
@@ -84,7 +84,8 @@ class Model:
         if self._classifier_features is None or self._classifier_features[0] != source:
             static = self.config.features == "static"
             matrix = classifier_matrix(self.config.features, lexical=self.lexical_matrix,
-                                       dense=self.vectors.static_vectors() if static else self.vectors.embeddings())
+                                       dense=self.vectors.static_vectors_float32() if static else
+                                       self.vectors.embeddings())
             self._classifier_features = (source, matrix)
         return self._classifier_features[1]
 

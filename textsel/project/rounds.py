@@ -208,12 +208,14 @@ class Rounds:
     def choose_candidate_pool(self, requested: str, labeled_ids: np.ndarray):  # noqa: ANN201 - PoolChoice
         """Resolve "auto" (or a pool name) for this project's size, labels and saved SEALS state.
 
-        Over a static first pass "auto" is always SEALS in static space with k = static_k (scanning would need the
-        transformer embedding of every text), which needs a labeled text to start from.
+        Over a static first pass "auto" is SEALS in static space with k = static_k (scanning would need the
+        transformer embedding of every text), which needs a labeled text to start from; with static features a scan
+        reads only the static vectors, so the cost model chooses, at that k and the static vectors' scan cost.
         """
-        from textsel.candidates import PoolChoice, choose_pool
+        from textsel.candidates import SCAN_S_PER_DOC, STATIC_SCAN_S_PER_DOC, PoolChoice, choose_pool
 
-        if self.vectors.is_static and requested == "auto":
+        static_features = self.vectors.is_static and self.config.features == "static"
+        if self.vectors.is_static and requested == "auto" and not static_features:
             if not len(labeled_ids):
                 raise ConfigError("the static first pass selects among the neighbours of labeled texts and nothing "
                                   "is labeled yet; search for a few positives and label them first")
@@ -225,7 +227,9 @@ class Rounds:
         return choose_pool(requested, n_docs=len(self.corpus.ids), n_labeled=len(labeled_ids),
                            n_new_labels=max(len(labeled_ids) - seen, 0), n_known_candidates=known, k=self.config.k,
                            neighbours="table" if self.vectors.neighbour_table() is not None else
-                           "loaded" if self.vectors.index_loaded else "index")
+                           "loaded" if self.vectors.index_loaded else "index",
+                           seals_k=self.vectors.auto_k(len(self.corpus.ids)),
+                           scan_s_per_doc=STATIC_SCAN_S_PER_DOC if static_features else SCAN_S_PER_DOC)
 
     def candidate_state_path(self, k: int) -> Path:
         """The saved SEALS state for ``k`` (one per k, so rounds with different k do not undo each other's); over a
