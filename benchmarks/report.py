@@ -405,9 +405,12 @@ def next_commands(result: dict) -> str:
                 lines.append(f"| {result[phase]['labels_at_start']:,} | {command} | {values['wall_s_median']} | "
                              f"{values['wall_s_p95']} | {values['peak_rss_mb_max']:,.0f} |")
     missing = [phase.replace("_", " ") for phase in phases if phase not in result]
+    one_time = result.get("run_one_time", {}).get("embed_on_copy")
     return "\n".join(lines) + f"\n\n{result['n_docs']:,} sentences, concept {result['concept']} " \
         f"(prevalence {pct(result['prevalence'], 2)}), {result['rounds']} rounds of {result['batch']} per phase" + \
-        (f"; not measured: {', '.join(missing)}." if missing else ".")
+        (f"; not measured: {', '.join(missing)}." if missing else ".") + \
+        (f" One-time, before the rounds: `textsel embed` on the copy (checksums of the copied caches, the float32 "
+         f"static rows) {one_time['wall_s']:.1f} s, peak RSS {one_time['peak_rss_mb']:,.0f} MB." if one_time else "")
 
 
 def static_features(result: dict) -> str:
