@@ -143,17 +143,33 @@ def embed_cost(result: dict) -> str:
     return "\n".join(lines)
 
 
-def next_latency(result: dict) -> str:
-    first, later = result["after_100_labels"], result["after_2000_labels"]
-    def median(phase: dict, mode: str) -> str:
-        return f"{phase[mode]['next_wall_s_median']} s"
+def next_latency_line(dense: dict, static: dict) -> str:
+    """next_latency on review_sentences in one line: fresh file to first selection, then `next` with static features."""
+    def median(phase: str, command: str) -> str:
+        return f"{static[phase][command]['wall_s_median']:.2f}"
 
-    return (f"{result['n_docs']:,} texts ({load_span(result)}): `next` median SEALS "
-            f"{median(first, 'seals')}, auto {median(first, 'auto')} after 100 labels vs "
-            f"{median(first, 'seals_baseline')} before, full scan {median(first, 'all')}; after 2,000 labels SEALS "
-            f"{median(later, 'seals')}, auto {median(later, 'auto')} vs {median(later, 'seals_baseline')} before; "
-            f"`label --ids` {result['label_wall_s_median']} s; peak RSS {result['peak_rss_mb'] / 1000:.1f} GB; "
-            f"one-time: index {result['index_build_s']:,.0f} s + neighbour table {result['neighbour_table_s']:,.0f} s")
+    peak = max(values["peak_rss_mb_max"] for phase in ("after_100_labels", "after_2000_labels")
+               for values in static[phase].values() if isinstance(values, dict))
+    build = dense.get("build_load_average_1min") or {}
+    loads = f", the build's own load {build['start']}-{build['end']}" if build else ""
+    return (f"{static['n_docs']:,} review sentences: fresh file to first selection "
+            f"{dense['fresh_to_first_selection_s']:,.0f} s (static first pass, transformer features{loads}); with "
+            f"static features `next` median SEALS "
+            f"{median('after_100_labels', 'seals')} s, auto {median('after_100_labels', 'auto')} s after 100 labels, "
+            f"{median('after_2000_labels', 'seals')} s and {median('after_2000_labels', 'auto')} s after 2,000; first "
+            f"card of `label` {median('after_2000_labels', 'label_first_card')} s; peak RSS {peak:,.0f} MB")
+
+
+def seals_scale_line(result: dict) -> str:
+    """seals_scale on review_sentences in one line: the All/SEALS and SEALS/All ranges over its concepts."""
+    size = result["sizes"][-1]
+    speed = [next(value for key, value in entry.items() if key.startswith("all_over_seals_all_costs_at_"))["mean"]
+             for entry in size["concepts"]]
+    found = [next(value for key, value in entry.items() if key.startswith("seals_over_all_positives_at_"))["mean"]
+             for entry in size["concepts"]]
+    return (f"{size['n_docs']:,} review sentences, {len(size['concepts'])} rare concepts, "
+            f"{len(result['session_seeds'])} seeds: All / SEALS per round with every cost {min(speed):.2f}-"
+            f"{max(speed):.2f}x, SEALS / All positives {min(found):.2f}-{max(found):.2f} (docs/scale.md)")
 
 
 def seals_vs_all(result: dict) -> str:
@@ -498,9 +514,8 @@ REGIONS: dict[str, Region] = {
     "index_recall": Region(("benchmarks/results/index_recall.json",), index_recall),
     "score_ray": Region(("benchmarks/results/score_ray.json",), score_ray, timing=True),
     "seals_vs_all": Region(("benchmarks/results/seals_vs_all.json",), seals_vs_all),
-    "seals_scale": Region(("benchmarks/results/seals_scale_amazon.json", "benchmarks/results/seals_scale.json"),
-                          refused, timing=True),
-    "next_latency": Region(("benchmarks/results/next_latency_1m.json",), next_latency, timing=True),
+    "seals_scale": Region((SEALS_1M,), seals_scale_line, timing=True, command=SEALS_1M_COMMAND),
+    "next_latency": Region((LATENCY_1M, LATENCY_1M_STATIC), next_latency_line, timing=True),
     "scale.fresh_to_first_selection": Region((LATENCY_1M,), fresh_to_first_selection, timing=True,
                                              command=LATENCY_1M_COMMAND),
     "scale.next_commands": Region((LATENCY_1M,), next_commands, timing=True, command=LATENCY_1M_COMMAND),
