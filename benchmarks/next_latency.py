@@ -10,6 +10,9 @@ RSS of that command alone, from ``os.wait4`` on its own process): ``init --first
 pass: every text gets static vectors, the transformer embeds only labeled texts and candidates), ``embed`` (static
 vectors and the static index), ``index``, ``import`` of a seed (5 positives + 95 others, drawn from the oracle as a
 user's seed search would find them), and the first ``next``. ``fresh_to_first_selection_s`` is their sum, measured.
+With ``--features static`` the project classifies on the static vectors: ``embed`` writes their float32 copy instead
+of the index, and there is no ``index`` step, since the first selection (``auto``) scans the static vectors; SEALS
+would need ``textsel index`` later, a cost this path does not include.
 Distilling the static model is a one-time cost per machine, timed apart (``steps.distill``). The commands run with
 a textsel home of their own under --workdir (``TEXTSEL_HOME``), emptied by each build: no transformer vector of a
 text is cached from an earlier run.
@@ -68,8 +71,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "2,000 labels first embeds every new candidate of 1,900 imported labels with the "
                              "transformer: hours on 2 cores).")
     parser.add_argument("--features", default=None, choices=("dense", "static"),
-                        help="Phase run: the [features] kind of the project copies (default: the build's). static: "
-                             "the classifier reads the static vectors, so a round runs no transformer.")
+                        help="The [features] kind: of the built project (phase build; static skips the index step, "
+                             "as a scan of the static vectors needs none) or of the run's copies (phase run; "
+                             "default: the build's). static: the classifier reads the static vectors, so a round "
+                             "runs no transformer.")
     parser.add_argument("--baseline", default=None, help="Another textsel executable timed as seals_baseline.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None)
@@ -103,17 +108,21 @@ def build(args: argparse.Namespace, folder: Path, concept: Concept) -> dict:
     steps: dict = {}
     step("distill", [sys.executable, "-c", "from textsel.static import distill_static_model; "
                      "distill_static_model()"], steps)
+    features = ["--features", args.features] if args.features else []
     step("init", [TEXTSEL, "init", str(project), "--data", str(pool), "--id-col", "id", "--labels",
-                  f"{concept.label},other", "--first-pass", "static"], steps)
+                  f"{concept.label},other", "--first-pass", "static", *features], steps)
     step("embed", [TEXTSEL, "embed", "-p", str(project), "-q"], steps)
-    step("index", [TEXTSEL, "index", "-p", str(project), "-q"], steps)
+    if args.features != "static":  # static features: the first selection scans the static vectors, no index
+        step("index", [TEXTSEL, "index", "-p", str(project), "-q"], steps)
     seed = seed_file(folder / "seed.csv", is_positive, concept.label, 100, args.seed)
     step("import_seed", [TEXTSEL, "import", str(seed), "-p", str(project)], steps)
     step("first_next", [TEXTSEL, "next", "--n", str(BATCH), "-p", str(project), "-q"], steps)
     loads["end"] = load_average()
-    fresh = sum(steps[name]["wall_s"] for name in ("init", "embed", "index", "import_seed", "first_next"))
+    fresh = sum(steps[name]["wall_s"] for name in ("init", "embed", "index", "import_seed", "first_next")
+                if name in steps)
     record = {"n_docs": n_docs, "pool": POOL_NAME, "pool_file": str(pool), **concept_record(concept, is_positive),
-              "first_pass": "static", "steps": steps, "fresh_to_first_selection_s": round(fresh, 3),
+              "first_pass": "static", "features": args.features or "dense", "steps": steps,
+              "fresh_to_first_selection_s": round(fresh, 3),
               "fresh_to_first_selection_with_distill_s": round(fresh + steps["distill"]["wall_s"], 3),
               "build_load_average_1min": loads}
     (folder / "build.json").write_text(json.dumps(record, indent=1))

@@ -402,10 +402,11 @@ def fresh_to_first_selection(result: dict) -> str:
     """next_latency on review_sentences, phase build: each step of a fresh file -> the first selection."""
     steps = result["steps"]
     parts = ", ".join(f"{name.replace('_', ' ')} {steps[name]['wall_s']:,.1f} s ({steps[name]['peak_rss_mb']:,.0f} MB)"
-                      for name in ("init", "embed", "index", "import_seed", "first_next"))
+                      for name in ("init", "embed", "index", "import_seed", "first_next") if name in steps)
     build = result.get("build_load_average_1min")
-    build_load = (f"; the build's own load average {build['start']}-{build['end']}, its end after the transformer "
-                  f"embedded the first candidates" if build else "")
+    static = result.get("features") == "static"
+    end = "" if static else ", its end after the transformer embedded the first candidates"
+    build_load = f"; the build's own load average {build['start']}-{build['end']}{end}" if build else ""
     return (f"{result['n_docs']:,} real sentences ({result['pool']}; {load_span(result)}{build_load}): "
             f"fresh file -> first selection **{result['fresh_to_first_selection_s']:,.0f} s** measured ({parts}); "
             f"distilling the static model once per machine {steps['distill']['wall_s']:,.0f} s")
@@ -500,6 +501,10 @@ LATENCY_1M = "benchmarks/results/next_latency_review_sentences.json"
 LATENCY_1M_COMMAND = ("HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/next_latency.py --n-docs 1100664 --workdir "
                       "/data/nl --out " + LATENCY_1M)
 LATENCY_1M_STATIC = "benchmarks/results/next_latency_review_sentences_static_features.json"
+LATENCY_1M_STATIC_BUILD = "benchmarks/results/next_latency_review_sentences_static_build.json"
+LATENCY_1M_STATIC_BUILD_COMMAND = ("HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/next_latency.py --phase build "
+                                   "--features static --n-docs 1100664 --workdir /data/nl_static --out "
+                                   + LATENCY_1M_STATIC_BUILD)
 LATENCY_1M_STATIC_COMMAND = ("HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/next_latency.py --phase run --n-docs "
                              "1100664 --workdir /data/nl --rounds 5 --features static --out " + LATENCY_1M_STATIC)
 SEALS_1M = "benchmarks/results/seals_scale_review_sentences.json"
@@ -518,6 +523,8 @@ REGIONS: dict[str, Region] = {
     "next_latency": Region((LATENCY_1M, LATENCY_1M_STATIC), next_latency_line, timing=True),
     "scale.fresh_to_first_selection": Region((LATENCY_1M,), fresh_to_first_selection, timing=True,
                                              command=LATENCY_1M_COMMAND),
+    "scale.fresh_to_first_selection_static": Region((LATENCY_1M_STATIC_BUILD,), fresh_to_first_selection,
+                                                    timing=True, command=LATENCY_1M_STATIC_BUILD_COMMAND),
     "scale.next_commands": Region((LATENCY_1M,), next_commands, timing=True, command=LATENCY_1M_COMMAND),
     "scale.next_commands_static": Region((LATENCY_1M_STATIC,), next_commands, timing=True,
                                          command=LATENCY_1M_STATIC_COMMAND),

@@ -121,20 +121,27 @@ def embed(
 
 
 def _embed_static(project) -> None:  # noqa: ANN001 - Project
-    """The static first pass's embed: static vectors of every text, then the static index over them (and, with
-    static features, the float32 copy the classifier reads)."""
+    """The static first pass's embed: static vectors of every text, then the static index over them; with static
+    features the float32 copy the classifier reads instead (a scan needs no index; `textsel index` builds it)."""
+    static_features = project.config.features == "static"
     try:
         vectors = project.static_vectors()
-        built = project.index()
-        if project.config.features == "static":  # what the classifier reads: written now, not in the first `next`
+        if static_features:  # what the classifier reads: written now, not in the first `next`
             project.static_vectors_float32()
+        else:
+            built = project.index()
     except KeyboardInterrupt:
         console.print(_interrupted_message(project))
         raise typer.Exit(130) from None
-    console.print(f"Static first pass: {vectors.shape[0]:,} texts x {vectors.shape[1]} dimensions of static vectors "
-                  f"distilled from {safe(project.config.model)}; static index of {len(built):,} texts at "
-                  f"{safe(project.index_path)}. No transformer embedding of the pool: `textsel next` embeds only "
-                  f"labeled texts and candidates.", highlight=False)
+    shape = (f"Static first pass: {vectors.shape[0]:,} texts x {vectors.shape[1]} dimensions of static vectors "
+             f"distilled from {safe(project.config.model)}")
+    if static_features:
+        console.print(f"{shape}, and the float32 copy the classifier reads. No index yet: with static features "
+                      f"`textsel next` can scan every text; `textsel index` builds the static index and the "
+                      f"neighbour table SEALS reads (`--pool seals`, or `auto` where SEALS pays).", highlight=False)
+        return
+    console.print(f"{shape}; static index of {len(built):,} texts at {safe(project.index_path)}. No transformer "
+                  f"embedding of the pool: `textsel next` embeds only labeled texts and candidates.", highlight=False)
 
 
 def _embed_with_ray(project, *, address: str | None, workers: int | None, quiet: bool) -> None:  # noqa: ANN001
