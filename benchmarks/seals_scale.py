@@ -13,13 +13,15 @@ seed in --seeds with MaxEnt and ID, on the SEALS pool (k=100) and on All.
 
 Every per-round cost (--sentences): a session is driven round by round as ``textsel next`` runs it, one process
 per round. Each round's cost is ``train_s`` (fitting the learner) + ``select_s`` (candidate pool, scoring,
-ranking) + ``state_io_s`` (SEALS only: saving the candidate state and the float32 candidate rows, and restoring
-both as the next process does, through textsel.candidate_state and textsel.candidate_rows) + ``process_start_s``
+ranking) + ``state_io_s`` (SEALS only: saving the candidate state and restoring it as the next process does,
+through textsel.candidate_state) + ``process_start_s``
 (both sides: the median wall time of a fresh interpreter importing what ``textsel next`` imports, measured in this
 run). ``all_over_seals_all_costs_at_<labels>`` is All / SEALS of those totals over the rounds that start with at
 least <labels> labels (--at-labels), per seed, with the mean and 95% interval; ``seals_over_all_positives_at_<n>``
 is SEALS's positives / All's after --positives-at labels, per concept and seed. Both sides read the same static
-vectors (the learner too), so the ratio measures the candidate pool, not the features.
+vectors (the learner too) as ``textsel next`` reads them with ``[features] kind = "static"``: their float32 copy,
+memory-mapped, candidate rows gathered from it each round (no side file), so the ratio measures the candidate pool,
+not the features.
 
 Timing policy (the same as benchmarks/seals_vs_all.py, also stated in the JSON as ``timing_policy``):
 
@@ -58,11 +60,11 @@ from _results import BuildRecord, add_run_options, break_even_rounds, mean_ci95,
 from review_sentences import DEFAULT_CONCEPTS, POOL_NAME, Concept, concept_record, pool_file, timed
 
 from textsel._atomic import atomic_path
-from textsel.candidate_rows import CandidateRows, load_candidate_rows, save_candidate_rows
 from textsel.candidate_state import load_candidate_state, save_candidate_state
 from textsel.candidates import AllCandidates, SEALSCandidates
 from textsel.index import HNSWIndex, build_index
 from textsel.learner import LogisticLearner
+from textsel.project.vectors import write_float32
 from textsel.rounds import NeighbourDensity, RoundEngine
 from textsel.simulate import run_simulation
 
@@ -218,8 +220,8 @@ def measure(n: int, args: argparse.Namespace) -> dict:
 # --- review_sentences: every per-round cost -------------------------------------------------------------------
 
 # What `textsel next` imports before it selects (a fresh process per round).
-NEXT_IMPORTS = ("import textsel.cli.app, textsel.project, textsel.rounds, textsel.learner, textsel.candidates, "
-                "textsel.candidate_state, textsel.candidate_rows, textsel.index")
+NEXT_IMPORTS = ("import textsel.cli.app, textsel.cli.round, textsel.project, textsel.rounds, textsel.learner, "
+                "textsel.candidates, textsel.candidate_state, textsel.index")
 
 
 def built_project_pool(n: int, folder: Path) -> tuple[Path, np.ndarray, HNSWIndex, dict]:
@@ -235,7 +237,7 @@ def built_project_pool(n: int, folder: Path) -> tuple[Path, np.ndarray, HNSWInde
     if built["n_docs"] != n:
         raise SystemExit(f"{folder} holds a build of {built['n_docs']:,} texts, not {n:,}")
     with Project(folder / "project") as project:
-        vectors, index = project.vectors.static_vectors(), project.vectors.index()
+        vectors, index = project.vectors.static_vectors_float32(), project.vectors.index()
     if not np.array_equal(np.asarray(index.ids), np.arange(n)):
         raise SystemExit(f"{folder}: the index's ids are not the rows 0..{n - 1}")
     steps = built["steps"]
@@ -245,7 +247,7 @@ def built_project_pool(n: int, folder: Path) -> tuple[Path, np.ndarray, HNSWInde
 
 
 def sentence_pool(n: int, args: argparse.Namespace) -> tuple[Path, np.ndarray, HNSWIndex, dict]:
-    """The first ``n`` review sentences: their pool file, static vectors (float16) and HNSW index, built once and
+    """The first ``n`` review sentences: their pool file, static vectors (float32 rows) and HNSW index, built once and
     cached under --cache-dir with the seconds each build took (or read from --from-build)."""
     if args.from_build is not None:
         return built_project_pool(n, args.from_build)
@@ -264,7 +266,10 @@ def sentence_pool(n: int, args: argparse.Namespace) -> tuple[Path, np.ndarray, H
         embed_record.save(time.perf_counter() - start)
         with atomic_path(vectors_path) as tmp:
             np.save(tmp, vectors)
-    vectors = np.load(vectors_path, mmap_mode="r")
+    float32_path = folder / "static.f32.npy"  # the rows textsel reads with static features
+    if not float32_path.exists():
+        write_float32(np.load(vectors_path, mmap_mode="r"), float32_path)
+    vectors = np.load(float32_path, mmap_mode="r")
     if index_path.exists():
         index = HNSWIndex.load(index_path)
     else:
@@ -293,23 +298,20 @@ def sentence_session(ids: np.ndarray, vectors: np.ndarray, is_positive: np.ndarr
     seals = pool == "seals"
     candidates = SEALSCandidates(index, k=args.k) if seals else AllCandidates()
     engine = RoundEngine(ids, candidates, features=vectors, strategy="entropy", learner=LogisticLearner(),
-                         batch_size=args.batch, positive_label=1, seed=seed,
-                         candidate_rows=CandidateRows() if seals else None)
+                         batch_size=args.batch, positive_label=1, seed=seed)
     source = {"benchmark": "seals_scale", "n": len(ids), "k": args.k}
-    state_record = rows_record = None
+    state_record = None
     rounds, positives_at = [], None
     while len(labels) < 100 + args.rounds * args.batch:
         n_labels = len(labels)
         result = engine.select_batch(labels)
         io_start = time.perf_counter()
         if seals:  # what the next process restores, as textsel next saves and loads it
-            state_path, rows_path = state_dir / "candidates.npz", state_dir / "candidate_rows.f32"
+            state_path = state_dir / "candidates.npz"
             state_record = save_candidate_state(state_path, candidates, source)
-            rows_record = save_candidate_rows(rows_path, engine.candidate_rows, rows_record, source)
             candidates, _ = load_candidate_state(state_path, state_record, index, k=args.k, ef=None, source=source,
                                                  labeled_ids=np.fromiter(labels, dtype=np.int64))
             engine.candidate_pool = candidates
-            engine.candidate_rows, _ = load_candidate_rows(rows_path, rows_record, source)
         io_s = time.perf_counter() - io_start
         rounds.append({"labels": n_labels, "train_s": result.train_seconds, "select_s": result.select_seconds,
                        "state_io_s": io_s, "process_start_s": start_s,
@@ -355,13 +357,13 @@ def measure_sentences(args: argparse.Namespace) -> dict:
         sizes.append(row)
     return {"benchmark": "seals_scale", "pool": POOL_NAME, "n_docs": sizes[-1]["n_docs"],
             "timing_policy": ALL_COSTS_POLICY,
-            "features": "static vectors distilled from all-MiniLM-L6-v2 (both sides)",
+            "features": "static vectors distilled from all-MiniLM-L6-v2, float32 rows (both sides)",
             "strategy": "entropy", "batch": args.batch, "k": args.k, "seed_labels": [5, 95],
             "process_start_s": start_s, "session_seeds": seeds, "sizes": sizes}
 
 
 ALL_COSTS_POLICY = ("per-round seconds = training + candidate pool, scoring and ranking + (SEALS) saving and restoring "
-                    "the candidate state and candidate rows + process start (both sides, measured in this run); "
+                    "the candidate state + process start (both sides, measured in this run); "
                     "one-time costs (static embedding, index build) reported apart")
 
 

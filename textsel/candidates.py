@@ -183,7 +183,8 @@ SEALS_S_PER_QUERY = {"table": 0.0, "loaded": 230 * SCAN_S_PER_DOC, "index": 230 
 # the positives a scan found by 1,000 labels (issue 21).
 NOTICEABLE_SAVING_S = 0.3
 # A scan of float32 static vectors (256 dimensions, ``[features] kind = "static"``) costs about a quarter of the
-# float16 MiniLM scan above per document: `textsel next --pool all` selected among 1.1M texts in 0.14 s.
+# float16 MiniLM scan above per document: `textsel next --pool all` spent 0.14 s selecting among the 1.1M review
+# sentences (its whole command, process start included, is timed in docs/scale.md).
 STATIC_SCAN_S_PER_DOC = 1.3e-7
 AUTO_K_FLOOR = 100  # k=16 lost those positives; k=100 lost none on the same concepts (0.96-1.05 of a scan)
 

@@ -33,8 +33,9 @@ def test_concepts_are_column_equals_value():
 
 
 def test_seals_scale_counts_every_per_round_cost(tmp_path):
-    """seals_scale on real sentences: each SEALS round saves and restores its state and candidate rows (timed), both
-    sides pay the process start, and the total is the sum of the parts."""
+    """seals_scale on real sentences: each SEALS round saves and restores its candidate state (timed) and reads
+    candidate rows from the float32 vectors directly, as `textsel next` does with static features; both sides pay the
+    process start, and the total is the sum of the parts."""
     import argparse
 
     import numpy as np
@@ -43,7 +44,7 @@ def test_seals_scale_counts_every_per_round_cost(tmp_path):
     from textsel.index import ExactIndex
 
     rng = np.random.default_rng(0)
-    vectors = rng.normal(size=(400, 8)).astype(np.float16)
+    vectors = rng.normal(size=(400, 8)).astype(np.float32)
     is_positive = np.arange(400) % 20 == 0
     ids = np.arange(400, dtype=np.int64)
     index = ExactIndex()
@@ -52,7 +53,8 @@ def test_seals_scale_counts_every_per_round_cost(tmp_path):
     seals = sentence_session(ids, vectors, is_positive, index, "seals", args, 0, 0.25, tmp_path)
     everything = sentence_session(ids, vectors, is_positive, index, "all", args, 0, 0.25, tmp_path / "all")
     assert [r["labels"] for r in seals["rounds"]] == [100, 120, 140]
-    assert all(r["state_io_s"] > 0 for r in seals["rounds"]) and (tmp_path / "candidate_rows.f32").exists()
+    assert all(r["state_io_s"] > 0 for r in seals["rounds"]) and (tmp_path / "candidates.npz").exists()
+    assert not (tmp_path / "candidate_rows.f32").exists()  # no side file: the rows are read where they are
     assert all(r["process_start_s"] == 0.25 for r in seals["rounds"] + everything["rounds"])
     for r in seals["rounds"] + everything["rounds"]:
         assert np.isclose(r["total_s"], r["train_s"] + r["select_s"] + r["state_io_s"] + r["process_start_s"])
