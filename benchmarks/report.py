@@ -143,8 +143,9 @@ def embed_cost(result: dict) -> str:
     return "\n".join(lines)
 
 
-def next_latency_line(dense: dict, static: dict) -> str:
-    """next_latency on review_sentences in one line: fresh file to first selection, then `next` with static features."""
+def next_latency_line(dense: dict, static: dict, static_build: dict) -> str:
+    """next_latency on review_sentences in one line: fresh file to first selection both ways, then `next` with static
+    features."""
     def median(phase: str, command: str) -> str:
         return f"{static[phase][command]['wall_s_median']:.2f}"
 
@@ -153,7 +154,8 @@ def next_latency_line(dense: dict, static: dict) -> str:
     build = dense.get("build_load_average_1min") or {}
     loads = f", the build's own load {build['start']}-{build['end']}" if build else ""
     return (f"{static['n_docs']:,} review sentences: fresh file to first selection "
-            f"{dense['fresh_to_first_selection_s']:,.0f} s (static first pass, transformer features{loads}); with "
+            f"{dense['fresh_to_first_selection_s']:,.0f} s (static first pass, transformer features{loads}), "
+            f"{static_build['fresh_to_first_selection_s']:,.0f} s with static features (no index before it); with "
             f"static features `next` median SEALS "
             f"{median('after_100_labels', 'seals')} s, auto {median('after_100_labels', 'auto')} s after 100 labels, "
             f"{median('after_2000_labels', 'seals')} s and {median('after_2000_labels', 'auto')} s after 2,000; first "
@@ -520,7 +522,7 @@ REGIONS: dict[str, Region] = {
     "score_ray": Region(("benchmarks/results/score_ray.json",), score_ray, timing=True),
     "seals_vs_all": Region(("benchmarks/results/seals_vs_all.json",), seals_vs_all),
     "seals_scale": Region((SEALS_1M,), seals_scale_line, timing=True, command=SEALS_1M_COMMAND),
-    "next_latency": Region((LATENCY_1M, LATENCY_1M_STATIC), next_latency_line, timing=True),
+    "next_latency": Region((LATENCY_1M, LATENCY_1M_STATIC, LATENCY_1M_STATIC_BUILD), next_latency_line, timing=True),
     "scale.fresh_to_first_selection": Region((LATENCY_1M,), fresh_to_first_selection, timing=True,
                                              command=LATENCY_1M_COMMAND),
     "scale.fresh_to_first_selection_static": Region((LATENCY_1M_STATIC_BUILD,), fresh_to_first_selection,
