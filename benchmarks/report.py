@@ -162,13 +162,18 @@ def next_latency_line(dense: dict, static: dict, static_build: dict) -> str:
             f"card of `label` {median('after_2000_labels', 'label_first_card')} s; peak RSS {peak:,.0f} MB")
 
 
+def seals_scale_figures(entry: dict) -> tuple[dict, dict]:
+    """One seals_scale concept's All / SEALS (every per-round cost) and SEALS / All positives, as mean_ci95 blocks."""
+    speed = next(value for key, value in entry.items() if key.startswith("all_over_seals_all_costs_at_"))
+    found = next(value for key, value in entry.items() if key.startswith("seals_over_all_positives_at_"))
+    return speed, found
+
+
 def seals_scale_line(result: dict) -> str:
     """seals_scale on review_sentences in one line: the All/SEALS and SEALS/All ranges over its concepts."""
     size = result["sizes"][-1]
-    speed = [next(value for key, value in entry.items() if key.startswith("all_over_seals_all_costs_at_"))["mean"]
-             for entry in size["concepts"]]
-    found = [next(value for key, value in entry.items() if key.startswith("seals_over_all_positives_at_"))["mean"]
-             for entry in size["concepts"]]
+    figures = [seals_scale_figures(entry) for entry in size["concepts"]]
+    speed, found = [speed["mean"] for speed, _ in figures], [found["mean"] for _, found in figures]
     return (f"{size['n_docs']:,} review sentences, {len(size['concepts'])} rare concepts, "
             f"{len(result['session_seeds'])} seeds: All / SEALS per round with every cost {min(speed):.2f}-"
             f"{max(speed):.2f}x, SEALS / All positives {min(found):.2f}-{max(found):.2f} (docs/scale.md)")
@@ -450,8 +455,7 @@ def seals_all_costs(result: dict) -> str:
     size = result["sizes"][-1]
     lines = ["| concept | prevalence | All / SEALS per round, all costs | SEALS / All positives |", "|---|---|---|---|"]
     for entry in size["concepts"]:
-        speed = next(value for key, value in entry.items() if key.startswith("all_over_seals_all_costs_at_"))
-        found = next(value for key, value in entry.items() if key.startswith("seals_over_all_positives_at_"))
+        speed, found = seals_scale_figures(entry)
         lines.append(f"| {entry['concept']} | {pct(entry['prevalence'], 2)} | {interval(speed)}x | "
                      f"{interval(found)} |")
     return "\n".join(lines) + (f"\n\n{size['n_docs']:,} sentences, {len(result['session_seeds'])} seeds, process "
