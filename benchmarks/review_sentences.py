@@ -9,6 +9,7 @@ sentences), stated with its prevalence in the pool it ran on. No pool is built b
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -111,10 +112,19 @@ def timed(command: list[str], env: dict | None = None) -> tuple[float, float, st
     result = subprocess.run([sys.executable, "-c", _PEAK_RSS, *command], capture_output=True, text=True,
                             env=command_env(env))
     wall = time.perf_counter() - start
-    stderr, _, peak = result.stderr.rpartition("__peak_rss_kb__ ")
+    stderr, peak_mb = wrapped_peak(result.stderr)
     if result.returncode:
         raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}): {stderr.strip()[-2000:]}")
-    return wall, int(peak) / (1024 * 1024 if sys.platform == "darwin" else 1024), result.stdout  # bytes / KB
+    return wall, peak_mb, result.stdout
+
+
+def wrapped_peak(stderr: str) -> tuple[str, float]:
+    """The command's own stderr and its peak RSS in MB, split from what ``_PEAK_RSS`` wrote after it (NaN when the
+    wrapper itself failed: the caller's exit-status check then raises with that stderr)."""
+    rest, found, peak = stderr.rpartition("__peak_rss_kb__ ")
+    if not found:
+        return stderr, float("nan")
+    return rest, int(peak) / (1024 * 1024 if sys.platform == "darwin" else 1024)  # ru_maxrss: bytes / KB
 
 
 def step(name: str, command: list[str], steps: dict, env: dict | None = None) -> str:
@@ -129,23 +139,22 @@ def first_output(command: list[str], marker: str, answer: str = "q\n") -> tuple[
     """(wall seconds until ``marker`` first appears in the command's output, peak RSS in MB of the command) of an
     interactive command fed from a pipe: once the marker is seen, ``answer`` is typed and the command left to end.
 
-    The peak comes from ``os.wait4`` on the command's own process (never reaped before), as in :func:`timed`; the
-    environment is :func:`timed`'s."""
+    The command runs under :func:`timed`'s wrapper and environment, so the peak is its own process's (not this
+    benchmark's memory carried across exec) and the wall time includes the wrapper's start, as there."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=command_env())
+    process = subprocess.Popen([sys.executable, "-c", _PEAK_RSS, *command], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=command_env())
     wall = None
     for line in process.stdout:
         if marker in line:
             wall = time.perf_counter() - start
             break
-    process.stdin.write(answer)
-    process.stdin.close()
+    with contextlib.suppress(BrokenPipeError):  # a command that ended without the marker reads nothing more
+        process.stdin.write(answer)
+        process.stdin.close()
     process.stdout.read()
-    stderr = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode or wall is None:
+    stderr, peak_mb = wrapped_peak(process.stderr.read())
+    if process.wait() or wall is None:
         raise RuntimeError(f"{' '.join(command)} ended ({process.returncode}) without printing {marker!r}: "
                            f"{stderr.strip()[-2000:]}")
-    return wall, usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+    return wall, peak_mb

@@ -9,7 +9,7 @@ import pytest
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))
-from review_sentences import Concept, timed  # noqa: E402
+from review_sentences import Concept, first_output, timed  # noqa: E402
 
 
 def test_each_command_reports_its_own_peak_rss():
@@ -23,6 +23,18 @@ def test_each_command_reports_its_own_peak_rss():
 def test_a_failing_command_raises_with_its_stderr():
     with pytest.raises(RuntimeError, match="boom"):
         timed([sys.executable, "-c", "import sys; sys.exit('boom')"])
+
+
+INTERACTIVE = "print('card'); print('keys: q=quit', flush=True); import sys; print('got', sys.stdin.readline())"
+
+
+def test_an_interactive_command_is_timed_to_its_marker_with_its_own_peak_rss():
+    ballast = bytearray(400 * 1024 * 1024)  # the benchmark's own memory must not count as the command's
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    wall, peak = first_output([sys.executable, "-c", INTERACTIVE], marker="q=quit")
+    assert 0 < wall < 30 and peak < 100
+    with pytest.raises(RuntimeError, match="without printing 'never'"):
+        first_output([sys.executable, "-c", "print('no marker here')"], marker="never")
 
 
 def test_concepts_are_column_equals_value():
