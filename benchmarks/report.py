@@ -512,7 +512,8 @@ LATENCY_1M_STATIC_BUILD_COMMAND = ("HF_HUB_OFFLINE=1 .venv/bin/python benchmarks
                                    "--features static --n-docs 1100664 --workdir /data/nl_static --out "
                                    + LATENCY_1M_STATIC_BUILD)
 LATENCY_1M_STATIC_COMMAND = ("HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/next_latency.py --phase run --n-docs "
-                             "1100664 --workdir /data/nl --rounds 5 --features static --out " + LATENCY_1M_STATIC)
+                             "1100664 --workdir /data/nl --rounds 15 --features static --modes seals,auto,all --out "
+                             + LATENCY_1M_STATIC)
 SEALS_1M = "benchmarks/results/seals_scale_review_sentences.json"
 SEALS_1M_COMMAND = ("HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/seals_scale.py --sentences 1100664 --cache-dir "
                     "/data/seals_scale --from-build /data/nl/n1100664 --rounds 21 --out " + SEALS_1M)
