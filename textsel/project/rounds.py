@@ -135,9 +135,10 @@ class Rounds:
         if pending and not discard_pending:
             raise PendingBatchError(f"round {pending_round} still has {len(pending)} texts to label; label them "
                                     f"first, or discard them to select a new batch")
-        # Static features are the classifier's rows (classifier_features), read in chunks straight from their
-        # float16 memory map: at 1.1M texts and 2,000 labels a float32 copy of the SEALS candidates' rows, built per
-        # process or kept in a side file, made a round about 2x slower.
+        # Static features are the classifier's rows (classifier_features), read in chunks straight from the float32
+        # copy of the static vectors (Vectors.static_vectors_float32): at 1.1M texts and 2,000 labels a float32
+        # copy of only the SEALS candidates' rows, built per process or kept in a side file, made a round about 2x
+        # slower than reading the float16 cache directly.
         features = self.model.learner_features() if self.model.reads_embedding_rows(reads) or "density" in needs \
             or needs & _FEATURE_INPUTS else None
         labels = self.store.current_labels()
