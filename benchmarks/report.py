@@ -558,6 +558,10 @@ REGIONS: dict[str, Region] = {
     "svp_learners": Region(("benchmarks/results/svp_learners_amazon_blitzer_neg25.json",), svp_learners,
                            timing=True, command="nice -n 10 .venv/bin/python benchmarks/svp_learners.py "
                                                 "--seeds 0,1,2,3,4"),
+    "svp_learners.multidomain": Region(("benchmarks/results/svp_learners_amazon_multidomain_neg25.json",), svp_learners,
+                                       timing=True,
+                                       command="nice -n 10 .venv/bin/python benchmarks/svp_learners.py --dataset "
+                                               "amazon_multidomain --seeds 0,1,2,3,4"),
     "svp_learners.vdcnn9": Region(("benchmarks/results/svp_learners_amazon_blitzer_neg50_vdcnn9.json",),
                                   svp_learners, timing=True,
                                   command="nice -n 10 .venv/bin/python benchmarks/svp_learners.py --seeds 0 --target "

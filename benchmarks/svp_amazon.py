@@ -91,28 +91,40 @@ def load_task(dataset: str, pool_size: int, test_size: int, seed: int, data_dir:
     """Random train pool and test set of one binary Amazon task, read straight from parquet, with the shared
     frozen MiniLM embeddings of the same rows (for the linear-probe baseline).
 
-    amazon_multidomain keeps the source's train/test splits and its natural negative share. amazon_blitzer has no
-    split and is about half negative: each class is shuffled and cut into test then pool rows, ``negative_rate``
-    of each set drawn from the negatives (1-2 stars), so pool and test never overlap and the share is exact."""
+    amazon_multidomain (``label_t2``) keeps the source's train/test splits: pool rows come from its train split,
+    test rows from its test split, at the source's natural negative share (11.5%) unless ``negative_rate`` is given.
+    amazon_blitzer has no split and is about half negative (``negative_rate`` None: 0.5); its rows form one split
+    that test rows are cut from first. With a rate, each class is shuffled and ``negative_rate`` of each set drawn
+    from the negatives (1-2 stars), so pool and test never overlap and the share is exact."""
     table = pq.read_table(data_dir / dataset / "data.parquet").to_pandas()  # index = file row = embedding row
     rng = np.random.default_rng(seed)
     if dataset == "amazon_multidomain":
         table = table[table["label_t2"].notna()]
         labels = table["label_t2"].astype(int).to_numpy()
-        train = rng.permutation(np.flatnonzero(np.asarray(table["split"] == "train")))[:pool_size]
-        test = rng.permutation(np.flatnonzero(np.asarray(table["split"] == "test")))[:test_size]
+        in_train, in_test = np.asarray(table["split"] == "train"), np.asarray(table["split"] == "test")
     else:
         table = table[table["rating"] != 3]
         labels = np.where(table["rating"] >= 4, 1, -1)
-        rate = 0.5 if negative_rate is None else negative_rate
+        negative_rate = 0.5 if negative_rate is None else negative_rate
+        in_train = in_test = None  # one split: test rows are cut first, pool rows after them
+    if negative_rate is None:
+        train = rng.permutation(np.flatnonzero(in_train))[:pool_size]
+        test = rng.permutation(np.flatnonzero(in_test))[:test_size]
+    else:
         train, test = [], []
-        for value, share in ((-1, rate), (1, 1 - rate)):
-            rows = rng.permutation(np.flatnonzero(labels == value))
+        for value, share in ((-1, negative_rate), (1, 1 - negative_rate)):
             n_test, n_pool = round(share * test_size), round(share * pool_size)
-            if n_test + n_pool > len(rows):
-                raise SystemExit(f"{dataset} has {len(rows)} rows of class {value}; {n_test + n_pool} needed")
-            test.append(rows[:n_test])
-            train.append(rows[n_test:n_test + n_pool])
+            if in_train is None:
+                rows = rng.permutation(np.flatnonzero(labels == value))
+                test_rows, pool_rows = rows[:n_test], rows[n_test:]
+            else:
+                pool_rows = rng.permutation(np.flatnonzero(in_train & (labels == value)))
+                test_rows = rng.permutation(np.flatnonzero(in_test & (labels == value)))
+            if n_test > len(test_rows) or n_pool > len(pool_rows):
+                raise SystemExit(f"{dataset} has too few rows of class {value}: {n_test} test and {n_pool} pool "
+                                 f"rows needed")
+            test.append(test_rows[:n_test])
+            train.append(pool_rows[:n_pool])
         train, test = rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
     texts = table["text"].tolist()
     task = {"train_texts": [texts[i] for i in train], "train_labels": labels[train],
@@ -368,7 +380,8 @@ def main() -> None:
     parser.add_argument("--config", default="learns", choices=sorted(CONFIGS), help="sizes (see CONFIGS)")
     parser.add_argument("--dataset", choices=["amazon_multidomain", "amazon_blitzer"],
                         help="override the configuration's data set")
-    parser.add_argument("--negative-rate", type=float, help="share of negatives in pool and test (amazon_blitzer)")
+    parser.add_argument("--negative-rate", type=float,
+                        help="share of negatives in pool and test (default: the data set's own)")
     parser.add_argument("--seeds", default="0", help="comma-separated seeds, run one after the other")
     parser.add_argument("--pool", type=int, help="override the configuration's pool size")
     parser.add_argument("--test", type=int, help="override the configuration's test size")

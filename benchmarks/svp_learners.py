@@ -266,7 +266,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated seeds")
     parser.add_argument("--dataset", default="amazon_blitzer", choices=["amazon_blitzer", "amazon_multidomain"])
-    parser.add_argument("--negative-rate", type=float, default=0.25, help="negatives in pool and test (blitzer)")
+    parser.add_argument("--negative-rate", type=float, default=0.25, help="share of negatives in pool and test")
     parser.add_argument("--pool", type=int, default=CONFIGS["learns"]["pool"])
     parser.add_argument("--test", type=int, default=CONFIGS["learns"]["test"])
     parser.add_argument("--initial", type=int, default=CONFIGS["learns"]["initial"])
@@ -284,7 +284,7 @@ def main() -> None:
     run = start_run(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     seeds = [int(seed) for seed in args.seeds.split(",")]
-    rate = args.negative_rate if args.dataset == "amazon_blitzer" else None
+    rate = args.negative_rate
     name = (f"svp_learners_{args.dataset}" + ("" if rate is None else f"_neg{round(100 * rate)}")
             + ("" if args.target == "minilm" else f"_{args.target}"))
     out = args.out or REPO / "benchmarks" / "results" / f"{name}.json"

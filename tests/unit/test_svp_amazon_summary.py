@@ -85,9 +85,40 @@ def test_blitzer_task_has_the_negative_share_exactly_and_pool_and_test_never_ove
 def test_blitzer_task_refuses_more_rows_of_a_class_than_exist(tmp_path) -> None:  # noqa: ANN001
     from svp_amazon import load_task
 
-    with pytest.raises(SystemExit, match="40 rows of class -1"):
+    with pytest.raises(SystemExit, match="too few rows of class -1: 10 test and 60 pool rows needed"):
         load_task("amazon_blitzer", pool_size=120, test_size=20, seed=0, data_dir=blitzer_folder(tmp_path),
                   negative_rate=0.5)
+
+
+def test_multidomain_task_keeps_the_source_splits_at_its_own_share_or_at_a_given_one(tmp_path) -> None:  # noqa: ANN001
+    """amazon_multidomain draws pool rows from its train split and test rows from its test split; a negative rate,
+    when given, is met exactly in each (the issue-25 run on a second data set uses 25%)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from svp_amazon import load_task
+
+    splits = ["train"] * 80 + ["test"] * 40 + ["dev"] * 10
+    labels = [-1.0 if i % 4 == 0 else 1.0 for i in range(len(splits))]
+    labels[3] = None  # rows without label_t2 are dropped
+    folder = tmp_path / "amazon_multidomain"
+    folder.mkdir()
+    pq.write_table(pa.table({"split": splits, "label_t2": labels, "text": [f"review {i}" for i in range(len(splits))]}),
+                   folder / "data.parquet")
+    np.save(folder / "minilm.f16.npy", np.arange(len(splits), dtype=np.float16).reshape(-1, 1))
+
+    def rows(texts: list[str]) -> set[int]:
+        return {int(text.split()[1]) for text in texts}
+
+    natural = load_task("amazon_multidomain", pool_size=30, test_size=20, seed=1, data_dir=tmp_path)
+    assert rows(natural["train_texts"]) <= set(range(80)) - {3} and rows(natural["test_texts"]) <= set(range(80, 120))
+    given = load_task("amazon_multidomain", pool_size=40, test_size=20, seed=1, data_dir=tmp_path, negative_rate=0.5)
+    assert rows(given["train_texts"]) <= set(range(80)) and rows(given["test_texts"]) <= set(range(80, 120))
+    assert np.sum(given["train_labels"] == -1) == 20 and np.sum(given["test_labels"] == -1) == 10
+    in_order = [int(text.split()[1]) for text in given["train_texts"]]
+    assert all((row % 4 == 0) == (label == -1) for row, label in zip(in_order, given["train_labels"], strict=True))
+    with pytest.raises(SystemExit, match="too few rows of class -1: 20 test and 20 pool rows needed"):
+        load_task("amazon_multidomain", pool_size=40, test_size=40, seed=1, data_dir=tmp_path, negative_rate=0.5)
 
 
 def test_results_are_named_by_their_data_and_a_timing_only_run_never_takes_the_full_runs_name() -> None:
