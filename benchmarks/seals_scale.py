@@ -246,6 +246,23 @@ def built_project_pool(n: int, folder: Path) -> tuple[Path, np.ndarray, HNSWInde
     return Path(built["pool_file"]), vectors, index, costs
 
 
+def float32_rows(source: Path, path: Path, sample: int = 1024) -> np.ndarray:
+    """The float16 cache ``source`` as float32 rows, read from the copy at ``path``: the copy is checked against its
+    source on every use (shape, and ``sample`` rows spread over it) and written again when it is missing, unreadable
+    or made from other vectors, so a stale or damaged copy never feeds a measurement."""
+    vectors = np.load(source, mmap_mode="r")
+    rows = np.linspace(0, len(vectors) - 1, num=min(sample, len(vectors)), dtype=np.int64)
+    try:
+        copy = np.load(path, mmap_mode="r")
+        if (copy.dtype == np.float32 and copy.shape == vectors.shape
+                and np.array_equal(copy[rows], vectors[rows].astype(np.float32))):
+            return copy
+    except (OSError, ValueError):  # missing, or not a readable .npy file
+        pass
+    write_float32(vectors, path)
+    return np.load(path, mmap_mode="r")
+
+
 def sentence_pool(n: int, args: argparse.Namespace) -> tuple[Path, np.ndarray, HNSWIndex, dict]:
     """The first ``n`` review sentences: their pool file, static vectors (float32 rows) and HNSW index, built once and
     cached under --cache-dir with the seconds each build took (or read from --from-build)."""
@@ -266,10 +283,7 @@ def sentence_pool(n: int, args: argparse.Namespace) -> tuple[Path, np.ndarray, H
         embed_record.save(time.perf_counter() - start)
         with atomic_path(vectors_path) as tmp:
             np.save(tmp, vectors)
-    float32_path = folder / "static.f32.npy"  # the rows textsel reads with static features
-    if not float32_path.exists():
-        write_float32(np.load(vectors_path, mmap_mode="r"), float32_path)
-    vectors = np.load(float32_path, mmap_mode="r")
+    vectors = float32_rows(vectors_path, folder / "static.f32.npy")  # the rows textsel reads with static features
     if index_path.exists():
         index = HNSWIndex.load(index_path)
     else:

@@ -18,6 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
+from textsel._setops import setdiff, unique
 from textsel.errors import check_param
 
 
@@ -39,7 +40,7 @@ def _unlabeled(pool_ids: np.ndarray, labeled_ids: np.ndarray) -> np.ndarray:
     """Sorted pool ids minus labeled ids, in O(n) when the pool ids are already sorted."""
     pool_ids = _as_ids(pool_ids)
     if len(pool_ids) > 1 and not (pool_ids[1:] > pool_ids[:-1]).all():
-        pool_ids = np.unique(pool_ids)
+        pool_ids = unique(pool_ids)
     labeled_ids = _as_ids(labeled_ids)
     if not len(labeled_ids):
         return pool_ids
@@ -57,7 +58,7 @@ def sorted_union(sorted_ids: np.ndarray, more: np.ndarray) -> np.ndarray:
     ``np.union1d`` sorts (or hashes) all n + m ids again: a tenth of a second per round once the SEALS pool holds
     300k candidates, for the few thousand neighbours a round adds.
     """
-    more = np.unique(_as_ids(more))
+    more = unique(_as_ids(more))
     if not len(sorted_ids):
         return more
     places = np.searchsorted(sorted_ids, more)
@@ -113,7 +114,7 @@ class SEALSCandidates:
         """Add the neighbours of labeled documents not seen before (one batched index query)."""
         check_param("SEALSCandidates", "k", self.k, isinstance(self.k, int | np.integer) and self.k >= 1,
                     "an int >= 1")
-        new = np.setdiff1d(_as_ids(labeled_ids), self.seen_)  # sorted, unique
+        new = setdiff(_as_ids(labeled_ids), self.seen_)  # sorted, unique
         self.queried_ = len(new)
         if not len(new):
             return
@@ -177,10 +178,11 @@ SEALS_INDEX_LOAD_S_PER_DOC = 1.5 * SCAN_S_PER_DOC
 SEALS_S_PER_QUERY = {"table": 0.0, "loaded": 230 * SCAN_S_PER_DOC, "index": 230 * SCAN_S_PER_DOC}
 # SEALS can miss positives a scan finds (it scores only neighbours of labeled texts), so "auto" takes it only where
 # the time it saves is one a person notices: a predicted saving of at least NOTICEABLE_SAVING_S. The model's seconds
-# run ~3x below wall time (1M texts, benchmarks/results/next_latency_1m.json: predicted saving 0.44 s, measured
-# `next` 2.35 s scanning vs 0.91 s with SEALS), so 0.3 s predicted is about 1 s of waiting; SEALS starts paying
-# from ~700k texts. On 11.6k-14.6k tweets the old rule chose SEALS at k=16 to save ~50 ms a round and lost 8-28% of
-# the positives a scan found by 1,000 labels (issue 21).
+# ran ~3x below wall time on the retired 1M pool of copied Amazon reviews (benchmarks/results/next_latency_1m.json:
+# predicted saving 0.44 s, measured `next` 2.35 s scanning vs 0.91 s with SEALS; not yet measured again on the real
+# review_sentences pool), so 0.3 s predicted is about 1 s of waiting; SEALS starts paying from ~700k texts. On
+# 11.6k-14.6k tweets the old rule chose SEALS at k=16 to save ~50 ms a round and lost 8-28% of the positives a scan
+# found by 1,000 labels (issue 21).
 NOTICEABLE_SAVING_S = 0.3
 # A scan of float32 static vectors (256 dimensions, ``[features] kind = "static"``) costs about a quarter of the
 # float16 MiniLM scan above per document: `textsel next --pool all` spent 0.14 s selecting among the 1.1M review
@@ -209,8 +211,24 @@ def auto_k(n_docs: int) -> int:
 
 
 def scaled_k(n_docs: int) -> int:
-    """sqrt(N)/10 within [16, 100]: the static first pass widens it threefold (:func:`textsel.first_pass.static_k`)."""
+    """sqrt(N)/10 within [16, 100]: the static first pass widens it threefold (:func:`static_k`)."""
     return int(min(100, max(16, round(n_docs ** 0.5 / 10))))
+
+
+STATIC_K_FACTOR = 3
+
+
+def static_k(n_docs: int) -> int:
+    """Neighbours per label in static space: 3 x :func:`textsel.candidates.scaled_k` (48 to 300; 300 from 1M texts).
+
+    Static vectors place fewer positives among a positive's nearest neighbours than MiniLM does (issue 11: about
+    half the kNN lift), so their neighbourhoods must be wider to hold as many. Measured by
+    ``benchmarks/static_first_pass.py`` (68,650 Amazon reviews, 1,000 labels, 5 seeds, against all-MiniLM SEALS
+    at k=100): static k=300 found 0.99-1.16x the positives at 0.99-1.07x the AP on three rare domains, static
+    k=100 0.82-1.16x (it lost positives on one). Three times the transformer's k keeps the transformer cost at
+    most 3 x auto_k new texts per label.
+    """
+    return STATIC_K_FACTOR * scaled_k(n_docs)
 
 
 def choose_pool(requested: str, *, n_docs: int, n_labeled: int, n_new_labels: int, n_known_candidates: int,

@@ -71,3 +71,20 @@ def test_seals_scale_counts_every_per_round_cost(tmp_path):
     for r in seals["rounds"] + everything["rounds"]:
         assert np.isclose(r["total_s"], r["train_s"] + r["select_s"] + r["state_io_s"] + r["process_start_s"])
     assert everything["rounds"][0]["candidates"] == 300 and seals["positives_at"] is not None
+
+
+def test_seals_scale_checks_its_float32_copy_against_the_float16_source(tmp_path):
+    """The cached float32 rows are written again when they are missing, damaged, or made from other vectors."""
+    import numpy as np
+    from seals_scale import float32_rows
+
+    source, copy = tmp_path / "static.f16.npy", tmp_path / "static.f32.npy"
+    vectors = np.random.default_rng(0).normal(size=(50, 4)).astype(np.float16)
+    np.save(source, vectors)
+    assert np.array_equal(float32_rows(source, copy), vectors.astype(np.float32))
+    np.save(copy, np.zeros((50, 4), dtype=np.float32))  # a copy of other vectors
+    assert np.array_equal(float32_rows(source, copy), vectors.astype(np.float32))
+    copy.write_bytes(b"not a numpy file")
+    assert np.array_equal(float32_rows(source, copy), vectors.astype(np.float32))
+    np.save(source, vectors[:40])  # the source changed size
+    assert float32_rows(source, copy).shape == (40, 4)
