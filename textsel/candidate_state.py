@@ -18,6 +18,7 @@ import numpy as np
 
 from textsel._atomic import atomic_path
 from textsel._integrity import file_record, verified_record
+from textsel._setops import setdiff
 from textsel.candidates import SEALSCandidates
 
 STATE_FORMAT = 1
@@ -62,7 +63,7 @@ def load_candidate_state(path: str | os.PathLike, record: dict | None, index, *,
         except (OSError, ValueError, KeyError) as error:
             reason = f"the saved state is unreadable ({error})"
         else:
-            if len(np.setdiff1d(seen, labeled_ids)):
+            if len(setdiff(seen, labeled_ids)):
                 reason = "a label was retracted since it was saved"
             else:
                 pool.seen_, pool.neighbours_ = seen.astype(np.int64), neighbours.astype(np.int64)

@@ -21,28 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from textsel.candidates import SEALSCandidates, scaled_k
+from textsel.candidates import SEALSCandidates, static_k
 from textsel.errors import ConfigError, DataError, check_param
 from textsel.index import VectorIndex, build_index
 from textsel.simulate import HeldOut, run_simulation
 from textsel.static import EmbeddedOnDemand, StaticEmbedder
 from textsel.strategies import get_strategy
 from textsel.text_cache import CachedEncoder
-
-STATIC_K_FACTOR = 3
-
-
-def static_k(n_docs: int) -> int:
-    """Neighbours per label in static space: 3 x :func:`textsel.candidates.scaled_k` (48 to 300; 300 from 1M texts).
-
-    Static vectors place fewer positives among a positive's nearest neighbours than MiniLM does (issue 11: about
-    half the kNN lift), so their neighbourhoods must be wider to hold as many. Measured by
-    ``benchmarks/static_first_pass.py`` (68,650 Amazon reviews, 1,000 labels, 5 seeds, against all-MiniLM SEALS
-    at k=100): static k=300 found 0.99-1.16x the positives at 0.99-1.07x the AP on three rare domains, static
-    k=100 0.82-1.16x (it lost positives on one). Three times the transformer's k keeps the transformer cost at
-    most 3 x auto_k new texts per label.
-    """
-    return STATIC_K_FACTOR * scaled_k(n_docs)
 
 
 @dataclass

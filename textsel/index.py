@@ -20,6 +20,7 @@ import numpy as np
 from textsel._atomic import atomic_path, write_text_atomic
 from textsel._integrity import cache_lock, file_record, verified_record
 from textsel._progress import progress_bar
+from textsel._setops import intersect, isin, setdiff, union, unique
 from textsel.errors import ConfigError, DataError, check_param
 from textsel.hnsw_check import check_hnsw_graph
 from textsel.outputs import writing
@@ -72,10 +73,10 @@ def _check_add(vectors: np.ndarray, ids: np.ndarray, dim: int | None) -> tuple[n
 
 def _check_new_ids(held: np.ndarray, ids: np.ndarray) -> None:
     """Refuse ids that repeat within the batch or are already held, naming one of them."""
-    unique, counts = np.unique(ids, return_counts=True)
+    distinct, counts = np.unique(ids, return_counts=True)
     if (counts > 1).any():
-        raise DataError(f"id {int(unique[counts > 1][0])} appears twice in the ids being added")
-    clash = np.intersect1d(held, ids)
+        raise DataError(f"id {int(distinct[counts > 1][0])} appears twice in the ids being added")
+    clash = intersect(held, ids)
     if len(clash):
         raise DataError(f"id {int(clash[0])} is already in the index")
 
@@ -96,9 +97,9 @@ def _check_known_ids(held: np.ndarray, ids: np.ndarray) -> np.ndarray:
 def _changed_marks(held: np.ndarray, marked: np.ndarray, ids: np.ndarray, *, delete: bool) -> np.ndarray:
     """The sorted ids whose deletion mark ``mark_deleted`` (``delete``) or ``unmark_deleted`` changes; an id the
     index does not hold raises DataError."""
-    ids = np.unique(np.asarray(ids, dtype=np.int64))
+    ids = unique(np.asarray(ids, dtype=np.int64))
     _check_known_ids(held, ids)
-    return np.setdiff1d(ids, marked) if delete else np.intersect1d(ids, marked)
+    return setdiff(ids, marked) if delete else intersect(ids, marked)
 
 
 def _check_queries(queries: np.ndarray, dim: int | None) -> np.ndarray:
@@ -138,14 +139,14 @@ class _DeletionMarks:
         before."""
         new = _changed_marks(self._ids, self._deleted, ids, delete=True)
         self._apply_marks(new, delete=True)
-        self._deleted = np.union1d(self._deleted, new)
+        self._deleted = union(self._deleted, new)
         return new
 
     def unmark_deleted(self, ids: np.ndarray) -> np.ndarray:
         """Make deleted ``ids`` searchable again; return those that were marked."""
         back = _changed_marks(self._ids, self._deleted, ids, delete=False)
         self._apply_marks(back, delete=False)
-        self._deleted = np.setdiff1d(self._deleted, back)
+        self._deleted = setdiff(self._deleted, back)
         return back
 
     def _apply_marks(self, ids: np.ndarray, *, delete: bool) -> None:
@@ -189,8 +190,8 @@ class ExactIndex(_DeletionMarks):
         out_sims = np.full((len(queries), k), -np.inf, dtype=np.float32)
         if not len(self):
             return out_ids, out_sims
-        hidden = self._deleted if exclude is None else np.union1d(self._deleted, np.asarray(exclude, dtype=np.int64))
-        blocked = np.isin(self._ids, hidden) if len(hidden) else None
+        hidden = self._deleted if exclude is None else union(self._deleted, np.asarray(exclude, dtype=np.int64))
+        blocked = isin(self._ids, hidden) if len(hidden) else None
         take = min(k, len(self))
         for start in range(0, len(queries), 1024):
             sims = queries[start:start + 1024] @ self._vectors.T
@@ -310,9 +311,9 @@ class HNSWIndex(_DeletionMarks):
         out_ids = np.full((len(queries), k), -1, dtype=np.int64)
         out_sims = np.full((len(queries), k), -np.inf, dtype=np.float32)
         # Only excluded ids the index holds shrink what is left; hnswlib fails when asked for more than that.
-        excluded = np.intersect1d(self._ids, np.asarray(exclude, dtype=np.int64)) if exclude is not None \
+        excluded = intersect(self._ids, np.asarray(exclude, dtype=np.int64)) if exclude is not None \
             else np.zeros(0, dtype=np.int64)
-        take = min(k, len(self) - len(np.union1d(excluded, self._deleted)))
+        take = min(k, len(self) - len(union(excluded, self._deleted)))
         if self._index is None or not len(queries) or take <= 0:
             return out_ids, out_sims
         labels, distances = self._query(queries, take, set(excluded.tolist()), ef if ef is not None else self.ef)
@@ -331,7 +332,7 @@ class HNSWIndex(_DeletionMarks):
         """Stored vectors (unit length for cosine) of the given ids, deleted ones included."""
         ids = np.asarray(ids, dtype=np.int64)
         _check_known_ids(self._ids, ids)
-        hidden = np.intersect1d(ids, self._deleted)
+        hidden = intersect(ids, self._deleted)
         for doc_id in hidden.tolist():  # hnswlib hides a deleted item's vector; it is still stored
             self._index.unmark_deleted(doc_id)
         try:

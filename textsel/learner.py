@@ -19,6 +19,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from textsel._atomic import atomic_path
+from textsel._setops import unique
 from textsel.errors import ConfigError, DataError, NotFittedError, TooFewClassesError, check_param
 from textsel.features import is_sparse
 
@@ -44,7 +45,7 @@ class Learner(Protocol):
 def check_labels(labels) -> np.ndarray:
     """Labels as an array with at least two classes, or a DataError that says how to fix it."""
     labels = np.asarray(labels)
-    classes = np.unique(labels)
+    classes = unique(labels)
     if len(classes) < 2:
         found = repr(classes[0].item()) if len(classes) else "none"
         raise TooFewClassesError(f"training needs labels of at least two classes; got {len(labels)} labels, all of "

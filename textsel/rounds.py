@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from textsel._setops import isin, unique
 from textsel.candidate_rows import CandidateRows, grows
 from textsel.errors import ConfigError, DataError, PoolExhaustedError, check_param
 from textsel.features import in_memory, take_rows
@@ -326,7 +327,7 @@ class RoundEngine:
         values = np.asarray(list(labels.values()))
         if self.classes is not None and len(values):
             allowed = np.asarray(list(self.classes))
-            bad = ~np.isin(values, allowed)
+            bad = ~isin(values, allowed)
             if bad.any():
                 raise DataError(f"label {values[bad][0].item()!r} of id {int(labeled_ids[bad][0])} is not one of the "
                                 f"allowed labels {allowed.tolist()}", column="label")
@@ -366,7 +367,7 @@ class RoundEngine:
             train_seconds = self.fit(labels)
         start = time.perf_counter()
         candidates = np.asarray(self.candidate_pool.candidates(self.ids_, labeled_ids), dtype=np.int64)
-        unlabeled = len(self.ids_) - len(np.unique(labeled_positions))
+        unlabeled = len(self.ids_) - len(unique(labeled_positions))
         if not len(candidates) and not len(labeled_ids):
             raise PoolExhaustedError("the candidate pool is empty because nothing is labeled yet; label a seed "
                                      "(e.g. 5 positives + 95 negatives) or use the 'all' or 'random' pool.")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from textsel._setops import unique
 from textsel.errors import ConfigError, DataError, check_param
 
 _CHUNK = 65_536
@@ -157,7 +158,7 @@ def k_center_greedy(features: np.ndarray, k: int, *, initial: np.ndarray | None 
     features = np.asarray(features, dtype=np.float64)
     check_param("k_center_greedy", "k", k, isinstance(k, int | np.integer) and k >= 1, "an int >= 1")
     initial = np.zeros(0, dtype=np.int64) if initial is None else np.asarray(initial, dtype=np.int64)
-    available = len(features) - len(np.unique(initial))
+    available = len(features) - len(unique(initial))
     if available <= 0:
         return np.zeros(0, dtype=np.int64)
     if len(initial):

@@ -40,3 +40,20 @@ def test_next_with_a_pending_batch_imports_nothing_that_reads_the_pool(tmp_path:
     run = ("import sys\nfrom textsel.cli.app import main\nsys.argv = ['textsel', 'next', '-p', "
            f"{str(folder)!r}]\ntry:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code")
     assert _loaded_after(run, POOL_LIBRARIES) == []
+
+
+def test_next_selecting_a_batch_does_not_import_numpy_ma(tmp_path: Path):
+    """numpy >= 2.3 imports numpy.ma on the first np.unique (~50 ms of a round's start-up): the round path uses
+    textsel._setops instead."""
+    texts = [f"review {i}: {'squeaky hinge' if i % 9 == 0 else 'nice shirt'}" for i in range(300)]
+    folder, _ = precomputed_project(tmp_path, texts, list(range(300)), ["hinge", "other"], dtype=np.float16)
+    for pool in ("all", "seals"):
+        with Project(folder) as project:  # a project in use: its caches and SEALS state exist, no batch is pending
+            if not project.store.current_labels():
+                project.add_labels(list(range(0, 100, 10)), ["hinge", "other"] * 5, source="seed")
+            _, result = project.next_batch(5, candidate_pool=pool, discard_pending=True)
+            project.add_labels(result.ids.tolist(), ["other"] * 5, source="test")
+        run = ("import sys\nfrom textsel.cli.app import main\nsys.argv = ['textsel', 'next', '--pool', "
+               f"{pool!r}, '-p', {str(folder)!r}]\ntry:\n    main()\nexcept SystemExit as exit:\n"
+               "    assert not exit.code, exit.code")
+        assert _loaded_after(run, ("numpy.ma",)) == [], pool

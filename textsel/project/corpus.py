@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from textsel._setops import intersect
 from textsel.errors import ConfigError, DataError, DataFileMissingError
 from textsel.project_config import ProjectConfig
 from textsel.store import Store
@@ -181,8 +182,8 @@ class Corpus:
         self._refuse_precomputed()
         old, path, source = self.pool, shown, entry["source"]
         new = self._load_added(entry)
-        clash = np.intersect1d(old.ids, new.ids)
-        removed = np.intersect1d(clash, self.removed_ids())
+        clash = intersect(old.ids, new.ids)
+        removed = intersect(clash, self.removed_ids())
         if len(removed):  # its text is still in the pool, only marked removed: adding it again would hold it twice
             raise DataError(f"id {int(removed[0])} was removed from the project, not deleted from it; restore it "
                             f"instead of adding it again", file=str(path), column=self.config.id_col or "id")

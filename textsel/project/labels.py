@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from textsel._setops import isin, union
 from textsel.errors import ConfigError, DataError, PendingBatchError, StoreError, check_param
 from textsel.project.corpus import Corpus
 from textsel.project.types import Hit, ImportReport, Relabel
@@ -144,7 +145,7 @@ class Labels:
         start = time.perf_counter()
         labeled = np.fromiter(self.store.current_labels(), dtype=np.int64)
         ids = self.corpus.ids
-        unlabeled = ids[~np.isin(ids, np.union1d(labeled, self.corpus.removed_ids()))]  # removed: not drawn
+        unlabeled = ids[~isin(ids, union(labeled, self.corpus.removed_ids()))]  # removed: not drawn
         if not len(unlabeled):
             raise PoolExhaustedError("every text is labeled: there is nothing left to audit")
         if seed is None:
@@ -210,7 +211,7 @@ class Labels:
             raise DataError(f"{pattern!r} is not a valid regular expression: {error}") from error
         counts = np.fromiter((len(compiled.findall(text)) for text in self.corpus.pool.texts), dtype=np.int64,
                              count=len(self.corpus.pool))
-        counts[np.isin(self.corpus.pool.ids, self.corpus.removed_ids())] = 0  # removed: not found (nor by the index)
+        counts[isin(self.corpus.pool.ids, self.corpus.removed_ids())] = 0  # removed: not found (nor by the index)
         matching = np.flatnonzero(counts)
         best = matching[np.argsort(-counts[matching], kind="stable")[:n]]
         return self._hits(self.corpus.pool.ids[best], counts[best].astype(float).tolist()), len(matching)

@@ -15,6 +15,7 @@ import numpy as np
 
 from textsel._atomic import write_text_atomic
 from textsel._integrity import file_sha256
+from textsel._setops import isin
 from textsel.errors import ConfigError, DataError, TooFewClassesError, check_param
 from textsel.features import take_rows
 from textsel.project.corpus import Corpus
@@ -141,7 +142,7 @@ class Model:
         if self.config.positive in classes and not self.vectors.is_static:
             # Share of the pool the model predicts positive: a rough estimate (balanced class weights and actively
             # chosen labels both bias it); status prefers random rounds when there are any.
-            probabilities = rounds.predict_proba(np.flatnonzero(~np.isin(self.corpus.ids, self.corpus.removed_ids())))
+            probabilities = rounds.predict_proba(np.flatnonzero(~isin(self.corpus.ids, self.corpus.removed_ids())))
             prevalence = float(np.mean(probabilities.argmax(axis=1) == classes.index(self.config.positive)))
         model = TrainedModel(rounds.learner_, classes, len(labels), label_rows, seconds, prevalence,
                              self._model_source(target), target, self._learner_parameters(rounds.learner_))
@@ -360,7 +361,7 @@ class Model:
             learner, chunk = model.learner, 65_536
             probabilities = np.vstack([learner.predict_proba(self._model_inputs(learner, start, start + chunk))
                                        for start in range(0, len(self.corpus.ids), chunk)])
-        kept = np.flatnonzero(~np.isin(self.corpus.ids, self.corpus.removed_ids()))
+        kept = np.flatnonzero(~isin(self.corpus.ids, self.corpus.removed_ids()))
         probabilities = probabilities[kept]
         pool = self.corpus.pool
         ids = np.asarray(pool.keys, dtype=object)[kept].tolist() if pool.has_string_ids else self.corpus.ids[kept]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from textsel._setops import isin, union
 from textsel.errors import ConfigError, PendingBatchError, check_param
 from textsel.project.corpus import Corpus
 from textsel.project.model import Model, round_learner
@@ -33,7 +34,7 @@ class _ExcludingCandidates:
     def __init__(self, inner, excluded: np.ndarray, removed: np.ndarray) -> None:  # noqa: ANN001 - a candidate pool
         self.inner = inner
         self.removed = np.asarray(removed, dtype=np.int64)
-        self.excluded = np.union1d(np.asarray(excluded, dtype=np.int64), self.removed)
+        self.excluded = union(np.asarray(excluded, dtype=np.int64), self.removed)
         self.size = 0
 
     def update(self, labeled_ids: np.ndarray) -> None:
@@ -41,9 +42,9 @@ class _ExcludingCandidates:
 
     def candidates(self, pool_ids: np.ndarray, labeled_ids: np.ndarray) -> np.ndarray:
         if len(self.removed):
-            pool_ids = np.asarray(pool_ids)[~np.isin(pool_ids, self.removed)]
+            pool_ids = np.asarray(pool_ids)[~isin(pool_ids, self.removed)]
         found = np.asarray(self.inner.candidates(pool_ids, labeled_ids), dtype=np.int64)
-        kept = found[~np.isin(found, self.excluded)] if len(self.excluded) else found
+        kept = found[~isin(found, self.excluded)] if len(self.excluded) else found
         self.size = len(kept)
         return kept
 
@@ -111,7 +112,7 @@ class Rounds:
         ``address`` and ``workers`` as there); a SEALS pool is small and is always scored here.
 
         In a static first-pass project (:attr:`is_static`) the SEALS candidates come from the static index ("auto":
-        k = :func:`textsel.first_pass.static_k`, three times the automatic k; "seals": the config's k) and the
+        k = :func:`textsel.candidates.static_k`, three times the automatic k; "seals": the config's k) and the
         learner reads transformer vectors of the labeled texts and candidates only, embedded on demand through the
         per-text cache; with ``[features] kind = "static"`` it reads the static vectors instead and a round runs no
         transformer and the "all" pool scans those vectors. Otherwise the "all" pool is refused there, and density

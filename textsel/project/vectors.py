@@ -16,6 +16,7 @@ from typing import TypeVar
 import numpy as np
 
 from textsel._integrity import cache_lock, file_record, restamped, verified_record
+from textsel._setops import setdiff
 from textsel.errors import ConfigError, DataError
 from textsel.project.corpus import Corpus
 from textsel.project_config import CONFIG_NAME, ProjectConfig
@@ -346,7 +347,7 @@ class Vectors:
         """Make the saved index's deletion marks the store's removals (a removal or restore cut short before its
         index write is finished here) and save it in place when they differed. Call holding the index build lock."""
         removed = self.corpus.removed_ids()
-        marked, unmarked = index.mark_deleted(removed), index.unmark_deleted(np.setdiff1d(index.deleted_ids, removed))
+        marked, unmarked = index.mark_deleted(removed), index.unmark_deleted(setdiff(index.deleted_ids, removed))
         if len(marked) or len(unmarked):
             index.save(self.index_path, vectors_sha256=self.index_key()["sha256"], keep_digest=True)
 
@@ -368,9 +369,9 @@ class Vectors:
 
     def auto_k(self, n_docs: int) -> int:
         """k of the "auto" candidate pool: :func:`textsel.candidates.auto_k`, or the wider
-        :func:`textsel.first_pass.static_k` (3x) over a static first pass, whose neighbourhoods hold fewer positives."""
+        :func:`textsel.candidates.static_k` (3x) over a static first pass, whose neighbourhoods hold fewer positives."""
         if self.is_static:
-            from textsel.first_pass import static_k
+            from textsel.candidates import static_k
 
             return static_k(n_docs)
         from textsel.candidates import auto_k
