@@ -56,6 +56,20 @@ def test_embed_pool_returns_float32_rows_aligned_with_the_pool(tmp_path):
     np.testing.assert_array_equal(vectors, fake_embeddings(pool.texts, DIM))
 
 
+def test_rows_can_stay_a_memory_map_in_their_stored_type(tmp_path):
+    """as_float32=False: the checked cache file itself, read-only, with no float32 copy in memory (the static
+    vectors of 1.1M texts would take 1.1 GB)."""
+    from textsel.embed import embed_pool_with_record
+
+    pool = make_pool()
+    vectors, record = embed_pool_with_record(pool, CountingEmbedder(), cache_dir=tmp_path, as_float32=False)
+    assert isinstance(vectors, np.memmap) and vectors.dtype == np.float16 and not vectors.flags.writeable
+    assert record["rows"] == len(pool)
+    np.testing.assert_array_equal(vectors, fake_embeddings(pool.texts, DIM).astype(np.float16))
+    np.testing.assert_array_equal(load_embeddings(cache_folder(tmp_path) / "embeddings.npy", len(pool)),
+                                  np.asarray(vectors, dtype=np.float32))
+
+
 def test_float16_cache_is_half_the_size_and_close_to_float32(tmp_path):
     pool = make_pool()
     half = embed_pool(pool, CountingEmbedder(), cache_dir=tmp_path / "f16", chunk_size=5)

@@ -32,12 +32,12 @@ def write_float32(vectors: np.ndarray, path: Path) -> dict:
     from textsel._atomic import atomic_path
     from textsel.outputs import writing
 
-    with writing(path), atomic_path(path, fsync=True) as tmp:
-        rows = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=vectors.shape)
+    with writing(path), atomic_path(path, fsync=True) as tmp, open(tmp, "wb") as out:
+        # Plain writes, not a writable memory map: mapped pages count in the process's memory (1.1 GB here).
+        np.lib.format.write_array_header_1_0(out, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)),
+                                                   "fortran_order": False, "shape": tuple(vectors.shape)})
         for start in range(0, len(vectors), _CONVERT_ROWS):
-            rows[start:start + _CONVERT_ROWS] = vectors[start:start + _CONVERT_ROWS]
-        rows.flush()
-        del rows
+            out.write(np.ascontiguousarray(vectors[start:start + _CONVERT_ROWS], dtype=np.float32).tobytes())
     return file_record(path)
 
 
@@ -112,7 +112,7 @@ class Vectors:
 
             pool = self.corpus.pool
             vectors, cache = embed_pool_with_record(pool, self.static_embedder(), cache_dir=self.static_cache_dir,
-                                                    show_progress=self.show_progress)
+                                                    show_progress=self.show_progress, as_float32=False)
             key = {"model": self.config.model, "static_model": cache["model_name"], "fingerprint": pool.fingerprint(),
                    "rows": len(pool), "dim": int(vectors.shape[1]), "sha256": cache["file"]["sha256"]}
             if recorded != key:
