@@ -306,3 +306,15 @@ def test_a_seals_round_reads_only_the_rows_of_new_candidates():
     # training reads the labeled rows; scoring only the candidates not held before
     assert _RowCountingFeatures.rows_read == len(labels) + new_rows < second.candidate_pool_size
     assert np.array_equal(second.ids, plain.select_batch(labels).ids)  # the same selection as gathering every row
+
+
+@pytest.mark.parametrize("pool_ids", [np.arange(10, 60), np.arange(10, 110, 2), np.arange(60, 10, -1)])
+def test_positions_of_contiguous_sorted_and_unsorted_ids_agree_and_refuse_unknown_ids(pool_ids):
+    """Contiguous ids (as a project numbers its texts) take positions by arithmetic, others by search: the same
+    answers, and the same error for an id outside the pool."""
+    engine = RoundEngine(pool_ids, AllCandidates(), features=np.ones((len(pool_ids), 2), dtype=np.float32))
+    asked = pool_ids[[3, 0, len(pool_ids) - 1, 7]]
+    assert engine.positions(asked).tolist() == [3, 0, len(pool_ids) - 1, 7]
+    for unknown in (9, 200, int(pool_ids.max()) + 1):
+        with pytest.raises(DataError, match=f"id {unknown} is not in the pool"):
+            engine.positions(np.asarray([int(pool_ids[0]), unknown]))
