@@ -178,7 +178,7 @@ SEALS_INDEX_LOAD_S_PER_DOC = 1.5 * SCAN_S_PER_DOC
 SEALS_S_PER_QUERY = {"table": 0.0, "loaded": 230 * SCAN_S_PER_DOC, "index": 230 * SCAN_S_PER_DOC}
 # SEALS can miss positives a scan finds (it scores only neighbours of labeled texts), so "auto" takes it only where
 # the time it saves is one a person notices: a predicted saving of at least NOTICEABLE_SAVING_S. The model's seconds
-# ran ~3x below wall time on the retired 1M pool of copied Amazon reviews (benchmarks/results/next_latency_1m.json:
+# ran ~3x below wall time on the retired 1M pool of copied Amazon reviews (next_latency_1m.json, in git up to a40be5e:
 # predicted saving 0.44 s, measured `next` 2.35 s scanning vs 0.91 s with SEALS; not yet measured again on the real
 # review_sentences pool), so 0.3 s predicted is about 1 s of waiting; SEALS starts paying from ~700k texts. On
 # 11.6k-14.6k tweets the old rule chose SEALS at k=16 to save ~50 ms a round and lost 8-28% of the positives a scan
