@@ -244,18 +244,15 @@ class RoundEngine:
         if self._contiguous:  # ids first..first+n-1, as a project numbers its texts: arithmetic, no search
             found = ids - self.ids_[0]
             bad = (found < 0) | (found >= len(self.ids_))
-            if bad.any():
-                raise DataError(f"id {int(ids[bad][0])} is not in the pool ({int(bad.sum())} unknown ids)",
-                                column="id")
-            return found
-        if not len(self.ids_):
-            found = np.zeros(len(ids), dtype=np.int64)
-        elif self._sorted:
-            found = np.minimum(np.searchsorted(self.ids_, ids), len(self.ids_) - 1)
+        elif not len(self.ids_):
+            found, bad = np.zeros(len(ids), dtype=np.int64), np.ones(len(ids), dtype=bool)
         else:
-            sorted_at = np.minimum(np.searchsorted(self.ids_, ids, sorter=self._order), len(self.ids_) - 1)
-            found = self._order[sorted_at]
-        bad = self.ids_[found] != ids if len(self.ids_) else np.ones(len(ids), dtype=bool)
+            if self._sorted:
+                found = np.minimum(np.searchsorted(self.ids_, ids), len(self.ids_) - 1)
+            else:
+                sorted_at = np.minimum(np.searchsorted(self.ids_, ids, sorter=self._order), len(self.ids_) - 1)
+                found = self._order[sorted_at]
+            bad = self.ids_[found] != ids
         if bad.any():
             raise DataError(f"id {int(ids[bad][0])} is not in the pool ({int(bad.sum())} unknown ids)", column="id")
         return found
