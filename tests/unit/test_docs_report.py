@@ -98,3 +98,20 @@ def test_renderers_waiting_for_a_quiet_rerun_already_read_their_files(name, expe
     region = report.REGIONS[name]
     documents = [json.loads((REPO / source).read_text(encoding="utf-8")) for source in region.sources]
     assert expected in region.render(*documents)
+
+
+def test_the_screening_row_bounds_what_choosing_among_the_measured_configurations_could_reach() -> None:
+    def ratios(per_review: dict) -> dict:
+        return {"median_ratio": 1.0, "share_of_reviews_fewer": 0.5, "reviews": 2, "per_review": per_review}
+
+    def review(records: int, asreview_labels: float) -> dict:
+        return {"records": records, "methods": {"textsel": {"wss_95_mean": 0.5},
+                                                "asreview": {"wss_95_mean": 0.4, "labels_to_95_mean": asreview_labels}}}
+
+    result = {"seeds_per_review": 5, "textsel_default": {"features": "hybrid", "learner": "rf", "batch": 10},
+              "reviews": {"a": review(100, 60.0), "b": review(100, 40.0)},
+              "textsel_over_asreview_labels_to_95": ratios({"a": 0.9, "b": 1.2}),
+              "variants_over_asreview_labels_to_95": {"textsel-dense": ratios({"a": 0.5, "b": 1.1})}}
+    line = report.screening(result)
+    assert "the best of these 2 per review: median 0.80" in line  # per review min(0.9, 0.5) and min(1.2, 1.1)
+    assert "more than half of the records to reach 95% on 1 of 2 reviews" in line
