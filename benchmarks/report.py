@@ -279,7 +279,18 @@ def stopping_line(result: dict) -> str:
         f"{ratio_or_dash(summary['median_audit_over_floor'])}, median active / oracle "
         f"{ratio_or_dash(summary['median_active_over_oracle'])}, median labels / oracle "
         f"{ratio_or_dash(summary['median_labels_over_oracle'])}; {summary['exhausted_runs']} runs exhausted the pool "
-        f"(counted apart, never as stops).")
+        f"(counted apart, never as stops)." + large_pools_line(summary))
+
+
+def large_pools_line(summary: dict) -> str:
+    """The medians per prevalence over the cells of pools of 100k+ texts (target: labels / oracle <= 2 at 1%+)."""
+    large = summary.get("large_pools_per_prevalence") or {}
+    if not large:
+        return ""
+    return " Pools of 100k+ texts, medians per prevalence: " + "; ".join(
+        f"{rate}: labels / oracle {ratio_or_dash(row['labels_over_oracle'])}, active / oracle "
+        f"{ratio_or_dash(row['active_over_oracle'])}, audit / floor {ratio_or_dash(row['audit_over_floor'])}"
+        for rate, row in large.items()) + "."
 
 
 def held_out_agreement(result: dict) -> list[tuple[str, str, dict, list[tuple[str, dict, float]]]]:
@@ -558,6 +569,10 @@ REGIONS: dict[str, Region] = {
                                "--strategies most-likely-positive --designs uniform,stratified --no-old-rule --out "
                                "benchmarks/results/stopping_most_likely_positive.json"),
     "stopping.line": Region(("benchmarks/results/stopping_most_likely_positive.json",), stopping_line),
+    "stopping.large": Region(("benchmarks/results/stopping_large.json",), stopping_cells,
+                             command="OMP_NUM_THREADS=1 .venv/bin/python benchmarks/stopping.py --seeds 5 "
+                                     "--cells large --large-rates 0.01 --strategies most-likely-positive "
+                                     "--designs uniform --no-old-rule --out benchmarks/results/stopping_large.json"),
     "diagnose_validation": Region(("benchmarks/results/diagnose_validation.json",
                                    "benchmarks/results/diagnose_thresholds.json"), diagnose_validation),
     "diagnose_validation.line": Region(("benchmarks/results/diagnose_validation.json",

@@ -115,3 +115,16 @@ def test_the_screening_row_bounds_what_choosing_among_the_measured_configuration
     line = report.screening(result)
     assert "the best of these 2 per review: median 0.80" in line  # per review min(0.9, 0.5) and min(1.2, 1.1)
     assert "more than half of the records to reach 95% on 1 of 2 reviews" in line
+
+
+def test_the_stopping_line_adds_the_large_pool_medians_only_when_the_file_has_large_cells() -> None:
+    summary = {"worst_coverage_wilson_low": 0.5, "median_audit_over_floor": 1.1, "median_active_over_oracle": 1.3,
+               "median_labels_over_oracle": 1.4, "exhausted_runs": 0, "large_pools_per_prevalence": {}}
+    result = {"summary": summary, "provenance": {"seeds": [0, 1, 2]}, "protocol": {"batch": 20},
+              "target_recall": 0.95, "confidence": 0.95}
+    assert "100k" not in report.stopping_line(result)
+    summary["large_pools_per_prevalence"] = {"1.0%": {"labels_over_oracle": 1.44, "active_over_oracle": 1.39,
+                                                      "audit_over_floor": 1.01}}
+    assert report.stopping_line(result).endswith(
+        " Pools of 100k+ texts, medians per prevalence: 1.0%: labels / oracle 1.44, active / oracle 1.39, audit / "
+        "floor 1.01.")
