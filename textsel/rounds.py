@@ -202,7 +202,7 @@ class RoundEngine:
         ids = np.asarray(self.pool_ids, dtype=np.int64)
         self._sorted = bool(len(ids) < 2 or (ids[1:] > ids[:-1]).all())  # strictly increasing, hence unique
         self._contiguous = self._sorted and len(ids) > 0 and int(ids[-1]) - int(ids[0]) == len(ids) - 1
-        if not self._sorted and len(np.unique(ids)) != len(ids):
+        if not self._sorted and len(unique(ids)) != len(ids):
             raise DataError("pool ids must be unique", column="id")
         self.learner_ = self.learner if self.learner is not None else LogisticLearner()
         reads_texts = getattr(self.learner_, "input", "embeddings") == "texts"
@@ -358,7 +358,7 @@ class RoundEngine:
         """``count`` random unlabeled pool rows (fewer when fewer are left), sorted, seeded like the round."""
         rng = self.rng if self.rng is not None else np.random.default_rng([int(self.seed), n_labels, 1])
         draw = rng.choice(len(self.ids_), min(len(self.ids_), count + len(labeled_positions)), replace=False)
-        return np.sort(draw[~np.isin(draw, labeled_positions)][:count])
+        return np.sort(draw[~isin(draw, labeled_positions)][:count])
 
     def select_batch(self, labels: Mapping) -> SelectionResult:
         """Train on ``labels`` ({id: label}), score the candidate pool, return the next batch."""
@@ -367,7 +367,7 @@ class RoundEngine:
         labeled_positions = self.positions(labeled_ids)
         train_seconds = 0.0
         trained = self.strategy_.needs_model or self._learner_features or (
-            self.fit_every_round and len(np.unique(values)) >= 2)
+            self.fit_every_round and len(unique(values)) >= 2)
         if trained:
             train_seconds = self.fit(labels)
         start = time.perf_counter()
