@@ -13,15 +13,15 @@ seed in --seeds with MaxEnt and ID, on the SEALS pool (k=100) and on All.
 
 Every per-round cost (--sentences): a session is driven round by round as ``textsel next`` runs it, one process
 per round. Each round's cost is ``train_s`` (fitting the learner) + ``select_s`` (candidate pool, scoring,
-ranking) + ``state_io_s`` (SEALS only: saving the candidate state and restoring it as the next process does,
-through textsel.candidate_state) + ``process_start_s``
+ranking) + ``state_io_s`` (SEALS only: saving the candidate state and the candidates' float32 rows and restoring
+them as the next process does, through textsel.candidate_state and textsel.candidate_rows) + ``process_start_s``
 (both sides: the median wall time of a fresh interpreter importing what ``textsel next`` imports, measured in this
 run). ``all_over_seals_all_costs_at_<labels>`` is All / SEALS of those totals over the rounds that start with at
 least <labels> labels (--at-labels), per seed, with the mean and 95% interval; ``seals_over_all_positives_at_<n>``
 is SEALS's positives / All's after --positives-at labels, per concept and seed. Both sides read the same static
 vectors (the learner too) as ``textsel next`` reads them with ``[features] kind = "static"``: their float32 copy,
-memory-mapped, candidate rows gathered from it each round (no side file), so the ratio measures the candidate pool,
-not the features.
+memory-mapped; All scans it, SEALS reads each new candidate's row from it once and keeps the rows in a side file, as
+``textsel next`` does. The ratio measures the candidate pool, not the features.
 
 Timing policy (the same as benchmarks/seals_vs_all.py, also stated in the JSON as ``timing_policy``):
 
@@ -60,6 +60,7 @@ from _results import BuildRecord, add_run_options, break_even_rounds, mean_ci95,
 from review_sentences import DEFAULT_CONCEPTS, POOL_NAME, Concept, concept_record, pool_file, timed
 
 from textsel._atomic import atomic_path
+from textsel.candidate_rows import load_candidate_rows, save_candidate_rows
 from textsel.candidate_state import load_candidate_state, save_candidate_state
 from textsel.candidates import AllCandidates, SEALSCandidates
 from textsel.index import HNSWIndex, build_index
@@ -314,7 +315,7 @@ def sentence_session(ids: np.ndarray, vectors: np.ndarray, is_positive: np.ndarr
     engine = RoundEngine(ids, candidates, features=vectors, strategy="entropy", learner=LogisticLearner(),
                          batch_size=args.batch, positive_label=1, seed=seed)
     source = {"benchmark": "seals_scale", "n": len(ids), "k": args.k}
-    state_record = None
+    state_record = rows_record = None
     rounds, positives_at = [], None
     while len(labels) < 100 + args.rounds * args.batch:
         n_labels = len(labels)
@@ -326,6 +327,10 @@ def sentence_session(ids: np.ndarray, vectors: np.ndarray, is_positive: np.ndarr
             candidates, _ = load_candidate_state(state_path, state_record, index, k=args.k, ef=None, source=source,
                                                  labeled_ids=np.fromiter(labels, dtype=np.int64))
             engine.candidate_pool = candidates
+            if engine.candidate_rows is not None and len(engine.candidate_rows):  # the candidates' float32 rows
+                rows_path = state_dir / "candidate_rows.f32"
+                rows_record = save_candidate_rows(rows_path, engine.candidate_rows, rows_record, source)
+                engine.candidate_rows, _ = load_candidate_rows(rows_path, rows_record, source)
         io_s = time.perf_counter() - io_start
         rounds.append({"labels": n_labels, "train_s": result.train_seconds, "select_s": result.select_seconds,
                        "state_io_s": io_s, "process_start_s": start_s,
@@ -377,7 +382,7 @@ def measure_sentences(args: argparse.Namespace) -> dict:
 
 
 ALL_COSTS_POLICY = ("per-round seconds = training + candidate pool, scoring and ranking + (SEALS) saving and restoring "
-                    "the candidate state + process start (both sides, measured in this run); "
+                    "the candidate state and rows + process start (both sides, measured in this run); "
                     "one-time costs (static embedding, index build) reported apart")
 
 

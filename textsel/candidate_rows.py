@@ -3,12 +3,14 @@
 A SEALS pool only grows, so re-reading its candidates from the pool's feature matrix every round (scattered rows
 of a float16 memory map, each converted to float32) repeats work that the last round already did: after a few
 thousand labels at a million texts that gather dominates the round. :class:`CandidateRows` keeps the rows of every
-id it was asked for in one contiguous float32 array, appending only ids it has not seen, and scores the array in
-contiguous chunks; a round then reads only its new rows from the feature matrix.
+id it was asked for in contiguous float32 rows, appending only ids it has not seen, and scores them in contiguous
+chunks; a round then reads only its new rows from the feature matrix.
 
 A project keeps the rows between processes (:func:`save_candidate_rows` appends the new rows to a raw float32 file
-and records what the rows were gathered from; :func:`load_candidate_rows` verifies that before use), so ``next``
-in a fresh process pays for its new candidates only.
+and records what the rows were gathered from; :func:`load_candidate_rows` verifies that before use and maps the
+file instead of reading it), so ``next`` in a fresh process pays for its new candidates only: at 1.1M static
+vectors and 148k candidates, scoring the mapped side file took 0.01 s where gathering the rows took 0.12-0.15 s
+(development VM).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 
 from textsel._atomic import atomic_path
 from textsel._integrity import file_record, verified_record
+from textsel._prefetch import read_rows
 
 _CHUNK = 65_536
 
@@ -28,19 +31,23 @@ _CHUNK = 65_536
 class CandidateRows:
     """Float32 feature rows of candidate ids, appended in the order the ids first appear.
 
+    Rows restored from a project's file stay in that file (a read-only memory map: scoring reads it in contiguous
+    chunks, nothing is copied); rows gathered in this process follow them in memory.
+
     Attributes
     ----------
     ids_ : ndarray of int64
         The ids held, in row order.
     rows_ : ndarray of float32, shape (len(ids_), dim)
-        Their feature rows (a view of a buffer that grows geometrically, so appends are amortised).
+        Their feature rows (a copy when some were restored and others gathered since; scoring never builds it).
     gathered_ : int
         Rows read from the feature matrix by the last :meth:`extend` (the new ids only).
     """
 
     def __init__(self) -> None:
         self.ids_ = np.zeros(0, dtype=np.int64)
-        self._buffer: np.ndarray | None = None
+        self._mapped: np.ndarray | None = None  # rows restored from the file, memory-mapped (see load_candidate_rows)
+        self._buffer: np.ndarray | None = None  # rows gathered in this process, after the mapped ones
         self._sorted_ids = np.zeros(0, dtype=np.int64)
         self._sorted_rows = np.zeros(0, dtype=np.int64)
         self.gathered_ = 0
@@ -50,8 +57,32 @@ class CandidateRows:
         return len(self.ids_)
 
     @property
+    def _n_mapped(self) -> int:
+        return 0 if self._mapped is None else len(self._mapped)
+
+    def _blocks(self) -> list[tuple[int, np.ndarray]]:
+        """The held rows as (number of the first row, rows) in at most two arrays: the mapped rows, then those
+        gathered here."""
+        gathered = len(self) - self._n_mapped
+        blocks = [(0, self._mapped)] if self._n_mapped else []
+        return blocks + [(self._n_mapped, self._buffer[:gathered])] if gathered else blocks
+
+    def rows_from(self, start: int) -> np.ndarray:
+        """Rows ``start:`` of the held rows as one float32 array."""
+        parts = [rows[max(start - first, 0):] for first, rows in self._blocks() if first + len(rows) > start]
+        if not parts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.asarray(parts[0], dtype=np.float32) if len(parts) == 1 else np.concatenate(parts)
+
+    @property
+    def dim(self) -> int:
+        """The width of the rows held (0 before any)."""
+        blocks = self._blocks()
+        return int(blocks[0][1].shape[1]) if blocks else 0
+
+    @property
     def rows_(self) -> np.ndarray:
-        return self._buffer[:len(self.ids_)] if self._buffer is not None else np.zeros((0, 0), dtype=np.float32)
+        return self.rows_from(0)
 
     def extend(self, ids: np.ndarray, positions: np.ndarray, features) -> None:  # noqa: ANN001 - rows by position
         """Hold the rows of ``ids`` (at ``positions`` of ``features``); only ids not held yet are read."""
@@ -63,15 +94,16 @@ class CandidateRows:
         new_ids, new_positions = ids[new], np.asarray(positions)[new]
         new_ids, first = np.unique(new_ids, return_index=True)
         new_positions = new_positions[first]
-        rows = np.asarray(features[new_positions], dtype=np.float32)
+        rows = np.asarray(read_rows(features, new_positions), dtype=np.float32)
         held = len(self.ids_)
+        gathered = held - self._n_mapped
         if self._buffer is None or self._buffer.shape[1] != rows.shape[1]:
             self._buffer = np.empty((max(2 * len(rows), 1024), rows.shape[1]), dtype=np.float32)
-        elif held + len(rows) > len(self._buffer):
-            grown = np.empty((max(2 * len(self._buffer), held + len(rows)), rows.shape[1]), dtype=np.float32)
-            grown[:held] = self._buffer[:held]
+        elif gathered + len(rows) > len(self._buffer):
+            grown = np.empty((max(2 * len(self._buffer), gathered + len(rows)), rows.shape[1]), dtype=np.float32)
+            grown[:gathered] = self._buffer[:gathered]
             self._buffer = grown
-        self._buffer[held:held + len(rows)] = rows
+        self._buffer[gathered:gathered + len(rows)] = rows
         self.ids_ = np.concatenate([self.ids_, new_ids])
         at = np.searchsorted(self._sorted_ids, new_ids)
         self._sorted_ids = np.insert(self._sorted_ids, at, new_ids)
@@ -91,18 +123,27 @@ class CandidateRows:
             raise KeyError("an id is not among the candidate rows held")
         return self._sorted_rows[at]
 
+    def _take(self, rows: np.ndarray) -> np.ndarray:
+        """The held rows numbered ``rows``, as float32."""
+        mapped = rows < self._n_mapped
+        taken = np.empty((len(rows), self.dim), dtype=np.float32)
+        if mapped.any():
+            taken[mapped] = read_rows(self._mapped, rows[mapped])
+        if not mapped.all():
+            taken[~mapped] = self._buffer[rows[~mapped] - self._n_mapped]
+        return taken
+
     def predict_proba(self, learner, ids: np.ndarray) -> np.ndarray:  # noqa: ANN001 - a fitted learner
         """``learner``'s probabilities of ``ids`` (all held): contiguous chunks of the held rows are scored and the
         asked rows picked afterwards, so nothing is gathered again."""
         rows = self.row_numbers(ids)
-        held = self.rows_
         if not len(rows):
             return np.zeros((0, len(learner.classes_)))
-        if len(rows) < len(held) // 2:  # most held rows are no candidates any more: gather the few that are
-            return np.vstack([learner.predict_proba(held[rows[start:start + _CHUNK]])
+        if len(rows) < len(self) // 2:  # most held rows are no candidates any more: gather the few that are
+            return np.vstack([learner.predict_proba(self._take(rows[start:start + _CHUNK]))
                               for start in range(0, len(rows), _CHUNK)])
-        scored = np.vstack([learner.predict_proba(held[start:start + _CHUNK])
-                            for start in range(0, len(held), _CHUNK)])
+        scored = np.vstack([learner.predict_proba(np.asarray(block[start:start + _CHUNK], dtype=np.float32))
+                            for _, block in self._blocks() for start in range(0, len(block), _CHUNK)])
         return scored[rows]
 
 
@@ -163,12 +204,12 @@ def load_candidate_rows(path: str | os.PathLike, record: dict | None, source: di
         return rows, reason
     ids = np.load(ids_path, allow_pickle=False)
     dim = int(record["dim"])
-    values = np.fromfile(path, dtype=np.float32)
-    if ids.dtype != np.int64 or ids.ndim != 1 or len(values) != len(ids) * dim or len(np.unique(ids)) != len(ids):
+    order = np.argsort(ids, kind="stable") if ids.ndim == 1 else None
+    if (ids.dtype != np.int64 or order is None or not len(ids) or path.stat().st_size != len(ids) * dim * 4
+            or (ids[order][1:] == ids[order][:-1]).any()):
         return rows, "rebuilt: the saved rows do not match their ids"
-    rows._buffer = values.reshape(len(ids), dim)
+    rows._mapped = np.memmap(path, dtype=np.float32, mode="r", shape=(len(ids), dim))  # read in place, not copied
     rows.ids_ = ids
-    order = np.argsort(ids, kind="stable")
     rows._sorted_ids, rows._sorted_rows = ids[order], order.astype(np.int64)
     rows.saved_ = len(ids)
     return rows, "restored"
@@ -181,9 +222,8 @@ def save_candidate_rows(path: str | os.PathLike, rows: CandidateRows, record: di
     with other timestamps is verified without re-hashing what was verified before)."""
     path = Path(path)
     ids_path = path.with_name(path.name + ".ids.npy")
-    held = rows.rows_
     saved = rows.saved_
-    width = held.shape[1] * 4 if held.ndim == 2 else 0
+    width = rows.dim * 4
     appending = saved > 0 and _rows_valid(path, ids_path, record, source) is None and record["rows"] == saved
     if appending and saved == len(rows):
         return dict(record)
@@ -192,7 +232,7 @@ def save_candidate_rows(path: str | os.PathLike, rows: CandidateRows, record: di
         segments = list(record["segments"])
         with open(path, "r+b") as handle:  # our own cache file; a crash leaves a size the record does not match
             handle.seek(saved * width)
-            handle.write(np.ascontiguousarray(held[saved:]).tobytes())
+            handle.write(np.ascontiguousarray(rows.rows_from(saved)).tobytes())
             handle.truncate()
             handle.flush()
             os.fsync(handle.fileno())
@@ -200,11 +240,11 @@ def save_candidate_rows(path: str | os.PathLike, rows: CandidateRows, record: di
                          "sha256": _segment_sha256(path, saved * width, len(rows) * width)})
     else:
         with atomic_path(path) as tmp:
-            held.tofile(tmp)
+            rows.rows_from(0).tofile(tmp)
         segments = [{"start": 0, "stop": len(rows) * width, "sha256": _segment_sha256(path, 0, len(rows) * width)}]
     with atomic_path(ids_path) as tmp, open(tmp, "wb") as handle:
         np.save(handle, rows.ids_, allow_pickle=False)
     rows.saved_ = len(rows)
     stat = path.stat()
-    return {"format": ROWS_FORMAT, "source": dict(source), "rows": len(rows), "dim": int(held.shape[1]),
+    return {"format": ROWS_FORMAT, "source": dict(source), "rows": len(rows), "dim": rows.dim,
             "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "segments": segments, "ids": file_record(ids_path)}

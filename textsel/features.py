@@ -33,6 +33,7 @@ import numpy as np
 
 from textsel._atomic import atomic_path, write_text_atomic
 from textsel._integrity import cache_lock, file_record, verified_record
+from textsel._prefetch import read_rows
 from textsel.errors import ConfigError, DataError, check_param
 
 if TYPE_CHECKING:
@@ -244,7 +245,7 @@ class HybridRows:
     def __getitem__(self, rows) -> sp.csr_matrix:  # noqa: ANN001 - positions or a slice
         import scipy.sparse as sp
 
-        dense = np.asarray(self.dense[rows], dtype=np.float32) * np.float32(self.dense_weight)
+        dense = np.asarray(read_rows(self.dense, rows), dtype=np.float32) * np.float32(self.dense_weight)
         return sp.hstack([sp.csr_matrix(dense), self.lexical[rows]], format="csr", dtype=np.float32)
 
 
@@ -261,7 +262,7 @@ def in_memory(matrix) -> bool:  # noqa: ANN001 - any feature matrix
 
 def take_rows(matrix, rows):  # noqa: ANN001, ANN201 - an array, CSR or HybridRows; positions or a slice
     """Rows of a feature matrix as the learner reads them: float32 array for dense features, CSR for sparse ones."""
-    taken = matrix[rows]
+    taken = read_rows(matrix, rows)
     return taken.tocsr().astype(np.float32) if is_sparse(taken) else np.asarray(taken, dtype=np.float32)
 
 

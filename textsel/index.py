@@ -19,6 +19,7 @@ import numpy as np
 
 from textsel._atomic import atomic_path, write_text_atomic
 from textsel._integrity import cache_lock, file_record, verified_record
+from textsel._prefetch import read_rows
 from textsel._progress import progress_bar
 from textsel._setops import intersect, isin, setdiff, union, unique
 from textsel.errors import ConfigError, DataError, check_param
@@ -427,7 +428,7 @@ class NeighbourTable:
         is ignored (the search width was fixed when the table was built)."""
         check_param("NeighbourTable.neighbours", "k", k, isinstance(k, int | np.integer) and 1 <= k <= self.k,
                     f"an int in [1, {self.k}] (the table's k)")
-        rows = np.asarray(self.positions[_check_known_ids(self._ids, ids)][:, :k], dtype=np.int64)
+        rows = np.asarray(read_rows(self.positions, _check_known_ids(self._ids, ids))[:, :k], dtype=np.int64)
         return np.where(rows >= 0, self._ids[np.maximum(rows, 0)], -1)
 
 
@@ -476,7 +477,7 @@ def load_neighbour_table(path: str | Path, record: dict | None, *, index_digest:
             if verified_record(path.with_name(name), file) is None:
                 return None
         positions = np.load(path, mmap_mode="r", allow_pickle=False)
-        ids = np.load(path.with_name(path.stem + ".ids.npy"), allow_pickle=False)
+        ids = np.load(path.with_name(path.stem + ".ids.npy"), mmap_mode="r", allow_pickle=False)  # read when used
     except (OSError, ValueError):
         return None
     if positions.dtype != np.int32 or positions.shape != (record.get("rows"), record.get("k")) or len(ids) != len(

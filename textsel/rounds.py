@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from textsel._prefetch import read_rows
 from textsel._setops import isin, unique
 from textsel.candidate_rows import CandidateRows, grows
 from textsel.errors import ConfigError, DataError, PoolExhaustedError, check_param
@@ -274,10 +275,10 @@ class RoundEngine:
         if self.scorer is not None and len(positions) > len(self.ids_) // 2:
             return np.asarray(self.scorer(self.learner_))[positions]
         texts = getattr(self.learner_, "input", "embeddings") == "texts"
-        if (not texts and self.candidate_rows is not None and self.learner_features is None
-                and len(positions) <= len(self.ids_) // 2):
+        if (not texts and self.candidate_rows is not None and len(positions) <= len(self.ids_) // 2
+                and (self.learner_features is None or isinstance(self.learner_features, np.ndarray))):
             ids = self.ids_[positions]  # a growing pool: read only the rows of new candidates, once
-            self.candidate_rows.extend(ids, positions, self.features)
+            self.candidate_rows.extend(ids, positions, self.rows_)
             return self.candidate_rows.predict_proba(self.learner_, ids)
         if not texts and in_memory(self.rows_) and len(positions) > len(self.ids_) // 2:
             parts = [self.learner_.predict_proba(take_rows(self.rows_, slice(start, start + _CHUNK)))
@@ -305,7 +306,7 @@ class RoundEngine:
         """Feature vectors of pool rows: the embeddings, or the fitted text learner's representation."""
         if self._learner_features:
             return np.asarray(self.learner_.features([self.texts[i] for i in positions]), dtype=np.float32)
-        return np.asarray(self.features[positions], dtype=np.float32)
+        return np.asarray(read_rows(self.features, positions), dtype=np.float32)
 
     def _strategy_inputs(self, positions: np.ndarray, labeled_positions: np.ndarray,
                          n_labels: int) -> tuple[dict, float]:

@@ -61,12 +61,14 @@ def test_seals_scale_counts_every_per_round_cost(tmp_path):
     ids = np.arange(400, dtype=np.int64)
     index = ExactIndex()
     index.add(vectors.astype(np.float32), ids)
-    args = argparse.Namespace(k=10, batch=20, rounds=3, positives_at=120)
+    args = argparse.Namespace(k=2, batch=20, rounds=3, positives_at=120)
     seals = sentence_session(ids, vectors, is_positive, index, "seals", args, 0, 0.25, tmp_path)
     everything = sentence_session(ids, vectors, is_positive, index, "all", args, 0, 0.25, tmp_path / "all")
     assert [r["labels"] for r in seals["rounds"]] == [100, 120, 140]
     assert all(r["state_io_s"] > 0 for r in seals["rounds"]) and (tmp_path / "candidates.npz").exists()
-    assert not (tmp_path / "candidate_rows.f32").exists()  # no side file: the rows are read where they are
+    # SEALS keeps its candidates' rows, as textsel next does (k=2 keeps the candidates under half the pool, the share
+    # up to which their rows are held rather than the pool scanned)
+    assert (tmp_path / "candidate_rows.f32").exists()
     assert all(r["process_start_s"] == 0.25 for r in seals["rounds"] + everything["rounds"])
     for r in seals["rounds"] + everything["rounds"]:
         assert np.isclose(r["total_s"], r["train_s"] + r["select_s"] + r["state_io_s"] + r["process_start_s"])

@@ -60,3 +60,26 @@ def test_next_in_a_fresh_process_gathers_only_new_candidates(tmp_path):
     with Project(folder) as project:
         _, result = project.next_batch(4, candidate_pool="seals")
         assert project.store.rounds()[-1].params["candidate_rows"] == "rebuilt: a file is missing"
+
+
+def test_restored_rows_are_scored_in_place_beside_rows_gathered_since(tmp_path):
+    """Rows restored from the file stay in it (a read-only memory map) and rows gathered after them are scored with
+    them: the probabilities are those of the same rows read from the features, for many ids and for a few."""
+    from textsel.learner import LogisticLearner
+
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(200, 6)).astype(np.float32)
+    learner = LogisticLearner().fit(features[:40], np.arange(40) % 2)
+    rows = CandidateRows()
+    rows.extend(np.arange(1000, 1120), np.arange(120), features)
+    record = save_candidate_rows(tmp_path / "rows.f32", rows, None, SOURCE)
+    restored, how = load_candidate_rows(tmp_path / "rows.f32", record, SOURCE)
+    assert how == "restored" and isinstance(restored._mapped, np.memmap) and not restored._mapped.flags.writeable
+    restored.extend(np.arange(1100, 1180), np.arange(100, 180), features)  # 60 new, 20 held already
+    assert restored.gathered_ == 60 and len(restored) == 180 and np.array_equal(restored.rows_, features[:180])
+    for asked in (np.arange(1000, 1180, 2), np.array([1170, 1003, 1119, 1120])):  # most rows; a few rows
+        expected = learner.predict_proba(features[asked - 1000])
+        assert np.allclose(restored.predict_proba(learner, asked), expected, atol=1e-6)
+    record = save_candidate_rows(tmp_path / "rows.f32", restored, record, SOURCE)
+    again, _ = load_candidate_rows(tmp_path / "rows.f32", record, SOURCE)
+    assert record["rows"] == 180 and np.array_equal(again.rows_, features[:180])

@@ -44,8 +44,8 @@ def test_every_command_has_help_text():
 
 # Stages in data-flow order; a module may import only from its own stage or earlier ones.
 STAGES = ["errors", "ids", "_setops", "_atomic", "outputs", "tables", "vectors_export", "_disk", "_integrity",
-          "_progress", "_home", "provenance", "data", "embed", "ray_connect", "embed_ray", "static", "hnsw_check",
-          "index", "features", "candidates", "candidate_state", "candidate_rows",
+          "_prefetch", "_progress", "_home", "provenance", "data", "embed", "ray_connect", "embed_ray", "static",
+          "hnsw_check", "index", "features", "candidates", "candidate_state", "candidate_rows",
           "strategies", "proxy", "models", "learner", "score_ray", "rounds", "metrics",
           "estimate", "stratified", "certificate", "audit_sampling",
           "diagnose", "svp", "simulate", "svp_experiments", "store", "project_config", "status", "labeling", "export",
