@@ -25,7 +25,8 @@ so they share the machine's load) ``textsel next --n 20 --pool MODE --out batch.
 a batch is pending (it shows the batch again: its cost must depend on the batch, not the pool);
 ``label_first_card`` times interactive ``textsel label`` fed from a pipe, from its start until its first card and key
 legend are printed (it then reads ``q`` and quits, labeling nothing). --baseline names
-another ``textsel`` executable (e.g. main's) timed as the mode ``seals_baseline`` on its own copy.
+another ``textsel`` executable (e.g. main's) timed as the mode ``seals_baseline`` on its own copy, with the same
+features, relinked and prepared by that executable (its ``embed`` is ``run_one_time.embed_on_baseline_copy``).
 
 The results file (through benchmarks/_results.py) carries the load averages at start and end, the core count and
 ``quotable``. Runs on a busy machine are not quotable; the exact commands for the 1.1M run are in docs/scale.md.
@@ -182,27 +183,28 @@ def summary(timings: dict[str, list[tuple[float, float]]]) -> dict:
     return result
 
 
-def copy_project(folder: Path, into: Path, pool: Path, features: str | None = None) -> Path:
-    """A copy of the built project in ``into``, pointed at the same data file with ``textsel relink`` (untimed), as
-    a user does after moving a project: the project names its data file relative to itself. ``features`` sets its
-    ``[features] kind`` in textsel.toml, as a user edits it."""
+def copy_project(folder: Path, into: Path, pool: Path, features: str | None = None,
+                 executable: str = TEXTSEL) -> Path:
+    """A copy of the built project in ``into``, pointed at the same data file with ``executable relink`` (untimed),
+    as a user does after moving a project: the project names its data file relative to itself. ``features`` sets
+    its ``[features] kind`` in textsel.toml, as a user edits it."""
     from dataclasses import replace
 
     from textsel.project_config import CONFIG_NAME, ProjectConfig
 
     project = shutil.copytree(folder / "project", into / "project")
-    timed([TEXTSEL, "relink", "--data", str(pool.resolve()), "-p", str(project)])
+    timed([executable, "relink", "--data", str(pool.resolve()), "-p", str(project)])
     if features is not None:
         config = ProjectConfig.from_toml(project / CONFIG_NAME)
         (project / CONFIG_NAME).write_text(replace(config, features=features).to_toml(project), encoding="utf-8")
     return project
 
 
-def prepare_copy(project: Path) -> dict:
+def prepare_copy(project: Path, executable: str = TEXTSEL) -> dict:
     """``textsel embed`` on a copy, timed apart as a one-time cost: it verifies the copied caches (new mtimes, so
     their checksums are computed again) and, with static features, writes the float32 rows the classifier reads,
     as a user's ``embed`` does; the rounds then time what every round costs."""
-    wall, rss, _ = timed([TEXTSEL, "embed", "-p", str(project), "-q"])
+    wall, rss, _ = timed([executable, "embed", "-p", str(project), "-q"])
     return {"wall_s": round(wall, 3), "peak_rss_mb": round(rss, 1)}
 
 
@@ -217,8 +219,10 @@ def run(args: argparse.Namespace, folder: Path, concept: Concept) -> dict:
     projects = {TEXTSEL: copy_project(folder, run_copy / "textsel", pool, args.features)}
     one_time = {"embed_on_copy": prepare_copy(projects[TEXTSEL])}
     modes = {mode: [TEXTSEL, "next", "--n", str(BATCH), "--pool", mode] for mode in args.modes.split(",")}
-    if args.baseline:  # its own copy: a newer textsel may upgrade the database past what the baseline reads
-        projects[args.baseline] = copy_project(folder, run_copy / "baseline", pool)
+    if args.baseline:  # its own copy (a newer textsel may upgrade the database past what the baseline reads), with
+        # the same features and prepared by the baseline itself
+        projects[args.baseline] = copy_project(folder, run_copy / "baseline", pool, args.features, args.baseline)
+        one_time["embed_on_baseline_copy"] = prepare_copy(projects[args.baseline], args.baseline)
         modes["seals_baseline"] = [args.baseline, "next", "--n", str(BATCH), "--pool", "seals"]
     for executable, project in projects.items():  # the build's first batch is labeled: no batch is pending
         batch = project.parent / "batch.csv"
