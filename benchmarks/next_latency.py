@@ -26,7 +26,8 @@ a batch is pending (it shows the batch again: its cost must depend on the batch,
 ``label_first_card`` times interactive ``textsel label`` fed from a pipe, from its start until its first card and key
 legend are printed (it then reads ``q`` and quits, labeling nothing). --baseline names
 another ``textsel`` executable (e.g. main's) timed as the mode ``seals_baseline`` on its own copy, with the same
-features, relinked and prepared by that executable (its ``embed`` is ``run_one_time.embed_on_baseline_copy``).
+features, relinked and prepared by that executable (its ``embed`` is ``run_one_time.embed_on_baseline_copy``);
+--baseline-label says what it is (recorded as ``baseline.label``).
 
 The results file (through benchmarks/_results.py) carries the load averages at start and end, the core count and
 ``quotable``. Runs on a busy machine are not quotable; the exact commands for the 1.1M run are in docs/scale.md.
@@ -77,6 +78,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "default: the build's). static: the classifier reads the static vectors, so a round "
                              "runs no transformer.")
     parser.add_argument("--baseline", default=None, help="Another textsel executable timed as seals_baseline.")
+    parser.add_argument("--baseline-label", default=None,
+                        help="What the baseline is (e.g. 'main at ce3fa84'), recorded with the results.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None)
     return add_run_options(parser).parse_args(argv)
@@ -243,7 +246,8 @@ def run(args: argparse.Namespace, folder: Path, concept: Concept) -> dict:
         phases[name] = {"labels_at_start": label_count(projects[TEXTSEL]),
                         **summary(run_rounds(args, projects, is_positive, concept.label, modes))}
         print(json.dumps({name: phases[name]}), flush=True)
-    return {"benchmark": "next_latency", **built, "rounds": args.rounds, "batch": BATCH,
+    baseline = {"baseline": {"executable": args.baseline, "label": args.baseline_label}} if args.baseline else {}
+    return {"benchmark": "next_latency", **built, **baseline, "rounds": args.rounds, "batch": BATCH,
             "run_features": args.features or "as built", "run_one_time": one_time, **phases}
 
 

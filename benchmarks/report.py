@@ -453,11 +453,21 @@ def next_commands(result: dict) -> str:
                              f"{values['wall_s_p95']} | {values['peak_rss_mb_max']:,.0f} |")
     missing = [phase.replace("_", " ") for phase in phases if phase not in result]
     one_time = result.get("run_one_time", {}).get("embed_on_copy")
-    return "\n".join(lines) + f"\n\n{result['n_docs']:,} sentences, concept {result['concept']} " \
-        f"(prevalence {pct(result['prevalence'], 2)}), {result['rounds']} rounds of {result['batch']} per phase" + \
-        (f"; not measured: {', '.join(missing)}." if missing else ".") + \
-        (f" One-time, before the rounds: `textsel embed` on the copy (checksums of the copied caches, the float32 "
-         f"static rows) {one_time['wall_s']:.1f} s, peak RSS {one_time['peak_rss_mb']:,.0f} MB." if one_time else "")
+    baseline = result.get("baseline") or {}
+    against = [f"{result[phase]['seals']['wall_s_median'] / result[phase]['seals_baseline']['wall_s_median']:.2f} "
+               f"after {result[phase]['labels_at_start']:,} labels" for phase in phases
+               if "seals" in result.get(phase, {}) and "seals_baseline" in result.get(phase, {})]
+    notes = [f"{result['n_docs']:,} sentences, concept {result['concept']} (prevalence "
+             f"{pct(result['prevalence'], 2)}), {result['rounds']} rounds of {result['batch']} per phase"
+             + (f"; not measured: {', '.join(missing)}." if missing else ".")]
+    if one_time:
+        notes.append(f"One-time, before the rounds: `textsel embed` on the copy (checksums of the copied caches, the "
+                     f"float32 static rows) {one_time['wall_s']:.1f} s, peak RSS {one_time['peak_rss_mb']:,.0f} MB.")
+    if against:
+        who = baseline.get("label") or "another textsel"
+        notes.append(f"`seals_baseline` is the same `next --pool seals` run by {who} on its own copy, interleaved in "
+                     f"the same rounds: seals / seals_baseline medians {', '.join(against)}.")
+    return "\n".join(lines) + "\n\n" + " ".join(notes)
 
 
 def static_features(result: dict) -> str:

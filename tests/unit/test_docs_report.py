@@ -128,3 +128,17 @@ def test_the_stopping_line_adds_the_large_pool_medians_only_when_the_file_has_la
     assert report.stopping_line(result).endswith(
         " Pools of 100k+ texts, medians per prevalence: 1.0%: labels / oracle 1.44, active / oracle 1.39, audit / "
         "floor 1.01.")
+
+
+def test_the_next_commands_table_states_the_baseline_ratio_only_when_a_baseline_ran() -> None:
+    def timing(median: float) -> dict:
+        return {"wall_s_median": median, "wall_s_p95": median, "peak_rss_mb_max": 100.0, "calls": 3}
+
+    result = {"n_docs": 1000, "concept": "domain=x", "prevalence": 0.01, "rounds": 3, "batch": 20,
+              "after_100_labels": {"labels_at_start": 120, "seals": timing(0.3)}}
+    assert "seals_baseline" not in report.next_commands(result)
+    result["after_100_labels"]["seals_baseline"] = timing(0.4)
+    result["baseline"] = {"executable": "/x/textsel", "label": "main at abc123"}
+    assert report.next_commands(result).endswith(
+        "`seals_baseline` is the same `next --pool seals` run by main at abc123 on its own copy, interleaved in the "
+        "same rounds: seals / seals_baseline medians 0.75 after 120 labels.")
