@@ -13,6 +13,8 @@ user's seed search would find them), and the first ``next``. ``fresh_to_first_se
 With ``--features static`` the project classifies on the static vectors: ``embed`` writes their float32 copy instead
 of the index, and there is no ``index`` step, since the first selection (``auto``) scans the static vectors; SEALS
 would need ``textsel index`` later, a cost this path does not include.
+With ``--backend exact`` the static index is the normalised static vectors (no HNSW graph) and ``index`` builds no
+neighbour table: SEALS searches the vectors for each new label, a pass over them per label.
 Distilling the static model is a one-time cost per machine, timed apart (``steps.distill``). The commands run with
 a textsel home of their own under --workdir (``TEXTSEL_HOME``), emptied by each build: no transformer vector of a
 text is cached from an earlier run.
@@ -77,6 +79,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "as a scan of the static vectors needs none) or of the run's copies (phase run; "
                              "default: the build's). static: the classifier reads the static vectors, so a round "
                              "runs no transformer.")
+    parser.add_argument("--backend", default="hnsw", choices=("hnsw", "exact"),
+                        help="The [index] backend of the built project (phase build): hnsw builds the graph and its "
+                             "neighbour table; exact keeps normalised vectors that SEALS searches per new label.")
     parser.add_argument("--baseline", default=None, help="Another textsel executable timed as seals_baseline.")
     parser.add_argument("--baseline-label", default=None,
                         help="What the baseline is (e.g. 'main at ce3fa84'), recorded with the results.")
@@ -114,7 +119,7 @@ def build(args: argparse.Namespace, folder: Path, concept: Concept) -> dict:
                      "distill_static_model()"], steps)
     features = ["--features", args.features] if args.features else []
     step("init", [TEXTSEL, "init", str(project), "--data", str(pool), "--id-col", "id", "--labels",
-                  f"{concept.label},other", "--first-pass", "static", *features], steps)
+                  f"{concept.label},other", "--first-pass", "static", "--backend", args.backend, *features], steps)
     step("embed", [TEXTSEL, "embed", "-p", str(project), "-q"], steps)
     if args.features != "static":  # static features: the first selection scans the static vectors, no index
         step("index", [TEXTSEL, "index", "-p", str(project), "-q"], steps)
@@ -125,7 +130,8 @@ def build(args: argparse.Namespace, folder: Path, concept: Concept) -> dict:
     fresh = sum(steps[name]["wall_s"] for name in ("init", "embed", "index", "import_seed", "first_next")
                 if name in steps)
     record = {"n_docs": n_docs, "pool": POOL_NAME, "pool_file": str(pool), **concept_record(concept, is_positive),
-              "first_pass": "static", "features": args.features or "dense", "steps": steps,
+              "first_pass": "static", "features": args.features or "dense", "index_backend": args.backend,
+              "steps": steps,
               "fresh_to_first_selection_s": round(fresh, 3),
               "fresh_to_first_selection_with_distill_s": round(fresh + steps["distill"]["wall_s"], 3),
               "build_load_average_1min": loads}

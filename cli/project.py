@@ -199,5 +199,8 @@ def index(
         built = project.index(rebuild=rebuild)
         kind = "Static index (the first pass)" if project.is_static else "Index"
         console.print(f"{kind}: {len(built):,} vectors ({project.config.backend}) at {project.index_path}.")
+        if project.config.backend == "exact":  # a table would cost one pass over the vectors per text
+            console.print("No neighbour table over the exact index: SEALS searches it for each new label.")
+            return
         table = project.neighbour_table(build=rebuild or project.neighbour_table() is None)
         console.print(f"Neighbour table: the {table.k} nearest of each text, for SEALS rounds without the index.")

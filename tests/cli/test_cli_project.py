@@ -506,3 +506,17 @@ def test_next_says_there_is_no_probability_before_two_classes_are_labeled(projec
     result = invoke("next", "-n", 3, "-s", "random", "--pool", "all", "-p", project)
     assert result.exit_code == 0, result.output
     assert "No P(broken) yet: the model needs labels of two classes" in flat(result.output)
+
+
+def test_index_over_the_exact_backend_builds_no_neighbour_table_and_seals_searches_it(project, tmp_path):
+    """A table over an exact index would cost one pass over the vectors per text; SEALS searches the index for each
+    new label instead."""
+    result = invoke("index", "-p", project, "-q")
+    assert result.exit_code == 0 and "No neighbour table over the exact index" in result.output
+    assert not (project / "cache" / "neighbours.npy").exists()
+    seed_labels(project, tmp_path)
+    assert invoke("next", "-p", project, "--pool", "seals", "-n", "3").exit_code == 0
+    with Project(project) as opened:
+        params = opened.store.rounds()[-1].params
+    assert params["candidate_pool"] == "seals" and params["neighbours_from"] == "index"
+    assert params["neighbour_queries"] == 12  # every label's neighbours, searched in the index

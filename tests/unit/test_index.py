@@ -191,3 +191,16 @@ def test_build_index_rejects_unknown_backend_and_metric(vectors, ids):
 def test_loading_where_no_index_was_saved_names_the_missing_file(tmp_path):
     with pytest.raises(DataError, match=r"index\.json.*no index here"):
         load_index(tmp_path / "index")
+
+
+def test_exact_search_in_blocks_of_queries_returns_the_brute_force_answer(vectors, ids, monkeypatch):
+    """A large pool is searched a few queries at a time (a block of similarities stays small); the answers are the
+    same as one search of every query."""
+    import textsel.index
+
+    index = build_index(vectors, ids, backend="exact")
+    whole = index.search(vectors[:25], 7)
+    monkeypatch.setattr(textsel.index, "_EXACT_BLOCK_VALUES", 3 * N)  # three queries per block
+    blocked = index.search(vectors[:25], 7)
+    assert np.array_equal(blocked[0], whole[0]) and np.allclose(blocked[1], whole[1])
+    assert np.array_equal(blocked[0], brute_force(vectors, ids, vectors[:25], 7)[0])
