@@ -90,3 +90,18 @@ def test_seals_scale_checks_its_float32_copy_against_the_float16_source(tmp_path
     assert np.array_equal(float32_rows(source, copy), vectors.astype(np.float32))
     np.save(source, vectors[:40])  # the source changed size
     assert float32_rows(source, copy).shape == (40, 4)
+
+
+def test_the_build_waits_for_its_own_load_to_settle_and_gives_up_on_a_loaded_machine(monkeypatch):
+    """The end load is read once the build's own load has decayed to the core count; a machine that stays loaded
+    is waited for at most the limit (its file is then marked busy by the writer)."""
+    import next_latency
+
+    loads = iter([2.6, 2.3, 1.9, 9.0])
+    monkeypatch.setattr(next_latency, "load_average", lambda: next(loads))
+    monkeypatch.setattr(next_latency.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(next_latency.time, "sleep", lambda seconds: None)
+    next_latency.settle_own_load()
+    assert next(loads) == 9.0  # stopped polling at 1.9
+    monkeypatch.setattr(next_latency, "load_average", lambda: 5.0)
+    assert next_latency.settle_own_load(limit_s=0.05) >= 0.05
