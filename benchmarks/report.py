@@ -144,9 +144,9 @@ def embed_cost(result: dict) -> str:
     return "\n".join(lines)
 
 
-def next_latency_line(dense: dict, static: dict, static_build: dict) -> str:
-    """next_latency on review_sentences in one line: fresh file to first selection both ways, then `next` with static
-    features."""
+def next_latency_line(dense: dict, static: dict, static_build: dict, exact_build: dict) -> str:
+    """next_latency on review_sentences in one line: fresh file to first selection three ways (transformer features
+    over the HNSW or the exact static index, static features), then `next` with static features."""
     def median(phase: str, command: str) -> str:
         return f"{static[phase][command]['wall_s_median']:.2f}"
 
@@ -156,6 +156,8 @@ def next_latency_line(dense: dict, static: dict, static_build: dict) -> str:
     loads = f", the build's own load {build['start']}-{build['end']}" if build else ""
     return (f"{static['n_docs']:,} review sentences: fresh file to first selection "
             f"{dense['fresh_to_first_selection_s']:,.0f} s (static first pass, transformer features{loads}), "
+            f"{exact_build['fresh_to_first_selection_s']:,.0f} s with the exact static index instead of HNSW and its "
+            f"neighbour table, "
             f"{static_build['fresh_to_first_selection_s']:,.0f} s with static features (no index before it); with "
             f"static features `next` median SEALS "
             f"{median('after_100_labels', 'seals')} s, auto {median('after_100_labels', 'auto')} s after 100 labels, "
@@ -544,6 +546,10 @@ LATENCY_1M_STATIC_BUILD = "benchmarks/results/next_latency_review_sentences_stat
 LATENCY_1M_STATIC_BUILD_COMMAND = ("HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/next_latency.py --phase build "
                                    "--features static --n-docs 1100664 --workdir /data/nl_static --out "
                                    + LATENCY_1M_STATIC_BUILD)
+LATENCY_1M_EXACT_BUILD = "benchmarks/results/next_latency_review_sentences_exact_build.json"
+LATENCY_1M_EXACT_BUILD_COMMAND = ("HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/next_latency.py --phase build "
+                                  "--backend exact --n-docs 1100664 --workdir /data/nl_exact --out "
+                                  + LATENCY_1M_EXACT_BUILD)
 LATENCY_1M_STATIC_COMMAND = ("HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/next_latency.py --phase run --n-docs "
                              "1100664 --workdir /data/nl --rounds 15 --features static --modes seals,auto,all --out "
                              + LATENCY_1M_STATIC)
@@ -560,9 +566,12 @@ REGIONS: dict[str, Region] = {
     "score_ray": Region(("benchmarks/results/score_ray.json",), score_ray, timing=True),
     "seals_vs_all": Region(("benchmarks/results/seals_vs_all.json",), seals_vs_all),
     "seals_scale": Region((SEALS_1M,), seals_scale_line, timing=True, command=SEALS_1M_COMMAND),
-    "next_latency": Region((LATENCY_1M, LATENCY_1M_STATIC, LATENCY_1M_STATIC_BUILD), next_latency_line, timing=True),
+    "next_latency": Region((LATENCY_1M, LATENCY_1M_STATIC, LATENCY_1M_STATIC_BUILD, LATENCY_1M_EXACT_BUILD),
+                           next_latency_line, timing=True),
     "scale.fresh_to_first_selection": Region((LATENCY_1M,), fresh_to_first_selection, timing=True,
                                              command=LATENCY_1M_COMMAND),
+    "scale.fresh_to_first_selection_exact": Region((LATENCY_1M_EXACT_BUILD,), fresh_to_first_selection, timing=True,
+                                                   command=LATENCY_1M_EXACT_BUILD_COMMAND),
     "scale.fresh_to_first_selection_static": Region((LATENCY_1M_STATIC_BUILD,), fresh_to_first_selection,
                                                     timing=True, command=LATENCY_1M_STATIC_BUILD_COMMAND),
     "scale.next_commands": Region((LATENCY_1M,), next_commands, timing=True, command=LATENCY_1M_COMMAND),
