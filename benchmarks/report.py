@@ -493,8 +493,9 @@ def seals_all_costs(result: dict) -> str:
         speed, found = seals_scale_figures(entry)
         lines.append(f"| {entry['concept']} | {pct(entry['prevalence'], 2)} | {interval(speed)}x | "
                      f"{interval(found)} |")
-    return "\n".join(lines) + (f"\n\n{size['n_docs']:,} sentences, {len(result['session_seeds'])} seeds, process "
-                               f"start {result['process_start_s']:.2f} s counted in every round of both sides.")
+    return "\n".join(lines) + (f"\n\n{size['n_docs']:,} sentences, SEALS k={result['k']}, "
+                               f"{len(result['session_seeds'])} seeds, process start {result['process_start_s']:.2f} s "
+                               f"counted in every round of both sides.")
 
 
 def ray_projection(latency: dict, scale: dict) -> str:
@@ -557,6 +558,10 @@ SEALS_1M = "benchmarks/results/seals_scale_review_sentences.json"
 SEALS_1M_COMMAND = ("HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/seals_scale.py --sentences 1100664 --cache-dir "
                     "/data/seals_scale --from-build /data/nl/n1100664 --rounds 21 --out " + SEALS_1M)
 
+SEALS_1M_K300 = "benchmarks/results/seals_scale_review_sentences_k300.json"
+SEALS_1M_K300_COMMAND = SEALS_1M_COMMAND.replace("--rounds 21", "--rounds 21 --k 300 --seeds 0,1,2,3,4,5,6,7,8,9") \
+    .replace(SEALS_1M, SEALS_1M_K300)
+
 REGIONS: dict[str, Region] = {
     "embed_throughput": Region(("benchmarks/results/embed_throughput.json",), embed_summary, timing=True),
     "embed_throughput.table": Region(("benchmarks/results/embed_throughput.json",), embed_table, timing=True),
@@ -581,6 +586,8 @@ REGIONS: dict[str, Region] = {
                                     command="HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/static_features.py --out "
                                             "benchmarks/results/static_features.json"),
     "scale.seals_all_costs": Region((SEALS_1M,), seals_all_costs, timing=True, command=SEALS_1M_COMMAND),
+    "scale.seals_all_costs_k300": Region((SEALS_1M_K300,), seals_all_costs, timing=True,
+                                         command=SEALS_1M_K300_COMMAND),
     "scale.ray_projection": Region((LATENCY_1M, SEALS_1M), ray_projection, timing=True,
                                    command=f"{LATENCY_1M_COMMAND}; {SEALS_1M_COMMAND}"),
     "stopping": Region(("benchmarks/results/stopping_most_likely_positive.json",), stopping_cells,
