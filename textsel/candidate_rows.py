@@ -204,13 +204,14 @@ def load_candidate_rows(path: str | os.PathLike, record: dict | None, source: di
         return rows, reason
     ids = np.load(ids_path, allow_pickle=False)
     dim = int(record["dim"])
-    order = np.argsort(ids, kind="stable") if ids.ndim == 1 else None
-    if (ids.dtype != np.int64 or order is None or not len(ids) or path.stat().st_size != len(ids) * dim * 4
-            or (ids[order][1:] == ids[order][:-1]).any()):
+    order = np.argsort(ids, kind="stable") if ids.ndim == 1 else np.zeros(0, dtype=np.int64)
+    sorted_ids = ids[order] if ids.ndim == 1 else ids
+    if (ids.dtype != np.int64 or ids.ndim != 1 or not len(ids) or path.stat().st_size != len(ids) * dim * 4
+            or (sorted_ids[1:] == sorted_ids[:-1]).any()):
         return rows, "rebuilt: the saved rows do not match their ids"
     rows._mapped = np.memmap(path, dtype=np.float32, mode="r", shape=(len(ids), dim))  # read in place, not copied
     rows.ids_ = ids
-    rows._sorted_ids, rows._sorted_rows = ids[order], order.astype(np.int64)
+    rows._sorted_ids, rows._sorted_rows = sorted_ids, order.astype(np.int64)
     rows.saved_ = len(ids)
     return rows, "restored"
 
