@@ -329,7 +329,9 @@ def _median(values: list) -> float | None:
 
 
 def summarise(records: list[dict], target: float, confidence: float) -> dict:
-    """Per cell: coverage over the rule-stopped runs (Wilson interval), medians of the cost ratios, stop reasons."""
+    """Per cell: coverage over the rule-stopped runs (Wilson interval), medians of the cost ratios, stop reasons, and
+    every run's own record (``per_run``, in the order of the seeds), so a claim about one run can be read from the
+    file."""
     stopped = [r for r in records if r["reason"] == "rule"]
     successes = sum(r["recall"] >= target - 1e-12 for r in stopped)
     low = (float(binomtest(successes, len(stopped)).proportion_ci(confidence, method="wilson").low)
@@ -351,7 +353,9 @@ def summarise(records: list[dict], target: float, confidence: float) -> dict:
             "exhausted_runs": sum(r["reason"] == "exhausted" for r in records),
             "budget_runs": sum(r["reason"] == "budget" for r in records),
             "never_fired_runs": sum(r["reason"] == "never fired" for r in records),
-            "exhausted": [{k: r[k] for k in ("recall", "labels")} for r in records if r["reason"] == "exhausted"]}
+            "exhausted": [{k: r[k] for k in ("recall", "labels")} for r in records if r["reason"] == "exhausted"],
+            "per_run": [{key: value.item() if isinstance(value, np.generic) else value for key, value in r.items()}
+                        for r in records]}
 
 
 def evaluate_cell(pool: Pool, strategy: str, seeds: list[int], args: argparse.Namespace) -> list[dict]:

@@ -3,8 +3,10 @@ never counts an exhausted run as a success."""
 
 from __future__ import annotations
 
+import json
 import sys
 
+import numpy as np
 import pytest
 from conftest import REPO
 
@@ -39,6 +41,9 @@ def test_exhausted_and_budget_runs_are_reported_apart_never_as_successes():
     assert (cell["runs"], cell["rule_stops"], cell["exhausted_runs"], cell["budget_runs"]) == (4, 2, 1, 1)
     assert cell["coverage"] == 0.5 and 0 < cell["coverage_wilson_low"] < 0.5
     assert cell["labels_over_oracle"] == pytest.approx(2.0) and cell["audit_over_floor"] == pytest.approx(1.5)
+    assert cell["per_run"] == records  # every run's own record is kept, in order
+    records[1]["floor"] = np.int64(10)
+    json.dumps(summarise(records, 0.95, 0.95))  # numpy scalars become plain numbers in the results file
 
 
 def test_benchmark_hint_restarts_its_count_after_a_return_from_the_audits():
