@@ -604,6 +604,11 @@ REGIONS: dict[str, Region] = {
                                           "--cells large --large-rates 0.03 --strategies most-likely-positive "
                                           "--designs uniform --no-old-rule --out "
                                           "benchmarks/results/stopping_large_3pct.json"),
+    "stopping.large_5pct": Region(("benchmarks/results/stopping_large_5pct.json",), stopping_cells,
+                                  command="OMP_NUM_THREADS=1 .venv/bin/python benchmarks/stopping.py --seeds 5 "
+                                          "--cells large --large-rates 0.05 --strategies most-likely-positive "
+                                          "--designs uniform --no-old-rule --out "
+                                          "benchmarks/results/stopping_large_5pct.json"),
     "diagnose_validation": Region(("benchmarks/results/diagnose_validation.json",
                                    "benchmarks/results/diagnose_thresholds.json"), diagnose_validation),
     "diagnose_validation.line": Region(("benchmarks/results/diagnose_validation.json",
