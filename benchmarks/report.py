@@ -562,6 +562,15 @@ SEALS_1M_K300 = "benchmarks/results/seals_scale_review_sentences_k300.json"
 SEALS_1M_K300_COMMAND = SEALS_1M_COMMAND.replace("--rounds 21", "--rounds 21 --k 300 --seeds 0,1,2,3,4,5,6,7,8,9") \
     .replace(SEALS_1M, SEALS_1M_K300)
 
+def large_stopping_region(name: str, rate: float) -> Region:
+    """The stopping table of one prevalence in pools of 100,000 texts, from the file ``benchmarks/results/<name>``."""
+    path = f"benchmarks/results/{name}"
+    return Region((path,), stopping_cells,
+                  command=f"OMP_NUM_THREADS=1 .venv/bin/python benchmarks/stopping.py --seeds 5 --cells large "
+                          f"--large-rates {rate} --strategies most-likely-positive --designs uniform --no-old-rule "
+                          f"--out {path}")
+
+
 REGIONS: dict[str, Region] = {
     "embed_throughput": Region(("benchmarks/results/embed_throughput.json",), embed_summary, timing=True),
     "embed_throughput.table": Region(("benchmarks/results/embed_throughput.json",), embed_table, timing=True),
@@ -595,20 +604,9 @@ REGIONS: dict[str, Region] = {
                                "--strategies most-likely-positive --designs uniform,stratified --no-old-rule --out "
                                "benchmarks/results/stopping_most_likely_positive.json"),
     "stopping.line": Region(("benchmarks/results/stopping_most_likely_positive.json",), stopping_line),
-    "stopping.large": Region(("benchmarks/results/stopping_large.json",), stopping_cells,
-                             command="OMP_NUM_THREADS=1 .venv/bin/python benchmarks/stopping.py --seeds 5 "
-                                     "--cells large --large-rates 0.01 --strategies most-likely-positive "
-                                     "--designs uniform --no-old-rule --out benchmarks/results/stopping_large.json"),
-    "stopping.large_3pct": Region(("benchmarks/results/stopping_large_3pct.json",), stopping_cells,
-                                  command="OMP_NUM_THREADS=1 .venv/bin/python benchmarks/stopping.py --seeds 5 "
-                                          "--cells large --large-rates 0.03 --strategies most-likely-positive "
-                                          "--designs uniform --no-old-rule --out "
-                                          "benchmarks/results/stopping_large_3pct.json"),
-    "stopping.large_5pct": Region(("benchmarks/results/stopping_large_5pct.json",), stopping_cells,
-                                  command="OMP_NUM_THREADS=1 .venv/bin/python benchmarks/stopping.py --seeds 5 "
-                                          "--cells large --large-rates 0.05 --strategies most-likely-positive "
-                                          "--designs uniform --no-old-rule --out "
-                                          "benchmarks/results/stopping_large_5pct.json"),
+    "stopping.large": large_stopping_region("stopping_large.json", 0.01),
+    "stopping.large_3pct": large_stopping_region("stopping_large_3pct.json", 0.03),
+    "stopping.large_5pct": large_stopping_region("stopping_large_5pct.json", 0.05),
     "diagnose_validation": Region(("benchmarks/results/diagnose_validation.json",
                                    "benchmarks/results/diagnose_thresholds.json"), diagnose_validation),
     "diagnose_validation.line": Region(("benchmarks/results/diagnose_validation.json",
