@@ -65,6 +65,5 @@ def prefetch_rows(array: np.ndarray, rows: np.ndarray) -> int:
 
 def read_rows(array: np.ndarray, rows):  # noqa: ANN001, ANN201 - positions, a mask or a slice; what array[rows] gives
     """``array[rows]``, with the pages of scattered rows of a memory-mapped file requested together first."""
-    if isinstance(array, np.memmap):
-        prefetch_rows(array, rows)
+    prefetch_rows(array, rows)
     return array[rows]

@@ -147,6 +147,12 @@ class CandidateRows:
         return scored[rows]
 
 
+def holds_rows_of(learner_features) -> bool:  # noqa: ANN001 - None, an array, CSR or HybridRows
+    """Whether candidate rows are kept for a learner reading ``learner_features`` (None: the dense embeddings): dense
+    rows are, TF-IDF columns (sparse, or beside the embeddings) are read where they are."""
+    return learner_features is None or isinstance(learner_features, np.ndarray)
+
+
 def grows(candidate_pool) -> bool:  # noqa: ANN001 - a candidate pool, perhaps wrapped (``inner``)
     """True for a candidate pool that only grows (SEALS: it keeps ``neighbours_``), whose rows are worth holding."""
     return hasattr(candidate_pool, "neighbours_") or hasattr(getattr(candidate_pool, "inner", None), "neighbours_")

@@ -16,7 +16,7 @@ import numpy as np
 
 from textsel._prefetch import read_rows
 from textsel._setops import isin, unique
-from textsel.candidate_rows import CandidateRows, grows
+from textsel.candidate_rows import CandidateRows, grows, holds_rows_of
 from textsel.errors import ConfigError, DataError, PoolExhaustedError, check_param
 from textsel.features import in_memory, take_rows
 from textsel.learner import LogisticLearner
@@ -276,7 +276,7 @@ class RoundEngine:
             return np.asarray(self.scorer(self.learner_))[positions]
         texts = getattr(self.learner_, "input", "embeddings") == "texts"
         if (not texts and self.candidate_rows is not None and len(positions) <= len(self.ids_) // 2
-                and (self.learner_features is None or isinstance(self.learner_features, np.ndarray))):
+                and holds_rows_of(self.learner_features)):
             ids = self.ids_[positions]  # a growing pool: read only the rows of new candidates, once
             self.candidate_rows.extend(ids, positions, self.rows_)
             return self.candidate_rows.predict_proba(self.learner_, ids)

@@ -118,6 +118,7 @@ class Rounds:
         transformer and the "all" pool scans those vectors. Otherwise the "all" pool is refused there, and density
         strategies always are (ConfigError).
         """
+        from textsel.candidate_rows import holds_rows_of
         from textsel.candidates import make_candidate_pool
         from textsel.learner import learner_spec
         from textsel.rounds import batch_for_goal, learner_for_goal, select_batch, strategy_for_goal
@@ -157,8 +158,7 @@ class Rounds:
         # SEALS candidates' float32 rows are kept in a side file and read in place, in contiguous chunks: scattered
         # rows of the pool's features cost more to gather than to score (dev VM, 1.1M static vectors, 148k
         # candidates: 0.12-0.15 s to gather, 0.01 s from the side file). TF-IDF columns are read where they are.
-        side_rows = state is not None and reads == "embeddings" and (
-            learner_features is None or isinstance(learner_features, np.ndarray))
+        side_rows = state is not None and reads == "embeddings" and holds_rows_of(learner_features)
         rows, rows_how = self._load_candidate_rows() if side_rows else (None, None)
         result = select_batch(self.corpus.ids, features, labels, pool, strategy=strategy, batch_size=n, seed=seed,
                               learner=round_learner(learner, seed, features=learner_features),
