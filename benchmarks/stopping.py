@@ -17,7 +17,9 @@ path the CLI uses (``RoundEngine``, the logistic learner, every unlabeled text a
 Per run: recall at the stop; labels at the stop over the oracle (the labels the run's own order needed to reach the
 target recall); active labels (seed + active rounds) over the oracle; audit labels over the floor
 (``textsel.estimate.audit_floor`` at the stop: the fewest all-negative uniform audit labels that could certify the
-target there, about ``N ln(1/alpha) / K_r``). Baselines from the same label sequences (the uniform run's):
+target there, about ``N ln(1/alpha) / K_r``); and ``clean_audit_labels`` over the oracle (``clean_audit_labels``:
+the active labels after which a floor-sized audit would find no positive with probability >= 1/2; beyond 1.25x the
+oracle, the two 1.25 bars conflict on that order). Baselines from the same label sequences (the uniform run's):
 Cormack & Grossman's knee method and N negatives in a row (50, 100) (``stopping_baselines.py``); and the previous
 rule of this benchmark (``old-rule``: the old hint, 3 rounds under 2% positives, then audits of 200 uniform texts
 with an active round between them, Callaghan & Mueller-Hansen's test), which shares the run's seed and active
@@ -46,17 +48,17 @@ from pathlib import Path
 import numpy as np
 from _results import add_run_options, start_run
 from concepts import DATA, available, load_concept
-from scipy.stats import binomtest
+from scipy.stats import binomtest, hypergeom
 from stopping_baselines import knee_stop, negatives_in_a_row_stop
 
 from textsel.audit_sampling import draw_audit
 from textsel.candidates import make_candidate_pool
 from textsel.errors import PoolExhaustedError
-from textsel.estimate import AuditDraw, audit_floor, stopping_test
+from textsel.estimate import AuditDraw, audit_floor, remaining_at_target, stopping_test
 from textsel.learner import make_learner
 from textsel.rounds import RoundEngine
 from textsel.simulate import draw_seed
-from textsel.status import negatives_needed
+from textsel.status import HINT_FRACTION, negatives_needed
 from textsel.stratified import StratifiedAudit, StratumSample, stratified_stopping_test
 
 RESULTS = Path(__file__).resolve().parent / "results" / "stopping.json"
@@ -114,6 +116,7 @@ def load_large(rate: float, size: int, seed: int = 0) -> Pool:
 @dataclass
 class Run:
     outcomes: list[bool]  # every label in order: seed, active, audits
+    audited: list[bool]  # per label in ``outcomes``: drawn by an audit
     active_labels: int  # seed + active rounds
     audit_labels: int
     found: int
@@ -124,13 +127,14 @@ class Run:
 class Simulation:
     """One project: oracle, labeled mask, the engine, and the outcomes in order."""
 
-    def __init__(self, pool: Pool, strategy: str, seed: int, batch: int) -> None:
-        self.pool, self.batch, self.seed = pool, batch, seed
+    def __init__(self, pool: Pool, strategy: str, seed: int, batch: int, hint_fraction: float = HINT_FRACTION) -> None:
+        self.pool, self.batch, self.seed, self.hint_fraction = pool, batch, seed, hint_fraction
         self.rng = np.random.default_rng(seed)
         self.position = {doc_id: i for i, doc_id in enumerate(pool.ids.tolist())}
         self.labeled = np.zeros(len(pool.ids), dtype=bool)
         self.labels: dict[int, int] = {}
         self.outcomes: list[bool] = []
+        self.audited: list[bool] = []
         self.active: list[bool] = []
         self.found = 0
         self.last_active_positive = -1  # index in ``active`` (kept as counts: the loop must not rescan the lists)
@@ -145,12 +149,13 @@ class Simulation:
     def unlabeled(self) -> np.ndarray:
         return self.pool.ids[~self.labeled]
 
-    def label(self, doc_ids: list[int], *, active: bool = False) -> int:
+    def label(self, doc_ids: list[int], *, active: bool = False, audit: bool = False) -> int:
         positions = [self.position[doc_id] for doc_id in doc_ids]
         self.labeled[positions] = True
         values = self.pool.is_positive[positions]
         self.labels.update(zip(doc_ids, values.astype(int).tolist(), strict=True))
         self.outcomes += values.tolist()
+        self.audited += [audit] * len(doc_ids)
         self.found += int(values.sum())
         if active:
             for value in values.tolist():
@@ -161,7 +166,7 @@ class Simulation:
         return int(values.sum())
 
     def hint_fires(self, since: int) -> bool:
-        return _hint(self.last_active_positive, self.active_found, len(self.active), since)
+        return _hint(self.last_active_positive, self.active_found, len(self.active), since, self.hint_fraction)
 
     def active_round(self) -> bool:
         try:
@@ -178,24 +183,24 @@ class Simulation:
         return learner.predict_proba(self.pool.features[[self.position[d] for d in doc_ids.tolist()]])[:, column]
 
 
-def hint_fires(active: list[bool], since: int) -> bool:
+def hint_fires(active: list[bool], since: int, fraction: float = HINT_FRACTION) -> bool:
     """The audit hint of `textsel status`, counting only negatives after ``since`` (a return from the audits)."""
     positives = [i for i, outcome in enumerate(active) if outcome]
-    return _hint(positives[-1] if positives else -1, len(positives), len(active), since)
+    return _hint(positives[-1] if positives else -1, len(positives), len(active), since, fraction)
 
 
-def _hint(last: int, found: int, length: int, since: int) -> bool:
+def _hint(last: int, found: int, length: int, since: int, fraction: float) -> bool:
     """``last``: index of the last active positive (-1: none); ``found``: active positives (all up to ``last``)."""
     if last < 0:
         return False
     run = length - 1 - max(last, since - 1)
-    return run >= negatives_needed(found / (last + 1))
+    return run >= negatives_needed(found / (last + 1), fraction)
 
 
 def run_certified(pool: Pool, strategy: str, seed: int, *, design: str, batch: int, target: float,
-                  confidence: float, budget: float) -> Run:
+                  confidence: float, budget: float, hint_fraction: float = HINT_FRACTION) -> Run:
     """Steps 1-4 of the module docstring."""
-    sim = Simulation(pool, strategy, seed, batch)
+    sim = Simulation(pool, strategy, seed, batch, hint_fraction)
     draws: list[AuditDraw] = []  # uniform audits so far (found_since filled in at each test)
     found_before: list[int] = []
     chain: dict | None = None  # the stratified chain in progress
@@ -213,7 +218,7 @@ def run_certified(pool: Pool, strategy: str, seed: int, *, design: str, batch: i
             if design == "uniform":
                 sample = draw_audit(sim.rng, unlabeled, batch)
                 found = sim.found
-                positives = sim.label(sample.ids.tolist())
+                positives = sim.label(sample.ids.tolist(), audit=True)
                 sim.audit_labels += len(sample.ids)
                 draws.append(AuditDraw(len(unlabeled), len(sample.ids), positives, 0))
                 found_before.append(found)
@@ -234,7 +239,8 @@ def run_certified(pool: Pool, strategy: str, seed: int, *, design: str, batch: i
                 since, chain = len(sim.active), None  # back to active rounds; the hint must fire afresh
     floor = audit_floor(int((~sim.labeled).sum()) + sim.audit_labels, sim.found, target_recall=target,
                         confidence=confidence).exact
-    return Run(sim.outcomes, len(sim.outcomes) - sim.audit_labels, sim.audit_labels, sim.found, reason, floor)
+    return Run(sim.outcomes, sim.audited, len(sim.outcomes) - sim.audit_labels, sim.audit_labels, sim.found, reason,
+               floor)
 
 
 def stratified_chain(sim: Simulation, unlabeled: np.ndarray, top_share: float = 0.1) -> dict:
@@ -256,7 +262,7 @@ def draw_chain(sim: Simulation, chain: dict, batch: int) -> int:
     for h, take in enumerate((top, rest)):
         picked = chain["strata"][h][chain["drawn"][h]: chain["drawn"][h] + take].tolist()
         chain["drawn"][h] += take
-        positives = sim.label(picked)
+        positives = sim.label(picked, audit=True)
         chain["positives"][h] += positives
         sim.audit_labels += take
         total += positives
@@ -299,9 +305,10 @@ def run_old_rule(pool: Pool, strategy: str, seed: int, *, batch: int, target: fl
             if len(unlabeled):
                 sample = draw_audit(sim.rng, unlabeled, audit)
                 found_before.append(sim.found)
-                draws.append(AuditDraw(len(unlabeled), len(sample.ids), sim.label(sample.ids.tolist()), 0))
+                draws.append(AuditDraw(len(unlabeled), len(sample.ids), sim.label(sample.ids.tolist(), audit=True), 0))
                 sim.audit_labels += len(sample.ids)
-    return Run(sim.outcomes, len(sim.outcomes) - sim.audit_labels, sim.audit_labels, sim.found, reason, None)
+    return Run(sim.outcomes, sim.audited, len(sim.outcomes) - sim.audit_labels, sim.audit_labels, sim.found, reason,
+               None)
 
 
 def oracle_labels(outcomes: list[bool], total: int, target: float) -> int | None:
@@ -309,10 +316,36 @@ def oracle_labels(outcomes: list[bool], total: int, target: float) -> int | None
     return int(reached[0]) + 1 if len(reached) else None
 
 
-def run_record(run: Run, total: int, target: float) -> dict:
+def clean_audit_labels(outcomes: list[bool], audited: list[bool], pool_size: int, total: int, *, target: float,
+                       confidence: float, step: int = CLI_BATCH) -> tuple[int, bool]:
+    """The active labels (seed + active rounds) after which an audit of floor size, drawn then, would find no
+    positive with probability >= 1/2, read off the run's own order and its true remainder; checked every ``step``
+    labels. ``(labels, True)``, or ``(the run's active labels, False)`` where its order never got there (a lower
+    bound).
+
+    Why it matters: one audited positive puts any certificate at about 1.6x the floor, so a median audit / floor
+    <= 1.25 needs most runs to audit cleanly; where this point lies beyond 1.25x the oracle, the two 1.25 bars
+    cannot both be met on that order, whatever the hint."""
+    outcomes_ = np.asarray(outcomes, dtype=bool)
+    found = np.cumsum(outcomes_)
+    active = np.cumsum(~np.asarray(audited, dtype=bool))
+    ends = np.arange(step - 1, len(outcomes_), step)
+    unlabeled = pool_size - (ends + 1)
+    remaining = total - found[ends]
+    at_target = np.asarray([remaining_at_target(int(f), target) for f in found[ends]])
+    floor = np.minimum(np.ceil(unlabeled * math.log(1.0 / (1.0 - confidence)) / at_target), unlabeled)
+    clean = hypergeom.pmf(0, unlabeled, remaining, floor) >= 0.5
+    hits = np.flatnonzero(clean)
+    return (int(active[ends[hits[0]]]), True) if len(hits) else (int(active[-1]), False)
+
+
+def run_record(run: Run, pool_size: int, total: int, target: float, confidence: float) -> dict:
     oracle = oracle_labels(run.outcomes, total, target)
+    clean, reached = clean_audit_labels(run.outcomes, run.audited, pool_size, total, target=target,
+                                        confidence=confidence)
     return {"recall": run.found / total, "labels": len(run.outcomes), "active_labels": run.active_labels,
-            "audit_labels": run.audit_labels, "oracle_labels": oracle, "reason": run.reason, "floor": run.floor}
+            "audit_labels": run.audit_labels, "oracle_labels": oracle, "reason": run.reason, "floor": run.floor,
+            "clean_audit_labels": clean, "clean_audit_reached": reached}
 
 
 def baseline_record(outcomes: list[bool], stop: int | None, total: int, target: float) -> dict:
@@ -338,7 +371,8 @@ def summarise(records: list[dict], target: float, confidence: float) -> dict:
            if stopped else None)
 
     def ratio(numerator: str, denominator: str) -> float | None:
-        return _median([r[numerator] / r[denominator] for r in stopped if r[denominator]])
+        return _median([r[numerator] / r[denominator] for r in stopped
+                        if r.get(numerator) is not None and r[denominator]])
 
     return {"runs": len(records), "rule_stops": len(stopped),
             "coverage": successes / len(stopped) if stopped else None, "coverage_wilson_low": low,
@@ -347,6 +381,8 @@ def summarise(records: list[dict], target: float, confidence: float) -> dict:
             "labels_over_oracle": ratio("labels", "oracle_labels"),
             "active_over_oracle": ratio("active_labels", "oracle_labels"),
             "audit_over_floor": ratio("audit_labels", "floor"),
+            "clean_audit_over_oracle": ratio("clean_audit_labels", "oracle_labels"),
+            "clean_audit_unreached": sum(r.get("clean_audit_reached") is False for r in stopped),
             "labels_median": _median([r["labels"] for r in stopped]),
             "oracle_labels_median": _median([r["oracle_labels"] for r in stopped]),
             "floor_median": _median([r["floor"] for r in stopped]),
@@ -365,8 +401,8 @@ def evaluate_cell(pool: Pool, strategy: str, seeds: list[int], args: argparse.Na
     methods: dict[str, list[dict]] = {}
     for seed in seeds:
         for design in args.designs.split(","):
-            run = run_certified(pool, strategy, seed, design=design, **kwargs)
-            record = run_record(run, total, args.target_recall)
+            run = run_certified(pool, strategy, seed, design=design, hint_fraction=args.hint_fraction, **kwargs)
+            record = run_record(run, len(pool.ids), total, args.target_recall, args.confidence)
             methods.setdefault(f"certified-{design}", []).append(record)
             print({"cell": pool.name, "strategy": strategy, "design": design, "seed": seed, **record},
                   file=sys.stderr, flush=True)  # progress: a long cell shows each run as it ends
@@ -379,7 +415,8 @@ def evaluate_cell(pool: Pool, strategy: str, seeds: list[int], args: argparse.Na
                 methods.setdefault(name, []).append(baseline_record(outcomes, stop, total, args.target_recall))
         if args.old_rule:
             run = run_old_rule(pool, strategy, seed, **kwargs)
-            methods.setdefault("old-rule", []).append(run_record(run, total, args.target_recall))
+            methods.setdefault("old-rule", []).append(run_record(run, len(pool.ids), total, args.target_recall,
+                                                                 args.confidence))
     return [{"cell": pool.name, "pool_size": len(pool.ids), "positives": total, "prevalence": pool.prevalence,
              "large": pool.large, "strategy": strategy, "method": method,
              **summarise(records, args.target_recall, args.confidence)} for method, records in methods.items()]
@@ -409,6 +446,8 @@ def main() -> None:
     parser.add_argument("--confidence", type=float, default=0.95)
     parser.add_argument("--batch", type=int, default=CLI_BATCH)
     parser.add_argument("--budget", type=float, default=1.0, help="stop a run at this share of the pool labeled")
+    parser.add_argument("--hint-fraction", type=float, default=HINT_FRACTION,
+                        help="the audit hint's share of the active yield (textsel.status.HINT_FRACTION)")
     parser.add_argument("--strategies", default="most-likely-positive,entropy")
     parser.add_argument("--designs", default="uniform", help="audit designs: uniform,stratified")
     parser.add_argument("--cells", default="small", help="small, large or small,large")
@@ -443,7 +482,8 @@ def main() -> None:
                "protocol": {"batch": args.batch, "budget": args.budget, "designs": args.designs,
                             "seed_labels": f"{SEED_POSITIVES} positives + {SEED_NEGATIVES} negatives",
                             "learner": "logistic", "candidates": "every unlabeled text",
-                            "hint": "textsel.status.negatives_needed (10% of the yield, 95%)",
+                            "hint": f"textsel.status.negatives_needed ({args.hint_fraction:.0%} of the yield, 95%)",
+                            "hint_fraction": args.hint_fraction,
                             "large_pool_features": "hashing TF-IDF (2^18, 1-2 grams) -> truncated SVD 128"},
                "summary": summary(rows), "cells": rows}
     run.finish(payload, seeds=seeds, out=args.out)
