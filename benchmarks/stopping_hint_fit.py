@@ -24,7 +24,8 @@ from _results import add_run_options, start_run
 from concepts import CONCEPTS, available
 from stopping import CLI_BATCH, SMALL_CELLS, load_small, run_certified, run_record, summarise
 
-FIT_CONCEPTS = ["tv_spoilers@3%", "blitzer 1-star@3%", "amazon baby", "amazon magazines"]
+# not tv_spoilers@3%: its MiniLM order needs ~89% of the pool for 95% recall, so every fraction exhausts the pool
+FIT_CONCEPTS = ["blitzer 1-star@3%", "blitzer books@3%", "amazon baby", "amazon magazines"]
 FRACTIONS = [0.03, 0.05, 0.1, 0.2, 0.4]
 RESULTS = Path(__file__).resolve().parent / "results" / "stopping_hint_fit.json"
 

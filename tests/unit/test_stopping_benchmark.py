@@ -50,3 +50,43 @@ def test_benchmark_hint_restarts_its_count_after_a_return_from_the_audits():
     active = [True, False, False, False, False] * 20 + [False] * 200
     assert hint_fires(active, since=0)
     assert not hint_fires(active, since=len(active) - 10)
+
+
+def test_hint_fraction_moves_the_hint_earlier_or_later():
+    active = [True, False, False, False, False] * 20 + [False] * 60  # yield 20% up to the last positive
+    assert hint_fires(active, since=0, fraction=0.4) and not hint_fires(active, since=0, fraction=0.1)
+
+
+def test_clean_audit_point_is_the_first_active_label_count_where_a_floor_sized_audit_likely_finds_nothing():
+    from stopping import clean_audit_labels
+
+    found_first = [True] * 50 + [False] * 950
+    # after 40 labels 10 of 50 positives remain among 960 texts: a floor-sized audit (the whole remainder) finds one
+    assert clean_audit_labels(found_first, [False] * 1000, 1000, 50, target=0.95, confidence=0.95) == (60, True)
+    audits_between = [False] * 40 + [True] * 20 + [False] * 940  # 20 audit labels hold no positive: not active
+    order = [True] * 40 + [False] * 20 + [True] * 10 + [False] * 930
+    assert clean_audit_labels(order, audits_between, 1000, 50, target=0.95, confidence=0.95) == (60, True)
+    never = [True] * 10 + [False] * 90  # 40 of 50 positives still unlabeled at the run's end
+    assert clean_audit_labels(never, [False] * 100, 10_000, 50, target=0.95, confidence=0.95) == (100, False)
+
+
+def test_summary_reports_the_clean_audit_point_over_the_oracle_and_counts_runs_that_never_reached_it():
+    records = [{"recall": 0.97, "labels": 80, "active_labels": 60, "audit_labels": 20, "oracle_labels": 40,
+                "reason": "rule", "floor": 10, "clean_audit_labels": 60, "clean_audit_reached": True},
+               {"recall": 0.96, "labels": 90, "active_labels": 70, "audit_labels": 20, "oracle_labels": 50,
+                "reason": "rule", "floor": 10, "clean_audit_labels": 70, "clean_audit_reached": False}]
+    cell = summarise(records, 0.95, 0.95)
+    assert cell["clean_audit_over_oracle"] == pytest.approx((1.5 + 1.4) / 2)
+    assert cell["clean_audit_unreached"] == 1
+
+
+def test_hint_fit_chooses_the_cheapest_fraction_that_covered_every_fit_run():
+    from stopping_hint_fit import choose, concept_key, judged_concepts
+
+    rows = {0.05: {"coverage": 1.0, "labels_over_oracle": 1.6}, 0.1: {"coverage": 1.0, "labels_over_oracle": 1.4},
+            0.2: {"coverage": 1.0, "labels_over_oracle": 1.4}, 0.4: {"coverage": 0.9, "labels_over_oracle": 1.1}}
+    assert choose(rows) == 0.2  # 0.4 missed a run; 0.1 and 0.2 tie and the larger audits earlier
+    assert choose({0.1: {"coverage": 0.8, "labels_over_oracle": 1.0},
+                   0.2: {"coverage": 0.9, "labels_over_oracle": 2.0}}) == 0.2
+    assert concept_key("hotel_tips@5%") in judged_concepts()  # the fit refuses a judged concept at any rate
+    assert concept_key("amazon baby") not in judged_concepts()
