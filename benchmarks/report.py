@@ -258,16 +258,23 @@ def ratio_or_dash(value: float | None) -> str:
 
 
 def stopping_cells(result: dict) -> str:
-    """stopping.py: per cell and method, coverage with its Wilson bound and the cost ratios; then the summary."""
+    """stopping.py: per cell and method, coverage with its Wilson bound and the cost ratios; then the summary.
+    Files that record it add the clean-audit point over the oracle (certified rules only; "-" elsewhere)."""
+    clean = any("clean_audit_over_oracle" in row for row in result["cells"])
     lines = ["| cell | strategy | method | rule stops / runs | coverage (Wilson low) | labels / oracle | "
-             "active / oracle | audit / floor | pool exhausted |", "|---|---|---|---|---|---|---|---|---|"]
+             "active / oracle | audit / floor | " + ("clean audit / oracle | " if clean else "") + "pool exhausted |",
+             "|---|---|---|---|---|---|---|---|" + ("---|" if clean else "") + "---|"]
     for row in result["cells"]:
         coverage = "-" if row["coverage"] is None else \
             f"{row['coverage']:.2f} ({ratio_or_dash(row['coverage_wilson_low'])})"
+        clean_cell = ""
+        if clean:
+            certified = row["method"].startswith("certified")
+            clean_cell = f"{ratio_or_dash(row.get('clean_audit_over_oracle') if certified else None)} | "
         lines.append(f"| {row['cell']} ({row['pool_size']:,} texts, {row['positives']} positive) | {row['strategy']} | "
                      f"{row['method']} | {row['rule_stops']} / {row['runs']} | {coverage} | "
                      f"{ratio_or_dash(row['labels_over_oracle'])} | {ratio_or_dash(row['active_over_oracle'])} | "
-                     f"{ratio_or_dash(row['audit_over_floor'])} | {row['exhausted_runs']} |")
+                     f"{ratio_or_dash(row['audit_over_floor'])} | {clean_cell}{row['exhausted_runs']} |")
     return "\n".join(lines) + "\n\n" + stopping_line(result)
 
 
@@ -282,6 +289,27 @@ def stopping_line(result: dict) -> str:
         f"{ratio_or_dash(summary['median_active_over_oracle'])}, median labels / oracle "
         f"{ratio_or_dash(summary['median_labels_over_oracle'])}; {summary['exhausted_runs']} runs exhausted the pool "
         f"(counted apart, never as stops)." + large_pools_line(summary))
+
+
+def stopping_hint_fit(result: dict) -> str:
+    """stopping_hint_fit.py: per fraction of the audit hint, coverage and the cost ratios over every fit run; the
+    fraction it chose."""
+    pools = ", ".join(f"{pool['concept']} ({pool['pool_size']:,} texts, {pool['positives']} positive)"
+                      for pool in result["pools"])
+    lines = ["| hint fraction | rule stops / runs | coverage | labels / oracle, every run | labels / oracle | "
+             "active / oracle | audit / floor | clean audit / oracle | pool exhausted |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for row in result["fractions"]:
+        chosen = " (chosen)" if row["fraction"] == result["chosen_fraction"] else ""
+        lines.append(f"| {row['fraction']:g}{chosen} | {row['rule_stops']} / {row['runs']} | "
+                     f"{ratio_or_dash(row['coverage'])} | {ratio_or_dash(row['labels_over_oracle_every_run'])} | "
+                     f"{ratio_or_dash(row['labels_over_oracle'])} | "
+                     f"{ratio_or_dash(row['active_over_oracle'])} | {ratio_or_dash(row['audit_over_floor'])} | "
+                     f"{ratio_or_dash(row['clean_audit_over_oracle'])} | {row['exhausted_runs']} |")
+    seeds = len(result["provenance"]["seeds"])
+    return ("\n".join(lines) + f"\n\nFit on {pools}; {seeds} seeds each, {result['strategy']}, batch "
+            f"{result['batch']}; the other ratios are medians over the rule-stopped runs. Chosen: the lowest labels "
+            f"/ oracle over every run among fractions that covered every rule stop: {result['chosen_fraction']:g}.")
 
 
 def large_pools_line(summary: dict) -> str:
@@ -604,6 +632,9 @@ REGIONS: dict[str, Region] = {
                                "--strategies most-likely-positive --designs uniform,stratified --no-old-rule --out "
                                "benchmarks/results/stopping_most_likely_positive.json"),
     "stopping.line": Region(("benchmarks/results/stopping_most_likely_positive.json",), stopping_line),
+    "stopping.hint_fit": Region(("benchmarks/results/stopping_hint_fit.json",), stopping_hint_fit,
+                                command="OMP_NUM_THREADS=1 .venv/bin/python benchmarks/stopping_hint_fit.py --seeds 4 "
+                                        "--out benchmarks/results/stopping_hint_fit.json"),
     "stopping.large": large_stopping_region("stopping_large.json", 0.01),
     "stopping.large_3pct": large_stopping_region("stopping_large_3pct.json", 0.03),
     "stopping.large_5pct": large_stopping_region("stopping_large_5pct.json", 0.05),
