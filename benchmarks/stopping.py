@@ -323,8 +323,9 @@ def clean_audit_labels(outcomes: list[bool], audited: list[bool], pool_size: int
     labels. ``(labels, True)``, or ``(the run's active labels, False)`` where its order never got there (a lower
     bound).
 
-    Why it matters: one audited positive puts any certificate at about 1.6x the floor, so a median audit / floor
-    <= 1.25 needs most runs to audit cleanly; where this point lies beyond 1.25x the oracle, the two 1.25 bars
+    Why it matters: one audited positive puts the uniform test at about 1.6x the floor (at 95%, ``P(X <= 1)`` falls
+    below 0.05 at an expected 4.74 positives in the sample, ``P(X = 0)`` at 3.00), so a median audit / floor <= 1.25
+    needs most runs to audit cleanly; where this point lies beyond 1.25x the oracle, the two 1.25 bars
     cannot both be met on that order, whatever the hint."""
     outcomes_ = np.asarray(outcomes, dtype=bool)
     found = np.cumsum(outcomes_)
