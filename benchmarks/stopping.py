@@ -5,7 +5,8 @@ path the CLI uses (``RoundEngine``, the logistic learner, every unlabeled text a
 
 1. Seed: 5 positives + 95 negatives from the oracle labels (as ``textsel simulate`` does).
 2. Active rounds until ``textsel status``'s audit hint fires (``textsel.status.negatives_needed``: enough negatives in
-   a row that a yield above 10% of the yield so far is unlikely), counted in labels, not rounds.
+   a row that a yield above ``--hint-fraction`` (``textsel.status.HINT_FRACTION``, 5%, fitted by
+   ``stopping_hint_fit.py`` on other concepts) of the yield so far is unlikely), counted in labels, not rounds.
 3. Audits of one batch each, drawn from the unlabeled texts (``--designs``: ``uniform``, the default and the
    cheapest certificate of an empty remainder; ``stratified``, ``textsel.audit_sampling``'s score-stratified
    design with its exact bound), until the certificate says stop (``textsel.estimate.stopping_test`` or

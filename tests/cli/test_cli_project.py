@@ -179,12 +179,12 @@ def test_train_predict_status_and_export(project, tmp_path):
 
 
 def test_yield_hint_counts_negatives_in_a_row_against_the_yield_not_rounds():
-    """At a 20% active yield the hint needs (1 - 0.1 * 0.2)^L < 0.05: L >= 149 negatives in a row, whatever the
+    """At a 20% active yield the hint needs (1 - 0.05 * 0.2)^L < 0.05: L >= 299 negatives in a row, whatever the
     batch size; three rounds of 20 negatives (60 in a row, what the old hint fired on) are not enough."""
-    assert negatives_needed(0.2) == 149
+    assert negatives_needed(0.2) == 299 and negatives_needed(0.2, fraction=0.1) == 149
     start = [True, False, False, False, False] * 40  # a 20% yield; the last positive is the 196th label
     needed = negatives_needed(40 / 196)
-    assert needed == 146
+    assert needed == 293
     early = yield_hint([*start, *[False] * 60])  # 64 in a row
     assert "keep going: 64 negatives in a row" in early and f"needs {needed}" in early
     late = yield_hint([*start, *[False] * (needed - 4)])

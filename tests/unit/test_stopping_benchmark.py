@@ -47,7 +47,7 @@ def test_exhausted_and_budget_runs_are_reported_apart_never_as_successes():
 
 
 def test_benchmark_hint_restarts_its_count_after_a_return_from_the_audits():
-    active = [True, False, False, False, False] * 20 + [False] * 200
+    active = [True, False, False, False, False] * 20 + [False] * 400
     assert hint_fires(active, since=0)
     assert not hint_fires(active, since=len(active) - 10)
 
