@@ -91,7 +91,7 @@ def test_check_fails_on_a_stale_region(tmp_path, monkeypatch) -> None:
 
 @pytest.mark.parametrize(("name", "expected"), [
     ("diagnose_validation", "vs 0.60"),  # the constant "always no mismatch" beside the rule, from the file's rows
-    ("stopping", "coverage (Wilson low)"), ("index_recall", "recall@100"),
+    ("stopping.designs", "coverage (Wilson low)"), ("index_recall", "recall@100"),
     ("svp_amazon", "not a headline: the proxy ranks near random")])
 def test_renderers_waiting_for_a_quiet_rerun_already_read_their_files(name, expected) -> None:
     """Refused today (stale), these regions render as soon as their files are rerun; they must not rot meanwhile."""
@@ -120,14 +120,50 @@ def test_the_screening_row_bounds_what_choosing_among_the_measured_configuration
 def test_the_stopping_line_adds_the_large_pool_medians_only_when_the_file_has_large_cells() -> None:
     summary = {"worst_coverage_wilson_low": 0.5, "median_audit_over_floor": 1.1, "median_active_over_oracle": 1.3,
                "median_labels_over_oracle": 1.4, "exhausted_runs": 0, "large_pools_per_prevalence": {}}
-    result = {"summary": summary, "provenance": {"seeds": [0, 1, 2]}, "protocol": {"batch": 20},
+    result = {"summary": summary, "provenance": {"seeds": [0, 1, 2]},
+              "protocol": {"batch": 20, "hint": "textsel.status.negatives_needed (5% of the yield, 95%)"},
               "target_recall": 0.95, "confidence": 0.95}
     assert "100k" not in report.stopping_line(result)
+    assert "audit hint textsel.status.negatives_needed (5% of the yield, 95%)." in report.stopping_line(result)
     summary["large_pools_per_prevalence"] = {"1.0%": {"labels_over_oracle": 1.44, "active_over_oracle": 1.39,
                                                       "audit_over_floor": 1.01}}
     assert report.stopping_line(result).endswith(
         " Pools of 100k+ texts, medians per prevalence: 1.0%: labels / oracle 1.44, active / oracle 1.39, audit / "
         "floor 1.01.")
+
+
+def stopping_row(method: str, **fields) -> dict:
+    return {"cell": "c@1%", "pool_size": 1000, "positives": 10, "strategy": "most-likely-positive", "method": method,
+            "rule_stops": 5, "runs": 5, "coverage": 1.0, "coverage_wilson_low": 0.57, "labels_over_oracle": 1.5,
+            "active_over_oracle": 1.2, "audit_over_floor": 1.1, "exhausted_runs": 0} | fields
+
+
+def test_the_stopping_table_adds_the_clean_audit_column_only_for_files_that_record_it() -> None:
+    summary = {"worst_coverage_wilson_low": 0.57, "median_audit_over_floor": 1.1, "median_active_over_oracle": 1.2,
+               "median_labels_over_oracle": 1.5, "exhausted_runs": 0, "large_pools_per_prevalence": {}}
+    result = {"summary": summary, "provenance": {"seeds": [0]}, "protocol": {"batch": 20, "hint": "h"},
+              "target_recall": 0.95, "confidence": 0.95,
+              "cells": [stopping_row("certified-uniform"), stopping_row("knee")]}
+    assert "clean audit" not in report.stopping_cells(result)
+    result["cells"] = [stopping_row("certified-uniform", clean_audit_over_oracle=1.75),
+                       stopping_row("knee", clean_audit_over_oracle=None)]
+    table = report.stopping_cells(result)
+    assert "| audit / floor | clean audit / oracle | pool exhausted |" in table
+    assert "| 1.50 | 1.20 | 1.10 | 1.75 | 0 |" in table
+    assert "| knee | 5 / 5 | 1.00 (0.57) | 1.50 | 1.20 | 1.10 | - | 0 |" in table
+
+
+def test_the_hint_fit_table_marks_the_chosen_fraction() -> None:
+    def fraction(value: float, coverage: float) -> dict:
+        return {"fraction": value, "rule_stops": 4, "runs": 4, "coverage": coverage, "labels_over_oracle": 1.5,
+                "labels_over_oracle_every_run": 2.0, "active_over_oracle": 1.2, "audit_over_floor": 1.1,
+                "clean_audit_over_oracle": 1.3, "exhausted_runs": 0}
+    result = {"pools": [{"concept": "amazon baby", "pool_size": 10000, "positives": 468}], "strategy": "mlp",
+              "batch": 20, "chosen_fraction": 0.05, "provenance": {"seeds": [0, 1]},
+              "fractions": [fraction(0.05, 1.0), fraction(0.1, 0.75)]}
+    table = report.stopping_hint_fit(result)
+    assert "| 0.05 (chosen) | 4 / 4 | 1.00 | 2.00 | 1.50 |" in table and "| 0.1 | 4 / 4 | 0.75 |" in table
+    assert "amazon baby (10,000 texts, 468 positive); 2 seeds each" in table and table.endswith(": 0.05.")
 
 
 def test_the_next_commands_table_states_the_baseline_ratio_only_when_a_baseline_ran() -> None:
