@@ -364,8 +364,9 @@ def _median(values: list) -> float | None:
 
 
 def summarise(records: list[dict], target: float, confidence: float) -> dict:
-    """Per cell: coverage over the rule-stopped runs (Wilson interval), medians of the cost ratios, stop reasons, and
-    every run's own record (``per_run``, in the order of the seeds), so a claim about one run can be read from the
+    """Per cell: coverage over the rule-stopped runs (Wilson interval), medians of the cost ratios over them, labels /
+    oracle over every run (``labels_over_oracle_every_run``: an exhausted run counts the whole pool), stop reasons,
+    and every run's own record (``per_run``, in the order of the seeds), so a claim about one run can be read from the
     file."""
     stopped = [r for r in records if r["reason"] == "rule"]
     successes = sum(r["recall"] >= target - 1e-12 for r in stopped)
@@ -381,6 +382,8 @@ def summarise(records: list[dict], target: float, confidence: float) -> dict:
             "recall_at_stop_median": _median([r["recall"] for r in stopped]),
             "recall_at_stop_min": min((r["recall"] for r in stopped), default=None),
             "labels_over_oracle": ratio("labels", "oracle_labels"),
+            "labels_over_oracle_every_run": _median([r["labels"] / r["oracle_labels"] for r in records
+                                                     if r["oracle_labels"]]),
             "active_over_oracle": ratio("active_labels", "oracle_labels"),
             "audit_over_floor": ratio("audit_labels", "floor"),
             "clean_audit_over_oracle": ratio("clean_audit_labels", "oracle_labels"),

@@ -22,7 +22,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 from _results import add_run_options, start_run
 from concepts import CONCEPTS, available
 from stopping import CLI_BATCH, SMALL_CELLS, load_small, run_certified, run_record, summarise
@@ -42,12 +41,6 @@ def concept_key(name: str) -> tuple:
 def judged_concepts() -> set[tuple]:
     """The concepts of stopping.py's small cells, which a fit concept must not be."""
     return {concept_key(name) for name, _ in SMALL_CELLS}
-
-
-def labels_over_oracle_every_run(records: list[dict]) -> float | None:
-    """Median labels / oracle over every run, whatever stopped it (an exhausted run labeled the whole pool)."""
-    ratios = [r["labels"] / r["oracle_labels"] for r in records if r["oracle_labels"]]
-    return float(np.median(ratios)) if ratios else None
 
 
 def choose(per_fraction: dict[float, dict]) -> float:
@@ -91,9 +84,7 @@ def main() -> None:
                           **run_record(outcome, len(pool.ids), total, args.target_recall, args.confidence)}
                 records[fraction].append(record)
                 print({"fraction": fraction, **record}, file=sys.stderr, flush=True)
-    per_fraction = {f: {**summarise(rows, args.target_recall, args.confidence),
-                        "labels_over_oracle_every_run": labels_over_oracle_every_run(rows)}
-                    for f, rows in records.items()}
+    per_fraction = {f: summarise(rows, args.target_recall, args.confidence) for f, rows in records.items()}
     chosen = choose(per_fraction)
     payload = {"benchmark": "stopping_hint_fit", "strategy": args.strategy, "batch": CLI_BATCH,
                "target_recall": args.target_recall, "confidence": args.confidence, "concepts": concepts,

@@ -41,6 +41,7 @@ def test_exhausted_and_budget_runs_are_reported_apart_never_as_successes():
     assert (cell["runs"], cell["rule_stops"], cell["exhausted_runs"], cell["budget_runs"]) == (4, 2, 1, 1)
     assert cell["coverage"] == 0.5 and 0 < cell["coverage_wilson_low"] < 0.5
     assert cell["labels_over_oracle"] == pytest.approx(2.0) and cell["audit_over_floor"] == pytest.approx(1.5)
+    assert cell["labels_over_oracle_every_run"] == pytest.approx(2.0)  # 100 / 50 and 80 / 40; no oracle: left out
     assert cell["per_run"] == records  # every run's own record is kept, in order
     records[1]["floor"] = np.int64(10)
     json.dumps(summarise(records, 0.95, 0.95))  # numpy scalars become plain numbers in the results file
@@ -81,15 +82,12 @@ def test_summary_reports_the_clean_audit_point_over_the_oracle_and_counts_runs_t
 
 
 def test_hint_fit_chooses_the_cheapest_fraction_that_covered_every_fit_run():
-    from stopping_hint_fit import choose, concept_key, judged_concepts, labels_over_oracle_every_run
+    from stopping_hint_fit import choose, concept_key, judged_concepts
 
     key = "labels_over_oracle_every_run"
     rows = {0.05: {"coverage": 1.0, key: 1.6}, 0.1: {"coverage": 1.0, key: 1.4}, 0.2: {"coverage": 1.0, key: 1.4},
             0.4: {"coverage": 0.9, key: 1.1}}
     assert choose(rows) == 0.2  # 0.4 missed a run; 0.1 and 0.2 tie and the larger audits earlier
     assert choose({0.1: {"coverage": 0.8, key: 1.0}, 0.2: {"coverage": 0.9, key: 2.0}}) == 0.2
-    exhausted = {"labels": 1000, "oracle_labels": 500, "reason": "exhausted"}
-    stopped = {"labels": 600, "oracle_labels": 500, "reason": "rule"}
-    assert labels_over_oracle_every_run([exhausted, exhausted, stopped]) == 2.0  # exhausted runs count
     assert concept_key("hotel_tips@5%") in judged_concepts()  # the fit refuses a judged concept at any rate
     assert concept_key("amazon baby") not in judged_concepts()
