@@ -313,6 +313,17 @@ def stopping_hint_fit(result: dict) -> str:
             f"/ oracle over every run among fractions that covered every rule stop: {result['chosen_fraction']:g}.")
 
 
+def stopping_hint_fit_line(result: dict) -> str:
+    """stopping_hint_fit.py in one line: the chosen fraction, its cost, and the fractions that missed a stop."""
+    rows = {row["fraction"]: row for row in result["fractions"]}
+    chosen = rows[result["chosen_fraction"]]
+    short = [f"{f:g} ({ratio_or_dash(row['coverage'])})" for f, row in rows.items() if (row["coverage"] or 0) < 1]
+    return (f"chose {result['chosen_fraction']:g} of the active yield: coverage {ratio_or_dash(chosen['coverage'])}, "
+            f"labels / oracle over every run {ratio_or_dash(chosen['labels_over_oracle_every_run'])} on "
+            f"{len(result['pools'])} concepts x {len(result['provenance']['seeds'])} seeds"
+            + (f"; coverage below 1 at {', '.join(short)}" if short else ""))
+
+
 def large_pools_line(summary: dict) -> str:
     """The medians per prevalence over the cells of pools of 100k+ texts (target: labels / oracle <= 2 at 1%+)."""
     large = summary.get("large_pools_per_prevalence") or {}
@@ -644,6 +655,7 @@ REGIONS: dict[str, Region] = {
     "stopping.hint_fit": Region(("benchmarks/results/stopping_hint_fit.json",), stopping_hint_fit,
                                 command="OMP_NUM_THREADS=1 .venv/bin/python benchmarks/stopping_hint_fit.py --seeds 4 "
                                         "--out benchmarks/results/stopping_hint_fit.json"),
+    "stopping.hint_fit.line": Region(("benchmarks/results/stopping_hint_fit.json",), stopping_hint_fit_line),
     "stopping.large": large_stopping_region("stopping_large.json", 0.01),
     "stopping.large_3pct": large_stopping_region("stopping_large_3pct.json", 0.03),
     "stopping.large_5pct": large_stopping_region("stopping_large_5pct.json", 0.05),

@@ -164,6 +164,9 @@ def test_the_hint_fit_table_marks_the_chosen_fraction() -> None:
     table = report.stopping_hint_fit(result)
     assert "| 0.05 (chosen) | 4 / 4 | 1.00 | 2.00 | 1.50 |" in table and "| 0.1 | 4 / 4 | 0.75 |" in table
     assert "amazon baby (10,000 texts, 468 positive); 2 seeds each" in table and table.endswith(": 0.05.")
+    assert report.stopping_hint_fit_line(result) == ("chose 0.05 of the active yield: coverage 1.00, labels / oracle "
+                                                     "over every run 2.00 on 1 concepts x 2 seeds; coverage below 1 "
+                                                     "at 0.1 (0.75)")
 
 
 def test_the_next_commands_table_states_the_baseline_ratio_only_when_a_baseline_ran() -> None:
