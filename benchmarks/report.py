@@ -608,13 +608,15 @@ STOPPING_SMALL_COMMAND = ("OMP_NUM_THREADS=1 .venv/bin/python benchmarks/stoppin
                           f"--strategies most-likely-positive --designs uniform --no-old-rule --out {STOPPING_SMALL}")
 
 
-def large_stopping_region(name: str, rate: float) -> Region:
-    """The stopping table of one prevalence in pools of 100,000 texts, from the file ``benchmarks/results/<name>``."""
+def large_stopping_region(name: str, rate: float, hint_fraction: float | None = 0.1) -> Region:
+    """The stopping table of one prevalence in pools of 100,000 texts, from the file ``benchmarks/results/<name>``;
+    ``hint_fraction``: the hint it was measured with (0.1 before the fitted 0.05; None: the default)."""
     path = f"benchmarks/results/{name}"
+    hint = f"--hint-fraction {hint_fraction} " if hint_fraction is not None else ""
     return Region((path,), stopping_cells,
                   command=f"OMP_NUM_THREADS=1 .venv/bin/python benchmarks/stopping.py --seeds 5 --cells large "
                           f"--large-rates {rate} --strategies most-likely-positive --designs uniform --no-old-rule "
-                          f"--hint-fraction 0.1 --out {path}")  # measured before the fitted 0.05
+                          f"{hint}--out {path}")
 
 
 REGIONS: dict[str, Region] = {
@@ -659,6 +661,7 @@ REGIONS: dict[str, Region] = {
     "stopping.large": large_stopping_region("stopping_large.json", 0.01),
     "stopping.large_3pct": large_stopping_region("stopping_large_3pct.json", 0.03),
     "stopping.large_5pct": large_stopping_region("stopping_large_5pct.json", 0.05),
+    "stopping.large_fitted_hint": large_stopping_region("stopping_large_1pct_hint005.json", 0.01, None),
     "diagnose_validation": Region(("benchmarks/results/diagnose_validation.json",
                                    "benchmarks/results/diagnose_thresholds.json"), diagnose_validation),
     "diagnose_validation.line": Region(("benchmarks/results/diagnose_validation.json",

@@ -319,10 +319,10 @@ def oracle_labels(outcomes: list[bool], total: int, target: float) -> int | None
 
 def clean_audit_labels(outcomes: list[bool], audited: list[bool], pool_size: int, total: int, *, target: float,
                        confidence: float, step: int = CLI_BATCH) -> tuple[int, bool]:
-    """The active labels (seed + active rounds) after which an audit of floor size, drawn then, would find no
-    positive with probability >= 1/2, read off the run's own order and its true remainder; checked every ``step``
-    labels. ``(labels, True)``, or ``(the run's active labels, False)`` where its order never got there (a lower
-    bound).
+    """The active labels (seed + active rounds) after which an audit of the floor's size (its closed form,
+    ``N ln(1/alpha) / K_r``), drawn then, would find no positive with probability >= 1/2, read off the run's own order
+    and its true remainder; checked every ``step`` labels. ``(labels, True)``, or ``(the run's active labels,
+    False)`` where its order never got there (a lower bound).
 
     Why it matters: one audited positive puts the uniform test at about 1.6x the floor (at 95%, ``P(X <= 1)`` falls
     below 0.05 at an expected 4.74 positives in the sample, ``P(X = 0)`` at 3.00), so a median audit / floor <= 1.25
