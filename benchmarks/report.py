@@ -607,6 +607,10 @@ STOPPING_SMALL_COMMAND = ("OMP_NUM_THREADS=1 .venv/bin/python benchmarks/stoppin
                           "--small-cells 'amazon cell_phones_service@1%,hotel_tips@3%,hotel_tips@5%' "
                           f"--strategies most-likely-positive --designs uniform --no-old-rule --out {STOPPING_SMALL}")
 
+STOPPING_ENTROPY = "benchmarks/results/stopping_small_entropy.json"
+STOPPING_ENTROPY_COMMAND = STOPPING_SMALL_COMMAND.replace("--seeds 35", "--seeds 5") \
+    .replace("most-likely-positive", "entropy").replace(STOPPING_SMALL, STOPPING_ENTROPY)
+
 
 def large_stopping_region(name: str, rate: float, hint_fraction: float | None = 0.1) -> Region:
     """The stopping table of one prevalence in pools of 100,000 texts, from the file ``benchmarks/results/<name>``;
@@ -649,6 +653,7 @@ REGIONS: dict[str, Region] = {
                                    command=f"{LATENCY_1M_COMMAND}; {SEALS_1M_COMMAND}"),
     "stopping": Region((STOPPING_SMALL,), stopping_cells, command=STOPPING_SMALL_COMMAND),
     "stopping.line": Region((STOPPING_SMALL,), stopping_line, command=STOPPING_SMALL_COMMAND),
+    "stopping.entropy": Region((STOPPING_ENTROPY,), stopping_cells, command=STOPPING_ENTROPY_COMMAND),
     "stopping.designs": Region(("benchmarks/results/stopping_most_likely_positive.json",), stopping_cells,
                                command="OMP_NUM_THREADS=1 .venv/bin/python benchmarks/stopping.py --seeds 5 --cells "
                                        "small --strategies most-likely-positive --designs uniform,stratified "
