@@ -157,6 +157,7 @@ class Simulation:
         self.labels.update(zip(doc_ids, values.astype(int).tolist(), strict=True))
         self.outcomes += values.tolist()
         self.audited += [audit] * len(doc_ids)
+        self.audit_labels += len(doc_ids) if audit else 0
         self.found += int(values.sum())
         if active:
             for value in values.tolist():
@@ -165,6 +166,10 @@ class Simulation:
                     self.last_active_positive = len(self.active) - 1
                     self.active_found += 1
         return int(values.sum())
+
+    def result(self, reason: str, floor: int | None) -> Run:
+        return Run(self.outcomes, self.audited, len(self.outcomes) - self.audit_labels, self.audit_labels, self.found,
+                   reason, floor)
 
     def hint_fires(self, since: int) -> bool:
         return _hint(self.last_active_positive, self.active_found, len(self.active), since, self.hint_fraction)
@@ -220,7 +225,6 @@ def run_certified(pool: Pool, strategy: str, seed: int, *, design: str, batch: i
                 sample = draw_audit(sim.rng, unlabeled, batch)
                 found = sim.found
                 positives = sim.label(sample.ids.tolist(), audit=True)
-                sim.audit_labels += len(sample.ids)
                 draws.append(AuditDraw(len(unlabeled), len(sample.ids), positives, 0))
                 found_before.append(found)
                 current = [AuditDraw(d.unlabeled, d.labeled, d.positives, sim.found - before)
@@ -240,8 +244,7 @@ def run_certified(pool: Pool, strategy: str, seed: int, *, design: str, batch: i
                 since, chain = len(sim.active), None  # back to active rounds; the hint must fire afresh
     floor = audit_floor(int((~sim.labeled).sum()) + sim.audit_labels, sim.found, target_recall=target,
                         confidence=confidence).exact
-    return Run(sim.outcomes, sim.audited, len(sim.outcomes) - sim.audit_labels, sim.audit_labels, sim.found, reason,
-               floor)
+    return sim.result(reason, floor)
 
 
 def stratified_chain(sim: Simulation, unlabeled: np.ndarray, top_share: float = 0.1) -> dict:
@@ -265,7 +268,6 @@ def draw_chain(sim: Simulation, chain: dict, batch: int) -> int:
         chain["drawn"][h] += take
         positives = sim.label(picked, audit=True)
         chain["positives"][h] += positives
-        sim.audit_labels += take
         total += positives
     return total
 
@@ -307,9 +309,7 @@ def run_old_rule(pool: Pool, strategy: str, seed: int, *, batch: int, target: fl
                 sample = draw_audit(sim.rng, unlabeled, audit)
                 found_before.append(sim.found)
                 draws.append(AuditDraw(len(unlabeled), len(sample.ids), sim.label(sample.ids.tolist(), audit=True), 0))
-                sim.audit_labels += len(sample.ids)
-    return Run(sim.outcomes, sim.audited, len(sim.outcomes) - sim.audit_labels, sim.audit_labels, sim.found, reason,
-               None)
+    return sim.result(reason, None)
 
 
 def oracle_labels(outcomes: list[bool], total: int, target: float) -> int | None:
